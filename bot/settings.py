@@ -1,0 +1,68 @@
+"""The only place leadbot reads its environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qualifiers.rubric import DEFAULT_RUBRIC_PATH
+
+
+def _csv_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class Settings(BaseSettings):
+    """Every setting, with its environment variable; see .env.example."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    intake_channels: str = Field(default="", alias="LEADBOT_INTAKE_CHANNELS")
+    sales_channel: str | None = Field(default=None, alias="LEADBOT_SALES_CHANNEL")
+    managers: str = Field(default="", alias="LEADBOT_MANAGERS")
+
+    database_url: str = Field(default="sqlite:///leadbot.db", alias="LEADBOT_DATABASE_URL")
+    rubric_path: Path = Field(default=DEFAULT_RUBRIC_PATH, alias="LEADBOT_RUBRIC")
+
+    model: str | None = Field(
+        default=None,
+        alias="LEADBOT_MODEL",
+        description="`offline`, or a LangChain init_chat_model name such as openai:gpt-4o-mini. "
+        "Unset: openai:gpt-4o-mini when OPENAI_API_KEY is set, else offline.",
+    )
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    model_timeout_seconds: float = Field(default=30.0, gt=0, alias="LEADBOT_MODEL_TIMEOUT")
+    model_max_retries: int = Field(default=3, ge=0, alias="LEADBOT_MODEL_MAX_RETRIES")
+    model_temperature: float = Field(default=0.0, ge=0, le=2, alias="LEADBOT_MODEL_TEMPERATURE")
+    model_concurrency: int = Field(default=8, ge=1, le=256, alias="LEADBOT_MODEL_CONCURRENCY")
+    redact_pii: bool = Field(default=False, alias="LEADBOT_REDACT_PII")
+
+    port: int = Field(default=3000, alias="PORT")
+    log_level: str = Field(default="INFO", alias="LEADBOT_LOG_LEVEL")
+
+    @property
+    def intake_channel_ids(self) -> list[str]:
+        return _csv_list(self.intake_channels)
+
+    @property
+    def manager_ids(self) -> list[str]:
+        return _csv_list(self.managers)
+
+    @property
+    def model_name(self) -> str:
+        """The model actually in force: explicit setting, else OpenAI when a key is set."""
+        if self.model:
+            return self.model
+        return "openai:gpt-4o-mini" if self.openai_api_key else "offline"

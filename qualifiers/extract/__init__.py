@@ -1,0 +1,1 @@
+"""Extractors turn a lead into answers with verbatim evidence; they never score."""
