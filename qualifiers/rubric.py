@@ -7,6 +7,7 @@ naming the file, the line, the field path and what was expected.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -257,12 +258,12 @@ def _line_index(node: yaml.Node | None) -> dict[tuple, int]:
         index[path] = current.start_mark.line + 1
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
-                key = path + (key_node.value,)
+                key = (*path, key_node.value)
                 walk(value_node, key)
                 index[key] = key_node.start_mark.line + 1
         elif isinstance(current, yaml.SequenceNode):
             for position, item in enumerate(current.value):
-                walk(item, path + (position,))
+                walk(item, (*path, position))
 
     if node is not None:
         walk(node, ())
@@ -343,7 +344,7 @@ def _semantic_issues(rubric: Rubric) -> list[tuple[tuple, str]]:
     for i, criterion in enumerate(rubric.criteria):
         where = ("criteria", i)
         if criterion.id in seen:
-            issues.append((where + ("id",), f"duplicate criterion id {criterion.id!r}"))
+            issues.append(((*where, "id"), f"duplicate criterion id {criterion.id!r}"))
         seen.add(criterion.id)
         issues.extend(_criterion_issues(criterion, where))
     knockout_ids: set[str] = set()
@@ -362,23 +363,23 @@ def _criterion_issues(criterion: Criterion, where: tuple) -> list[tuple[tuple, s
     kind = criterion.type
     if kind in NUMERIC_TYPES:
         if not criterion.bands:
-            issues.append((where + ("bands",), f"expected point bands for a {kind} criterion"))
-        issues.extend(_band_issues(criterion.bands, where + ("bands",)))
+            issues.append(((*where, "bands"), f"expected point bands for a {kind} criterion"))
+        issues.extend(_band_issues(criterion.bands, (*where, "bands")))
     elif criterion.bands:
-        issues.append((where + ("bands",), f"bands apply to money, number and months, not {kind}"))
+        issues.append(((*where, "bands"), f"bands apply to money, number and months, not {kind}"))
     if kind == "choice" and not criterion.choices:
-        issues.append((where + ("choices",), "expected choices for a choice criterion"))
+        issues.append(((*where, "choices"), "expected choices for a choice criterion"))
     elif kind != "choice" and criterion.choices:
-        issues.append((where + ("choices",), f"choices apply to choice criteria, not {kind}"))
+        issues.append(((*where, "choices"), f"choices apply to choice criteria, not {kind}"))
     allowed_points = {"yes_no": {"yes", "no"}, "text": {"answered"}}.get(kind, set())
     for key in criterion.points:
         if key not in allowed_points:
             expected = ", ".join(sorted(allowed_points)) or "nothing (use bands or choices)"
-            issues.append((where + ("points", key), f"expected points keys: {expected}"))
+            issues.append(((*where, "points", key), f"expected points keys: {expected}"))
     if kind == "yes_no" and "yes" not in criterion.points:
-        issues.append((where + ("points",), "expected points for yes (and optionally no)"))
+        issues.append(((*where, "points"), "expected points for yes (and optionally no)"))
     for j, hint in enumerate(criterion.hints):
-        issues.extend(_hint_value_issues(criterion, hint, where + ("hints", j, "value")))
+        issues.extend(_hint_value_issues(criterion, hint, (*where, "hints", j, "value")))
     return issues
 
 
@@ -399,19 +400,19 @@ def _band_issues(bands: list[Band], where: tuple) -> list[tuple[tuple, str]]:
     issues: list[tuple[tuple, str]] = []
     for j, band in enumerate(bands):
         if band.min is not None and band.max is not None and band.min > band.max:
-            issues.append((where + (j,), f"min {band.min} is above max {band.max}"))
+            issues.append(((*where, j), f"min {band.min} is above max {band.max}"))
     ordered = sorted(
         enumerate(bands), key=lambda item: -math.inf if item[1].min is None else item[1].min
     )
-    for (_, low), (j, high) in zip(ordered, ordered[1:], strict=False):
+    for (_, low), (j, high) in itertools.pairwise(ordered):
         low_end = math.inf if low.max is None else low.max
         high_start = -math.inf if high.min is None else high.min
         if high_start <= low_end:
-            issues.append((where + (j,), f"band overlaps another band (ends at {low.max})"))
+            issues.append(((*where, j), f"band overlaps another band (ends at {low.max})"))
         elif high_start != low_end + 1:
             issues.append(
                 (
-                    where + (j, "min"),
+                    (*where, j, "min"),
                     f"gap between bands: expected min {int(low_end) + 1}, got {high.min}",
                 )
             )
