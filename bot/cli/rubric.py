@@ -1,0 +1,12 @@
+"""`leadbot rubric` (placeholder until its issue lands)."""
+
+from bot.errors import UserError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("rubric", help="not available yet")
+    parser.set_defaults(handler=run)
+
+
+def run(args, settings) -> int:
+    raise UserError("'rubric' is not available yet")

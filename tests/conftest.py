@@ -1,0 +1,34 @@
+"""Shared fixtures. Every test is hermetic: no credentials, no network beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bot.store.repository import Repository
+from qualifiers.rubric import Rubric, load_rubric
+
+SCRUBBED_PREFIXES = ("SLACK_", "OPENAI_", "LEADBOT_", "LANGCHAIN_", "LANGSMITH_", "ANTHROPIC_")
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No real credentials or settings leak in, and no `.env` in the checkout is read."""
+    for name in list(os.environ):
+        if name.startswith(SCRUBBED_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def default_rubric() -> Rubric:
+    return load_rubric()
+
+
+@pytest.fixture
+def repo(tmp_path) -> Repository:
+    """A fresh, migrated SQLite database per test."""
+    repository = Repository.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
+    yield repository
+    repository.engine.dispose()
