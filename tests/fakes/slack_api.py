@@ -1,0 +1,456 @@
+"""Local stand-in for the Slack Web API.
+
+Lets tests point the real ``slack_sdk.WebClient`` (and Bolt apps built on it) at
+127.0.0.1 via ``base_url=fake.url``, assert on what was sent, and inject the
+failures Slack produces in production (API errors, 5xx, 429, dropped connections).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal, Self, get_args
+from urllib.parse import parse_qs, urlsplit
+
+FailureMode = Literal["error", "http500", "ratelimit", "disconnect"]
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T111"
+
+# Fields slack_sdk sends as JSON strings inside form bodies; decoded so tests can
+# assert on structure instead of serialised text.
+_JSON_FIELDS = frozenset(
+    {"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks"}
+)
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    """One recorded Web API request.
+
+    ``body`` merges query-string and body parameters (slack_sdk sends some methods
+    as GET with a query string); ``headers`` keys are lower-cased.
+    """
+
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    http_method: str
+
+    @property
+    def token(self) -> str | None:
+        """The token the client authenticated with, from the header or the body."""
+        auth = self.headers.get("authorization", "")
+        if auth.startswith("Bearer "):
+            return auth.removeprefix("Bearer ")
+        return self.body.get("token")
+
+
+@dataclass(frozen=True)
+class _Failure:
+    mode: FailureMode
+    error: str
+    retry_after: int
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    payload: dict[str, Any] | None  # None means drop the connection
+    headers: dict[str, str]
+
+
+def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
+    decoded = dict(params)
+    for key in _JSON_FIELDS & decoded.keys():
+        value = decoded[key]
+        if isinstance(value, str):
+            with contextlib.suppress(json.JSONDecodeError):  # else keep the client's text
+                decoded[key] = json.loads(value)
+    return decoded
+
+
+def _flatten(qs: dict[str, list[str]]) -> dict[str, Any]:
+    return {k: v[0] if len(v) == 1 else v for k, v in qs.items()}
+
+
+def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        parsed = json.loads(raw)
+        return parsed if isinstance(parsed, dict) else {"_json": parsed}
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return _flatten(parse_qs(raw.decode(), keep_blank_values=True))
+    # multipart (file uploads) and anything else: keep the bytes for inspection
+    return {"_raw": raw}
+
+
+class FakeSlackAPI:
+    """Threaded HTTP server answering Slack Web API methods with realistic payloads.
+
+    Use as a context manager (or ``start()``/``stop()``); ``url`` is the
+    ``base_url`` for ``WebClient``. All public methods are thread-safe.
+    """
+
+    def __init__(self, *, delay: float = 0.0) -> None:
+        self._cond = threading.Condition()
+        self._calls: list[SlackCall] = []
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._delays: dict[str | None, float] = {None: delay}
+        self._seq = itertools.count(1)
+        self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, dict[str, Any]] = {}
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._handlers = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.getPermalink": self._get_permalink,
+            "views.open": self._view,
+            "views.push": self._view,
+            "views.update": self._view,
+            "views.publish": self._view,
+            "users.info": self._users_info,
+            "conversations.info": self._conversations_info,
+            "conversations.replies": self._conversations_replies,
+        }
+
+    # lifecycle
+
+    def start(self) -> Self:
+        if self._server is not None:
+            raise RuntimeError("FakeSlackAPI already started")
+        self._stopping.clear()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="FakeSlackAPI",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()  # wakes handlers sleeping in a delay
+        self._server.shutdown()
+        self._server.server_close()
+        assert self._thread is not None
+        self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """``base_url`` for ``WebClient``; ends with "/" as slack_sdk expects."""
+        if self._server is None:
+            raise RuntimeError("FakeSlackAPI is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    # inspection
+
+    def calls(self, method: str | None = None) -> list[SlackCall]:
+        with self._cond:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def clear(self) -> None:
+        """Forget recorded calls and pending failures; configured data stays."""
+        with self._cond:
+            self._calls.clear()
+            self._failures.clear()
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
+        """Block until ``count`` calls to ``method`` arrived; return all of them."""
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: sum(c.method == method for c in self._calls) >= count, timeout
+            ):
+                seen = [c.method for c in self._calls]
+                raise TimeoutError(
+                    f"expected {count} {method} call(s) within {timeout}s; recorded: {seen}"
+                )
+            return [c for c in self._calls if c.method == method]
+
+    # scripting
+
+    def fail_next(
+        self,
+        method: str,
+        times: int = 1,
+        mode: FailureMode = "error",
+        retry_after: int = 1,
+        error: str = "internal_error",
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` fail.
+
+        "error": HTTP 200 ``{"ok": false, "error": error}``; "http500": HTTP 500;
+        "ratelimit": HTTP 429 with ``Retry-After: retry_after`` (slack_sdk needs
+        an int); "disconnect": the connection is closed without a response.
+        """
+        if mode not in get_args(FailureMode):
+            raise ValueError(f"unknown failure mode {mode!r}")
+        with self._cond:
+            self._failures[method].extend([_Failure(mode, error, retry_after)] * times)
+
+    def set_delay(self, seconds: float, method: str | None = None) -> None:
+        """Add latency before answering ``method`` (or every method when None)."""
+        with self._cond:
+            self._delays[method] = seconds
+
+    def set_user(self, user_id: str, **fields: Any) -> None:
+        """Override users.info fields; ``profile`` is merged, ``real_name`` mirrored."""
+        with self._cond:
+            user = self._users.setdefault(user_id, _default_user(user_id))
+            profile = fields.pop("profile", {})
+            user.update(fields)
+            user["profile"].update(profile)
+            if "real_name" in fields:
+                user["profile"]["real_name"] = fields["real_name"]
+
+    def set_channel(self, channel_id: str, **fields: Any) -> None:
+        """Override conversations.info fields for ``channel_id``."""
+        with self._cond:
+            self._channels.setdefault(channel_id, _default_channel(channel_id)).update(fields)
+
+    def set_replies(self, channel: str, thread_ts: str, messages: list[dict[str, Any]]) -> None:
+        """Script conversations.replies; otherwise it returns messages posted here."""
+        with self._cond:
+            self._replies[(channel, thread_ts)] = list(messages)
+
+    # request handling (called from server threads)
+
+    def _handle(self, http_method: str, path: str, headers: dict[str, str], raw: bytes) -> _Reply:
+        split = urlsplit(path)
+        method = split.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            body = _parse_body(headers.get("content-type", ""), raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = {"_raw": raw}
+        body = _decode_json_fields(_flatten(parse_qs(split.query)) | body)
+        with self._cond:
+            self._calls.append(SlackCall(method, body, headers, http_method))
+            self._cond.notify_all()
+            delay = self._delays.get(method, self._delays[None])
+            pending = self._failures.get(method)
+            failure = pending.popleft() if pending else None
+        if delay:
+            self._stopping.wait(delay)
+        if failure is not None:
+            return _failure_reply(failure)
+        handler = self._handlers.get(method)
+        with self._cond:
+            payload = handler(body) if handler else {"ok": True}
+        return _Reply(200, payload, {})
+
+    def _next_ts(self) -> str:
+        micros = next(self._seq) * 100
+        return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://example.slack.com/",
+            "team": "Example",
+            "user": "leadbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        ts = self._next_ts()
+        channel = body.get("channel", "")
+        message = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "team": TEAM_ID,
+            "text": body.get("text", ""),
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+            if key in body:
+                message[key] = body[key]
+        self._messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _update(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = body.get("channel", ""), body.get("ts", "")
+        changes = {k: body[k] for k in ("text", "blocks", "attachments") if k in body}
+        for message in self._messages[channel]:
+            if message["ts"] == ts:
+                message.update(changes)
+        text = body.get("text", "")
+        return {"ok": True, "channel": channel, "ts": ts, "text": text, "message": changes}
+
+    def _post_ephemeral(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _get_permalink(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = body.get("channel", "")
+        ts = str(body.get("message_ts", "")).replace(".", "")
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://example.slack.com/archives/{channel}/p{ts}",
+        }
+
+    def _view(self, body: dict[str, Any]) -> dict[str, Any]:
+        submitted = body.get("view")
+        submitted = submitted if isinstance(submitted, dict) else {}
+        view_id = body.get("view_id") or f"V{next(self._seq):010d}"
+        view = {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": submitted.get("type", "modal"),
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": body.get("external_id", ""),
+            "state": {"values": {}},
+            "hash": self._next_ts(),
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": "A111",
+            "bot_id": BOT_ID,
+        } | submitted
+        return {"ok": True, "view": view}
+
+    def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        user_id = body.get("user", "")
+        return {"ok": True, "user": self._users.get(user_id) or _default_user(user_id)}
+
+    def _conversations_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel_id = body.get("channel", "")
+        return {
+            "ok": True,
+            "channel": self._channels.get(channel_id) or _default_channel(channel_id),
+        }
+
+    def _conversations_replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = body.get("channel", ""), body.get("ts", "")
+        messages = self._replies.get((channel, ts))
+        if messages is None:
+            messages = [m for m in self._messages[channel] if ts in (m["ts"], m.get("thread_ts"))]
+        if not messages:
+            return {"ok": False, "error": "thread_not_found"}
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": False,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+
+def _default_user(user_id: str) -> dict[str, Any]:
+    name = user_id.lower()
+    real_name = f"User {user_id}"
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "real_name": real_name,
+        "deleted": False,
+        "is_bot": False,
+        "tz": "America/Los_Angeles",
+        "profile": {
+            "real_name": real_name,
+            "display_name": name,
+            "email": f"{name}@example.com",
+            "title": "",
+        },
+    }
+
+
+def _default_channel(channel_id: str) -> dict[str, Any]:
+    return {
+        "id": channel_id,
+        "name": f"channel-{channel_id.lower()}",
+        "is_channel": True,
+        "is_private": False,
+        "is_im": False,
+        "is_archived": False,
+        "is_member": True,
+        "created": 1_700_000_000,
+        "topic": {"value": ""},
+        "purpose": {"value": ""},
+    }
+
+
+def _failure_reply(failure: _Failure) -> _Reply:
+    match failure.mode:
+        case "error":
+            return _Reply(200, {"ok": False, "error": failure.error}, {})
+        case "http500":
+            return _Reply(500, {"ok": False, "error": failure.error}, {})
+        case "ratelimit":
+            return _Reply(
+                429,
+                {"ok": False, "error": "ratelimited"},
+                {"Retry-After": str(failure.retry_after)},
+            )
+        case "disconnect":
+            return _Reply(0, None, {})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # bursts of concurrent clients must not hit SYN retries
+
+    def __init__(self, fake: FakeSlackAPI) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def _serve(self, http_method: str) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        reply = self.server.fake._handle(http_method, self.path, headers, raw)
+        if reply.payload is None:
+            self.close_connection = True
+            return
+        data = json.dumps(reply.payload).encode()
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # client gave up (e.g. its timeout fired)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: pytest output should show test failures, not access logs."""
