@@ -9,15 +9,27 @@ import pytest
 from bot.store.repository import Repository
 from qualifiers.rubric import Rubric, load_rubric
 
-SCRUBBED_PREFIXES = ("SLACK_", "OPENAI_", "LEADBOT_", "LANGCHAIN_", "LANGSMITH_", "ANTHROPIC_")
+pytest_plugins = ["fakes.fixtures"]
+
+SCRUBBED_PREFIXES = (
+    "SLACK_",
+    "OPENAI_",
+    "LEADBOT_",
+    "LANGCHAIN_",
+    "LANGSMITH_",
+    "LC_",
+    "ANTHROPIC_",
+)
+PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
 @pytest.fixture(autouse=True)
 def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     """No real credentials or settings leak in, and no `.env` in the checkout is read."""
     for name in list(os.environ):
-        if name.startswith(SCRUBBED_PREFIXES):
+        if name.upper().startswith(SCRUBBED_PREFIXES) or name.lower() in PROXY_VARIABLES:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.chdir(tmp_path)
 
 

@@ -21,9 +21,6 @@ from slack_sdk.http_retry import (
     RateLimitErrorRetryHandler,
 )
 
-# Until a conftest imports them, load the shared fixtures here.
-pytest_plugins = ["fakes.fixtures"]
-
 SECTION = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Acme* scored 8"}}]
 
 
