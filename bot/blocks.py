@@ -1,0 +1,475 @@
+"""Block Kit builders: pure functions from leads and qualifications to Slack payload dicts.
+
+Nothing here calls Slack or the database, so the CLI (`leadbot qualify --format blocks`,
+`leadbot demo`) renders exactly what the app posts. Everything that came from a lead is
+escaped (`&`, `<`, `>`) so a lead cannot mention @channel, a user or smuggle a link, and every
+text is cut to Block Kit's limits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qualifiers.models import CriterionResult, Lead, Qualification
+from qualifiers.rubric import DISQUALIFIED, Rubric
+
+ACTION_CLAIM = "lead_claim"
+ACTION_RELEASE = "lead_release"
+ACTION_DISQUALIFY = "lead_disqualify"
+BLOCK_ACTIONS = "lead_actions"
+
+CALLBACK_LEAD_MODAL = "lead_modal"
+CALLBACK_DISQUALIFY_MODAL = "lead_disqualify_modal"
+SHORTCUT_QUALIFY = "qualify_lead"
+BLOCK_REASON = "disqualify_reason"
+ACTION_REASON = "reason"
+ACTION_FIELD = "value"
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_TEXT = 2000
+MAX_EVIDENCE = 300
+MAX_EXCERPT = 500
+MAX_FALLBACK_TEXT = 3000
+
+TIER_EMOJI = {"hot": "🔥", "warm": "🌤️", "cold": "❄️", DISQUALIFIED: "🚫"}
+
+# Form fields (the /lead modal, CSV columns) that say who the lead is.
+NAME_FIELDS = ("name", "full name", "contact", "contact name", "lead name")
+COMPANY_FIELDS = ("company", "company name", "organization", "organisation", "account")
+EMAIL_FIELDS = ("email", "e-mail", "email address")
+TITLE_FIELDS = ("title", "job title", "role")
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: lead text shows as typed and cannot form mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def safe(text: str, limit: int) -> str:
+    """Cut, then escape (so an entity like `&amp;` is never split). Escaping at most quintuples
+    the length, so callers' limits keep texts inside Block Kit's hard limits."""
+    return escape(truncate(text, limit))
+
+
+def field_value(lead: Lead, names: tuple[str, ...]) -> str | None:
+    """A form field by any of its usual names, else a `Name: value` line in the lead's text."""
+    for key, value in lead.fields.items():
+        if key.strip().lower() in names and value.strip():
+            return value.strip()
+    for line in lead.text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in names and value.strip():
+            return value.strip()
+    return None
+
+
+def lead_title(lead: Lead, lead_id: int | str | None = None) -> str:
+    """`Name, Company` when known, else the start of the lead's text (unescaped)."""
+    name = field_value(lead, NAME_FIELDS)
+    company = field_value(lead, COMPANY_FIELDS)
+    if name and company:
+        return f"{name}, {company}"
+    if name or company:
+        return name or company or ""
+    first_line = next((line.strip() for line in lead.text.splitlines() if line.strip()), "")
+    if first_line:
+        return truncate(first_line, 80)
+    return f"Lead {lead_id}" if lead_id is not None else "Lead"
+
+
+def format_value(rubric: Rubric | None, result: CriterionResult) -> str:
+    """A criterion's answer as a person reads it: choice labels, Yes/No, 50,000, 3 months."""
+    value = result.value
+    if value is None:
+        return "—"
+    criterion = None
+    if rubric is not None:
+        try:
+            criterion = rubric.criterion(result.id)
+        except KeyError:
+            criterion = None
+    kind = criterion.type if criterion else None
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if kind == "choice" and criterion is not None:
+        choice = criterion.choices.get(str(value))
+        return (choice.label if choice and choice.label else str(value)).replace("_", " ")
+    if isinstance(value, int | float):
+        number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        if kind == "months":
+            return f"{number} month" + ("" if value == 1 else "s")
+        return number
+    return str(value)
+
+
+def tier_label(tier: str) -> str:
+    return f"{TIER_EMOJI.get(tier, '📋')} {tier.replace('_', ' ').capitalize()}"
+
+
+def summary_text(
+    qualification: Qualification,
+    lead: Lead,
+    *,
+    lead_id: int | str | None = None,
+    claimed_by: str | None = None,
+    disqualified_by: str | None = None,
+) -> str:
+    """The notification / fallback text of a summary (no blocks needed to read it)."""
+    text = (
+        f"{tier_label(qualification.tier)} lead ({qualification.score}/100): "
+        f"{safe(lead_title(lead, lead_id), 200)}"
+    )
+    if disqualified_by:
+        text += f" — disqualified by <@{disqualified_by}>"
+    elif claimed_by:
+        text += f" — claimed by <@{claimed_by}>"
+    return truncate(text, MAX_FALLBACK_TEXT)
+
+
+def summary_blocks(
+    qualification: Qualification,
+    lead: Lead,
+    *,
+    rubric: Rubric | None = None,
+    lead_id: int | str | None = None,
+    claimed_by: str | None = None,
+    permalink: str | None = None,
+    submitted_by: str | None = None,
+    updated_by: str | None = None,
+    disqualified_by: str | None = None,
+    disqualify_reason: str | None = None,
+) -> list[dict]:
+    """The sales summary: who, tier and score, each criterion with evidence, what is missing,
+    where it came from, and the buttons for its current state (open, claimed, disqualified)."""
+    title = lead_title(lead, lead_id)
+    blocks: list[dict] = [
+        _header(f"{tier_label(qualification.tier)} · {qualification.score}/100 · {title}"),
+        _section(_who(lead, title)),
+    ]
+    if qualification.knockout:
+        knockout = _knockout_label(rubric, qualification.knockout)
+        line = f"🚫 *Knockout: {escape(knockout)}*"
+        if qualification.knockout_evidence:
+            line += f"\n{_quote(qualification.knockout_evidence)}"
+        blocks.append(_section(line))
+    blocks.extend(_criteria_sections(rubric, qualification.criteria))
+    if qualification.missing:
+        blocks.append(_section(_missing_text(rubric, qualification)))
+    if lead.text.strip():
+        excerpt = _quote(lead.text, MAX_EXCERPT, keep_lines=True)
+        blocks.append(_section(f"*Lead as received*\n{excerpt}"))
+    blocks.append(
+        _context(_provenance(qualification, lead, permalink, submitted_by or lead.submitted_by))
+    )
+    if qualification.note:
+        blocks.append(_context(f"⚠️ {safe(qualification.note, 500)}"))
+    if updated_by:
+        blocks.append(_context(f"✏️ Updated with answers from <@{updated_by}>"))
+    blocks.extend(_state_blocks(lead_id, claimed_by, disqualified_by, disqualify_reason))
+    return _fit(blocks)
+
+
+def _header(text: str) -> dict:
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER_TEXT), "emoji": True},
+    }
+
+
+def _section(mrkdwn: str, block_id: str | None = None) -> dict:
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION_TEXT]}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(mrkdwn: str) -> dict:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": mrkdwn[:MAX_CONTEXT_TEXT]}],
+    }
+
+
+def _quote(text: str, limit: int = MAX_EVIDENCE, *, keep_lines: bool = False) -> str:
+    """A block quote of lead text, escaped, one `>` per line."""
+    if not keep_lines:
+        text = " ".join(text.split())
+    lines = safe(text, limit).splitlines()
+    return "\n".join(f">{line}" for line in lines if line.strip()) or ">"
+
+
+def _who(lead: Lead, title: str) -> str:
+    parts = [f"*{safe(title, 200)}*"]
+    for label, names in (("Title", TITLE_FIELDS), ("Email", EMAIL_FIELDS)):
+        value = field_value(lead, names)
+        if value:
+            parts.append(f"{label}: {safe(value, 200)}")
+    return "\n".join(parts)
+
+
+def _knockout_label(rubric: Rubric | None, knockout_id: str) -> str:
+    if rubric is not None:
+        for knockout in rubric.knockouts:
+            if knockout.id == knockout_id:
+                return knockout.label
+    return knockout_id
+
+
+def _criterion_line(rubric: Rubric | None, result: CriterionResult) -> str:
+    line = (
+        f"*{escape(result.label)}*: {safe(format_value(rubric, result), 200)} · "
+        f"{result.points}/{result.max_points} pts"
+    )
+    if result.evidence:
+        line += f"\n{_quote(result.evidence)}"
+    return line
+
+
+def _criteria_sections(rubric: Rubric | None, criteria: list[CriterionResult]) -> list[dict]:
+    """Criteria lines packed into as few sections as Block Kit's 3000-character limit allows."""
+    sections: list[dict] = []
+    chunk = ""
+    for result in criteria:
+        line = _criterion_line(rubric, result)
+        if chunk and len(chunk) + 1 + len(line) > MAX_SECTION_TEXT:
+            sections.append(_section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        sections.append(_section(chunk))
+    return sections
+
+
+def _missing_text(rubric: Rubric | None, qualification: Qualification) -> str:
+    lines = ["*Still missing*"]
+    for criterion_id in qualification.missing:
+        label = criterion_id
+        if rubric is not None:
+            try:
+                label = rubric.criterion(criterion_id).label
+            except KeyError:
+                label = criterion_id
+        question = qualification.questions.get(criterion_id)
+        lines.append(f"• {escape(label)}" + (f": _{safe(question, 300)}_" if question else ""))
+    return "\n".join(lines)
+
+
+def _provenance(
+    qualification: Qualification, lead: Lead, permalink: str | None, submitted_by: str | None
+) -> str:
+    parts = [f"Source: {safe(lead.source, 40)}"]
+    if submitted_by:
+        parts.append(f"dropped by <@{_user_id(submitted_by)}>")
+    if permalink:
+        parts.append(f"<{_link(permalink)}|original message>")
+    parts.append(
+        f"rubric {safe(qualification.rubric.name, 60)} {qualification.rubric.version}"
+        f" · {safe(qualification.qualifier, 60)}"
+    )
+    return " · ".join(parts)
+
+
+def _state_blocks(
+    lead_id: int | str | None,
+    claimed_by: str | None,
+    disqualified_by: str | None,
+    disqualify_reason: str | None,
+) -> list[dict]:
+    if disqualified_by:
+        text = f"🚫 Disqualified by <@{_user_id(disqualified_by)}>"
+        if disqualify_reason:
+            text += f": {safe(disqualify_reason, 1000)}"
+        return [_section(text, "lead_state")]
+    if lead_id is None:
+        return []
+    value = str(lead_id)
+    if claimed_by:
+        return [
+            _section(f"✅ Claimed by <@{_user_id(claimed_by)}>", "lead_state"),
+            {
+                "type": "actions",
+                "block_id": BLOCK_ACTIONS,
+                "elements": [_button("Release", ACTION_RELEASE, value)],
+            },
+        ]
+    return [
+        {
+            "type": "actions",
+            "block_id": BLOCK_ACTIONS,
+            "elements": [
+                _button("Claim", ACTION_CLAIM, value, style="primary"),
+                _button("Disqualify", ACTION_DISQUALIFY, value, style="danger"),
+            ],
+        }
+    ]
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _user_id(user: str) -> str:
+    """Only a plain Slack id may go inside `<@…>`; anything else is escaped."""
+    return user if re.fullmatch(r"[A-Z0-9]+", user) else escape(user)
+
+
+def _link(url: str) -> str:
+    """A permalink inside `<url|label>`: no `|`, `<` or `>` may break out of it."""
+    return escape(url.replace("|", "%7C"))
+
+
+def _fit(blocks: list[dict]) -> list[dict]:
+    """At most 50 blocks: drop from the middle (criteria) and say so, keep header and buttons."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    tail = [b for b in blocks[-3:] if b["type"] in ("actions", "context", "section")]
+    keep = MAX_BLOCKS - len(tail) - 1
+    return [*blocks[:keep], _context("… more criteria not shown"), *tail]
+
+
+# --- thread replies, ephemerals and modals --------------------------------------------------
+
+
+def intake_reply_text(qualification: Qualification, summary_permalink: str | None) -> str:
+    """The reply in the marketer's thread once the lead is qualified and posted."""
+    text = f"{tier_label(qualification.tier)} lead, score {qualification.score}/100."
+    if summary_permalink:
+        text += f" <{_link(summary_permalink)}|View the summary>"
+    return text
+
+
+def disqualified_reply_text(qualification: Qualification, rubric: Rubric | None) -> str:
+    """Why a knocked-out lead was not posted to sales."""
+    label = _knockout_label(rubric, qualification.knockout or "") or "a knockout rule"
+    text = f"🚫 Not posted to sales: disqualified ({escape(label)})."
+    if qualification.knockout_evidence:
+        text += f"\n{_quote(qualification.knockout_evidence)}"
+    return text
+
+
+def questions_text(qualification: Qualification, rubric: Rubric | None) -> str:
+    """Follow-up questions for missing required criteria, asked in the intake thread."""
+    lines = ["To qualify this lead fully, could you answer in this thread:"]
+    for criterion_id in qualification.missing:
+        question = qualification.questions.get(criterion_id)
+        if question is None and rubric is not None:
+            try:
+                question = rubric.criterion(criterion_id).question
+            except KeyError:
+                question = criterion_id
+        lines.append(f"• {safe(question or criterion_id, 300)}")
+    return "\n".join(lines)
+
+
+def claimed_reply_text(user: str) -> str:
+    return f"✅ Claimed by <@{_user_id(user)}>."
+
+
+def released_reply_text(user: str) -> str:
+    return f"↩️ Released by <@{_user_id(user)}>; the lead is open again."
+
+
+def disqualified_by_rep_text(user: str, reason: str) -> str:
+    return f"🚫 Disqualified by <@{_user_id(user)}>: {safe(reason, 1000)}"
+
+
+def already_claimed_text(user: str | None) -> str:
+    if user:
+        return f"This lead is already claimed by <@{_user_id(user)}>."
+    return "This lead can no longer be claimed."
+
+
+def lead_modal(rubric: Rubric, *, channel: str | None = None) -> dict:
+    """The `/lead` modal: who, company, email, title, notes, plus each rubric field."""
+    blocks = [
+        _input("Name", "Name"),
+        _input("Company", "Company"),
+        _input("Email", "Email", optional=True),
+        _input("Title", "Title", optional=True),
+    ]
+    seen = {"name", "company", "email", "title"}
+    for criterion in rubric.criteria:
+        if not criterion.fields or any(f.lower() in seen for f in criterion.fields):
+            continue
+        field = criterion.fields[0]
+        seen.update(f.lower() for f in criterion.fields)
+        blocks.append(_input(criterion.label, field, optional=True, hint=criterion.question))
+    blocks.append(_input("Notes", "Notes", optional=True, multiline=True))
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_LEAD_MODAL,
+        "private_metadata": channel or "",
+        "title": {"type": "plain_text", "text": "New lead"},
+        "submit": {"type": "plain_text", "text": "Qualify"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks[:MAX_BLOCKS],
+    }
+
+
+def _input(
+    label: str, field: str, *, optional: bool = False, multiline: bool = False, hint: str = ""
+) -> dict:
+    """An input block whose block_id is the lead field name it fills."""
+    block = {
+        "type": "input",
+        "block_id": field[:255],
+        "optional": optional,
+        "label": {"type": "plain_text", "text": truncate(label, 2000)},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": ACTION_FIELD,
+            "multiline": multiline,
+        },
+    }
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": truncate(hint, 2000)}
+    return block
+
+
+def modal_fields(state_values: dict) -> dict[str, str]:
+    """The `/lead` modal's submitted values as lead fields (block_id = field name)."""
+    fields: dict[str, str] = {}
+    for block_id, actions in state_values.items():
+        value = (actions.get(ACTION_FIELD) or {}).get("value")
+        if isinstance(value, str) and value.strip():
+            fields[block_id] = value.strip()
+    return fields
+
+
+def disqualify_modal(lead_id: int | str) -> dict:
+    """Asks a rep why they disqualify a lead; the lead id travels in private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_DISQUALIFY_MODAL,
+        "private_metadata": str(lead_id),
+        "title": {"type": "plain_text", "text": "Disqualify lead"},
+        "submit": {"type": "plain_text", "text": "Disqualify"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BLOCK_REASON,
+                "label": {"type": "plain_text", "text": "Reason"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ACTION_REASON,
+                    "multiline": True,
+                    "max_length": 1000,
+                },
+            }
+        ],
+    }
