@@ -1,0 +1,212 @@
+"""Funnel figures for App Home, `/leadbot stats` and `leadbot stats`.
+
+One query fetches every lead of the widest window with its latest tier and first claim;
+the windows, slices and medians are then computed in Python, the same way on SQLite and
+PostgreSQL (SQLite has no percentile function).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from bot.store.repository import Repository, utcnow
+from bot.store.tables import EventRow, LeadRow, QualificationRow
+from qualifiers.rubric import DISQUALIFIED
+
+DEFAULT_WINDOWS = (7, 30)
+UNQUALIFIED = "unqualified"
+NO_MARKETER = "(unknown)"
+
+
+class FunnelFigures(BaseModel):
+    """Counts for a set of leads. `claimable` leads have a tier other than disqualified."""
+
+    leads: int
+    tiers: dict[str, int]
+    claimable: int
+    claimed: int
+    claimed_share: float | None
+    median_minutes_to_claim: float | None
+
+
+class SliceFigures(FunnelFigures):
+    """The figures of the leads from one source or one marketer."""
+
+    key: str
+
+
+class ModelUsage(BaseModel):
+    """Qualifications and model spend of one qualifier/model pair."""
+
+    qualifier: str
+    model: str | None
+    qualifications: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class WindowStats(FunnelFigures):
+    """Leads received in the last `days` days, whole and per source and marketer."""
+
+    days: int
+    since: datetime
+    by_source: list[SliceFigures]
+    by_marketer: list[SliceFigures]
+    usage: list[ModelUsage]
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class FunnelStats(BaseModel):
+    generated_at: datetime
+    windows: list[WindowStats]
+
+
+@dataclass(frozen=True)
+class _LeadFacts:
+    source: str
+    marketer: str
+    created_at: datetime
+    tier: str
+    claimed_at: datetime | None
+
+
+def funnel_stats(
+    repository: Repository, days: Sequence[int] = DEFAULT_WINDOWS, now: datetime | None = None
+) -> FunnelStats:
+    """Figures for each window of `days` ending at `now` (default: the current time)."""
+    if not days or min(days) < 1:
+        raise ValueError("expected windows of at least one day")
+    now = _aware(now or utcnow())
+    oldest = now - timedelta(days=max(days))
+    facts = _lead_facts(repository, oldest)
+    windows = []
+    for window in days:
+        since = now - timedelta(days=window)
+        in_window = [lead for lead in facts if lead.created_at >= since]
+        usage = _model_usage(repository, since)
+        windows.append(
+            WindowStats(
+                days=window,
+                since=since,
+                **_figures(in_window).model_dump(),
+                by_source=_slices(in_window, lambda lead: lead.source),
+                by_marketer=_slices(in_window, lambda lead: lead.marketer),
+                usage=usage,
+                input_tokens=sum(u.input_tokens for u in usage),
+                output_tokens=sum(u.output_tokens for u in usage),
+                cost_usd=round(sum(u.cost_usd for u in usage), 6),
+            )
+        )
+    return FunnelStats(generated_at=now, windows=windows)
+
+
+def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
+    latest = (
+        select(QualificationRow.lead_id, func.max(QualificationRow.id).label("qualification_id"))
+        .where(QualificationRow.created_at >= since)
+        .group_by(QualificationRow.lead_id)
+        .subquery()
+    )
+    first_claim = (
+        select(EventRow.lead_id, func.min(EventRow.created_at).label("claimed_at"))
+        .where(EventRow.kind == "claimed", EventRow.created_at >= since)
+        .group_by(EventRow.lead_id)
+        .subquery()
+    )
+    query = (
+        select(
+            LeadRow.source,
+            LeadRow.submitted_by,
+            LeadRow.created_at,
+            QualificationRow.tier,
+            first_claim.c.claimed_at,
+        )
+        .outerjoin(latest, latest.c.lead_id == LeadRow.id)
+        .outerjoin(QualificationRow, QualificationRow.id == latest.c.qualification_id)
+        .outerjoin(first_claim, first_claim.c.lead_id == LeadRow.id)
+        .where(LeadRow.created_at >= since)
+    )
+    with repository.session() as session:
+        rows = session.execute(query).all()
+    return [
+        _LeadFacts(
+            source=source,
+            marketer=submitted_by or NO_MARKETER,
+            created_at=_aware(created_at),
+            tier=tier or UNQUALIFIED,
+            claimed_at=_aware(claimed_at) if claimed_at else None,
+        )
+        for source, submitted_by, created_at, tier, claimed_at in rows
+    ]
+
+
+def _figures(leads: Iterable[_LeadFacts]) -> FunnelFigures:
+    leads = list(leads)
+    tiers = Counter(lead.tier for lead in leads)
+    claimable = sum(1 for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED))
+    minutes = [
+        (lead.claimed_at - lead.created_at).total_seconds() / 60
+        for lead in leads
+        if lead.claimed_at is not None
+    ]
+    return FunnelFigures(
+        leads=len(leads),
+        tiers=dict(tiers.most_common()),
+        claimable=claimable,
+        claimed=len(minutes),
+        claimed_share=round(len(minutes) / claimable, 4) if claimable else None,
+        median_minutes_to_claim=round(statistics.median(minutes), 1) if minutes else None,
+    )
+
+
+def _slices(leads: list[_LeadFacts], key) -> list[SliceFigures]:
+    """One entry per key, busiest first."""
+    groups: dict[str, list[_LeadFacts]] = {}
+    for lead in leads:
+        groups.setdefault(key(lead), []).append(lead)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [SliceFigures(key=name, **_figures(group).model_dump()) for name, group in ordered]
+
+
+def _model_usage(repository: Repository, since: datetime) -> list[ModelUsage]:
+    query = (
+        select(
+            QualificationRow.qualifier,
+            QualificationRow.model,
+            func.count(QualificationRow.id),
+            func.coalesce(func.sum(QualificationRow.input_tokens), 0),
+            func.coalesce(func.sum(QualificationRow.output_tokens), 0),
+            func.coalesce(func.sum(QualificationRow.cost_usd), 0.0),
+        )
+        .where(QualificationRow.created_at >= since)
+        .group_by(QualificationRow.qualifier, QualificationRow.model)
+        .order_by(func.count(QualificationRow.id).desc(), QualificationRow.qualifier)
+    )
+    with repository.session() as session:
+        rows = session.execute(query).all()
+    return [
+        ModelUsage(
+            qualifier=qualifier,
+            model=model,
+            qualifications=count,
+            input_tokens=int(input_tokens),
+            output_tokens=int(output_tokens),
+            cost_usd=round(float(cost), 6),
+        )
+        for qualifier, model, count, input_tokens, output_tokens, cost in rows
+    ]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; leadbot stores UTC, so say so."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
