@@ -210,3 +210,18 @@ def _model_usage(repository: Repository, since: datetime) -> list[ModelUsage]:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; leadbot stores UTC, so say so."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def format_minutes(minutes: float | None) -> str:
+    """A duration a person reads at a glance: `45 min`, `3.5 h`, `2.1 d`."""
+    if minutes is None:
+        return "n/a"
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} d"
+
+
+def format_share(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
