@@ -1,12 +1,142 @@
-"""`leadbot rubric` (placeholder until its issue lands)."""
+"""`leadbot rubric check FILE` and `leadbot rubric history`: validate a rubric, see which ran."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import UserError
+from bot.render_text import routing_text
+from bot.settings import Settings
+from bot.store.repository import Repository, RubricUsage
+from qualifiers.rubric import NUMERIC_TYPES, Band, Criterion, Rubric, RubricError, load_rubric
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("rubric", help="not available yet")
-    parser.set_defaults(handler=run)
+    parser = subparsers.add_parser("rubric", help="check a rubric file or list rubric history")
+    commands = parser.add_subparsers(dest="rubric_command", required=True, metavar="SUBCOMMAND")
+    check = commands.add_parser(
+        "check",
+        help="validate a rubric and print a summary",
+        description="Validate a rubric YAML file. Prints a summary, or every problem with its "
+        "file, line and field (exit code 2).",
+    )
+    check.add_argument("file", metavar="FILE", help="rubric YAML file")
+    check.set_defaults(handler=run_check)
+    history = commands.add_parser(
+        "history",
+        help="rubric versions that qualified stored leads",
+        description="Each rubric name and version in the qualifications table, with the first "
+        "and last time it was used and how many leads it qualified.",
+    )
+    history.add_argument("--rubric", help="the rubric in use (default: LEADBOT_RUBRIC)")
+    history.set_defaults(handler=run_history)
 
 
-def run(args, settings) -> int:
-    raise UserError("'rubric' is not available yet")
+def load_rubric_for_cli(path: str | Path) -> Rubric:
+    """The rubric at `path`, or a `UserError` listing every problem (file:line: field: what)."""
+    try:
+        return load_rubric(path)
+    except RubricError as exc:
+        problems = "\n".join(f"  {issue}" for issue in exc.issues)
+        raise UserError(f"{path}: the rubric is not valid:\n{problems}") from None
+
+
+def run_check(args, settings: Settings) -> int:
+    try:
+        rubric = load_rubric(args.file)
+    except RubricError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        count = len(exc.issues)
+        print(f"{args.file}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: OK")
+    print(rubric_summary(rubric, settings.sales_channel))
+    return 0
+
+
+def rubric_summary(rubric: Rubric, default_channel: str | None = None) -> str:
+    """What a manager needs to see to trust a rubric: every criterion, knockout and tier."""
+    lines = [f"Rubric {rubric.name!r}, version {rubric.version}"]
+    if rubric.description:
+        lines.append(f"  {rubric.description}")
+    lines.append(f"Criteria ({len(rubric.criteria)}, {rubric.max_points} points in all):")
+    for criterion in rubric.criteria:
+        required = ", required" if criterion.required else ""
+        lines.append(
+            f"  {criterion.id} ({criterion.type}{required}): up to {criterion.max_points} points"
+            f" - {criterion.label}"
+        )
+        lines.append(f"      {_scoring_text(criterion)}")
+        if criterion.fields:
+            lines.append(f"      reads fields: {', '.join(criterion.fields)}")
+    if rubric.max_points != 100:
+        lines.append(f"  (scores are normalised: {rubric.max_points} points = 100)")
+    lines.append(f"Knockouts ({len(rubric.knockouts)}):")
+    lines.extend(f"  {knockout.id} - {knockout.label}" for knockout in rubric.knockouts)
+    lines.append("Tiers:")
+    for tier in rubric.tiers:
+        lines.append(
+            f"  {tier.id} (score >= {tier.min_score}): "
+            f"{routing_text(rubric, tier.id, default_channel)}"
+        )
+    return "\n".join(lines)
+
+
+def _scoring_text(criterion: Criterion) -> str:
+    if criterion.type in NUMERIC_TYPES:
+        return "bands: " + "; ".join(
+            f"{_band_range(band)} -> {band.points}" for band in criterion.bands
+        )
+    if criterion.type == "choice":
+        return "choices: " + "; ".join(
+            f"{choice_id} -> {choice.points}" for choice_id, choice in criterion.choices.items()
+        )
+    return "points: " + "; ".join(f"{key} -> {points}" for key, points in criterion.points.items())
+
+
+def _band_range(band: Band) -> str:
+    if band.min is None and band.max is None:
+        return "any"
+    if band.min is None:
+        return f"<= {band.max:,}"
+    if band.max is None:
+        return f">= {band.min:,}"
+    return f"{band.min:,}-{band.max:,}"
+
+
+def run_history(args, settings: Settings) -> int:
+    current = load_rubric_for_cli(args.rubric or settings.rubric_path)
+    try:
+        usage = Repository.from_url(settings.database_url).rubric_usage()
+    except SQLAlchemyError as exc:
+        raise UserError(f"cannot read the database {settings.database_url}: {exc}") from None
+    print(history_table(usage, current))
+    return 0
+
+
+def history_table(usage: list[RubricUsage], current: Rubric) -> str:
+    """One line per rubric name and version, oldest first; the one in force is marked."""
+    header = ("RUBRIC", "VERSION", "FIRST USED (UTC)", "LAST USED (UTC)", "LEADS", "RUNS", "")
+    rows = [
+        (
+            item.name,
+            item.version,
+            f"{item.first_at:%Y-%m-%d %H:%M}",
+            f"{item.last_at:%Y-%m-%d %H:%M}",
+            str(item.leads),
+            str(item.qualifications),
+            "<- in use" if (item.name, item.version) == (current.name, current.version) else "",
+        )
+        for item in usage
+    ]
+    if not any(row[-1] for row in rows):
+        rows.append((current.name, current.version, "-", "-", "0", "0", "<- in use (unused)"))
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    )

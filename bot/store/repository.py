@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +43,18 @@ class StoredLead(BaseModel):
 class ClaimResult:
     won: bool
     claimed_by: str | None
+
+
+@dataclass(frozen=True)
+class RubricUsage:
+    """One rubric name and version, and the leads it qualified."""
+
+    name: str
+    version: str
+    first_at: datetime
+    last_at: datetime
+    leads: int
+    qualifications: int
 
 
 class Repository:
@@ -218,6 +230,24 @@ class Repository:
             if lead_id is not None:
                 query = query.where(QualificationRow.lead_id == lead_id)
             return session.scalar(query) or 0
+
+    def rubric_usage(self) -> list[RubricUsage]:
+        """Every rubric name and version that qualified leads, oldest first."""
+        row = QualificationRow
+        query = (
+            select(
+                row.rubric_name,
+                row.rubric_version,
+                func.min(row.created_at),
+                func.max(row.created_at),
+                func.count(distinct(row.lead_id)),
+                func.count(row.id),
+            )
+            .group_by(row.rubric_name, row.rubric_version)
+            .order_by(func.min(row.created_at))
+        )
+        with self.session() as session:
+            return [RubricUsage(*values) for values in session.execute(query)]
 
     # --- Slack message locations ---------------------------------------------------------------
 
