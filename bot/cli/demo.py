@@ -1,12 +1,85 @@
-"""`leadbot demo` (placeholder until its issue lands)."""
+"""`leadbot demo`: the whole pipeline on the bundled sample leads, with no account and no network.
 
+Reads examples/leads.txt, stores each lead in a fresh SQLite database, qualifies it with the
+offline qualifier, prints each summary as a rep would read it in Slack, and writes the Block
+Kit messages the bot would post to a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bot.cli.qualify import (
+    blocks_message,
+    open_repository,
+    qualify_entries,
+    tally_text,
+    write_outcomes,
+)
+from bot.cli.rubric import load_rubric_for_cli
 from bot.errors import UserError
+from bot.lead_files import LeadEntry, parse_leads
+from bot.qualifier_factory import build_qualifier
+from bot.settings import Settings
+
+SAMPLE_LEADS = Path(__file__).resolve().parents[2] / "examples" / "leads.txt"
+SAMPLE_NAME = "examples/leads.txt"
+BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="not available yet")
+    parser = subparsers.add_parser(
+        "demo",
+        help="qualify the bundled sample leads offline and show the Slack summaries",
+        description="Runs the whole pipeline offline on the sample leads: store in a fresh "
+        "SQLite database, qualify, score, render. Needs no credentials and no network.",
+    )
+    parser.add_argument(
+        "--out", default="out", help="directory for demo.db and demo-blocks.json (default: out)"
+    )
     parser.set_defaults(handler=run)
 
 
-def run(args, settings) -> int:
-    raise UserError("'demo' is not available yet")
+def run(args, settings: Settings) -> int:
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot create the output directory ({exc.strerror})") from None
+    database = out / "demo.db"
+    for stale in (database, out / "demo.db-wal", out / "demo.db-shm"):
+        stale.unlink(missing_ok=True)
+    settings = settings.model_copy(
+        update={"model": "offline", "database_url": f"sqlite:///{database}"}
+    )
+    rubric = load_rubric_for_cli(settings.rubric_path)
+    entries = _sample_leads()
+    store = open_repository(settings.database_url)
+    outcomes = qualify_entries(entries, rubric, build_qualifier(settings, store), store)
+
+    print(f"leadbot demo: {len(entries)} sample leads from {SAMPLE_NAME}, offline qualifier\n")
+    write_outcomes(outcomes, "text", rubric, sys.stdout, settings.sales_channel)
+    blocks_path = out / "demo-blocks.json"
+    messages = [blocks_message(outcome, rubric) for outcome in outcomes if outcome.qualification]
+    blocks_path.write_text(json.dumps(messages, indent=2, ensure_ascii=False) + "\n")
+    print(tally_text(outcomes, rubric))
+    print(f"Leads and qualifications stored in {database}")
+    print(f"Block Kit messages the bot would post: {blocks_path}")
+    print(f"  (paste one message's blocks into {BLOCK_KIT_BUILDER} to see it as Slack shows it)")
+    errors = [outcome.entry.error for outcome in outcomes if outcome.entry.error]
+    for error in errors:
+        print(f"leadbot: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _sample_leads() -> list[LeadEntry]:
+    """The bundled sample leads, named as in the source tree whatever the working directory."""
+    try:
+        data = SAMPLE_LEADS.read_bytes()
+    except OSError:
+        raise UserError(
+            f"{SAMPLE_LEADS}: sample leads not found; run the demo from a source checkout"
+        ) from None
+    return parse_leads(data, SAMPLE_NAME)

@@ -7,7 +7,6 @@ qualification row), unless `--no-store` asks for a dry run.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -86,12 +85,7 @@ def run(args, settings: Settings) -> int:
     store = None if args.no_store else open_repository(settings.database_url)
     qualifier = build_qualifier(settings, store)
     outcomes = qualify_entries(entries, rubric, qualifier, store)
-    try:
-        write_outcomes(outcomes, args.format, rubric, sys.stdout, settings.sales_channel)
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) stopped early; Python must not complain at exit either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    write_outcomes(outcomes, args.format, rubric, sys.stdout, settings.sales_channel)
     failed = [outcome.entry.error for outcome in outcomes if outcome.entry.error]
     for error in failed:
         print(f"leadbot: {error}", file=sys.stderr)
