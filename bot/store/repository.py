@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.db import make_engine, migrate
-from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
+from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow, WorkItemRow
 from qualifiers.models import Lead, Qualification
 
 
@@ -37,6 +37,12 @@ class StoredLead(BaseModel):
     intake_channel: str | None = None
     intake_ts: str | None = None
     created_at: datetime
+
+
+class LeadEvent(BaseModel):
+    kind: str
+    actor: str | None = None
+    data: dict
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,45 @@ class Repository:
             session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(status=status))
             session.add(_event(lead_id, status, actor, data))
             session.commit()
+
+    def append_answer(
+        self, lead_id: int, addition: str, actor: str | None, *, dedupe_key: str, work_kind: str
+    ) -> bool:
+        """`append_text` plus a work item of `work_kind`, in one transaction, once per
+        `dedupe_key` (a redelivered Slack reply adds nothing). Returns whether it was added."""
+        with self.session() as session:
+            row = session.get(LeadRow, lead_id)
+            if row is None:
+                raise LookupError(f"no lead {lead_id}")
+            session.add(
+                WorkItemRow(
+                    kind=work_kind,
+                    lead_id=lead_id,
+                    payload={"actor": actor},
+                    dedupe_key=dedupe_key,
+                    due_at=utcnow(),
+                    attempts=0,
+                )
+            )
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                return False
+            row.text = f"{row.text}\n{addition}" if row.text else addition
+            session.add(_event(lead_id, "answered", actor, {"text": addition}))
+            session.commit()
+            return True
+
+    def latest_event(self, lead_id: int, kind: str) -> LeadEvent | None:
+        with self.session() as session:
+            row = session.scalar(
+                select(EventRow)
+                .where(EventRow.lead_id == lead_id, EventRow.kind == kind)
+                .order_by(EventRow.id.desc())
+                .limit(1)
+            )
+            return LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) if row else None
 
     # --- claims --------------------------------------------------------------------------------
 
@@ -273,6 +318,37 @@ class Repository:
                 session.add(row)
             row.channel, row.ts = channel, ts
             session.commit()
+
+    def mark_posted(self, lead_id: int, channel: str, ts: str) -> None:
+        """Record the summary's location and move a new lead to `posted` (a claim made in
+        the meantime is kept), in one transaction."""
+        with self.session() as session:
+            session.add(
+                SlackMessageRow(
+                    lead_id=lead_id, kind="summary", channel=channel, ts=ts, created_at=utcnow()
+                )
+            )
+            session.execute(
+                update(LeadRow)
+                .where(LeadRow.id == lead_id, LeadRow.status.in_(("received", "qualified")))
+                .values(status="posted")
+            )
+            session.add(_event(lead_id, "posted", None, {"channel": channel, "ts": ts}))
+            session.commit()
+
+    def find_by_slack_message(self, kind: str, channel: str, ts: str) -> StoredLead | None:
+        """The lead whose message of `kind` (e.g. 'thread') is at channel/ts."""
+        with self.session() as session:
+            row = session.scalar(
+                select(LeadRow)
+                .join(SlackMessageRow, SlackMessageRow.lead_id == LeadRow.id)
+                .where(
+                    SlackMessageRow.kind == kind,
+                    SlackMessageRow.channel == channel,
+                    SlackMessageRow.ts == ts,
+                )
+            )
+            return _stored(row) if row else None
 
 
 def _event(lead_id: int | None, kind: str, actor: str | None, data: dict) -> EventRow:
