@@ -1,0 +1,49 @@
+# leadbot: `make demo` to see it work, `make test` to check it. Needs only Python 3.11+ and make.
+
+VENV := .venv
+BIN := $(VENV)/bin
+# python3 when it is 3.11 or newer, else python3.11 (or a newer python3.1x) if installed.
+PYTHON := $(shell for candidate in python3 python3.11 python3.12 python3.13 python3.14; do \
+	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
+	&& { echo $$candidate; break; }; done)
+
+.PHONY: demo test lint format bench serve clean
+
+demo: $(VENV)/.installed
+	$(BIN)/leadbot demo
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/throughput.py
+
+serve: $(VENV)/.installed
+	$(BIN)/leadbot serve
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .ruff_cache
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { \
+		echo "leadbot needs Python 3.11 or newer: install python3.11 (or newer) and retry." >&2; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
