@@ -126,6 +126,12 @@ class Repository:
             row = session.get(LeadRow, lead_id)
             return _stored(row) if row else None
 
+    def recent_leads(self, limit: int) -> list[StoredLead]:
+        """The newest `limit` leads, newest first (e.g. to preview a rubric change on them)."""
+        with self.session() as session:
+            rows = session.scalars(select(LeadRow).order_by(LeadRow.id.desc()).limit(limit))
+            return [_stored(row) for row in rows]
+
     def find_by_intake(self, channel: str, ts: str) -> StoredLead | None:
         with self.session() as session:
             row = session.scalar(
