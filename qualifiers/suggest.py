@@ -1,0 +1,408 @@
+"""Suggest rubric points and tier thresholds from leads whose outcomes are known.
+
+The suggestion keeps the rubric a manager can read: the same criteria, bands, choices and hints,
+only new points and thresholds. Points come from an L2-regularised logistic regression over the
+criteria's answers (one column per band, choice or yes/no, "no answer" as the zero baseline),
+fitted with every weight >= 0 because an answer can only earn points. Weights are scaled so the
+best answers add up to 100 and rounded to whole points. Tier thresholds keep each tier's share of
+leads, so the sales team's workload stays the same and the leads in each tier get better.
+
+Cross-validation refits the points on each training fold and scores the held-out fold with the
+whole-point rubric, so the reported gain is what a new lead would see, not an over-fitted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, Field
+
+from qualifiers.backtest import ScoredLead, ranking_keys, roc_auc
+from qualifiers.models import AnswerValue
+from qualifiers.rubric import DISQUALIFIED, NUMERIC_TYPES, Criterion, Rubric, parse_rubric
+from qualifiers.scoring import normalise_number
+
+POINTS_TOTAL = 100
+
+
+@dataclass(frozen=True)
+class AnswerOptions:
+    """The answers a criterion can score, in rubric order; code 0 is 'no answer or no match'."""
+
+    criterion: Criterion
+    index: int
+    keys: tuple[str, ...]
+
+    @classmethod
+    def of(cls, criterion: Criterion, index: int) -> AnswerOptions:
+        if criterion.type in NUMERIC_TYPES:
+            keys = tuple(_band_label(band.min, band.max) for band in criterion.bands)
+        elif criterion.type == "choice":
+            keys = tuple(criterion.choices)
+        else:
+            keys = tuple(criterion.points)
+        return cls(criterion, index, keys)
+
+    def code(self, value: AnswerValue | None) -> int:
+        """Mirrors `scoring.points_for`: the option an answer earns its points from."""
+        criterion = self.criterion
+        if value is None:
+            return 0
+        if criterion.type in NUMERIC_TYPES:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return 0
+            whole = normalise_number(criterion, value)
+            return next((j + 1 for j, b in enumerate(criterion.bands) if b.contains(whole)), 0)
+        if criterion.type == "choice":
+            key = str(value)
+        elif criterion.type == "yes_no":
+            if not isinstance(value, bool):
+                return 0
+            key = "yes" if value else "no"
+        else:
+            key = "answered" if str(value).strip() else ""
+        return self.keys.index(key) + 1 if key in self.keys else 0
+
+    def points(self) -> list[int]:
+        criterion = self.criterion
+        if criterion.type in NUMERIC_TYPES:
+            return [band.points for band in criterion.bands]
+        if criterion.type == "choice":
+            return [choice.points for choice in criterion.choices.values()]
+        return list(criterion.points.values())
+
+    def yaml_path(self, option: int) -> tuple:
+        """Where option `option` (0-based) keeps its points in the rubric file."""
+        where = ("criteria", self.index)
+        if self.criterion.type in NUMERIC_TYPES:
+            return (*where, "bands", option, "points")
+        if self.criterion.type == "choice":
+            return (*where, "choices", self.keys[option], "points")
+        return (*where, "points", self.keys[option])
+
+
+def _band_label(low: int | None, high: int | None) -> str:
+    if low is None:
+        return f"<= {high}" if high is not None else "any"
+    return f">= {low}" if high is None else f"{low}-{high}"
+
+
+def answer_options(rubric: Rubric) -> list[AnswerOptions]:
+    return [AnswerOptions.of(criterion, i) for i, criterion in enumerate(rubric.criteria)]
+
+
+def encode(options: Sequence[AnswerOptions], scored: Sequence[ScoredLead]) -> np.ndarray:
+    """(leads x criteria) matrix of option codes, 0 meaning the criterion earned nothing."""
+    codes = np.zeros((len(scored), len(options)), dtype=np.int32)
+    for column, option in enumerate(options):
+        known: dict[tuple[type, AnswerValue | None], int] = {}  # True == 1, so key on the type too
+        for row, lead in enumerate(scored):
+            value = lead.values[column]
+            key = (type(value), value)
+            if key not in known:
+                known[key] = option.code(value)
+            codes[row, column] = known[key]
+    return codes
+
+
+# --- fitting ------------------------------------------------------------------------------------
+
+
+def fit_nonnegative_logistic(
+    codes: np.ndarray,
+    sizes: Sequence[int],
+    labels: np.ndarray,
+    *,
+    l2: float = 1.0,
+    max_iterations: int = 100,
+    tolerance: float = 1e-6,
+) -> list[np.ndarray]:
+    """Per-criterion weights (one per option, all >= 0; 'no answer' is the 0 baseline).
+
+    Projected Newton (Bertsekas): weights held at 0 by a gradient pushing them below stay fixed,
+    the others take a Newton step, and a backtracking line search keeps the loss going down.
+    The intercept is free and unpenalised.
+    """
+    design = one_hot(codes, sizes)
+    y = labels.astype(float)
+    penalty = np.r_[0.0, np.full(design.shape[1] - 1, l2)]
+    bounded = penalty > 0
+    weights = np.zeros(design.shape[1])
+    rate = min(max(y.mean(), 1e-6), 1 - 1e-6)
+    weights[0] = np.log(rate / (1 - rate))
+
+    def loss(w: np.ndarray) -> float:
+        linear = design @ w
+        return float((np.logaddexp(0.0, linear) - y * linear).sum() + 0.5 * (penalty * w * w).sum())
+
+    current = loss(weights)
+    for _ in range(max_iterations):
+        probability = 1.0 / (1.0 + np.exp(-(design @ weights)))
+        gradient = design.T @ (probability - y) + penalty * weights
+        hessian = (design.T * (probability * (1 - probability))) @ design + np.diag(penalty)
+        free = ~(bounded & (weights <= 0) & (gradient > 0))
+        direction = np.zeros_like(weights)
+        direction[free] = -np.linalg.solve(hessian[np.ix_(free, free)], gradient[free])
+        step = 1.0
+        while True:
+            candidate = weights + step * direction
+            candidate[bounded] = np.maximum(candidate[bounded], 0.0)
+            candidate_loss = loss(candidate)
+            if candidate_loss <= current + 1e-4 * gradient @ (candidate - weights) or step < 1e-8:
+                break
+            step /= 2
+        moved = float(np.abs(candidate - weights).max())
+        weights, current = candidate, candidate_loss
+        if moved < tolerance:
+            break
+    return np.split(weights[1:], np.cumsum(sizes)[:-1])
+
+
+def one_hot(codes: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """Design matrix: an intercept column, then one column per option of each criterion."""
+    offsets = np.cumsum([1, *sizes])[:-1]
+    design = np.zeros((len(codes), 1 + sum(sizes)))
+    design[:, 0] = 1.0
+    rows = np.arange(len(codes))
+    for column, offset in enumerate(offsets):
+        answered = codes[:, column] > 0
+        design[rows[answered], offset + codes[answered, column] - 1] = 1.0
+    return design
+
+
+def whole_points(weights: Sequence[np.ndarray], total: int = POINTS_TOTAL) -> list[list[int]]:
+    """Scale weights so each criterion's best answer sums to `total`, rounded to whole points."""
+    best = sum(float(w.max()) for w in weights if len(w))
+    if best <= 0:
+        return [[0] * len(w) for w in weights]
+    return [np.rint(w * (total / best)).astype(int).tolist() for w in weights]
+
+
+def scores_for(codes: np.ndarray, points: Sequence[Sequence[int]]) -> np.ndarray:
+    """The 0-100 score `scoring.score` gives for these answers under these points."""
+    earned = np.zeros(len(codes), dtype=np.int64)
+    for column, option_points in enumerate(points):
+        earned += np.asarray([0, *option_points], dtype=np.int64)[codes[:, column]]
+    max_points = sum(max(option_points, default=0) for option_points in points)
+    if max_points <= 0:
+        return np.zeros(len(codes), dtype=int)
+    return np.clip(np.rint(100 * earned / max_points), 0, 100).astype(int)
+
+
+def thresholds_keeping_shares(scores: np.ndarray, shares: Sequence[float]) -> list[int]:
+    """min_score per tier so each tier holds about the given share of leads (last tier: 0)."""
+    thresholds: list[int] = []
+    cumulative = 0.0
+    candidates = np.arange(1, 101)
+    share_at_or_above = (scores[None, :] >= candidates[:, None]).mean(axis=1)
+    for position, share in enumerate(shares[:-1]):
+        cumulative += share
+        best = int(candidates[np.argmin(np.abs(share_at_or_above - cumulative))])
+        tiers_left_below = len(shares) - 2 - position
+        upper = thresholds[-1] - 1 if thresholds else 100
+        thresholds.append(max(min(best, upper), tiers_left_below + 1))
+    return [*thresholds, 0]
+
+
+# --- the suggestion -----------------------------------------------------------------------------
+
+
+class PointChange(BaseModel):
+    criterion: str
+    answer: str
+    old: int
+    new: int
+
+
+class ThresholdChange(BaseModel):
+    tier: str
+    old: int
+    new: int
+    share: float = Field(description="Share of the leads (not knocked out) in this tier")
+
+
+class FoldAUC(BaseModel):
+    original: float | None
+    suggested: float | None
+
+
+class Suggestion(BaseModel):
+    rubric: Rubric
+    yaml_text: str
+    rows: int
+    positives: int
+    folds: list[FoldAUC]
+    original_auc: float | None = Field(description="On all leads: the original is not fitted")
+    original_cv_auc: float | None = Field(description="Mean over the held-out folds")
+    suggested_cv_auc: float | None = Field(description="Fitted on 4 folds, scored on the 5th")
+    suggested_cv_auc_std: float | None
+    suggested_in_sample_auc: float | None = Field(description="Fitted and scored on all leads")
+    points: list[PointChange]
+    thresholds: list[ThresholdChange]
+
+    def public_dict(self) -> dict:
+        return self.model_dump(mode="json", exclude={"rubric", "yaml_text"})
+
+
+def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Fold number per lead, each fold with about the same share of positives."""
+    rng = np.random.default_rng(seed)
+    assignment = np.empty(len(labels), dtype=int)
+    for outcome in (True, False):
+        members = rng.permutation(np.flatnonzero(labels == outcome))
+        assignment[members] = np.arange(len(members)) % folds
+    return assignment
+
+
+@dataclass(frozen=True)
+class _Fit:
+    points: list[list[int]]
+    thresholds: list[int]
+    tier_shares: list[float]
+
+
+def _fit(
+    rubric: Rubric,
+    options: Sequence[AnswerOptions],
+    codes: np.ndarray,
+    labels: np.ndarray,
+    knocked_out: np.ndarray,
+    original_tiers: np.ndarray,
+    l2: float,
+) -> _Fit:
+    weights = fit_nonnegative_logistic(codes, [len(o.keys) for o in options], labels, l2=l2)
+    points = whole_points(weights)
+    if not any(any(p) for p in points):
+        raise ValueError("no criterion's answers predict the outcome: nothing to suggest")
+    eligible = ~knocked_out
+    tier_ids = [tier.id for tier in rubric.tiers]
+    counted = original_tiers[eligible]
+    shares = [float((counted == tier).mean()) if len(counted) else 0.0 for tier in tier_ids]
+    thresholds = thresholds_keeping_shares(scores_for(codes[eligible], points), shares)
+    return _Fit(points, thresholds, shares)
+
+
+def _held_out_auc(
+    codes: np.ndarray, points: Sequence[Sequence[int]], tiers: np.ndarray, labels: np.ndarray
+) -> float | None:
+    return roc_auc(ranking_keys(scores_for(codes, points), tiers), labels)
+
+
+def suggest(
+    rubric_text: str,
+    scored: Sequence[ScoredLead],
+    labels: Sequence[bool],
+    *,
+    file: str = "<rubric>",
+    folds: int = 5,
+    seed: int = 0,
+    l2: float = 1.0,
+    header: str = "",
+) -> Suggestion:
+    """Fit points and thresholds for the rubric in `rubric_text` from leads scored under it.
+
+    `scored` must come from qualifying the leads under that same rubric: the suggestion reuses
+    its answers. Returns the new rubric's YAML, the original text with only numbers changed.
+    """
+    rubric = parse_rubric(rubric_text, file)
+    outcome = np.asarray(labels, dtype=bool)
+    if len(scored) != len(outcome):
+        raise ValueError(f"{len(scored)} scored leads but {len(outcome)} labels")
+    if outcome.all() or not outcome.any():
+        raise ValueError("the outcomes need both converted and not converted leads")
+    options = answer_options(rubric)
+    codes = encode(options, scored)
+    tiers = np.asarray([lead.tier for lead in scored], dtype=object)
+    knocked_out = tiers == DISQUALIFIED
+    original_keys = ranking_keys([lead.score for lead in scored], tiers)
+
+    fold_of = stratified_folds(outcome, folds, seed)
+    fold_results = []
+    for fold in range(folds):
+        train, test = fold_of != fold, fold_of == fold
+        fit = _fit(
+            rubric, options, codes[train], outcome[train], knocked_out[train], tiers[train], l2
+        )
+        fold_results.append(
+            FoldAUC(
+                original=roc_auc(original_keys[test], outcome[test]),
+                suggested=_held_out_auc(codes[test], fit.points, tiers[test], outcome[test]),
+            )
+        )
+    final = _fit(rubric, options, codes, outcome, knocked_out, tiers, l2)
+    new_text = rewrite_numbers(rubric_text, _replacements(rubric, options, final), header)
+    suggested = parse_rubric(new_text, file)
+    suggested_scores = scores_for(codes, final.points)
+    cv = [f.suggested for f in fold_results if f.suggested is not None]
+    original_cv = [f.original for f in fold_results if f.original is not None]
+    return Suggestion(
+        rubric=suggested,
+        yaml_text=new_text,
+        rows=len(outcome),
+        positives=int(outcome.sum()),
+        folds=fold_results,
+        original_auc=roc_auc(original_keys, outcome),
+        original_cv_auc=float(np.mean(original_cv)) if original_cv else None,
+        suggested_cv_auc=float(np.mean(cv)) if cv else None,
+        suggested_cv_auc_std=float(np.std(cv)) if cv else None,
+        suggested_in_sample_auc=roc_auc(ranking_keys(suggested_scores, tiers), outcome),
+        points=[
+            PointChange(criterion=o.criterion.id, answer=key, old=old, new=new)
+            for o, new_points in zip(options, final.points, strict=True)
+            for key, old, new in zip(o.keys, o.points(), new_points, strict=True)
+        ],
+        thresholds=[
+            ThresholdChange(tier=tier.id, old=tier.min_score, new=new, share=share)
+            for tier, new, share in zip(
+                rubric.tiers, final.thresholds, final.tier_shares, strict=True
+            )
+        ],
+    )
+
+
+def _replacements(rubric: Rubric, options: Sequence[AnswerOptions], fit: _Fit) -> dict[tuple, int]:
+    changes: dict[tuple, int] = {}
+    for option, new_points in zip(options, fit.points, strict=True):
+        for j, value in enumerate(new_points):
+            changes[option.yaml_path(j)] = value
+    for t, value in enumerate(fit.thresholds):
+        changes[("tiers", t, "min_score")] = value
+    return changes
+
+
+# --- rewriting the YAML in place ----------------------------------------------------------------
+
+
+def rewrite_numbers(text: str, replacements: dict[tuple, int], header: str = "") -> str:
+    """The rubric text with the scalars at the given paths replaced, everything else untouched.
+
+    Comments, key order, flow or block style and quoting all survive, so a manager can diff the
+    suggestion against the original line by line.
+    """
+    spans: list[tuple[int, int, str]] = []
+
+    def walk(node: yaml.Node, path: tuple) -> None:
+        if path in replacements:
+            if not isinstance(node, yaml.ScalarNode):
+                raise ValueError(f"expected a number at {path}, found a {node.id}")
+            spans.append((node.start_mark.index, node.end_mark.index, str(replacements[path])))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                walk(value_node, (*path, key_node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for position, item in enumerate(node.value):
+                walk(item, (*path, position))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    if len(spans) != len(replacements):
+        raise ValueError("the rubric text does not hold every number to replace")
+    for start, end, value in sorted(spans, reverse=True):
+        text = text[:start] + value + text[end:]
+    if header:
+        text = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines()) + text
+    return text
