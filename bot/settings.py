@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     model_max_retries: int = Field(default=3, ge=0, alias="LEADBOT_MODEL_MAX_RETRIES")
     model_temperature: float = Field(default=0.0, ge=0, le=2, alias="LEADBOT_MODEL_TEMPERATURE")
     model_concurrency: int = Field(default=8, ge=1, le=256, alias="LEADBOT_MODEL_CONCURRENCY")
+    model_deadline_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        alias="LEADBOT_MODEL_DEADLINE",
+        description="Longest a lead waits for the model, retries included, before going offline.",
+    )
     redact_pii: bool = Field(default=False, alias="LEADBOT_REDACT_PII")
 
     port: int = Field(default=3000, alias="PORT")

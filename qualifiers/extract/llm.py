@@ -1,0 +1,190 @@
+"""The LLM extractor: one structured-output call per lead; code checks every answer it gives.
+
+The model only reads. It fills in an answer sheet generated from the rubric (schema.py);
+evidence.py keeps the answers whose evidence is a verbatim span of the lead; merge.py lets
+the offline rules fill the gaps; scoring.score turns the result into points. When the model
+is slow, down, rate limited past its retries, refuses, or answers garbage, the lead is
+qualified offline and the note says why: model trouble never reaches the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+
+from qualifiers.extract.base import Extractor
+from qualifiers.extract.cache import ExtractionCache
+from qualifiers.extract.evidence import checked_extraction
+from qualifiers.extract.merge import as_fallback, merge
+from qualifiers.extract.pricing import estimate_cost
+from qualifiers.extract.prompt import lead_prompt, prompt_fingerprint, system_prompt
+from qualifiers.extract.redact import redact
+from qualifiers.extract.schema import output_model
+from qualifiers.models import Extraction, Lead, Usage
+from qualifiers.rubric import Rubric
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Exception class names -> the reason shown on the summary. Matched by name so that any
+# provider's client (openai, anthropic, ...) is covered without importing it here.
+_FAILURE_REASONS = {
+    "APITimeoutError": "timed out",
+    "TimeoutError": "timed out",
+    "RateLimitError": "rate limited",
+    "APIConnectionError": "connection failed",
+    "InternalServerError": "server error",
+    "AuthenticationError": "authentication failed",
+    "PermissionDeniedError": "permission denied",
+    "LengthFinishReasonError": "output truncated",
+    "ContentFilterFinishReasonError": "output filtered",
+    "OpenAIRefusalError": "refused",
+    "ModelRefusalError": "refused",
+    "ValidationError": "invalid output",
+    "OutputParserException": "invalid output",
+    "JSONDecodeError": "invalid output",
+}
+
+
+class LLMExtractor:
+    """Answers a rubric with a chat model; falls back to `fallback` (the offline rules)."""
+
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        *,
+        model_name: str,
+        fallback: Extractor,
+        cache: ExtractionCache | None = None,
+        redact_pii: bool = False,
+        deadline_seconds: float = 120.0,
+    ):
+        self.name = model_name
+        self.chat_model = chat_model
+        self.fallback = fallback
+        self.cache = cache
+        self.redact_pii = redact_pii
+        self.deadline_seconds = deadline_seconds
+        self._prepared: dict[str, tuple[Runnable, str]] = {}
+        self._lock = threading.Lock()
+
+    def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, Usage | None]:
+        started = time.monotonic()
+        offline, _ = self.fallback.extract(lead, rubric)
+        key = cache_key(lead, rubric, model=self.name, redact_pii=self.redact_pii)
+        if self.cache is not None and (cached := self.cache.get(key)) is not None:
+            return merge(cached, offline), Usage(
+                model=self.name, latency_ms=_elapsed_ms(started), cached=True
+            )
+        lead_text = lead.searchable_text()
+        sent = redact(lead_text, pii=self.redact_pii)
+        structured, system = self._prepare(rubric)
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(lead_prompt(sent))]
+        try:
+            reply = run_with_deadline(lambda: structured.invoke(messages), self.deadline_seconds)
+        except Exception as exc:  # any provider's failure: the lead is qualified offline
+            reason = failure_reason(exc)
+            logger.warning(
+                "model %s failed for lead %s (%s); qualifying offline", self.name, lead.id, reason
+            )
+            return as_fallback(offline, reason), Usage(
+                model=self.name, latency_ms=_elapsed_ms(started)
+            )
+        usage = _usage(self.name, reply.get("raw"), started)
+        if reply.get("parsed") is None:
+            error = reply.get("parsing_error")
+            reason = failure_reason(error) if error else "empty answer"
+            logger.warning(
+                "model %s gave no usable answer for lead %s (%s)", self.name, lead.id, reason
+            )
+            return as_fallback(offline, reason), usage
+        extraction = checked_extraction(reply["parsed"], rubric, sent=sent, lead_text=lead_text)
+        if extraction.note:
+            logger.info("lead %s: %s", lead.id, extraction.note)
+        if self.cache is not None:
+            self.cache.put(key, extraction, usage)
+        return merge(extraction, offline), usage
+
+    def _prepare(self, rubric: Rubric) -> tuple[Runnable, str]:
+        """The structured-output runnable and system prompt for a rubric version, built once."""
+        with self._lock:
+            if rubric.version not in self._prepared:
+                structured = self.chat_model.with_structured_output(
+                    output_model(rubric), include_raw=True
+                )
+                self._prepared[rubric.version] = (structured, system_prompt(rubric))
+            return self._prepared[rubric.version]
+
+
+def cache_key(lead: Lead, rubric: Rubric, *, model: str, redact_pii: bool) -> str:
+    """Same lead content, rubric version, model and prompt: same key (source and id aside)."""
+    material = {
+        "text": lead.text,
+        "fields": sorted(lead.fields.items()),
+        "rubric": rubric.version,
+        "model": model,
+        "prompt": prompt_fingerprint(),
+        "redact_pii": redact_pii,
+    }
+    return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
+
+
+def run_with_deadline(call: Callable[[], T], seconds: float) -> T:
+    """`call()` in a daemon thread; raises TimeoutError if it is not done within `seconds`.
+
+    The client's own timeout and retries bound each attempt; this bounds the whole, so no
+    lead waits forever whatever the provider does. An abandoned call finishes in the
+    background and its answer is discarded.
+    """
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # handed to the waiting caller, never lost
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="leadbot-model-call", daemon=True).start()
+    return future.result(timeout=seconds)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A short reason for the summary: "timed out", "HTTP 503", "refused", ..."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _FAILURE_REASONS:
+            return _FAILURE_REASONS[cls.__name__]
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return f"HTTP {status}"
+    if isinstance(exc, ValueError):
+        return "invalid output"
+    return type(exc).__name__
+
+
+def _usage(model: str, raw: Any, started: float) -> Usage:
+    metadata = getattr(raw, "usage_metadata", None) or {}
+    input_tokens = int(metadata.get("input_tokens") or 0)
+    output_tokens = int(metadata.get("output_tokens") or 0)
+    cached_input = int((metadata.get("input_token_details") or {}).get("cache_read") or 0)
+    return Usage(
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        latency_ms=_elapsed_ms(started),
+        cost_usd=estimate_cost(model, input_tokens, output_tokens, cached_input),
+    )
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
