@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     redact_pii: bool = Field(default=False, alias="LEADBOT_REDACT_PII")
 
     port: int = Field(default=3000, alias="PORT")
+    http_threads: int = Field(
+        default=32,
+        ge=1,
+        le=512,
+        alias="LEADBOT_HTTP_THREADS",
+        description="Concurrent Slack requests served in HTTP mode.",
+    )
+    worker_threads: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        alias="LEADBOT_WORKER_THREADS",
+        description="Threads qualifying and posting leads after Slack is acknowledged.",
+    )
     log_level: str = Field(default="INFO", alias="LEADBOT_LOG_LEVEL")
 
     @property
