@@ -1,15 +1,362 @@
-"""The offline extractor: deterministic rules, no network (work in progress)."""
+"""The offline extractor: deterministic rules, no network, driven by the rubric.
+
+Per criterion, the first of these that answers wins:
+1. a lead field named in `criterion.fields` (or a `Key: value` line in the text with that
+   key), parsed by the criterion's type;
+2. the criterion's rubric `hints` (regex -> value) over the text;
+3. the built-in parser chosen by `criterion.parser` or the type (money, headcount, timeline,
+   title, need; generic number/choice otherwise).
+Anything else stays missing: the extractor never guesses. Text addressed to the bot
+("ignore previous instructions", fake JSON, "SYSTEM: tier=hot") is blanked before any rule
+runs, so it cannot change an answer. Evidence is sliced from the original searchable text
+at the offsets a rule matched, so it is always verbatim.
+"""
 
 from __future__ import annotations
 
-from qualifiers.models import Extraction, Lead, Usage
-from qualifiers.rubric import Rubric
+import math
+import re
+from collections.abc import Callable
+from functools import cached_property
+from typing import ClassVar
+
+from qualifiers.extract.headcount import find_headcount, parse_headcount
+from qualifiers.extract.knockouts import BUILTIN_RULES, guarded, looks_like_gibberish
+from qualifiers.extract.money import (
+    BUDGET_CONTEXT,
+    BUDGET_DISTRACTORS,
+    distractor_pattern,
+    find_money,
+    parse_money,
+)
+from qualifiers.extract.need import find_need
+from qualifiers.extract.numbers import DIGITS, parse_field_number
+from qualifiers.extract.roles import find_role_phrases, is_someone_elses
+from qualifiers.extract.text import (
+    Clauses,
+    FormLine,
+    Found,
+    form_lines,
+    mask_injections,
+    normalise_key,
+)
+from qualifiers.extract.timeline import find_timeline, parse_timeline
+from qualifiers.models import Answer, AnswerValue, Extraction, KnockoutHit, Lead, Usage
+from qualifiers.rubric import Criterion, Knockout, Rubric
+
+PARSERS = ("money", "headcount", "timeline", "title", "need")
+_DEFAULT_PARSER = {"money": "money", "months": "timeline"}
+_YES = {"yes", "y", "true", "1", "yes please", "definitely", "confirmed"}
+_NO = {"no", "n", "false", "0", "none", "not yet", "nope"}
+_ROLE_IDS = ("authority", "role", "title", "seniority")
+_MAX_CACHED_RUBRICS = 16
+
+
+class LeadText:
+    """One lead's searchable text, original and masked, with per-lead results computed once."""
+
+    def __init__(self, lead: Lead):
+        self.original = lead.searchable_text()
+        self.masked = mask_injections(self.original)
+        self.text_start = len(self.original) - len(lead.text) if lead.text else len(self.original)
+        self.fields = {}
+        for key, value in lead.fields.items():
+            self.fields.setdefault(normalise_key(key), (key, value))
+
+    def evidence(self, start: int, end: int) -> str:
+        return self.original[start:end].strip()
+
+    @cached_property
+    def clauses(self) -> Clauses:
+        return Clauses(self.masked)
+
+    @cached_property
+    def form_lines(self) -> list[FormLine]:
+        """`Key: value` lines of the free text (the rendered lead fields are read directly)."""
+        return [line for line in form_lines(self.masked) if line.start >= self.text_start]
+
+    @cached_property
+    def headcount(self) -> Found | None:
+        return find_headcount(self.masked)
+
+    @cached_property
+    def timeline(self) -> Found | None:
+        return find_timeline(self.masked)
+
+    @cached_property
+    def need(self) -> Found | None:
+        return find_need(self.masked)
+
+    @cached_property
+    def roles(self):
+        return find_role_phrases(self.masked)
+
+
+class CriterionRules:
+    """One criterion's compiled rules."""
+
+    def __init__(self, criterion: Criterion):
+        self.criterion = criterion
+        self.id = criterion.id
+        self.keys = [normalise_key(name) for name in criterion.fields]
+        self.line_keys = {*self.keys, normalise_key(criterion.label), normalise_key(criterion.id)}
+        self.missing = {value.strip().casefold() for value in criterion.missing_values}
+        self.hints = [(re.compile(h.pattern, re.IGNORECASE), h.value) for h in criterion.hints]
+        self.choices = [
+            (key, [re.compile(pattern, re.IGNORECASE) for pattern in choice.hints])
+            for key, choice in criterion.choices.items()
+        ]
+        self.choice_names = {}
+        for key, choice in criterion.choices.items():
+            self.choice_names[normalise_key(key)] = key
+            if choice.label:
+                self.choice_names[normalise_key(choice.label)] = key
+        self.parser = self._parser_name(criterion)
+        self.money_context, self.money_distractors = self._money_words(criterion)
+        self.label_number = self._label_number_pattern(criterion)
+        self.choice_text = self._choice_text_pattern(criterion)
+
+    @staticmethod
+    def _parser_name(criterion: Criterion) -> str:
+        if criterion.parser in PARSERS:
+            return criterion.parser
+        if criterion.type == "choice" and criterion.id in _ROLE_IDS:
+            return "title"
+        if criterion.type == "yes_no" and criterion.id == "need":
+            return "need"
+        return _DEFAULT_PARSER.get(criterion.type, criterion.type)
+
+    @staticmethod
+    def _money_words(criterion: Criterion) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """Budget words for a budget; otherwise the criterion's own label words ('revenue')."""
+        about = f"{criterion.id} {criterion.label}".replace("_", " ")
+        if "budget" in about.casefold():
+            return BUDGET_CONTEXT, BUDGET_DISTRACTORS
+        words = [re.escape(w) for w in re.findall(r"[A-Za-z]{3,}", about) if len(w) > 3]
+        context = re.compile(r"\b(?:" + "|".join(words or ["budget"]) + r")\w*", re.IGNORECASE)
+        return context, distractor_pattern(about)
+
+    @staticmethod
+    def _label_number_pattern(criterion: Criterion) -> re.Pattern[str]:
+        """'<label or field name> (is|:|of) <number>' or '<number> <label>'."""
+        names = sorted({criterion.label, *criterion.fields}, key=len, reverse=True)
+        flexible = "|".join(r"[\s_-]*".join(map(re.escape, name.split())) for name in names)
+        return re.compile(
+            rf"\b(?:{flexible})\s*(?:[:=]|is|are|was|of|about|around|~)?\s*(?P<a>[-+]?(?:{DIGITS}))"
+            rf"|(?P<b>{DIGITS})\s*(?:{flexible})\b",
+            re.IGNORECASE,
+        )
+
+    @staticmethod
+    def _choice_text_pattern(criterion: Criterion) -> list[tuple[str, re.Pattern[str]]]:
+        patterns = []
+        for key, choice in criterion.choices.items():
+            names = [re.escape(choice.label)] if choice.label else []
+            names.append(re.escape(key.replace("_", " ")))
+            alternatives = [*choice.hints, *(rf"\b{name}\b" for name in names)]
+            patterns.append((key, re.compile("|".join(alternatives), re.IGNORECASE)))
+        return patterns
+
+    # --- 1. fields -------------------------------------------------------------------------
+
+    def from_fields(self, text: LeadText) -> Answer | None:
+        for key in self.keys:
+            if key not in text.fields:
+                continue
+            name, raw = text.fields[key]
+            if self.unanswered(raw):
+                continue
+            value = self.parse_value(mask_injections(raw))
+            if value is not None:
+                return Answer(value=value, evidence=f"{name}: {raw}", source="field")
+        for line in text.form_lines:
+            if normalise_key(line.key) in self.line_keys and not self.unanswered(line.value):
+                value = self.parse_value(line.value)
+                if value is not None:
+                    return Answer(
+                        value=value,
+                        evidence=text.evidence(line.start, line.end),
+                        confidence=0.95,
+                    )
+        return None
+
+    def unanswered(self, raw: str) -> bool:
+        value = raw.strip()
+        return not value or value.casefold() in self.missing
+
+    def parse_value(self, raw: str) -> AnswerValue | None:
+        """A field value by the criterion's type; falls back to the criterion's hints."""
+        kind = self.criterion.type
+        value: AnswerValue | None
+        if kind == "money":
+            value = parse_money(raw)
+        elif kind == "months":
+            value = parse_timeline(raw)
+        elif kind == "number":
+            value = parse_headcount(raw) if self.parser == "headcount" else parse_field_number(raw)
+        elif kind == "choice":
+            value = self.choice_for(raw)
+        elif kind == "yes_no":
+            folded = raw.strip().casefold()
+            value = True if folded in _YES else False if folded in _NO else None
+        else:
+            value = raw.strip()
+        if value is None:
+            value = next((v for pattern, v in self.hints if pattern.search(raw)), None)
+        return _tidy(value)
+
+    def choice_for(self, raw: str) -> str | None:
+        exact = self.choice_names.get(normalise_key(raw))
+        if exact:
+            return exact
+        for key, patterns in self.choices:
+            if any(pattern.search(raw) for pattern in patterns):
+                return key
+        return None
+
+    # --- 2. hints --------------------------------------------------------------------------
+
+    def from_hints(self, text: LeadText) -> Answer | None:
+        for pattern, value in self.hints:
+            match = pattern.search(text.masked)
+            if match and match.end() > match.start():
+                evidence = text.evidence(*match.span())
+                return Answer(value=value, evidence=evidence, confidence=0.9)
+        return None
+
+    # --- 3. built-in parsers ---------------------------------------------------------------
+
+    def from_parser(self, text: LeadText) -> Answer | None:
+        found = self._parsers[self.parser](self, text)
+        if found is None:
+            return None
+        evidence = text.evidence(found.start, found.end)
+        if not evidence:
+            return None
+        return Answer(value=_tidy(found.value), evidence=evidence, confidence=found.confidence)
+
+    def _money(self, text: LeadText) -> Found | None:
+        context, distractors = self.money_context, self.money_distractors
+        return find_money(text.masked, text.clauses, context=context, distractors=distractors)
+
+    def _title(self, text: LeadText) -> Found | None:
+        for role in text.roles:
+            phrase = role.canonical or text.masked[role.phrase_start : role.phrase_end]
+            for key, patterns in self.choices:
+                for pattern in patterns:
+                    match = pattern.search(phrase)
+                    if match and (
+                        role.canonical
+                        or not is_someone_elses(
+                            text.masked, role.phrase_start + match.start(), role.phrase_start
+                        )
+                    ):
+                        return Found(key, role.start, role.end, 0.5 + role.priority / 20)
+        return None
+
+    def _number(self, text: LeadText) -> Found | None:
+        match = self.label_number.search(text.masked)
+        if not match:
+            return None
+        value = parse_field_number(match["a"] or match["b"])
+        return None if value is None else Found(value, match.start(), match.end(), 0.7)
+
+    def _choice(self, text: LeadText) -> Found | None:
+        best: tuple[int, str, int] | None = None
+        for key, pattern in self.choice_text:
+            match = pattern.search(text.masked)
+            if match and match.end() > match.start() and (best is None or match.start() < best[0]):
+                best = (match.start(), key, match.end())
+        return Found(best[1], best[0], best[2], 0.6) if best else None
+
+    _parsers: ClassVar[dict[str, Callable[[CriterionRules, LeadText], Found | None]]] = {
+        "money": _money,
+        "timeline": lambda self, text: text.timeline,
+        "headcount": lambda self, text: text.headcount,
+        "need": lambda self, text: text.need,
+        "title": _title,
+        "number": _number,
+        "choice": _choice,
+        "yes_no": lambda self, text: None,
+        "text": lambda self, text: None,
+    }
+
+    def answer(self, text: LeadText) -> Answer | None:
+        return self.from_fields(text) or self.from_hints(text) or self.from_parser(text)
+
+
+class KnockoutRules:
+    def __init__(self, knockout: Knockout):
+        self.id = knockout.id
+        self.builtin = BUILTIN_RULES.get(knockout.id)
+        patterns = [re.compile(hint, re.IGNORECASE) for hint in knockout.hints]
+        if self.builtin and self.builtin.pattern:
+            patterns.append(self.builtin.pattern)
+        self.patterns = patterns
+
+    def hit(self, text: LeadText) -> KnockoutHit | None:
+        for pattern in self.patterns:
+            for match in pattern.finditer(text.masked):
+                if match.end() > match.start() and not guarded(
+                    self.builtin, text.masked, match.start(), match.end()
+                ):
+                    return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
+        if self.id == "spam":
+            span = looks_like_gibberish(text.masked, text.text_start)
+            if span:
+                return KnockoutHit(id=self.id, evidence=text.evidence(*span))
+        return None
+
+
+class RubricRules:
+    """Everything compiled for one rubric version."""
+
+    def __init__(self, rubric: Rubric):
+        self.criteria = [CriterionRules(criterion) for criterion in rubric.criteria]
+        self.knockouts = [KnockoutRules(knockout) for knockout in rubric.knockouts]
+
+    def extract(self, lead: Lead) -> Extraction:
+        text = LeadText(lead)
+        answers = {}
+        for rules in self.criteria:
+            answer = rules.answer(text)
+            if answer is not None:
+                answers[rules.id] = answer
+        knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text))]
+        return Extraction(answers=answers, knockouts=knockouts)
 
 
 class OfflineExtractor:
-    """Answers rubric criteria from a lead's fields and text with regex rules."""
+    """Answers rubric criteria from a lead's fields and text with deterministic rules."""
 
     name = "offline"
 
+    def __init__(self) -> None:
+        self._by_version: dict[str, RubricRules] = {}
+        self._last: tuple[Rubric, RubricRules] | None = None
+
     def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, Usage | None]:
-        return Extraction(), None
+        return self.rules_for(rubric).extract(lead), None
+
+    def rules_for(self, rubric: Rubric) -> RubricRules:
+        """Compiled rules, cached by rubric version (identity first: hashing costs a dump)."""
+        last = self._last
+        if last is not None and last[0] is rubric:
+            return last[1]
+        version = rubric.version
+        rules = self._by_version.get(version)
+        if rules is None:
+            if len(self._by_version) >= _MAX_CACHED_RUBRICS:
+                self._by_version.pop(next(iter(self._by_version)))
+            rules = self._by_version[version] = RubricRules(rubric)
+        self._last = (rubric, rules)
+        return rules
+
+
+def _tidy(value: AnswerValue | None) -> AnswerValue | None:
+    """Whole floats as ints (80000 rather than 80000.0); NaN and infinities are no answer."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return int(value) if value.is_integer() else value
+    return value

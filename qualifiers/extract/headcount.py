@@ -1,0 +1,158 @@
+"""Company headcount: '1,400 employees', 'team of 35', '5000+', '201-500', 'a 3-person studio'.
+
+Company-wide statements (employees, staff, a 40-person firm) beat team-level ones (a team of
+12, 8 engineers), which a lead may use about one department. A range gives its smallest end.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qualifiers.extract.numbers import (
+    DIGITS,
+    WORD_NUMBER,
+    parse_field_number,
+    scaled,
+    word_number,
+)
+from qualifiers.extract.text import Found
+
+_QTY = rf"(?:(?P<num>{DIGITS})\s?(?P<mult>k|K)?|(?P<word>{WORD_NUMBER}))"
+_QTY2 = rf"(?:(?P<num2>{DIGITS})\s?(?P<mult2>k|K)?|(?P<word2>{WORD_NUMBER}))"
+_RANGE = rf"{_QTY}(?:\s*(?:-|–|—|to)\s*{_QTY2})?(?P<plus>\s?\+)?"
+_APPROX = (
+    r"(?P<mod>about|around|roughly|approximately|approx\.?|~|nearly|almost|over|more than|"
+    r"under|less than|fewer than|just over|just under|close to|some|north of|upwards of)?\s*"
+)
+_COMPANY_NOUN = (
+    r"(?:employees|employee|staff(?:ers)?|ftes?|full[- ]time(?: employees| staff)?|workers|"
+    r"headcount|team members|colleagues|people on (?:staff|payroll))"
+)
+_ORG = (
+    r"(?:company|team|firm|studio|agency|startup|start-up|business|organi[sz]ation|org|shop|"
+    r"practice|clinic|office|consultancy|group|operation|outfit|nonprofit|non-profit|bakery|"
+    r"restaurant|store|brand|school|hospital|lab|manufacturer|retailer|distributor|"
+    r"(?:[\w-]+ ){0,2}(?:company|firm|business|agency|startup|studio|shop|team))"
+)
+_ADJ = r"(?:[\w-]+ ){0,2}?"
+
+# (pattern, strength): 3 = the company, 2 = a team or a bare "people", 1 = job-family counts.
+_PATTERNS: list[tuple[re.Pattern[str], int]] = [
+    (
+        re.compile(
+            r"(?:company|team|org(?:ani[sz]ation)?|firm) size\s*(?:is|of|:|=|-)?\s*"
+            rf"{_APPROX}{_RANGE}",
+            re.IGNORECASE,
+        ),
+        3,
+    ),
+    (re.compile(rf"\bheadcount\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}", re.IGNORECASE), 3),
+    (re.compile(rf"\b{_APPROX}{_RANGE}\s*{_ADJ}{_COMPANY_NOUN}\b", re.IGNORECASE), 3),
+    (
+        re.compile(
+            rf"\b{_APPROX}{_RANGE}[- ](?:person|people|member|employee|man|woman|strong|seat)"
+            rf"\s+{_ADJ}{_ORG}\b",
+            re.IGNORECASE,
+        ),
+        3,
+    ),
+    (
+        re.compile(rf"\bemploy(?:s|ing)?\s+{_APPROX}{_RANGE}(?:\s+people)?\b", re.IGNORECASE),
+        3,
+    ),
+    (
+        re.compile(
+            rf"\b(?:company|firm|business|organi[sz]ation|startup|agency|studio|shop) of "
+            rf"{_APPROX}{_RANGE}\b(?!\s*(?:customers|clients|users|locations|stores|offices))",
+            re.IGNORECASE,
+        ),
+        3,
+    ),
+    (
+        re.compile(
+            rf"\b(?:we(?:'re| are)|we have|there are|we're now|we've got)\s+{_APPROX}{_RANGE}"
+            r"\s+(?:people|of us|strong|folks|staff)\b",
+            re.IGNORECASE,
+        ),
+        3,
+    ),
+    (re.compile(rf"\bteam of {_APPROX}{_RANGE}\b", re.IGNORECASE), 2),
+    (
+        re.compile(
+            rf"\b{_APPROX}{_RANGE}\s+people\b(?!\s+(?:use|using|visit|who|per|attend|sign|"
+            r"in (?:my|our) (?:team|department))\b)",
+            re.IGNORECASE,
+        ),
+        2,
+    ),
+    (
+        re.compile(
+            rf"\b{_APPROX}{_RANGE}\s+(?:engineers|developers|agents|reps|salespeople|nurses|"
+            r"drivers|technicians|consultants|designers|accountants|lawyers|attorneys|analysts)\b",
+            re.IGNORECASE,
+        ),
+        1,
+    ),
+]
+_SOLO = re.compile(
+    r"\b(?:just me|only me|one[- ](?:man|woman|person) (?:show|band|business|shop|company)|"
+    r"solo (?:founder|consultant|practitioner|operator|entrepreneur)|sole (?:proprietor|trader)|"
+    r"(?:i'?m|i am) (?:a )?(?:freelancer|self[- ]employed|solopreneur))\b",
+    re.IGNORECASE,
+)
+# Counts that are not the company's size: hiring plans, customers' staff, growth targets.
+_NOT_HEADCOUNT_BEFORE = re.compile(
+    r"(?:\bhir(?:e|ing)|\brecruit(?:ing)?|\badd(?:ing)?|\bonboard(?:ing)?|\bgrow(?:ing)? (?:to|by)|"
+    r"\bscale (?:to|up to)|\bplan(?:ning)? to|\bwill be|\bclients? (?:with|of)|"
+    r"\bcustomers? (?:with|of)|"
+    r"\bserv(?:e|ing|es)|\blay(?:ing)? off|\blaid off|\bcut)(?:\W+\w+){0,2}\W*$",
+    re.IGNORECASE,
+)
+_LESS = ("under", "less than", "fewer than", "just under", "nearly", "almost")
+
+
+def find_headcount(text: str) -> Found | None:
+    """The strongest, earliest headcount statement; ranges and '5000+' give their low end."""
+    best: tuple[int, int, Found] | None = None
+    for pattern, strength in _PATTERNS:
+        if best and strength < best[0]:
+            break
+        for match in pattern.finditer(text):
+            value = _value(match)
+            if value is None or value <= 0:
+                continue
+            if _NOT_HEADCOUNT_BEFORE.search(text, max(0, match.start() - 40), match.start()):
+                continue
+            if best is None or (strength, -match.start()) > (best[0], -best[1]):
+                best = (strength, match.start(), Found(value, match.start(), match.end(), 0.8))
+            break
+    if best:
+        return best[2]
+    solo = _SOLO.search(text)
+    return Found(1, solo.start(), solo.end(), 0.7) if solo else None
+
+
+def _value(match: re.Match[str]) -> float | None:
+    low = scaled(match["num"], match["mult"]) if match["num"] else word_number(match["word"])
+    if low is None:
+        return None
+    if match["mult2"] and not match["mult"] and low < 1000:
+        low *= 1000
+    modifier = (match["mod"] or "").casefold()
+    if modifier in _LESS and not match["num2"] and not match["word2"]:
+        return max(low - 1, 1)
+    return low
+
+
+_FIELD_SOLO = re.compile(r"^\s*(?:just me|only me|me|solo|self[- ]employed|freelancer?)\s*$", re.I)
+_FIELD_LESS = re.compile(r"^\s*(?:<|under|less than|fewer than|below)\s*", re.IGNORECASE)
+
+
+def parse_headcount(value: str) -> float | None:
+    """A form value: '201-500' -> 201, '5000+' -> 5000, '1,200' -> 1200, '<10' -> 9."""
+    if _FIELD_SOLO.match(value):
+        return 1
+    number = parse_field_number(value)
+    if number is not None and _FIELD_LESS.match(value):
+        return max(number - 1, 1)
+    return number

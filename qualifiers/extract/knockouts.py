@@ -1,0 +1,134 @@
+"""Built-in knockout rules, used alongside the rubric's own knockout hints.
+
+A rule only applies when the rubric has a knockout with its id (student, job_seeker, vendor,
+competitor, spam). Guards veto hits that only look like knockouts: a buyer with "40 open
+roles to fill", a "student success manager", a vendor-sounding phrase about someone else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_I = re.IGNORECASE
+
+
+@dataclass(frozen=True)
+class KnockoutRule:
+    pattern: re.Pattern[str] | None = None
+    not_before: re.Pattern[str] | None = None  # searched in the 40 characters before a hit
+    not_after: re.Pattern[str] | None = None  # matched right after a hit
+
+
+BUILTIN_RULES: dict[str, KnockoutRule] = {
+    "student": KnockoutRule(
+        pattern=re.compile(
+            r"\b(?:i'?m|i am) (?:currently |also )?(?:a|an) (?:[\w-]+ ){0,2}(?:student|"
+            r"undergrad(?:uate)?|grad student|phd (?:student|candidate)|mba student)\b"
+            r"|\bmy (?:professor|lecturer|thesis|dissertation|coursework|homework|classmates|"
+            r"capstone|final[- ]year project)\b|\bhomework\b"
+            r"|\b(?:school|university|uni|college|class|course|semester) (?:project|assignment|"
+            r"paper|report|essay)\b|\bstudying (?:at|towards|for my)\b",
+            _I,
+        ),
+        not_after=re.compile(
+            r"\s*(?:success|affairs|services|experience|engagement|information|loans?|housing|"
+            r"recruitment|retention|enrol?lment|body|portal|records|support|onboarding|data)\b",
+            _I,
+        ),
+        not_before=re.compile(r"\b(?:our|their|your|for|to|serve|serving)\s+$", _I),
+    ),
+    "job_seeker": KnockoutRule(
+        pattern=re.compile(
+            r"\b(?:i'?m|i am) (?:currently |actively )?(?:looking for|seeking|searching for|"
+            r"interested in) (?:a |an |new |any )?(?:job|position|role|employment|work|"
+            r"internship|career opportunit(?:y|ies)|opportunit(?:y|ies) (?:at|with|to join))\b"
+            r"|\b(?:apply|applying|application) (?:for|to) (?:a |an |the |any |your )?"
+            r"(?:[\w-]+ ){0,3}(?:job|position|role|opening|internship|vacancy)\b"
+            r"|\b(?:attached|enclosed|please find|here is|sharing) (?:is )?my "
+            r"(?:resume|résumé|cv)\b"
+            r"|\bmy (?:resume|résumé|cv) (?:is )?(?:attached|enclosed|below)\b"
+            r"|\b(?:do you have|are there) any (?:job )?(?:openings|vacancies|open positions|"
+            r"open roles|positions available)\b|\bhire me\b|\bjoin your team\b"
+            r"|\b(?:candidates|talent) for your (?:open )?(?:roles|positions|team|vacancies)\b",
+            _I,
+        ),
+        not_before=re.compile(
+            r"\b(?:we|we'?ve got|we have|our|to fill|filling|fill|hiring for)\s+(?:\w+\s+){0,2}$",
+            _I,
+        ),
+    ),
+    "vendor": KnockoutRule(
+        pattern=re.compile(
+            r"\b(?:we|i|our (?:agency|team|firm|company)) "
+            r"(?:can |could |would love to |'?d love to |will )?"
+            r"(?:help|build|design|develop|redesign|offer|provide) "
+            r"(?:you|your (?:company|team|business|brand|website|site|app))\b"
+            r"|\bhelp(?:ed|s|ing)? (?:companies|businesses|brands|teams|startups|firms|"
+            r"organi[sz]ations) like (?:yours|you)\b"
+            r"|\b(?:increase|boost|double|triple|grow|improve) your (?:sales|traffic|revenue|leads|"
+            r"conversions?|rankings?|seo|visibility|roi|pipeline|online presence)\b"
+            r"|\b(?:would you be|are you) (?:interested|open) (?:in|to) (?:our|a|exploring a) "
+            r"(?:services?|partnership|collaboration|offer|proposal)\b"
+            r"|\b(?:resell(?:ing)? your|white[- ]label|affiliate program|staff augmentation|"
+            r"dedicated developers|offshore (?:team|developers|development)|nearshore)\b",
+            _I,
+        ),
+        not_before=re.compile(
+            r"\b(?:need|want|looking for|find|hire|hiring)\s+(?:\w+\s+){0,3}$", _I
+        ),
+    ),
+    "competitor": KnockoutRule(
+        pattern=re.compile(
+            r"\b(?:i|we) (?:work|am|are|'m|'re) (?:at|for|with)? ?(?:a |one of your |your )"
+            r"(?:direct )?competitors?\b"
+            r"|\b(?:we|i) (?:build|make|sell|run|develop|offer) (?:a |our own )?(?:very )?"
+            r"(?:similar|competing|rival) (?:product|tool|platform|solution|service)\b"
+            r"|\bcompetitive (?:analysis|intelligence|research) (?:of|on) (?:you|your)\b"
+            r"|\bbenchmark(?:ing)? (?:you|your (?:product|pricing|platform|features)) "
+            r"(?:against|for) (?:ours|our)\b"
+            r"|\bcompare (?:it|you|your \w+) (?:to|with|against) ours\b",
+            _I,
+        ),
+    ),
+    "spam": KnockoutRule(
+        pattern=re.compile(
+            r"\b(?:seo (?:services|agency|experts?|package)|first page (?:of|on) google|"
+            r"rank #?1 on|"
+            r"link building|guaranteed (?:results|leads|roi|traffic)|work from home|make money|"
+            r"earn \$|cash prize|you(?:'ve| have) won|claim your|wire transfer|gift cards?|"
+            r"investment opportunity|loan offer|weight loss|airdrop|free money|act now|"
+            r"limited time offer|100% free|dear (?:sir|madam|sir/madam)|unsubscribe|"
+            r"asdf\w*|qwer\w*|zxcv\w*|hjkl\w*|lorem ipsum)\b",
+            _I,
+        ),
+    ),
+}
+
+
+def guarded(rule: KnockoutRule | None, text: str, start: int, end: int) -> bool:
+    """True when a hit at text[start:end] is vetoed by the rule's guards."""
+    if rule is None:
+        return False
+    if rule.not_before and rule.not_before.search(text, max(0, start - 40), start):
+        return True
+    return bool(rule.not_after and rule.not_after.match(text, end))
+
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_VOWEL = re.compile(r"[aeiouy]", _I)
+
+
+_CONSONANT_RUN = re.compile(r"[^aeiouy\W\d_]{5}", _I)
+
+
+def looks_like_gibberish(text: str, start: int = 0) -> tuple[int, int] | None:
+    """Keyboard mash: most words (acronyms aside) have no vowel or a long consonant run.
+    Looks at text[start:] and returns the span of the mash."""
+    words = [w for w in _WORD.finditer(text, start) if not w.group().isupper()]
+    if not 3 <= len(words) <= 40:
+        return None
+    odd = sum(1 for w in words if not _VOWEL.search(w.group()) or _CONSONANT_RUN.search(w.group()))
+    if odd * 2 <= len(words):
+        return None
+    return words[0].start(), words[-1].end()

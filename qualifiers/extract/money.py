@@ -1,0 +1,222 @@
+"""Money in its common spellings, and which amount is the lead's budget.
+
+An amount counts only in a budget context ("budget", "spend", "approved", "up to", a
+`Budget:` line), and a nearer revenue/funding/price word vetoes it, so "$5M ARR" or "we raised
+$10M" never becomes a budget. Ranges count at their low end; other currencies at face value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qualifiers.extract.numbers import (
+    CURRENCY_SYMBOL,
+    DIGITS,
+    MULTIPLIER,
+    MULTIPLIERS,
+    range_low,
+    to_float,
+)
+from qualifiers.extract.text import Clauses, Found
+
+CURRENCY_CODE = (
+    r"(?:USD|EUR|GBP|CAD|AUD|NZD|CHF|SEK|NOK|DKK|JPY|INR|SGD|HKD|ZAR|BRL|MXN|PLN|AED|CNY|ILS)"
+)
+CURRENCY_WORD = r"(?:dollars?|bucks|euros?|pounds?|quid|rupees?|francs?|kronor|krona|yen)"
+
+_AMOUNT = re.compile(
+    rf"(?<![\w.,])(?P<pre>{CURRENCY_SYMBOL}\s?|{CURRENCY_CODE}\s?)?"
+    rf"(?P<num>{DIGITS})(?![\d])"
+    rf"(?:\s?(?P<mult>{MULTIPLIER}))?"
+    rf"(?:\s?(?P<post>{CURRENCY_CODE}|{CURRENCY_WORD})\b)?"
+)
+_RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|and|or|/)\s*$")
+# What follows a number that makes it a count, a rate or a date rather than an amount of money.
+_NOT_MONEY_AFTER = re.compile(
+    r"\s*(?:%|percent|x\b|\+?\s*(?:users|employees|people|staff|customers|clients|visitors|leads|"
+    r"records|rows|contacts|emails|subscribers|followers|downloads|units|items|skus|orders|"
+    r"transactions|requests|calls|tickets|seats|licen[cs]es|members|students|patients|miles|km|"
+    r"words|hours|hrs|days|weeks|months|years|yrs|sq|square|locations|stores|sites|agents|reps|"
+    r"engineers|developers|vehicles|trucks|beds|properties|units|accounts|devices|endpoints|"
+    r"servers|per cent|pages|documents|invoices|shipments|messages|sms|minutes|person|strong))",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(
+    r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]?\d{3,4}[\s.-]\d{3,4}(?!\d)"
+)
+_EUROPEAN_THOUSANDS = re.compile(r"\d{1,3}\.\d{3}$")
+_YEAR = re.compile(r"(?:19|20)\d\d$")
+
+BUDGET_CONTEXT = re.compile(
+    r"\bbudget(?:s|ed|ing)?\b|\bspend(?:ing)?\b|\binvest(?:ing|ment)?\b|\ballocat\w*|"
+    r"\bset aside\b|\bearmark\w*|\bapproved\b|\bsigned off\b|\bsign-off\b|\bafford\b|"
+    r"\bwilling to (?:pay|spend|go)\b|\bable to (?:pay|spend)\b|\bcan (?:pay|spend|go up to)\b|"
+    r"\bprice range\b|\bup to\b|\bceiling\b|\bcapped\b|\bfunds? (?:for|available)\b|"
+    r"\bfunding for this\b|\bfor this (?:project|initiative|purchase|tool)\b|"
+    r"\bworth (?:paying|spending)\b|\bplan to pay\b",
+    re.IGNORECASE,
+)
+MONEY_DISTRACTORS = (
+    r"revenue",
+    r"arr",
+    r"mrr",
+    r"turnover",
+    r"(?:annual |yearly )?sales",
+    r"raised",
+    r"rais(?:e|ing)",
+    r"funding round",
+    r"round",
+    r"series [a-f]",
+    r"seed",
+    r"valuation",
+    r"valued",
+    r"profits?",
+    r"earnings",
+    r"ebitda",
+    r"gmv",
+    r"payroll",
+    r"salar(?:y|ies)",
+    r"per hour",
+    r"an hour",
+    r"hourly",
+    r"save[sd]?",
+    r"saving",
+    r"savings",
+    r"lost",
+    r"losing",
+    r"lose",
+    r"fine[sd]?",
+    r"penalt(?:y|ies)",
+    r"worth",
+    r"market cap",
+    r"aum",
+    r"under management",
+    r"net worth",
+    r"loan",
+    r"grant",
+    r"deal size",
+    r"contracts? (?:worth|value)",
+    r"bills?",
+    r"invoices?",
+    r"transactions?",
+    r"quoted",
+    r"quote",
+    r"charg(?:e|es|ed|ing)",
+    r"costs? us",
+    r"cheaper",
+    r"competitor",
+)
+
+
+def distractor_pattern(exclude: str = "") -> re.Pattern[str]:
+    """The revenue/funding/price words that veto a money amount, minus words in `exclude`
+    (a criterion about revenue must not be vetoed by the word revenue)."""
+    exclude_folded = exclude.casefold()
+    words = [w for w in MONEY_DISTRACTORS if not re.search(rf"\b{w}\b", exclude_folded)]
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+
+
+BUDGET_DISTRACTORS = distractor_pattern()
+
+
+class Amount:
+    __slots__ = ("end", "explicit", "mult", "num", "start", "value")
+
+    def __init__(self, match: re.Match[str]):
+        self.start, self.end = match.start(), match.end()
+        self.mult = match["mult"]
+        self.explicit = bool(match["pre"] or match["post"] or self.mult)
+        digits = match["num"]
+        if self.explicit and not self.mult and _EUROPEAN_THOUSANDS.match(digits):
+            digits = digits.replace(".", "")
+        self.num = to_float(digits) or 0.0
+        self.value = self.num * MULTIPLIERS[self.mult] if self.mult else self.num
+
+
+def amounts(text: str, start: int = 0, end: int | None = None) -> list[Amount]:
+    """Money-looking amounts in text[start:end], ranges merged into their low end."""
+    found: list[Amount] = []
+    stop = len(text) if end is None else end
+    phones = [m.span() for m in _PHONE.finditer(text, start, stop)]
+    for match in _AMOUNT.finditer(text, start, stop):
+        amount = Amount(match)
+        if _NOT_MONEY_AFTER.match(text, amount.end, amount.end + 40):
+            continue
+        if amount.start and text[amount.start - 1] in "+(#":
+            continue
+        if any(left <= amount.start < right for left, right in phones):
+            continue
+        if not amount.explicit and _YEAR.match(match["num"]):
+            continue
+        if found and _RANGE_GAP.match(text, found[-1].end, amount.start):
+            low = found[-1]
+            high_value = amount.value
+            low.value = range_low(low.num, low.mult, high_value, amount.mult)
+            low.explicit = low.explicit or amount.explicit
+            low.end = amount.end
+            continue
+        found.append(amount)
+    return found
+
+
+_BARE_AFTER_KEYWORD = re.compile(
+    r"(?:budget|spend|allocated|approved|up to)\b[^\n]{0,25}$", re.IGNORECASE
+)
+
+
+def find_money(
+    text: str,
+    clauses: Clauses,
+    *,
+    context: re.Pattern[str] = BUDGET_CONTEXT,
+    distractors: re.Pattern[str] = BUDGET_DISTRACTORS,
+) -> Found | None:
+    """The amount a `context` word points at, unless a `distractors` word sits nearer."""
+    best: tuple[int, int, Found] | None = None
+    for amount in amounts(text):
+        left, right = clauses.around(amount.start, amount.end)
+        keyword = _nearest(context, text, left, right, amount)
+        if keyword is None:
+            continue
+        distance, key_start, key_end = keyword
+        veto = _nearest(distractors, text, left, right, amount)
+        if veto is not None and veto[0] < distance:
+            continue
+        if not amount.explicit and not _BARE_AFTER_KEYWORD.search(text, left, amount.start):
+            continue
+        start, end = min(key_start, amount.start), max(key_end, amount.end)
+        found = Found(amount.value, start, end, 0.8)
+        if best is None or (distance, amount.start) < best[:2]:
+            best = (distance, amount.start, found)
+    return best[2] if best else None
+
+
+def _nearest(
+    pattern: re.Pattern[str], text: str, left: int, right: int, amount: Amount
+) -> tuple[int, int, int] | None:
+    nearest = None
+    for match in pattern.finditer(text, left, right):
+        if match.end() <= amount.start:
+            distance = amount.start - match.end()
+        elif match.start() >= amount.end:
+            distance = match.start() - amount.end
+        else:
+            distance = 0
+        if nearest is None or distance < nearest[0]:
+            nearest = (distance, match.start(), match.end())
+    return nearest
+
+
+_BELOW = re.compile(r"\b(?:under|below|less than|max(?:imum)?|up to|<)\s*$", re.IGNORECASE)
+
+
+def parse_money(value: str) -> float | None:
+    """A form value: '$50k', '80,000 USD', '$20,000 - $30,000' (-> 20000), 'under $10k'
+    (-> 9999)."""
+    found = amounts(value)
+    if not found:
+        return None
+    first = found[0]
+    if _BELOW.search(value, 0, first.start) and "up to" not in value[: first.start].lower():
+        return max(first.value - 1, 0)
+    return first.value
