@@ -1,0 +1,53 @@
+"""Events API: messages dropped in intake channels, and answers in a lead's thread."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+
+from bot.listeners.payloads import MessageEvent, plain_text
+from bot.pipeline import SOURCE_MESSAGE
+from qualifiers.models import Lead
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+
+def register(app: App, services: Services) -> None:
+    intake_channels = frozenset(services.settings.intake_channel_ids)
+    leads = services.leads
+
+    @app.event("message")
+    def on_message(event: dict) -> None:
+        """Store the lead or the answer; Bolt acknowledges once this returns (the app runs
+        with process_before_response), so nothing acknowledged is ever lost."""
+        message = MessageEvent.model_validate(event)
+        if not message.from_person:
+            return
+        if message.is_reply:
+            stored = leads.lead_for_reply(
+                message.channel, message.thread_ts, intake=message.channel in intake_channels
+            )
+            if stored is not None:
+                leads.add_answer(
+                    stored,
+                    plain_text(message.text),
+                    message.user,
+                    dedupe_key=f"answer:{message.channel}:{message.ts}",
+                )
+            return
+        if message.channel in intake_channels and message.text.strip():
+            leads.receive(
+                Lead(
+                    text=plain_text(message.text), source=SOURCE_MESSAGE, submitted_by=message.user
+                ),
+                dedupe_key=message_dedupe_key(message.channel, message.ts),
+                intake_channel=message.channel,
+                intake_ts=message.ts,
+            )
+
+
+def message_dedupe_key(channel: str, ts: str) -> str:
+    """One lead per Slack message, whether dropped, redelivered or shortcut later."""
+    return f"slack:{channel}:{ts}"

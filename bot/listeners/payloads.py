@@ -1,0 +1,142 @@
+"""The parts of Slack's payloads the listeners read, validated at the boundary.
+
+A payload missing what a listener needs raises `pydantic.ValidationError`, which the app's
+error handler answers with a 400 before anything is stored.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot import blocks
+
+# <https://x|label>, <mailto:a@b.c|a@b.c>, <@U123>, <#C123|name>, <!here>
+_SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(text: str) -> str:
+    """A message's text as the person typed it: links as their label, mentions as @ids, and
+    Slack's `&amp;`/`&lt;`/`&gt;` escapes undone. Evidence quotes this text verbatim."""
+
+    def readable(match: re.Match) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("@", "#")):
+            return f"{target[0]}{label or target[1:]}"
+        if target.startswith("!"):
+            return label if label and label.startswith("@") else f"@{target[1:].split('^')[0]}"
+        return label or target.removeprefix("mailto:")
+
+    return html.unescape(_SLACK_MARKUP.sub(readable, text))
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Ref(_Payload):
+    id: str
+
+
+class MessageEvent(_Payload):
+    channel: str
+    ts: str
+    user: str | None = None
+    text: str = ""
+    thread_ts: str | None = None
+    subtype: str | None = None
+    bot_id: str | None = None
+    channel_type: str | None = None
+
+    @property
+    def from_person(self) -> bool:
+        """A person's new message: not a bot, not an edit, deletion or join notice."""
+        return bool(self.user) and not self.bot_id and self.subtype in (None, "file_share")
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+
+class _LeadButtonAction(_Payload):
+    action_id: str
+    value: int = Field(description="The lead id the button acts on.")
+
+
+class _Container(_Payload):
+    channel_id: str | None = None
+
+
+class LeadButton(_Payload):
+    """A click on Claim, Release or Disqualify on a lead summary."""
+
+    user: _Ref
+    trigger_id: str
+    actions: list[_LeadButtonAction] = Field(min_length=1)
+    container: _Container = Field(default_factory=_Container)
+    channel: _Ref | None = None
+
+    @property
+    def lead_id(self) -> int:
+        return self.actions[0].value
+
+    @property
+    def channel_id(self) -> str:
+        return self.container.channel_id or (self.channel.id if self.channel else "")
+
+
+class _ViewState(_Payload):
+    values: dict[str, dict[str, dict]] = Field(default_factory=dict)
+
+
+class _View(_Payload):
+    id: str
+    callback_id: str
+    private_metadata: str = ""
+    state: _ViewState
+
+
+class ViewSubmission(_Payload):
+    user: _Ref
+    view: _View
+
+    def value(self, block_id: str, action_id: str) -> str:
+        return (self.view.state.values.get(block_id, {}).get(action_id) or {}).get("value") or ""
+
+
+class DisqualifySubmission(ViewSubmission):
+    lead_id: int
+
+    @classmethod
+    def parse(cls, body: dict) -> DisqualifySubmission:
+        """The lead id travels in the modal's private_metadata."""
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        return cls.model_validate({**body, "lead_id": view.get("private_metadata")})
+
+    @property
+    def reason(self) -> str:
+        return self.value(blocks.BLOCK_REASON, blocks.ACTION_REASON).strip()
+
+
+class _ShortcutMessage(_Payload):
+    ts: str
+    text: str = ""
+
+
+class MessageShortcut(_Payload):
+    """The "Qualify as lead" message shortcut."""
+
+    user: _Ref
+    channel: _Ref
+    message_ts: str
+    message: _ShortcutMessage
+
+
+class SlashCommand(_Payload):
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    command: str
+    text: str = ""

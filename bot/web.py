@@ -1,0 +1,113 @@
+"""HTTP mode: a WSGI app with Bolt's `/slack/events` and `/healthz`, served by gunicorn.
+
+Requests are checked before Bolt sees them: a bad signature gets 401 and a body that is not
+a Slack payload gets 400, and neither reaches a listener, so neither stores anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+
+from gunicorn.app.base import BaseApplication
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import LeadbotApp
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+class VerifiedSlackRequestHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, refusing unsigned and unparseable requests with clear errors."""
+
+    def __init__(self, leadbot: LeadbotApp):
+        super().__init__(leadbot.bolt, path=EVENTS_PATH)
+        secret = leadbot.services.settings.slack_signing_secret
+        self.verifier = SignatureVerifier(secret.get_secret_value() if secret else "")
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        try:
+            body = request.get_body()
+        except UnicodeDecodeError:
+            return _json(400, {"error": "malformed_payload", "detail": "expected UTF-8"})
+        headers = request.get_headers()
+        if not self.verifier.is_valid_request(body, headers):
+            return _json(401, {"error": "invalid_signature"})
+        content_type = str(headers.get("content-type") or "").split(";")[0].strip()
+        try:
+            payload = parse_body(body, content_type)
+        except ValueError:  # json.JSONDecodeError, including inside `payload=`
+            return _json(400, {"error": "malformed_payload", "detail": "expected Slack JSON"})
+        if not isinstance(payload, dict) or not payload:
+            return _json(400, {"error": "malformed_payload", "detail": "expected a JSON object"})
+        return self.app.dispatch(
+            BoltRequest(body=body, query=request.query_string, headers=headers)
+        )
+
+
+def _json(status: int, body: dict) -> BoltResponse:
+    return BoltResponse(status=status, body=json.dumps(body), headers=_JSON_HEADERS)
+
+
+_JSON_HEADERS = {"content-type": "application/json", "x-slack-no-retry": "1"}
+
+StartResponse = Callable[[str, list[tuple[str, str]]], object]
+
+
+def wsgi_app(leadbot: LeadbotApp) -> Callable[[dict, StartResponse], Iterable[bytes]]:
+    slack = VerifiedSlackRequestHandler(leadbot)
+    queue = leadbot.worker.queue
+
+    def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            try:
+                status, body = "200 OK", {"ok": True, "pending_work": queue.pending()}
+            except SQLAlchemyError:
+                logger.exception("health check: database unavailable")
+                status, body = "503 Service Unavailable", {"ok": False, "error": "database"}
+            data = json.dumps(body).encode()
+            start_response(
+                status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+            )
+            return [data]
+        return slack(environ, start_response)
+
+    return application
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn in-process: one worker process with many threads (the durable worker and
+    the SQLite database live in that process), built after the fork."""
+
+    def __init__(self, build: Callable[[], LeadbotApp], *, host: str, port: int, threads: int):
+        self.build = build
+        self.options = {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "backlog": 256,
+            "accesslog": None,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Callable:
+        leadbot = self.build()
+        leadbot.start_worker()
+        return wsgi_app(leadbot)

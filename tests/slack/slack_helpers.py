@@ -1,0 +1,152 @@
+"""Slack's side of the tests: signed requests built from the real payload shapes in
+../shared/slack-payloads/, and readers for what the app sent to FakeSlackAPI."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+PAYLOADS = Path(__file__).resolve().parents[2] / ".." / "shared" / "slack-payloads"
+SIGNING_SECRET = "test-signing-secret"
+INTAKE = "CINTAKE"
+SALES = "CSALES"
+MARKETER = "UMKT"
+MANAGER = "UMGR"
+ROUTED_CHANNEL = "CWARM"  # the test rubric routes warm leads here
+
+
+def load_payload(relative: str) -> dict:
+    path = PAYLOADS / relative
+    if not path.is_file():
+        pytest.fail(
+            f"missing shared Slack payload {path.resolve()}: the Slack tests build their "
+            "requests from ../shared/slack-payloads/ next to the repository"
+        )
+    return json.loads(path.read_text())
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+class SlackSide:
+    """Sends what Slack would send, signed like Slack signs it."""
+
+    def __init__(self, url: str, secret: str = SIGNING_SECRET):
+        self.url = url
+        self.verifier = SignatureVerifier(secret)
+        self._ids = itertools.count(1)
+
+    def next_ts(self) -> str:
+        return f"1700000{next(self._ids):03d}.000100"
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        extra_headers: dict | None = None,
+        signature: str | None = None,
+    ) -> Reply:
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature
+            or self.verifier.generate_signature(timestamp=timestamp, body=body),
+            **(extra_headers or {}),
+        }
+        request = urllib.request.Request(
+            self.url + "/slack/events", data=body.encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.read().decode(), dict(response.headers))
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.read().decode(), dict(error.headers))
+
+    def event(self, event: dict, *, event_id: str | None = None, retry_num: int | None = None):
+        body = load_payload("events/event_callback_message_channel.json")
+        body["event"] = event
+        body["event_id"] = event_id or f"Ev{next(self._ids):06d}"
+        headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(
+            json.dumps(body), "application/json", extra_headers=headers if retry_num else None
+        )
+
+    def message_event(self, text: str, *, channel: str = INTAKE, user: str = MARKETER, **fields):
+        event = copy.deepcopy(load_payload("events/event_callback_message_channel.json")["event"])
+        ts = fields.pop("ts", None) or self.next_ts()
+        event.update(text=text, channel=channel, user=user, ts=ts, event_ts=ts)
+        event["blocks"][0]["elements"][0]["elements"][0]["text"] = text
+        event.update(fields)
+        return event
+
+    def interaction(self, payload: dict) -> Reply:
+        return self.post(
+            f"payload={quote(json.dumps(payload))}", "application/x-www-form-urlencoded"
+        )
+
+    def click(self, action_id: str, lead_id: int | str, user: str, channel: str, ts: str):
+        """A click on a button of the lead summary at channel/ts."""
+        payload = load_payload("interactivity/block_actions_button_with_message.json")
+        payload["user"] = {"id": user}
+        payload["container"].update(channel_id=channel, message_ts=ts)
+        payload["channel"] = {"id": channel}
+        payload["message"]["ts"] = ts
+        payload["actions"] = [
+            {
+                "action_id": action_id,
+                "block_id": "lead_actions",
+                "text": {"type": "plain_text", "text": action_id},
+                "value": str(lead_id),
+                "type": "button",
+                "action_ts": self.next_ts(),
+            }
+        ]
+        return self.interaction(payload)
+
+    def command(self, command: str, text: str = "", *, user: str = MARKETER) -> Reply:
+        fields = load_payload("commands/slash_command.form_fields.json")
+        fields.update(command=command, text=text, user_id=user, channel_id=INTAKE)
+        return self.post(urlencode(fields), "application/x-www-form-urlencoded")
+
+
+def summaries(fake_slack, channel: str | None = None) -> list:
+    """Top-level chat.postMessage calls with blocks: lead summaries."""
+    return [
+        call
+        for call in fake_slack.calls("chat.postMessage")
+        if "blocks" in call.body
+        and "thread_ts" not in call.body
+        and (channel is None or call.body["channel"] == channel)
+    ]
+
+
+def thread_replies(fake_slack, channel: str, thread_ts: str) -> list[str]:
+    return [
+        call.body["text"]
+        for call in fake_slack.calls("chat.postMessage")
+        if call.body.get("channel") == channel and call.body.get("thread_ts") == thread_ts
+    ]
+
+
+def block_text(blocks: list[dict]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def action_ids(blocks: list[dict]) -> list[str]:
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
