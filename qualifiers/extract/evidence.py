@@ -2,9 +2,10 @@
 
 An answer counts only when its evidence is a verbatim span of the lead (ignoring case and
 differences in whitespace), starting and ending on word boundaries so that "1" cannot be
-"found" inside "2019". Numbers get one more check: when the quote contains digits, the value
-must be one of them (optionally scaled by thousand/million/billion), so a real quote cannot
-carry an invented amount.
+"found" inside "2019". Amounts and counts get one more check, so that a real quote cannot
+carry an invented number: a quote with digits supports only those numbers (optionally
+scaled by thousand/million/billion); a quote without digits supports a non-zero number
+only if it has a number word ("six figures", "two hundred").
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from qualifiers.rubric import Criterion, Rubric
 _QUOTE_MARKS = "\"'`“”‘’«»"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SCALES = (1, 1_000, 1_000_000, 1_000_000_000)
+_NUMBER_WORD = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|"
+    r"hundred|thousand|million|billion|dozens?|half|couple|few|several|figures?|grand)\b",
+    re.IGNORECASE,
+)
 MAX_QUESTION = 300
 
 
@@ -40,9 +46,9 @@ def find_span(quote: str, text: str) -> str | None:
         return None
     pattern = r"\s+".join(re.escape(word) for word in words)
     if re.match(r"\w", words[0]):
-        pattern = r"(?<!\w)" + pattern
+        pattern = r"(?<!\w)(?<!\d[.,])" + pattern  # "400" is not in "1,400"
     if re.search(r"\w$", words[-1]):
-        pattern += r"(?!\w)"
+        pattern += r"(?!\w)(?![.,]\d)"
     match = re.search(pattern, text, re.IGNORECASE)
     return match.group() if match else None
 
@@ -60,10 +66,11 @@ def numbers_in(quote: str) -> set[float]:
 
 
 def supports_number(quote: str, value: float) -> bool:
-    """A quote with digits supports only the numbers it contains ("80k" supports 80000)."""
+    """Whether `quote` can mean `value`: "80k" supports 80000, "six figures" 100000,
+    "no budget" 0, "budget approved" nothing."""
     readings = numbers_in(quote)
     if not readings:
-        return True  # "six figures", "no budget": the words carry the number
+        return value == 0 or _NUMBER_WORD.search(quote) is not None
     return any(
         math.isclose(value, reading * scale, rel_tol=1e-9)
         for reading in readings

@@ -44,6 +44,7 @@ _FAILURE_REASONS = {
     "TimeoutError": "timed out",
     "RateLimitError": "rate limited",
     "APIConnectionError": "connection failed",
+    "ConnectionError": "connection failed",
     "InternalServerError": "server error",
     "AuthenticationError": "authentication failed",
     "PermissionDeniedError": "permission denied",
