@@ -1,0 +1,59 @@
+"""`leadbot qualify --model openai:...` goes through the LLM qualifier with no other change."""
+
+from __future__ import annotations
+
+import json
+
+from fakes.openai_api import FakeResponse
+
+from bot.cli import main
+
+
+def test_qualify_with_a_model_calls_it_once_per_lead_and_caches(
+    fake_openai, monkeypatch, tmp_path, capsys
+):
+    def respond(body):
+        lead = body["messages"][-1]["content"]
+        size = 300 if "300" in lead else 12
+        answer = {"criteria": {"company_size": {"evidence": f"{size} people", "value": size}}}
+        return FakeResponse(content=answer)
+
+    fake_openai.responder = respond
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url + "/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("LEADBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    leads = tmp_path / "leads.txt"
+    leads.write_text("We are 300 people and need help.\n---\nJust 12 people here.\n")
+    command = ["qualify", str(leads), "--model", "openai:gpt-4o-mini", "--format", "json"]
+
+    first_exit = main(command)
+    first = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    second_exit = main(command)
+    second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    assert first_exit == second_exit == 0
+    assert [r["qualifier"] for r in first] == ["openai:gpt-4o-mini"] * 2
+    assert [r["criteria"][-1]["value"] for r in first] == [300, 12]
+    assert [r["criteria"][-1]["evidence"] for r in first] == ["300 people", "12 people"]
+    assert second == first
+    assert len(fake_openai.requests) == 2  # the second run came from the database cache
+
+
+def test_qualify_with_a_broken_model_still_qualifies_offline(
+    fake_openai, monkeypatch, tmp_path, capsys
+):
+    fake_openai.responder = lambda _body: FakeResponse(
+        status=500, headers={"x-should-retry": "false"}
+    )
+    monkeypatch.setenv("LEADBOT_MODEL", "openai:gpt-4o-mini")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url + "/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    leads = tmp_path / "leads.txt"
+    leads.write_text("We are 300 people and need help.\n")
+
+    exit_code = main(["qualify", str(leads), "--no-store"])
+
+    out = capsys.readouterr().out
+    assert exit_code == 0
+    assert "qualified offline: model unavailable (server error)" in out
+    assert len(fake_openai.requests) == 1
