@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.listeners import actions, commands, events, shortcuts, views
+from bot.listeners import actions, commands, events, home, shortcuts, views
 from bot.pipeline import LeadPipeline, SlackGateway
 from bot.qualifier_factory import build_qualifier
 from bot.rubric_holder import RubricHolder
@@ -97,7 +97,7 @@ def create_app(
         request_verification_enabled=settings.slack_app_token is None,
     )
     services = Services(settings, store, rubrics, gateway, leads)
-    for surface in (events, actions, views, commands, shortcuts):
+    for surface in (events, actions, views, commands, shortcuts, home):
         surface.register(bolt, services)
     bolt.error(handle_error)
     return LeadbotApp(bolt, services, worker)

@@ -1,4 +1,4 @@
-"""Slash commands: `/lead` opens the new-lead modal."""
+"""Slash commands: `/lead` opens the new-lead modal; `/leadbot` shows the rubric, stats, help."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App
 
 from bot import blocks
+from bot.listeners import home
 from bot.listeners.payloads import SlashCommand
 from bot.pipeline import DeliveryError
 
@@ -31,3 +32,9 @@ def register(app: App, services: Services) -> None:
             logger.exception("could not open the /lead modal for %s", command.user_id)
 
     app.command("/lead")(ack=acknowledge, lazy=[open_lead_modal])
+
+    @app.command("/leadbot")
+    def leadbot(ack: Ack, body: dict) -> None:
+        """`/leadbot rubric | stats | help`, answered ephemerally in the ack."""
+        command = SlashCommand.model_validate(body)
+        ack(response_type="ephemeral", **home.leadbot_reply(services.leads, command.text))
