@@ -11,7 +11,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.listeners import actions, commands, events, home, shortcuts, views
-from bot.pipeline import LeadPipeline, SlackGateway
+from bot.pipeline import DeliveryError, LeadPipeline, SlackGateway
 from bot.qualifier_factory import build_qualifier
 from bot.rubric_holder import RubricHolder
 from bot.settings import Settings
@@ -82,7 +82,12 @@ def create_app(
         managers=settings.manager_ids,
     )
     leads.check_routing()
-    worker = Worker(queue, leads.work_handlers(), threads=settings.worker_threads)
+    worker = Worker(
+        queue,
+        leads.work_handlers(),
+        threads=settings.worker_threads,
+        expected_errors=(DeliveryError,),
+    )
     leads.on_work = worker.wake
 
     secret = settings.slack_signing_secret

@@ -30,6 +30,7 @@ class Worker:
         lease_seconds: float = 300.0,
         retry_base_seconds: float = 2.0,
         retry_max_seconds: float = 300.0,
+        expected_errors: tuple[type[Exception], ...] = (),
     ):
         self.queue = queue
         self.handlers = handlers
@@ -38,6 +39,7 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.retry_base_seconds = retry_base_seconds
         self.retry_max_seconds = retry_max_seconds
+        self.expected_errors = expected_errors
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._progress = threading.Condition()
@@ -91,12 +93,14 @@ class Worker:
             handler(item)
         except Exception as exc:  # any failure leaves the work pending, to be retried
             delay = self.retry_delay(item.attempts)
-            logger.exception(
-                "work item %s (%s, lead %s) failed on attempt %s; retrying in %.1fs",
+            log = logger.warning if isinstance(exc, self.expected_errors) else logger.exception
+            log(
+                "work item %s (%s, lead %s) failed on attempt %s (%s); retrying in %.1fs",
                 item.id,
                 item.kind,
                 item.lead_id,
                 item.attempts,
+                exc,
                 delay,
             )
             self.queue.retry_later(item.id, delay, f"{type(exc).__name__}: {exc}")

@@ -24,6 +24,12 @@ MARKETER = "UMKT"
 MANAGER = "UMGR"
 ROUTED_CHANNEL = "CWARM"  # the test rubric routes warm leads here
 
+WARM_LEAD = (
+    "met at booth day 2 - Dana Whitfield, CFO @ Globex Freight, ~300 ppl, 50k budget.\n"
+    "pain: AP approvals stuck in email. wants demo + decision next month."
+)
+COLD_LEAD = "Bob from Initech wants to fix their reporting."
+
 
 def load_payload(relative: str) -> dict:
     path = PAYLOADS / relative
@@ -150,3 +156,37 @@ def block_text(blocks: list[dict]) -> str:
 
 def action_ids(blocks: list[dict]) -> list[str]:
     return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+@dataclass
+class PostedLead:
+    id: int
+    channel: str
+    ts: str
+    intake_ts: str
+
+
+def drop_lead(slack: SlackSide, leadbot, repo, text: str = WARM_LEAD) -> PostedLead:
+    """A marketer drops a lead in the intake channel; returns it once its summary is posted."""
+    event = slack.message_event(text)
+    assert slack.event(event).status == 200
+    leadbot.worker.wait_until_idle()
+    stored = repo.find_by_intake(INTAKE, event["ts"])
+    channel, ts = repo.slack_message(stored.id, "summary")
+    return PostedLead(stored.id, channel, ts, event["ts"])
+
+
+def view_submission(callback_id: str, values: dict, *, user: str, metadata: str = "") -> dict:
+    """A modal submission; `values` maps block_id -> action_id -> text typed."""
+    payload = load_payload("interactivity/view_submission.json")
+    payload["user"]["id"] = user
+    view = payload["view"]
+    view.update(callback_id=callback_id, private_metadata=metadata, id=f"V{time.time_ns()}")
+    view["state"]["values"] = {
+        block_id: {
+            action_id: {"type": "plain_text_input", "value": text}
+            for action_id, text in actions.items()
+        }
+        for block_id, actions in values.items()
+    }
+    return payload

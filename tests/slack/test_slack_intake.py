@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from slack_helpers import (
+    COLD_LEAD,
     INTAKE,
     MARKETER,
     ROUTED_CHANNEL,
     SALES,
+    WARM_LEAD,
     action_ids,
     block_text,
     summaries,
@@ -14,12 +16,6 @@ from slack_helpers import (
 )
 
 from bot import blocks
-
-WARM_LEAD = (
-    "met at booth day 2 - Dana Whitfield, CFO @ Globex Freight, ~300 ppl, 50k budget.\n"
-    "pain: AP approvals stuck in email. wants demo + decision next month."
-)
-COLD_LEAD = "Bob from Initech wants to fix their reporting."
 
 
 def test_dropped_lead_is_stored_before_ack_then_summarised_in_the_routed_channel(

@@ -1,0 +1,62 @@
+"""Slack failing, rate limiting and the app restarting: no lead lost, none posted twice."""
+
+from __future__ import annotations
+
+from slack_helpers import INTAKE, WARM_LEAD, drop_lead, summaries, thread_replies
+
+from bot import blocks
+from bot.app import create_app
+from bot.slack_gateway import build_web_client
+
+
+def test_slack_failing_then_recovering_posts_each_message_once(slack, leadbot, fake_slack, repo):
+    fake_slack.fail_next("chat.postMessage", times=2, mode="error")  # outlasts the call
+    fake_slack.fail_next("chat.postMessage", mode="http500")  # retried inside the call
+    fake_slack.fail_next("chat.postMessage", mode="disconnect")
+    lead = drop_lead(slack, leadbot, repo)
+
+    # 2 refused, 1 HTTP 500, 1 dropped connection, then the one that was posted
+    assert len(summaries(fake_slack)) == 5
+    assert len(thread_replies(fake_slack, INTAKE, lead.intake_ts)) == 1
+    assert repo.get_lead(lead.id).status == "posted"
+
+
+def test_rate_limited_post_waits_for_retry_after(slack, leadbot, fake_slack, repo):
+    fake_slack.fail_next("chat.postMessage", mode="ratelimit", retry_after=1)
+    lead = drop_lead(slack, leadbot, repo)
+    assert len(summaries(fake_slack)) == 2
+    assert repo.slack_message(lead.id, "summary") == (lead.channel, lead.ts)
+
+
+def test_failed_summary_update_is_retried_and_the_claim_kept(slack, leadbot, fake_slack, repo):
+    lead = drop_lead(slack, leadbot, repo)
+    fake_slack.fail_next("chat.update", times=3, mode="error")
+    slack.click(blocks.ACTION_CLAIM, lead.id, "UREP1", lead.channel, lead.ts)
+    leadbot.worker.wait_until_idle()
+    updates = fake_slack.calls("chat.update")
+    assert len(updates) == 4
+    assert "Claimed by <@UREP1>" in str(updates[-1].body["blocks"])
+
+
+def test_pending_work_resumes_when_the_app_starts_again(
+    slack, leadbot, fake_slack, repo, slack_settings
+):
+    leadbot.worker.stop()  # the process "crashes" after acknowledging the lead
+    event = slack.message_event(WARM_LEAD)
+    assert slack.event(event).status == 200
+    assert repo.find_by_intake(INTAKE, event["ts"]) is not None
+    assert leadbot.worker.queue.pending() == 1
+    assert summaries(fake_slack) == []
+    # a worker died holding the item: its lease runs out, then the new process takes it
+    assert leadbot.worker.queue.lease(seconds=0.05) is not None
+
+    client = build_web_client("xoxb-test-token", fake_slack.url, backoff_seconds=0.01)
+    restarted = create_app(slack_settings, client=client, store=repo)
+    restarted.worker.poll_seconds = 0.05
+    restarted.start_worker()
+    try:
+        restarted.worker.wait_until_idle()
+    finally:
+        restarted.stop()
+    assert len(summaries(fake_slack)) == 1
+    assert len(thread_replies(fake_slack, INTAKE, event["ts"])) == 1
