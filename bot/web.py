@@ -100,7 +100,9 @@ class GunicornServer(BaseApplication):
             "keepalive": 5,
             "backlog": 256,
             "accesslog": None,
+            "worker_exit": self._stop_worker,
         }
+        self.leadbot: LeadbotApp | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -108,6 +110,12 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Callable:
-        leadbot = self.build()
-        leadbot.start_worker()
-        return wsgi_app(leadbot)
+        self.leadbot = self.build()
+        self.leadbot.start_worker()
+        logger.info("leadbot ready on %s", self.options["bind"])
+        return wsgi_app(self.leadbot)
+
+    def _stop_worker(self, _server, _worker) -> None:
+        """On shutdown, let work in progress finish instead of waiting out its lease."""
+        if self.leadbot is not None:
+            self.leadbot.stop()

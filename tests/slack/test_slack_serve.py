@@ -1,0 +1,117 @@
+"""`leadbot serve` as started from the docs: gunicorn over HTTP, Slack faked at its wire."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from slack_helpers import INTAKE, SALES, SIGNING_SECRET, WARM_LEAD, SlackSide
+
+from bot import blocks
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REPS = [f"UREP{n:02d}" for n in range(20)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def served(fake_slack, tmp_path):
+    """`leadbot serve --port N` in a subprocess; yields its base URL once it is ready."""
+    port = _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        LEADBOT_INTAKE_CHANNELS=INTAKE,
+        LEADBOT_SALES_CHANNEL=SALES,
+        LEADBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
+        LEADBOT_MODEL="offline",
+    )
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("leadbot")),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ready = threading.Event()
+    log: list[str] = []
+
+    def read_log() -> None:
+        for line in process.stderr:
+            log.append(line)
+            if "leadbot ready" in line:
+                ready.set()
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    try:
+        if not ready.wait(30):
+            pytest.fail("leadbot serve did not start:\n" + "".join(log))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(15)
+        reader.join(5)
+
+
+def test_serve_answers_health_and_handles_twenty_concurrent_claims(served, fake_slack):
+    with urllib.request.urlopen(served + "/healthz", timeout=5) as response:
+        assert response.status == 200 and json.loads(response.read())["ok"] is True
+
+    slack = SlackSide(served)
+    assert slack.event(slack.message_event(WARM_LEAD)).status == 200
+    channel, ts = _summary_location(fake_slack)
+    [summary] = [c for c in fake_slack.calls("chat.postMessage") if "blocks" in c.body]
+    assert channel == SALES == summary.body["channel"]
+    lead_id = summary.body["blocks"][-1]["elements"][0]["value"]
+
+    start = threading.Barrier(len(REPS))
+
+    def click(rep: str) -> int:
+        start.wait()
+        return slack.click(blocks.ACTION_CLAIM, lead_id, rep, channel, ts).status
+
+    with ThreadPoolExecutor(len(REPS)) as pool:
+        assert list(pool.map(click, REPS)) == [200] * len(REPS)
+    ephemerals = fake_slack.wait_for("chat.postEphemeral", len(REPS) - 1, timeout=15)
+    [update] = fake_slack.wait_for("chat.update", 1, timeout=15)
+    winners = set(REPS) - {c.body["user"] for c in ephemerals}
+    assert len(winners) == 1 and len(ephemerals) == len(REPS) - 1
+    assert f"Claimed by <@{winners.pop()}>" in json.dumps(update.body["blocks"])
+
+
+def _summary_location(fake_slack) -> tuple[str, str]:
+    """Where the summary is, from the permalink the bot posts in the intake thread (the
+    ts without its dot, as Slack writes permalinks)."""
+    calls = fake_slack.wait_for("chat.postMessage", 2, timeout=15)
+    reply = next(c.body["text"] for c in calls if c.body.get("thread_ts"))
+    channel, digits = re.search(r"/archives/(\w+)/p(\d+)\|", reply).groups()
+    return channel, f"{digits[:-6]}.{digits[-6:]}"
