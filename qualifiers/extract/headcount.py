@@ -17,8 +17,8 @@ from qualifiers.extract.numbers import (
 )
 from qualifiers.extract.text import Found
 
-_QTY = rf"(?:(?P<num>{DIGITS})\s?(?P<mult>k|K)?|(?P<word>{WORD_NUMBER}))"
-_QTY2 = rf"(?:(?P<num2>{DIGITS})\s?(?P<mult2>k|K)?|(?P<word2>{WORD_NUMBER}))"
+_QTY = rf"(?:(?P<num>{DIGITS})\s?(?P<mult>k|K)?|(?P<word>{WORD_NUMBER})\b)"
+_QTY2 = rf"(?:(?P<num2>{DIGITS})\s?(?P<mult2>k|K)?|(?P<word2>{WORD_NUMBER})\b)"
 _RANGE = rf"{_QTY}(?:\s*(?:-|–|—|to)\s*{_QTY2})?(?P<plus>\s?\+)?"
 _APPROX = (
     r"(?P<mod>about|around|roughly|approximately|approx\.?|~|nearly|almost|over|more than|"
@@ -26,7 +26,7 @@ _APPROX = (
 )
 _COMPANY_NOUN = (
     r"(?:employees|employee|staff(?:ers)?|ftes?|full[- ]time(?: employees| staff)?|workers|"
-    r"headcount|team members|colleagues|people on (?:staff|payroll))"
+    r"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?)"
 )
 _ORG = (
     r"(?:company|team|firm|studio|agency|startup|start-up|business|organi[sz]ation|org|shop|"
@@ -77,6 +77,10 @@ _PATTERNS: list[tuple[re.Pattern[str], int]] = [
         3,
     ),
     (re.compile(rf"\bteam of {_APPROX}{_RANGE}\b", re.IGNORECASE), 2),
+    (
+        re.compile(rf"\bwe(?:'re| are)\s+{_APPROX}{_RANGE}\s*(?=[).,;]|$)", re.IGNORECASE | re.M),
+        2,
+    ),
     (
         re.compile(
             rf"\b{_APPROX}{_RANGE}\s+people\b(?!\s+(?:use|using|visit|who|per|attend|sign|"

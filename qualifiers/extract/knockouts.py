@@ -25,6 +25,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         pattern=re.compile(
             r"\b(?:i'?m|i am) (?:currently |also )?(?:a|an) (?:[\w-]+ ){0,2}(?:student|"
             r"undergrad(?:uate)?|grad student|phd (?:student|candidate)|mba student)\b"
+            r"|\b(?:i'?m|i am) (?:a |an )?(?:\w+ )?(?:professor|lecturer|phd researcher)\b"
+            r"|\bacademic (?:study|research|paper|survey|project)\b|\bresearch (?:grant|study)\b"
             r"|\bmy (?:professor|lecturer|thesis|dissertation|coursework|homework|classmates|"
             r"capstone|final[- ]year project)\b|\bhomework\b"
             r"|\b(?:school|university|uni|college|class|course|semester) (?:project|assignment|"
@@ -36,7 +38,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"recruitment|retention|enrol?lment|body|portal|records|support|onboarding|data)\b",
             _I,
         ),
-        not_before=re.compile(r"\b(?:our|their|your|for|to|serve|serving)\s+$", _I),
+        not_before=re.compile(r"\b(?:our|their|your|serve|serving)\s+$", _I),
     ),
     "job_seeker": KnockoutRule(
         pattern=re.compile(
@@ -50,7 +52,13 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bmy (?:resume|résumé|cv) (?:is )?(?:attached|enclosed|below)\b"
             r"|\b(?:do you have|are there) any (?:job )?(?:openings|vacancies|open positions|"
             r"open roles|positions available)\b|\bhire me\b|\bjoin your team\b"
-            r"|\b(?:candidates|talent) for your (?:open )?(?:roles|positions|team|vacancies)\b",
+            r"|\b(?:candidates|talent) for your (?:open )?(?:roles|positions|team|vacancies)\b"
+            r"|\b(?:pre-?vetted|pre-?screened|qualified|top|shortlisted) (?:\w+ )?candidates\b"
+            r"|\bcandidates (?:ready|available) to\b|\bplacement fee\b"
+            r"|\bfee is \d+ ?% of (?:first[- ]year |annual |base )?salary\b"
+            r"|\byou have (?:\w+ ){0,2}open (?:\w+ )?(?:roles|positions|reqs|vacancies)\b"
+            r"|\b(?:looking for|seeking) my next (?:role|job|position|opportunity)\b"
+            r"|\bbe considered for\b",
             _I,
         ),
         not_before=re.compile(
@@ -87,7 +95,9 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bcompetitive (?:analysis|intelligence|research) (?:of|on) (?:you|your)\b"
             r"|\bbenchmark(?:ing)? (?:you|your (?:product|pricing|platform|features)) "
             r"(?:against|for) (?:ours|our)\b"
-            r"|\bcompare (?:it|you|your \w+) (?:to|with|against) ours\b",
+            r"|\bcompare (?:it|you|your \w+) (?:to|with|against) ours\b"
+            r"|\bwe (?:also )?(?:build|make|sell|develop|offer) (?:[\w-]+ ){1,4}too\b"
+            r"|\bwe'?re (?:basically )?(?:neighbou?rs|in the same space|a competing)\b",
             _I,
         ),
     ),
@@ -99,7 +109,12 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"earn \$|cash prize|you(?:'ve| have) won|claim your|wire transfer|gift cards?|"
             r"investment opportunity|loan offer|weight loss|airdrop|free money|act now|"
             r"limited time offer|100% free|dear (?:sir|madam|sir/madam)|unsubscribe|"
-            r"asdf\w*|qwer\w*|zxcv\w*|hjkl\w*|lorem ipsum)\b",
+            r"asdf\w*|qwer\w*|zxcv\w*|hjkl\w*|lorem ipsum|"
+            r"verify your (?:billing|account|payment|login|identity|password|details)|"
+            r"account (?:will be|has been|is) (?:suspended|locked|deactivated|closed)|"
+            r"reply with your (?:wallet|bank|password)|wallet address|you have been selected|"
+            r"\d{3,}% return|guaranteed returns?|congratulations!+|limited slots|"
+            r"double your money)",
             _I,
         ),
     ),

@@ -48,7 +48,9 @@ _EUROPEAN_THOUSANDS = re.compile(r"\d{1,3}\.\d{3}$")
 _YEAR = re.compile(r"(?:19|20)\d\d$")
 
 BUDGET_CONTEXT = re.compile(
-    r"\bbudget(?:s|ed|ing)?\b|\bspend(?:ing)?\b|\binvest(?:ing|ment)?\b|\ballocat\w*|"
+    r"\bbudget(?:s|ed|ing)?\b|\bspend(?:ing)?\b|\ballocat\w*|\bfor (?:this|it|that)\b|"
+    r"\b(?:we|i|to|can|could|will|plan to|ready to|willing to)\s+(?:\w+\s+)?invest\b|"
+    r"\binvestment of\b|\b(?:we|i) have\b|\bwe'?ve got\b|"
     r"\bset aside\b|\bearmark\w*|\bapproved\b|\bsigned off\b|\bsign-off\b|\bafford\b|"
     r"\bwilling to (?:pay|spend|go)\b|\bable to (?:pay|spend)\b|\bcan (?:pay|spend|go up to)\b|"
     r"\bprice range\b|\bup to\b|\bceiling\b|\bcapped\b|\bfunds? (?:for|available)\b|"

@@ -31,12 +31,12 @@ from qualifiers.extract.money import (
 )
 from qualifiers.extract.need import find_need
 from qualifiers.extract.numbers import DIGITS, parse_field_number
-from qualifiers.extract.roles import find_role_phrases, is_someone_elses
+from qualifiers.extract.roles import expand_abbreviations, find_role_phrases, is_someone_elses
 from qualifiers.extract.text import (
     Clauses,
-    FormLine,
+    FormPair,
     Found,
-    form_lines,
+    form_pairs,
     mask_injections,
     normalise_key,
 )
@@ -49,6 +49,7 @@ _DEFAULT_PARSER = {"money": "money", "months": "timeline"}
 _YES = {"yes", "y", "true", "1", "yes please", "definitely", "confirmed"}
 _NO = {"no", "n", "false", "0", "none", "not yet", "nope"}
 _ROLE_IDS = ("authority", "role", "title", "seniority")
+_BLANK = {"", "-", "--", "(blank)", "blank", "null", "(none)", "?"}
 _MAX_CACHED_RUBRICS = 16
 
 
@@ -71,9 +72,9 @@ class LeadText:
         return Clauses(self.masked)
 
     @cached_property
-    def form_lines(self) -> list[FormLine]:
-        """`Key: value` lines of the free text (the rendered lead fields are read directly)."""
-        return [line for line in form_lines(self.masked) if line.start >= self.text_start]
+    def form_pairs(self) -> list[FormPair]:
+        """`Key: value` answers in the free text (the lead's own fields are read directly)."""
+        return form_pairs(self.masked, self.text_start)
 
     @cached_property
     def headcount(self) -> Found | None:
@@ -169,20 +170,17 @@ class CriterionRules:
             value = self.parse_value(mask_injections(raw))
             if value is not None:
                 return Answer(value=value, evidence=f"{name}: {raw}", source="field")
-        for line in text.form_lines:
-            if normalise_key(line.key) in self.line_keys and not self.unanswered(line.value):
-                value = self.parse_value(line.value)
+        for pair in text.form_pairs:
+            if normalise_key(pair.key) in self.line_keys and not self.unanswered(pair.value):
+                value = self.parse_value(pair.value)
                 if value is not None:
-                    return Answer(
-                        value=value,
-                        evidence=text.evidence(line.start, line.end),
-                        confidence=0.95,
-                    )
+                    evidence = text.evidence(pair.start, pair.end)
+                    return Answer(value=value, evidence=evidence, confidence=0.95)
         return None
 
     def unanswered(self, raw: str) -> bool:
-        value = raw.strip()
-        return not value or value.casefold() in self.missing
+        value = raw.strip().casefold()
+        return value in _BLANK or value in self.missing
 
     def parse_value(self, raw: str) -> AnswerValue | None:
         """A field value by the criterion's type; falls back to the criterion's hints."""
@@ -242,15 +240,11 @@ class CriterionRules:
     def _title(self, text: LeadText) -> Found | None:
         for role in text.roles:
             phrase = role.canonical or text.masked[role.phrase_start : role.phrase_end]
+            expanded = expand_abbreviations(phrase)
             for key, patterns in self.choices:
                 for pattern in patterns:
-                    match = pattern.search(phrase)
-                    if match and (
-                        role.canonical
-                        or not is_someone_elses(
-                            text.masked, role.phrase_start + match.start(), role.phrase_start
-                        )
-                    ):
+                    match = pattern.search(expanded)
+                    if match and (role.canonical or not is_someone_elses(expanded, match.start())):
                         return Found(key, role.start, role.end, 0.5 + role.priority / 20)
         return None
 

@@ -25,7 +25,7 @@ class RolePhrase:
     canonical: str | None = None
 
 
-_PHRASE = r"(?P<phrase>[^.,;:!?\n()\[\]]{2,80})"
+_PHRASE = r"(?P<phrase>[^.,;:!?\n\[\]]{2,80})"
 _ARTICLE = r"(?:(?:the|a|an|one of the|our|their)\s+)?"
 _SELF = re.compile(
     r"\b(?:i'?m|i am|i work as|i serve as|i act as|i'?ve been|i have been|"
@@ -41,6 +41,13 @@ _THIS_IS = re.compile(
     + r"|\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)? here\s*(?:,|-|–|—)\s*"
     + _ARTICLE
     + _PHRASE.replace("phrase", "phrase2"),
+)
+# "CFO at Vantage Pet Co (250 staff)", "hey - eng manager at Splinter", "Head of X at Y here"
+_TITLE_AT_START = re.compile(
+    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[ \t]*[!,.:]*[ \t]*"
+    r"(?:[-–—][ \t]*)?)?(?P<phrase>[A-Za-z][\w&./' -]{1,50}?)[ \t]+(?:at|@)[ \t]+"
+    r"(?:an? |the )?[\w(~-]",
+    re.IGNORECASE | re.MULTILINE,
 )
 _THIRD_PERSON = re.compile(
     r"\b(?:she|he|they)(?:'s| is|'re| are| was| works as)\s+(?:currently\s+|now\s+)?"
@@ -58,15 +65,28 @@ _SPOKE_WITH = re.compile(
 _NAME_PAREN = re.compile(
     r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2}\s*\((?P<phrase>[^()\n]{2,60})\)"
 )
-_AT_COMPANY = re.compile(r"(?P<phrase>(?:[\w&/.'-]+ ){0,4}[\w&/.'-]+)\s+@\s*[A-Z0-9]")
+_AT_COMPANY = re.compile(
+    r"(?P<phrase>(?:[A-Za-z][\w&/.'-]* ){0,4}[A-Za-z][\w&/.'-]*)\s+@\s*[A-Z0-9]"
+)
 _NAME_LINE = re.compile(
     r"^[ \t>*~–—-]*(?P<name>[A-Z][\w'.-]+(?:[ \t]+[A-Z][\w'.-]+){0,3})[ \t]*(?:,|\||-|–|—)[ \t]*"
-    r"(?P<phrase>[^\n]{2,80})$",
+    r"(?P<phrase>[^\n|,;]{2,60})",
     re.MULTILINE,
 )
+# A signature without a sign-off: a line with just a name, then the title line.
+_NAME_THEN_TITLE = re.compile(
+    r"^[ \t]*(?P<name>[A-Z][a-z'.-]+(?:[ \t]+[A-Z][a-z'.-]+){0,2})[ \t]*\n"
+    r"[ \t]*(?P<phrase>[^\n]{2,80})$",
+    re.MULTILINE,
+)
+_FROM_HEADER = re.compile(
+    r"^[ \t>]*From:[ \t]*[^,<\n]{2,40}?(?:[ \t]*<[^>\n]*>)?[ \t]*,[ \t]*(?P<phrase>[^\n,]{2,60})",
+    re.IGNORECASE | re.MULTILINE,
+)
+_BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?P<phrase>[^,\n:]{2,40})(?:,|$)", re.MULTILINE)
 _TITLE_LINE = re.compile(
     r"^[ \t>*-]*(?:job title|title|role|position|designation|job role|job)[ \t]*:[ \t]*"
-    r"(?P<phrase>[^\n]{2,80})$",
+    r"(?P<phrase>[^\n;|]{2,80})",
     re.IGNORECASE | re.MULTILINE,
 )
 _SIGN_OFF = re.compile(
@@ -75,16 +95,30 @@ _SIGN_OFF = re.compile(
     r"--|—|–)[ \t]*[,!.]?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_VERB_ROLE = re.compile(
-    r"\bi (?P<verb>run|own|founded|co-?founded|started|lead|manage|head(?: up)?|oversee)\s+"
-    r"(?:the|a|an|our|my|this)\s+(?:[\w&-]+\s+){0,3}?"
-    r"(?P<what>company|business|studio|agency|firm|shop|practice|startup|team|department|"
-    r"group|function|org|organi[sz]ation|division|unit|office)\b",
+_BUSINESS_NOUN = (
+    r"(?:company|business|studio|agency|firm|shop|practice|startup|bakery|restaurant|cafe|"
+    r"store|clinic|salon|gym|consultancy|brand|boutique|farm|garage|franchise|label|"
+    r"school|hotel|bar|brewery|winery|workshop|factory|plant|office|group)"
+)
+_OWNER_VERB = re.compile(
+    r"\b[Ii] (?P<verb>own|run|founded|co-?founded|started|co-own)\s+(?:(?:a|an|my|our|the|this)\s+"
+    r"(?:[\w&'-]+\s+){0,3}?" + _BUSINESS_NOUN + r"\b|[A-Z][\w&'-]+)",
+)
+_LEAD_VERB = re.compile(
+    r"\bi (?P<verb>lead|manage|head(?: up)?|oversee|run)\s+(?:the|a|an|our|my|this)\s+"
+    r"(?:[\w&-]+\s+){0,3}?(?:team|department|group|function|org|organi[sz]ation|division|unit)\b",
     re.IGNORECASE,
 )
 _FORWARD = re.compile(
     r"^[ \t>]*(?:-{2,}\s*forwarded message|begin forwarded message|fwd?:|from:\s)",
     re.IGNORECASE | re.MULTILINE,
+)
+# The person writing to us forwards a colleague's note: the writer is the lead.
+_PROSPECT_FORWARDS = re.compile(
+    r"\b(?:from|by) my (?:\w+ )?(?:vp|boss|manager|ceo|cfo|cto|coo|cio|director|head|lead|"
+    r"supervisor|colleague|team|founder|owner)\b|\bmy (?:vp|boss|manager|ceo|cfo|cto|coo|director|"
+    r"supervisor)(?:'s)? (?:note|email|message)?\s*below\b",
+    re.IGNORECASE,
 )
 _CUT = re.compile(
     r"\s+(?:and|but|who|which|that|so|because|since|while|looking|trying|reaching|writing|"
@@ -93,23 +127,58 @@ _CUT = re.compile(
     r"we|i|my|our|your|his|her|their)\b",
     re.IGNORECASE,
 )
-_GREETING = re.compile(r"^(?:hi|hello|hey|dear|thanks|thank|team|all|folks|best|regards)$", re.I)
-_BUSINESS = ("company", "business", "studio", "agency", "firm", "shop", "practice", "startup")
+# "owner (Dr. Patel) signs off": that title belongs to whoever decides, not to the lead.
+_SOMEONE_ELSE_DECIDES = re.compile(
+    r"\b(?:signs? off|sign-off|approves?|makes? the (?:final )?(?:call|decision)|decides|"
+    r"has (?:the )?final say|will decide|asked me|wants me|told me)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|dear|thanks|thank|team|all|folks|best|regards|cheers|from|to|subject|"
+    r"re|fw|fwd|note|notes|lead|rep|sdr)$",
+    re.IGNORECASE,
+)
+_ABBREVIATIONS = [
+    (re.compile(pattern, re.IGNORECASE), full)
+    for pattern, full in (
+        (r"\bdir\b\.?", "director"),
+        (r"\bmgr\b\.?", "manager"),
+        (r"\bsr\b\.?", "senior"),
+        (r"\bjr\b\.?", "junior"),
+        (r"\beng\b\.?", "engineering"),
+        (r"\bops\b", "operations"),
+        (r"\bexec\b\.?", "executive"),
+        (r"\basst\b\.?", "assistant"),
+        (r"\bcoord\b\.?", "coordinator"),
+        (r"\badmin\b", "administrator"),
+        (r"\bmd\b", "managing director"),
+        (r"\bae\b", "account executive"),
+        (r"\b(?:sdr|bdr)\b", "sales development representative"),
+        (r"\bcsm\b", "customer success manager"),
+        (r"\bpm\b", "product manager"),
+    )
+]
+
+
+def expand_abbreviations(phrase: str) -> str:
+    """'Dir. IT' -> 'director IT', 'office mgr' -> 'office manager', so hints can match."""
+    for pattern, full in _ABBREVIATIONS:
+        phrase = pattern.sub(full, phrase)
+    return phrase
 
 
 def find_role_phrases(text: str) -> list[RolePhrase]:
     """Candidate phrases naming the lead's role, best first."""
-    forward = _FORWARD.search(text)
-    forwarded_from = forward.start() if forward else -1
+    lead_zone = _lead_zone(text)
     found: list[RolePhrase] = []
 
     def add(match: re.Match[str], priority: int, own_voice: bool, group: str = "phrase") -> None:
-        if own_voice and match.start() < forwarded_from:
-            return  # the forwarder talking about themselves, not the lead
+        if own_voice and not lead_zone[0] <= match.start() < lead_zone[1]:
+            return  # someone other than the lead talking about themselves
         start, end = match.span(group)
         cut = _CUT.search(text, start, end)
         end = cut.start() if cut else end
-        if end - start >= 2:
+        if end - start >= 2 and not _SOMEONE_ELSE_DECIDES.search(text, start, end):
             found.append(RolePhrase(match.start(), end, start, end, priority))
 
     for match in _TITLE_LINE.finditer(text):
@@ -118,13 +187,35 @@ def find_role_phrases(text: str) -> list[RolePhrase]:
         add(match, 5, own_voice=True)
     for match in _THIS_IS.finditer(text):
         add(match, 5, own_voice=True, group="phrase" if match["phrase"] else "phrase2")
-    for match in _VERB_ROLE.finditer(text):
-        if match.start() >= forwarded_from:
-            found.append(_verb_role(match))
+    for match in _OWNER_VERB.finditer(text):
+        if lead_zone[0] <= match.start() < lead_zone[1]:
+            verb = match["verb"].lower()
+            canonical = "owner" if verb in ("own", "run", "co-own") else "founder"
+            found.append(
+                RolePhrase(match.start(), match.end(), match.start(), match.end(), 5, canonical)
+            )
+    for match in _LEAD_VERB.finditer(text):
+        if lead_zone[0] <= match.start() < lead_zone[1]:
+            verb = match["verb"].lower()
+            canonical = (
+                "head of"
+                if verb.startswith("head")
+                else "director"
+                if verb == "oversee"
+                else "manager"
+            )
+            found.append(
+                RolePhrase(match.start(), match.end(), match.start(), match.end(), 4, canonical)
+            )
+    for match in _TITLE_AT_START.finditer(text):
+        add(match, 4, own_voice=True)
     for match in _AS.finditer(text):
         add(match, 4, own_voice=True)
     for match in _THIRD_PERSON.finditer(text):
         add(match, 4, own_voice=False, group="phrase" if match["phrase"] else "phrase2")
+    from_headers = list(_FROM_HEADER.finditer(text))
+    for match in from_headers[-1:]:
+        add(match, 4, own_voice=True)
     for match in _NAME_PAREN.finditer(text):
         add(match, 3, own_voice=False)
     for match in _AT_COMPANY.finditer(text):
@@ -134,32 +225,32 @@ def find_role_phrases(text: str) -> list[RolePhrase]:
     for match in _NAME_LINE.finditer(text):
         if not _GREETING.match(match["name"].split()[0]):
             add(match, 3, own_voice=True)
-    found.extend(_signature_lines(text, forwarded_from))
+    for match in _NAME_THEN_TITLE.finditer(text):
+        if not _GREETING.match(match["name"].split()[0]):
+            add(match, 2, own_voice=True)
+    for match in _BULLET.finditer(text):
+        add(match, 2, own_voice=False)
+    found.extend(_signature_lines(text, lead_zone))
     found.sort(key=lambda role: (-role.priority, role.start))
     return found
 
 
-def _verb_role(match: re.Match[str]) -> RolePhrase:
-    verb = match["verb"].lower()
-    what = match["what"].lower()
-    if verb in ("founded", "cofounded", "co-founded", "started"):
-        canonical = "founder"
-    elif what in _BUSINESS and verb in ("run", "own", "lead", "manage", "head", "head up"):
-        canonical = "owner"
-    elif verb.startswith("head"):
-        canonical = "head of"
-    elif verb == "oversee":
-        canonical = "director"
-    else:
-        canonical = "manager"
-    return RolePhrase(match.start(), match.end(), match.start(), match.end(), 4, canonical)
+def _lead_zone(text: str) -> tuple[int, int]:
+    """The part of a forwarded thread written by the lead: the forwarded message, unless the
+    forwarder is the prospect passing on a colleague's note ('see my VP's note below')."""
+    forward = _FORWARD.search(text)
+    if forward is None:
+        return 0, len(text)
+    if _PROSPECT_FORWARDS.search(text, 0, forward.start()):
+        return 0, forward.start()
+    return forward.start(), len(text)
 
 
-def _signature_lines(text: str, forwarded_from: int) -> list[RolePhrase]:
+def _signature_lines(text: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
     """The short lines right after a sign-off ('Best,', 'Thanks,', '--')."""
     lines: list[RolePhrase] = []
     for sign_off in _SIGN_OFF.finditer(text):
-        if sign_off.start() < forwarded_from:
+        if not lead_zone[0] <= sign_off.start() < lead_zone[1]:
             continue
         position = sign_off.end() + 1
         for _ in range(4):
@@ -180,6 +271,6 @@ _SOMEONE_ELSES = re.compile(
 )
 
 
-def is_someone_elses(text: str, title_start: int, phrase_start: int) -> bool:
-    """True for 'my VP' / 'reporting to the CTO': the title belongs to someone else."""
-    return bool(_SOMEONE_ELSES.search(text, max(phrase_start, title_start - 30), title_start))
+def is_someone_elses(phrase: str, title_start: int) -> bool:
+    """True for 'my VP' / 'reporting to the CTO' within a phrase: someone else's title."""
+    return bool(_SOMEONE_ELSES.search(phrase, max(0, title_start - 30), title_start))

@@ -86,26 +86,81 @@ class Clauses:
         return left, right
 
 
-_FORM_LINE = re.compile(
-    r"^[ \t]*([A-Za-z][\w ()/&'.?-]{0,60}?)[ \t]*:[ \t]*(\S[^\n]*?)[ \t]*$", re.M
-)
-
-
 @dataclass(frozen=True, slots=True)
-class FormLine:
+class FormPair:
+    """A `Key: value` answer written in the text, or a cell of a pasted table."""
+
     key: str
     value: str
     start: int
     end: int
-    value_start: int
 
 
-def form_lines(text: str) -> list[FormLine]:
-    """`Key: value` lines in the text (form pastes, marketers' notes, rendered lead fields)."""
-    return [
-        FormLine(m.group(1).strip(), m.group(2), m.start(1), m.end(2), m.start(2))
-        for m in _FORM_LINE.finditer(text)
-    ]
+_LINE = re.compile(r"[^\n]+")
+# Segments of a line: "Budget: 50k; Timeline: 30 days | Title: CFO. Employees: 80"
+_SEGMENT_BREAK = re.compile(r"\s*(?:;|\|(?!\|)|\t)\s*|(?<=\.)\s+(?=[A-Z][A-Za-z /&()-]{0,30}:\s)")
+_KEY_VALUE = re.compile(
+    r"[ \t>*-]*(?P<key>[A-Za-z][\w()/&'?.-]*(?: [\w()/&'?.-]+){0,5}?)[ \t]*:[ \t]*"
+    r"(?P<value>\S(?:.*\S)?)?\s*$"
+)
+_TABLE_DELIMITERS = ("|", "\t", ",")
+_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z ()/&?'_-]{0,40}")
+
+
+def form_pairs(text: str, start: int = 0) -> list[FormPair]:
+    """`Key: value` answers in text[start:]: whole lines, `;`/`|`-separated segments, and
+    pasted tables (a header row of names over a row of values, comma/pipe/tab separated)."""
+    lines = [m.span() for m in _LINE.finditer(text, start)]
+    pairs: list[FormPair] = []
+    for index, (line_start, line_end) in enumerate(lines):
+        if index + 1 < len(lines):
+            pairs.extend(_table_pairs(text, (line_start, line_end), lines[index + 1]))
+        position = line_start
+        for boundary in [*_SEGMENT_BREAK.finditer(text, line_start, line_end), None]:
+            segment_end = boundary.start() if boundary else line_end
+            match = _KEY_VALUE.fullmatch(text, position, segment_end)
+            if match and match["value"]:
+                pairs.append(
+                    FormPair(match["key"], match["value"], match.start("key"), match.end("value"))
+                )
+            position = boundary.end() if boundary else line_end
+    return pairs
+
+
+def _table_pairs(text: str, header: tuple[int, int], row: tuple[int, int]) -> list[FormPair]:
+    for delimiter in _TABLE_DELIMITERS:
+        names = _cells(text, header, delimiter)
+        if len(names) < 3 or not all(_HEADER_CELL.fullmatch(text, *cell) for cell in names):
+            continue
+        values = _cells(text, row, delimiter)
+        if len(values) != len(names):
+            continue
+        return [
+            FormPair(text[k[0] : k[1]], text[v[0] : v[1]], v[0], v[1])
+            for k, v in zip(names, values, strict=True)
+            if v[1] > v[0]
+        ]
+    return []
+
+
+def _cells(text: str, span: tuple[int, int], delimiter: str) -> list[tuple[int, int]]:
+    """(start, end) of each delimited cell of text[span], whitespace trimmed."""
+    start, end = span
+    if delimiter not in text[start:end]:
+        return []
+    cells = []
+    position = start
+    while position <= end:
+        stop = text.find(delimiter, position, end)
+        stop = end if stop == -1 else stop
+        left, right = position, stop
+        while left < right and text[left].isspace():
+            left += 1
+        while right > left and text[right - 1].isspace():
+            right -= 1
+        cells.append((left, right))
+        position = stop + 1
+    return cells
 
 
 def normalise_key(key: str) -> str:

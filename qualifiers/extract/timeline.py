@@ -21,8 +21,8 @@ from qualifiers.extract.text import Found
 _PHRASES: list[tuple[str, float]] = [
     (
         r"asap|a\.s\.a\.p\.?|as soon as (?:possible|we can)|urgent(?:ly)?|immediately|right away|"
-        r"right now|straight away|yesterday|this week|next week|today|tomorrow|"
-        r"end of (?:the|this) week|in the coming days|next (?:few|couple of) days",
+        r"straight away|this week|next week|end of (?:the|this) week|in the coming days|"
+        r"next (?:few|couple of) days|(?:in |within )?(?:a|the next) week or two",
         1,
     ),
     (
@@ -31,7 +31,11 @@ _PHRASES: list[tuple[str, float]] = [
         r"coming weeks|next few weeks|within (?:a|one) month|in a month",
         1,
     ),
-    (r"next month|end of next month|early next month|by next month", 2),
+    (
+        r"next month|end of next month|early next month|by next month|"
+        r"(?:in |within )?(?:the next|a) month or two",
+        2,
+    ),
     (
         r"(?:this|the current|current) quarter|end of (?:the |this )?quarter|this q|"
         r"(?:within|in) (?:the|this|a) quarter|quarter[- ]end|eoq",
@@ -44,27 +48,32 @@ _PHRASES: list[tuple[str, float]] = [
         r"(?:this|the current) fy",
         12,
     ),
-    (r"early next year|beginning of next year|start of next year|early 20\d\d", 12),
-    (r"next (?:fiscal |calendar )?year|next fy|later next year|in 20\d\d", 18),
+    (r"early next year|beginning of next year|start of next year", 12),
+    (r"next (?:fiscal |calendar )?year|next fy|later next year|a year or two", 24),
 ]
 _PHRASE = re.compile(
     "|".join(f"(?P<p{i}>\\b(?:{pattern})\\b)" for i, (pattern, _) in enumerate(_PHRASES)),
     re.IGNORECASE,
 )
 _PHRASE_MONTHS = [months for _, months in _PHRASES]
+# "this year" after "we've had two outages" is the past, not a plan.
+_PAST_BEFORE = re.compile(
+    r"\b(?:has been|have been|had|'ve (?:had|been|seen)|was|were|did|lost|missed|caused|"
+    r"finished|slipped|happened|so far|earlier|already|since)\b[^.!?\n]*$",
+    re.IGNORECASE,
+)
 
-_QTY = rf"(?:(?P<num>{DIGITS})|(?P<word>{WORD_NUMBER}))"
-_QTY2 = rf"(?:(?P<num2>{DIGITS})|(?P<word2>{WORD_NUMBER}))"
+_QTY = rf"(?:(?P<num>{DIGITS})|(?P<word>{WORD_NUMBER})\b)"
+_QTY2 = rf"(?:(?P<num2>{DIGITS})|(?P<word2>{WORD_NUMBER})\b)"
 _UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)"
 _UNIT_MONTHS = {"d": 1 / 30, "w": 12 / 52, "m": 1, "q": 3, "y": 12}
 _DURATION = re.compile(
-    r"\b(?P<lead>(?:within|in|over|more than|longer than|beyond|next|inside|under|less than|"
-    r"by|before|around|about|"
-    r"approximately|roughly|max(?:imum)?|up to|the next|in the next|within the next|over the next|"
-    r"in about|in around|in roughly|in the coming|the coming|another)\s+)?"
-    rf"(?:about |around |roughly |approximately |~)?{_QTY}"
+    r"\b(?P<lead>(?:within|in|over|more than|longer than|beyond|at least|next|inside|under|"
+    r"less than|before|max(?:imum)?|up to|no later than|the next|in the next|within the next|"
+    r"over the next|in the coming|the coming|another)\s+)?"
+    rf"(?:about |around |roughly |approximately |approx\.? |~|only |just )?{_QTY}"
     rf"(?:\s*(?:-|–|—|to|or)\s*{_QTY2})?(?P<plus>\s?\+)?[\s-]?{_UNIT}\b"
-    r"(?P<and_half> and a half)?",
+    r"(?P<and_half> and a half)?(?P<out>\s+(?:out|from now|away|time)\b)?",
     re.IGNORECASE,
 )
 _NOT_TIMELINE_AFTER = re.compile(
@@ -74,57 +83,79 @@ _NOT_TIMELINE_AFTER = re.compile(
     r"(?:of )?(?:experience|operation|operating))\b",
     re.IGNORECASE,
 )
-_NOT_TIMELINE_BEFORE = re.compile(
-    r"(?:\b(?:for|past|last|previous|since|been|every|per|each|after|payback|roi|took|took us|"
-    r"spent|lasted|took about|ago|founded|old|running|using|used|had|age|aged)\W+(?:\w+\W+){0,2}"
-    r"|(?:over|in|for) the (?:past|last)\W+)$",
+# A timeline is about buying: it must share its sentence with one of these words.
+_STRONG_CONTEXT = re.compile(
+    r"\b(?:timeline|timeframe|time frame|deadline|decid\w*|decision|buy\w*|purchas\w*|"
+    r"go[- ]live|live|launch\w*|implement\w*|roll[- ]?out|deploy\w*|in place|up and running|"
+    r"sign\w*|kick[- ]?off|chos\w+|choose|pick|select\w*|migrat\w+|switch\w*|onboard\w*|"
+    r"rollout|start\w*|adopt\w*|replace\w*|contract)\b",
     re.IGNORECASE,
 )
-# Durations with a buying word near them win over other durations in the lead.
-_TIMELINE_CONTEXT = re.compile(
-    r"\b(?:timeline|timeframe|time frame|deadline|decide|decision|buy|purchase|go[- ]live|live|"
-    r"launch|implement|roll[- ]?out|deploy|start|up and running|in place|sign|kick[- ]?off|"
-    r"onboard|switch|migrate|replace|need|looking to|want|plan|hoping|ready|by)\b",
+_WEAK_CONTEXT = re.compile(
+    r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
+    r"hurry|urgen\w*|"
+    r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must)\b",
     re.IGNORECASE,
 )
+_SENTENCE = re.compile(r"[.!?\n]")
+_MONTHS_OUT = re.compile(r"\b(?:out|from now|away)$")
 
 
-def find_timeline(text: str) -> Found | None:
-    """The buying timeline in months; the first one next to a buying word, else the first."""
-    candidates: list[tuple[int, Found]] = []
+def find_timeline(text: str, *, bare: bool = False) -> Found | None:
+    """The buying timeline in months. In free text a timeline shares its sentence with a buying
+    word ('decide', 'go live', 'need'); the first next to a strong one wins. `bare` (form
+    values) takes the first timeline as is."""
+    candidates: list[Found] = []
     for match in _PHRASE.finditer(text):
-        group = match.lastgroup or "p0"
-        months = _PHRASE_MONTHS[int(group[1:])]
-        candidates.append((match.start(), Found(months, match.start(), match.end(), 0.8)))
+        if not bare and _PAST_BEFORE.search(
+            text, _sentence_start(text, match.start()), match.start()
+        ):
+            continue
+        months = _PHRASE_MONTHS[int((match.lastgroup or "p0")[1:])]
+        candidates.append(Found(months, match.start(), match.end(), 0.8))
     for match in _DURATION.finditer(text):
         months = _duration_months(match)
-        if months is None or _skipped(text, match):
+        if months is None or _skipped(text, match, bare):
             continue
-        candidates.append((match.start(), Found(months, match.start(), match.end(), 0.8)))
+        candidates.append(Found(months, match.start(), match.end(), 0.8))
     if not candidates:
         return None
-    candidates.sort(key=lambda item: item[0])
-    for _, found in candidates:
-        window = text[max(0, found.start - 60) : found.end + 40]
-        if _TIMELINE_CONTEXT.search(window):
+    candidates.sort(key=lambda found: found.start)
+    if bare:
+        return candidates[0]
+    for found in candidates:
+        if _MONTHS_OUT.search(text, found.start, found.end):
             return found
-    return candidates[0][1]
+    for context in (_STRONG_CONTEXT, _WEAK_CONTEXT):
+        for found in candidates:
+            start = _sentence_start(text, found.start)
+            end_match = _SENTENCE.search(text, found.end)
+            end = end_match.start() if end_match else len(text)
+            if context.search(text, start, found.start) or context.search(text, found.end, end):
+                return found
+    return None
 
 
-def _skipped(text: str, match: re.Match[str]) -> bool:
-    if match["lead"]:
-        return bool(_NOT_TIMELINE_AFTER.match(text, match.end()))
-    if text[match.end() - len(match["unit"]) - 1] == "-" and not re.match(
-        r"\s*(?:timeline|timeframe|window|horizon|deadline)", text[match.end() :], re.IGNORECASE
-    ):
+def _sentence_start(text: str, position: int) -> int:
+    return max(text.rfind(c, 0, position) for c in ".!?\n") + 1
+
+
+def _skipped(text: str, match: re.Match[str], bare: bool) -> bool:
+    if _NOT_TIMELINE_AFTER.match(text, match.end()):
         return True
-    return bool(
-        _NOT_TIMELINE_AFTER.match(text, match.end())
-        or _NOT_TIMELINE_BEFORE.search(text, max(0, match.start() - 40), match.start())
-    )
+    unit_start = match.start("unit")
+    if (
+        unit_start
+        and text[unit_start - 1] == "-"
+        and not re.match(
+            r"\s*(?:timeline|timeframe|window|horizon|deadline)", text[match.end() :], re.IGNORECASE
+        )
+    ):
+        return True  # "a 12-month contract"
+    return not (bare or match["lead"] or match["out"])
 
 
-_BEYOND = ("more than", "longer than", "beyond")
+_BEYOND = ("more than", "longer than", "beyond", "at least")
 
 
 def _duration_months(match: re.Match[str]) -> float | None:
@@ -146,8 +177,8 @@ def _duration_months(match: re.Match[str]) -> float | None:
 
 
 def parse_timeline(value: str) -> float | None:
-    """A form value: '3-6 months' -> 6, 'ASAP' -> 1, 'Q3'-free '6' -> 6 (months)."""
-    found = find_timeline(value)
+    """A form value: '3-6 months' -> 6, 'ASAP' -> 1, '30 days' -> 1, '6' -> 6 (months)."""
+    found = find_timeline(value, bare=True)
     if found is not None:
         return float(found.value)
     number = parse_field_number(value, high_end=True)
