@@ -44,10 +44,14 @@ class LeadEntry:
     location: str
     lead: Lead | None = None
     error: str | None = None
+    row_id: str | None = None
 
     @property
     def id(self) -> str:
-        return self.lead.id if self.lead and self.lead.id else self.location
+        """The row's own id (even when the row failed), else where it is: FILE:LINE."""
+        if self.lead is not None and self.lead.id:
+            return self.lead.id
+        return self.row_id or self.location
 
 
 def read_leads(
@@ -150,15 +154,15 @@ def _size_error(field: str, text: str) -> str | None:
     return f"{field}: expected at most {MAX_LEAD_BYTES:,} bytes of text per lead, got {size:,}"
 
 
-def _row_error(location: str, message: str) -> LeadEntry:
-    return LeadEntry(location, error=f"{location}: {message}")
+def _row_error(location: str, message: str, row_id: str | None = None) -> LeadEntry:
+    return LeadEntry(location, error=f"{location}: {message}", row_id=row_id)
 
 
 def _entry(location: str, lead: Lead, text_field: str = "text") -> LeadEntry:
     """A lead read from `location`, unless its text or a field is over the size limit."""
     for field, value in [(text_field, lead.text), *lead.fields.items()]:
         if error := _size_error(field, value):
-            return _row_error(location, error)
+            return _row_error(location, error, lead.id)
     return LeadEntry(location, lead=lead)
 
 
@@ -202,15 +206,18 @@ def _jsonl_entry(line: str, location: str, source: str) -> LeadEntry:
     lead_id = record.pop("id", None)
     if lead_id is not None and (isinstance(lead_id, bool) or not isinstance(lead_id, str | int)):
         return _row_error(location, f"id: expected a string or number, got {_json_kind(lead_id)}")
+    row_id = str(lead_id) if lead_id is not None else None
     lead_text = record.pop("text", None)
     if lead_text is not None and not isinstance(lead_text, str):
-        return _row_error(location, f"text: expected a string, got {_json_kind(lead_text)}")
+        message = f"text: expected a string, got {_json_kind(lead_text)}"
+        return _row_error(location, message, row_id)
     fields = {key: _field_text(value) for key, value in record.items() if value is not None}
     fields = {key: value for key, value in fields.items() if value.strip()}
     if not (lead_text or "").strip() and not fields:
-        return _row_error(location, "text: expected the lead's text (or other fields), got nothing")
+        message = "text: expected the lead's text (or other fields), got nothing"
+        return _row_error(location, message, row_id)
     lead = Lead(
-        id=str(lead_id) if lead_id is not None else location,
+        id=row_id or location,
         text=(lead_text or "").strip(),
         fields=fields,
         source=source,
@@ -312,7 +319,8 @@ def _csv_entry(row: list[str], columns: _CsvColumns, location: str, source: str)
     lead_text = row[columns.text_index].strip() if columns.text_index is not None else ""
     lead_id = row[columns.id_index].strip() if columns.id_index is not None else ""
     if not lead_text and not fields:
-        return _row_error(location, "expected the lead's text or fields, got empty cells")
+        message = "expected the lead's text or fields, got empty cells"
+        return _row_error(location, message, lead_id or None)
     lead = Lead(id=lead_id or location, text=lead_text, fields=fields, source=source)
     text_field = columns.names[columns.text_index] if columns.text_index is not None else "text"
     return _entry(location, lead, text_field)

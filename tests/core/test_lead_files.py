@@ -214,3 +214,14 @@ def test_a_lead_just_under_the_limit_is_read():
     text = "é" * (MAX_LEAD_BYTES // 2)
     (entry,) = parse_leads(text.encode(), "edge.txt")
     assert entry.error is None
+
+
+def test_a_failed_row_keeps_its_own_id_so_output_can_name_it():
+    data = b'{"id": "b", "text": 7}\nId,Notes\nc-9,\n'
+    (jsonl_entry,) = parse_leads(data.split(b"\n", 1)[0], "x.jsonl")
+    (csv_entry,) = parse_leads(data.split(b"\n", 1)[1], "x.csv")
+    assert (jsonl_entry.id, jsonl_entry.lead) == ("b", None)
+    assert (csv_entry.id, csv_entry.error) == (
+        "c-9",
+        "x.csv:2: expected the lead's text or fields, got empty cells",
+    )
