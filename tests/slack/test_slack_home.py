@@ -1,0 +1,371 @@
+"""App Home, `/leadbot`, reloading and replacing the rubric, through signed HTTP requests."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from slack_helpers import (
+    COLD_LEAD,
+    MANAGER,
+    ROUTED_CHANNEL,
+    SlackSide,
+    action_ids,
+    block_text,
+    drop_lead,
+    load_payload,
+    view_submission,
+)
+
+from bot import blocks, home_blocks
+from bot.store.rubric_audit import rubric_changes
+from qualifiers.rubric import parse_rubric
+
+REP = "UREP01"
+RENAMED_TIERS = {"hot": "fire", "warm": "lukewarm", "cold": "ice"}
+
+
+def rename_tiers(text: str) -> str:
+    """The same rubric with every tier renamed: each lead that is not knocked out moves."""
+    for old, new in RENAMED_TIERS.items():
+        assert f"{{id: {old}, " in text
+        text = text.replace(f"{{id: {old}, ", f"{{id: {new}, ")
+    return text
+
+
+def open_home(slack: SlackSide, user: str, fake_slack, *, publishes_before: int = 0) -> dict:
+    """The Home tab `user` sees after opening it (the published view)."""
+    event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}
+    event["event_ts"] = slack.next_ts()
+    assert slack.event(event).status == 200
+    return last_home(fake_slack, user, publishes_before + 1)
+
+
+def last_home(fake_slack, user: str, count: int) -> dict:
+    calls = fake_slack.wait_for("views.publish", count)
+    [*_, call] = [c for c in calls if c.body["user_id"] == user]
+    return call.body["view"]
+
+
+def home_click(slack: SlackSide, action_id: str, user: str):
+    """A button click inside the Home tab: container type view, no channel or response_url."""
+    payload = load_payload("interactivity/block_actions_button_minimal.json")
+    payload["user"] = {"id": user}
+    payload["container"] = {"type": "view", "view_id": "VHOME"}
+    payload["view"] = {"id": "VHOME", "type": "home", "callback_id": "", "hash": "1.a"}
+    for key in ("channel", "response_url"):
+        payload.pop(key)
+    payload["actions"][0].update(action_id=action_id, block_id="rubric_manager_actions")
+    return slack.interaction(payload)
+
+
+def submit_yaml(slack: SlackSide, text: str, user: str = MANAGER) -> dict:
+    payload = view_submission(
+        home_blocks.CALLBACK_RUBRIC_REPLACE,
+        {home_blocks.BLOCK_RUBRIC_YAML: {home_blocks.ACTION_RUBRIC_YAML: text}},
+        user=user,
+    )
+    reply = slack.interaction(payload)
+    assert reply.status == 200
+    return json.loads(reply.body)
+
+
+def confirm(slack: SlackSide, token: str, user: str = MANAGER) -> dict:
+    payload = view_submission(home_blocks.CALLBACK_RUBRIC_CONFIRM, {}, user=user, metadata=token)
+    reply = slack.interaction(payload)
+    assert reply.status == 200
+    return json.loads(reply.body)
+
+
+def modal_text(response: dict) -> str:
+    return block_text(response["view"]["blocks"])
+
+
+# --- App Home ------------------------------------------------------------------------------
+
+
+def test_manager_home_shows_rubric_stats_and_manager_controls(slack, leadbot, fake_slack, repo):
+    lead = drop_lead(slack, leadbot, repo)
+    slack.click(blocks.ACTION_CLAIM, lead.id, REP, lead.channel, lead.ts)
+    leadbot.worker.wait_until_idle()
+
+    view = open_home(slack, MANAGER, fake_slack)
+
+    assert view["type"] == "home"
+    assert action_ids(view["blocks"]) == [
+        home_blocks.ACTION_RUBRIC_RELOAD,
+        home_blocks.ACTION_RUBRIC_REPLACE,
+    ]
+    text = block_text(view["blocks"])
+    assert leadbot.services.rubrics.get().version in text
+    assert "*Budget*" in text and "Student or academic research" in text
+    assert f"<#{ROUTED_CHANNEL}> · claim within 4 h" in text
+    assert "*Last 7 days*" in text and "*Last 30 days*" in text
+    assert "Claimed 1 of 1 (100%)" in text
+    assert "<@UMKT>: 1 leads" in text
+
+
+def test_rep_home_has_the_rubric_and_stats_but_no_manager_controls(slack, fake_slack, leadbot):
+    view = open_home(slack, REP, fake_slack)
+
+    assert action_ids(view["blocks"]) == []
+    text = block_text(view["blocks"])
+    assert leadbot.services.rubrics.get().version in text
+    assert "*Last 30 days*" in text
+    assert "Reload rubric" not in text
+
+
+# --- reload --------------------------------------------------------------------------------
+
+
+def test_reload_reports_a_broken_file_and_keeps_the_rubric(slack, leadbot, fake_slack):
+    rubrics = leadbot.services.rubrics
+    before = rubrics.get()
+    text = rubrics.path.read_text()
+    rubrics.path.write_text(text.replace("min_score: 40", "min_score: forty"))
+
+    assert home_click(slack, home_blocks.ACTION_RUBRIC_RELOAD, MANAGER).status == 200
+
+    view = last_home(fake_slack, MANAGER, 1)
+    notice = view["blocks"][1]["text"]["text"]
+    line = text.splitlines().index(next(x for x in text.splitlines() if "min_score: 40" in x)) + 1
+    assert "Rubric not reloaded" in notice
+    assert f"{rubrics.path}:{line}: tiers[1].min_score: expected a number" in notice
+    assert rubrics.get() is before
+
+
+def test_reload_applies_a_valid_file_with_an_audit_entry(slack, leadbot, fake_slack, repo):
+    rubrics = leadbot.services.rubrics
+    old = rubrics.get().version
+    rubrics.path.write_text(rubrics.path.read_text().replace("min_score: 70", "min_score: 75"))
+
+    home_click(slack, home_blocks.ACTION_RUBRIC_RELOAD, MANAGER)
+
+    view = last_home(fake_slack, MANAGER, 1)
+    new = rubrics.get().version
+    assert rubrics.get().tier("hot").min_score == 75
+    assert f"`{old}` → `{new}`" in view["blocks"][1]["text"]["text"]
+    [change] = rubric_changes(repo)
+    assert (change.actor, change.old_version, change.new_version) == (MANAGER, old, new)
+
+
+def test_rep_cannot_reload(slack, leadbot, fake_slack, repo):
+    rubrics = leadbot.services.rubrics
+    before = rubrics.get()
+    rubrics.path.write_text(rubrics.path.read_text().replace("min_score: 70", "min_score: 75"))
+
+    home_click(slack, home_blocks.ACTION_RUBRIC_RELOAD, REP)
+
+    view = last_home(fake_slack, REP, 1)
+    assert "Only managers can reload the rubric" in view["blocks"][1]["text"]["text"]
+    assert rubrics.get() is before
+    assert rubric_changes(repo) == []
+
+
+# --- replace -------------------------------------------------------------------------------
+
+
+def test_manager_replaces_the_rubric_after_review(slack, leadbot, fake_slack, repo):
+    rubrics = leadbot.services.rubrics
+    stored = [drop_lead(slack, leadbot, repo), drop_lead(slack, leadbot, repo, COLD_LEAD)]
+    tiers = Counter(repo.latest_qualification(lead.id).tier for lead in stored)
+    assert "disqualified" not in tiers
+    old_text, old_version = rubrics.text(), rubrics.get().version
+    new_text = rename_tiers(old_text)
+
+    home_click(slack, home_blocks.ACTION_RUBRIC_REPLACE, MANAGER)
+    [opened] = fake_slack.wait_for("views.open")
+    assert opened.body["view"]["callback_id"] == home_blocks.CALLBACK_RUBRIC_REPLACE
+
+    review = submit_yaml(slack, new_text)
+
+    assert review["response_action"] == "update"
+    assert review["view"]["callback_id"] == home_blocks.CALLBACK_RUBRIC_CONFIRM
+    text = modal_text(review)
+    assert "Added tier *lukewarm*" in text and "Removed tier *warm*" in text
+    assert "Re-scored the latest 2 stored leads" in text
+    for tier, count in tiers.items():
+        renamed = RENAMED_TIERS[tier]
+        assert f"{tier.capitalize()} {count} → 0" in text
+        assert f"{renamed.capitalize()} 0 → {count}" in text
+    assert "*2 leads change tier* (100%)" in text
+    assert "+  - {id: lukewarm" in text
+    assert rubrics.get().version == old_version, "nothing applies before the confirmation"
+    assert rubrics.path.read_text() == old_text
+
+    done = confirm(slack, review["view"]["private_metadata"])
+
+    new_version = parse_rubric(new_text).version
+    assert f"`{old_version}` → `{new_version}` is in force" in modal_text(done)
+    assert rubrics.path.read_text() == new_text
+    assert rubrics.get().version == new_version
+    [change] = rubric_changes(repo)
+    assert (change.actor, change.old_version, change.new_version) == (
+        MANAGER,
+        old_version,
+        new_version,
+    )
+    assert change.rubric_yaml == new_text
+    assert new_version in block_text(last_home(fake_slack, MANAGER, 1)["blocks"])
+
+    lead = drop_lead(slack, leadbot, repo)
+    qualification = repo.latest_qualification(lead.id)
+    assert qualification.rubric.version == new_version
+    assert qualification.tier in RENAMED_TIERS.values()
+
+
+def test_invalid_yaml_is_shown_inline_with_its_line(slack, leadbot):
+    rubrics = leadbot.services.rubrics
+    broken = rubrics.text().replace("min_score: 40", "min_score: forty")
+    line = broken.splitlines().index(next(x for x in broken.splitlines() if "forty" in x)) + 1
+
+    response = submit_yaml(slack, broken)
+
+    assert response["response_action"] == "errors"
+    error = response["errors"][home_blocks.BLOCK_RUBRIC_YAML]
+    assert f"pasted rubric:{line}: tiers[1].min_score: expected a number" in error
+    assert rubrics.path.read_text() == rubrics.text()
+
+
+def test_unchanged_or_empty_submission_is_refused_inline(slack, leadbot):
+    same = submit_yaml(slack, leadbot.services.rubrics.text())
+    empty = submit_yaml(slack, "   ")
+
+    assert "already in force" in same["errors"][home_blocks.BLOCK_RUBRIC_YAML]
+    assert "Paste the rubric YAML" in empty["errors"][home_blocks.BLOCK_RUBRIC_YAML]
+
+
+def test_a_review_applies_once_and_only_for_its_manager(slack, leadbot, repo):
+    rubrics = leadbot.services.rubrics
+    review = submit_yaml(slack, rubrics.text().replace("min_score: 70", "min_score: 72"))
+    token = review["view"]["private_metadata"]
+
+    stolen = confirm(slack, token, user=REP)
+    first = confirm(slack, token)
+    again = confirm(slack, token)
+
+    assert "Only managers" in modal_text(stolen)
+    assert "is in force" in modal_text(first)
+    assert "expired or was already applied" in modal_text(again)
+    assert len(rubric_changes(repo)) == 1
+
+
+def test_a_review_of_a_rubric_changed_meanwhile_is_refused(slack, leadbot, fake_slack, repo):
+    rubrics = leadbot.services.rubrics
+    review = submit_yaml(slack, rubrics.text().replace("min_score: 70", "min_score: 72"))
+    rubrics.path.write_text(rubrics.text().replace("min_score: 70", "min_score: 71"))
+    home_click(slack, home_blocks.ACTION_RUBRIC_RELOAD, MANAGER)
+    last_home(fake_slack, MANAGER, 1)
+
+    response = confirm(slack, review["view"]["private_metadata"])
+
+    assert "Someone changed the rubric" in modal_text(response)
+    assert rubrics.get().tier("hot").min_score == 71
+
+
+def test_reps_cannot_replace_the_rubric(slack, leadbot, fake_slack, repo):
+    rubrics = leadbot.services.rubrics
+    before = rubrics.get()
+
+    home_click(slack, home_blocks.ACTION_RUBRIC_REPLACE, REP)
+    view = last_home(fake_slack, REP, 1)
+    response = submit_yaml(slack, rubrics.text().replace("min_score: 70", "min_score: 72"), REP)
+
+    assert "Only managers can replace the rubric" in view["blocks"][1]["text"]["text"]
+    assert fake_slack.calls("views.open") == []
+    assert response["response_action"] == "errors"
+    assert "Only managers" in response["errors"][home_blocks.BLOCK_RUBRIC_YAML]
+    assert rubrics.get() is before
+    assert rubric_changes(repo) == []
+
+
+class _FileHost:
+    """Serves one uploaded file like files.slack.com: only with the bot token."""
+
+    def __init__(self, content: bytes):
+        self.content = content
+        self.authorizations: list[str] = []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                host.authorizations.append(self.headers.get("Authorization", ""))
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(host.content)))
+                self.end_headers()
+                self.wfile.write(host.content)
+
+            def log_message(self, *args) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_port}/files-pri/T111-F1/rubric.yaml"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def upload_submission(url: str, size: int) -> dict:
+    payload = view_submission(home_blocks.CALLBACK_RUBRIC_REPLACE, {}, user=MANAGER)
+    payload["view"]["state"]["values"] = {
+        home_blocks.BLOCK_RUBRIC_FILE: {
+            home_blocks.ACTION_RUBRIC_FILE: {
+                "type": "file_input",
+                "files": [{"id": "F1", "name": "rubric.yaml", "url_private": url, "size": size}],
+            }
+        }
+    }
+    return payload
+
+
+def test_manager_uploads_a_rubric_file(slack, leadbot):
+    new_text = leadbot.services.rubrics.text().replace("min_score: 70", "min_score: 73")
+    host = _FileHost(new_text.encode())
+    with host as url:
+        reply = slack.interaction(upload_submission(url, len(new_text)))
+
+    response = json.loads(reply.body)
+    assert response["response_action"] == "update"
+    assert "Tier *hot*: score ≥ 70 → ≥ 73" in modal_text(response)
+    assert host.authorizations == ["Bearer xoxb-test-token"]
+
+
+def test_upload_from_elsewhere_than_slack_is_refused(slack):
+    payload = upload_submission("https://attacker.example/rubric.yaml", 100)
+
+    response = json.loads(slack.interaction(payload).body)
+
+    assert response["response_action"] == "errors"
+    assert "did not come from Slack" in response["errors"][home_blocks.BLOCK_RUBRIC_FILE]
+
+
+# --- /leadbot ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rubric", "Rubric in force"),
+        ("stats", "*Last 7 days*"),
+        ("help", "/leadbot rubric"),
+        ("", "/leadbot stats"),
+        ("frobnicate", "I don't know `frobnicate`"),
+    ],
+)
+def test_leadbot_command_answers_ephemerally(slack, text, expected):
+    reply = slack.command("/leadbot", text)
+
+    assert reply.status == 200
+    body = json.loads(reply.body)
+    assert body["response_type"] == "ephemeral"
+    assert expected in json.dumps(body, ensure_ascii=False)
