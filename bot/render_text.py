@@ -39,7 +39,7 @@ def render_text(
             f"  {result.label:<{width}}  {truncate(value, 24):<{value_width}}  {points:>5}"
             f"{_evidence(result.evidence)}"
         )
-    if qualification.missing:
+    if qualification.missing and not qualification.knockout:
         lines.append("  Still missing:")
         for criterion_id in qualification.missing:
             label = next((c.label for c in rubric.criteria if c.id == criterion_id), criterion_id)
