@@ -51,6 +51,7 @@ def test_a_knocked_out_lead_says_why_and_is_not_routed(default_rubric):
     assert text.splitlines()[0].startswith("🚫 Disqualified · ")
     assert "  🚫 Knockout: Student or academic research  “my thesis”" in text
     assert "Not posted to sales (disqualified)" in text
+    assert "Still missing" not in text
 
 
 def test_routing_and_sla_come_from_the_rubric_tiers(default_rubric):
