@@ -8,8 +8,10 @@ accepts a value only when it fits the criterion's type.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
@@ -61,7 +63,7 @@ def _answer_model(criterion: Criterion, shared: dict[str, type[BaseModel]]) -> t
     if name in shared:
         return shared[name]
     fields: dict[str, Any] = {
-        "evidence": _loose({"type": ["string", "null"]}),
+        "evidence": _loose({"type": "string"}),  # "" when the lead does not say
         "value": _loose(value_schema),
         "confidence": _loose({"type": "number"}),
     }
@@ -78,9 +80,17 @@ class _InlineSchema(BaseModel):
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        schema = super().model_json_schema(*args, **kwargs)
-        # The title names the tool when a provider is driven by tool calling.
-        return {"title": cls.__name__, **_inline_refs(schema, schema.get("$defs", {}))}
+        """Built once per model: the OpenAI SDK asks for it on every request."""
+        published = _PUBLISHED_SCHEMAS.setdefault(cls, {})
+        key = repr((args, sorted(kwargs.items())))
+        if key not in published:
+            schema = super().model_json_schema(*args, **kwargs)
+            # The title names the tool when a provider is driven by tool calling.
+            published[key] = {"title": cls.__name__, **_inline_refs(schema, schema["$defs"])}
+        return copy.deepcopy(published[key])  # callers (the SDK) edit what they get
+
+
+_PUBLISHED_SCHEMAS: WeakKeyDictionary[type, dict[str, dict[str, Any]]] = WeakKeyDictionary()
 
 
 def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
