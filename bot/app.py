@@ -15,7 +15,7 @@ from bot.pipeline import DeliveryError, LeadPipeline, SlackGateway
 from bot.qualifier_factory import build_qualifier
 from bot.rubric_holder import RubricHolder
 from bot.settings import Settings
-from bot.slack_gateway import WebApiGateway, build_web_client
+from bot.slack_gateway import BotIdentity, WebApiGateway, build_web_client
 from bot.store.repository import Repository
 from bot.store.work_queue import WorkQueue
 from bot.worker import Worker
@@ -58,11 +58,12 @@ def create_app(
     qualifier: Qualifier | None = None,
     store: Repository | None = None,
 ) -> LeadbotApp:
-    """Build the app. An injected `client` (tests) or a custom SLACK_API_URL turns off Bolt's
-    auth.test at construction, so nothing talks to Slack until a request arrives.
+    """Build the app. With the real Slack API the bot token is checked now (auth.test); an
+    injected `client` (tests) or a custom SLACK_API_URL skips that, so nothing talks to Slack
+    until there is work.
 
-    Raises `RubricError` for a broken rubric and `ConfigurationError` when a tier has no
-    channel to go to."""
+    Raises `RubricError` for a broken rubric, `ConfigurationError` when a tier has no channel
+    to go to, and `DeliveryError` when Slack refuses the token."""
     store = store or Repository.from_url(settings.database_url)
     rubrics = RubricHolder.from_file(settings.rubric_path)
     qualifier = qualifier or build_qualifier(settings, store)
@@ -70,6 +71,9 @@ def create_app(
     if client is None:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         client = build_web_client(token, settings.slack_api_url)
+    identity = BotIdentity(client)
+    if verify_token:
+        identity.verify()  # a wrong token stops the start instead of failing every request
     gateway = WebApiGateway(client)
     queue = WorkQueue(store)
     leads = LeadPipeline(
@@ -95,7 +99,7 @@ def create_app(
         name="leadbot",
         client=client,
         signing_secret=secret.get_secret_value() if secret else "",
-        token_verification_enabled=verify_token,
+        authorize=identity.authorize(),
         # Listeners store before they return; the ack is sent only then. Slow work runs in
         # the worker or in lazy listeners.
         process_before_response=True,

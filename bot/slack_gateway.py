@@ -8,7 +8,9 @@ leaves the work item that made the call pending, so the durable worker tries aga
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
@@ -102,3 +104,33 @@ class WebApiGateway:
             raise DeliveryError(method, error) from exc
         except (SlackClientError, OSError) as exc:  # URLError and timeouts are OSErrors
             raise DeliveryError(method, f"{type(exc).__name__}: {exc}") from exc
+
+
+class BotIdentity:
+    """Bolt's `authorize`: the bot token, plus who the bot is once Slack has said (auth.test).
+
+    Bolt's default asks auth.test on the first request when the token was not verified at
+    start; while Slack is down that request would be refused and the lead in it lost. Here a
+    request never waits for Slack."""
+
+    def __init__(self, client: WebClient):
+        self.client = client
+        self.auth: dict = {}
+
+    def verify(self) -> None:
+        """Ask Slack who the token belongs to; raises `DeliveryError` (e.g. invalid_auth)."""
+        self.auth = WebApiGateway(self.client)._call("auth_test")
+
+    def authorize(self) -> Callable[..., AuthorizeResult]:
+        """The function Bolt calls on each request (Bolt passes arguments by their names)."""
+
+        def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id or self.auth.get("team_id"),
+                bot_token=self.client.token,
+                bot_user_id=self.auth.get("user_id"),
+                bot_id=self.auth.get("bot_id"),
+            )
+
+        return authorize

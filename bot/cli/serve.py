@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.errors import UserError
-from bot.pipeline import ConfigurationError
+from bot.pipeline import ConfigurationError, DeliveryError
 from bot.settings import Settings
 from qualifiers.rubric import RubricError
 
@@ -49,6 +49,8 @@ def build(settings: Settings):
         raise UserError(f"the rubric cannot be used:\n{exc}") from None
     except ConfigurationError as exc:
         raise UserError(str(exc)) from None
+    except DeliveryError as exc:
+        raise UserError(f"Slack refused SLACK_BOT_TOKEN ({exc.error})") from None
 
 
 def _socket_mode(leadbot, app_token: str) -> int:

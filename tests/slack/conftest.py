@@ -13,7 +13,15 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from slack_helpers import INTAKE, MANAGER, ROUTED_CHANNEL, SALES, SIGNING_SECRET, SlackSide
+from slack_helpers import (
+    HOT_CHANNEL,
+    INTAKE,
+    MANAGER,
+    ROUTED_CHANNEL,
+    SALES,
+    SIGNING_SECRET,
+    SlackSide,
+)
 
 from bot.app import LeadbotApp, create_app
 from bot.settings import Settings
@@ -34,12 +42,16 @@ class _QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture
 def routed_rubric(tmp_path) -> Path:
-    """The default rubric, except that warm leads go to their own channel."""
+    """The default rubric, except that hot and warm leads go to their own channels."""
     text = DEFAULT_RUBRIC_PATH.read_text()
-    tier = "{id: warm, min_score: 40, sla_minutes: 240}"
-    assert tier in text, "the default rubric's warm tier changed; update this fixture"
+    for tier, channel in (
+        ("{id: hot, min_score: 70, sla_minutes: 15}", HOT_CHANNEL),
+        ("{id: warm, min_score: 40, sla_minutes: 240}", ROUTED_CHANNEL),
+    ):
+        assert tier in text, "the default rubric's tiers changed; update this fixture"
+        text = text.replace(tier, tier[:-1] + f", channel: {channel}}}")
     path = tmp_path / "routed.yaml"
-    path.write_text(text.replace(tier, tier[:-1] + f", channel: {ROUTED_CHANNEL}}}"))
+    path.write_text(text)
     return path
 
 

@@ -23,8 +23,9 @@ SALES = "CSALES"
 MARKETER = "UMKT"
 MANAGER = "UMGR"
 ROUTED_CHANNEL = "CWARM"  # the test rubric routes warm leads here
+HOT_CHANNEL = "CHOT"  # ... and hot leads here; cold ones go to SALES
 
-WARM_LEAD = (
+WARM_LEAD = (  # hot or warm, depending on how much the offline rules read in it
     "met at booth day 2 - Dana Whitfield, CFO @ Globex Freight, ~300 ppl, 50k budget.\n"
     "pain: AP approvals stuck in email. wants demo + decision next month."
 )

@@ -60,3 +60,9 @@ def test_pending_work_resumes_when_the_app_starts_again(
         restarted.stop()
     assert len(summaries(fake_slack)) == 1
     assert len(thread_replies(fake_slack, INTAKE, event["ts"])) == 1
+
+
+def test_slack_down_at_the_first_request_loses_no_lead(slack, leadbot, fake_slack, repo):
+    fake_slack.fail_next("auth.test", times=10, mode="http500")
+    lead = drop_lead(slack, leadbot, repo)
+    assert repo.get_lead(lead.id).status == "posted"

