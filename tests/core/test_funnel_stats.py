@@ -60,8 +60,8 @@ def seed_lead(
     return stored.id
 
 
-def test_empty_database_gives_zero_figures(repo):
-    stats = funnel_stats(repo, now=NOW)
+def test_empty_database_gives_zero_figures(repository):
+    stats = funnel_stats(repository, now=NOW)
 
     assert [w.days for w in stats.windows] == [7, 30]
     week = stats.windows[0]
@@ -71,16 +71,16 @@ def test_empty_database_gives_zero_figures(repo):
     assert week.usage == []
 
 
-def test_windows_tiers_claims_and_slices(repo):
-    seed_lead(repo, "a", age=timedelta(days=1), tier="hot", claim_after=timedelta(minutes=10))
-    seed_lead(repo, "b", age=timedelta(days=2), tier="hot", claim_after=timedelta(minutes=30))
-    seed_lead(repo, "c", age=timedelta(days=3), tier="warm", source="cli", submitted_by=None)
-    seed_lead(repo, "d", age=timedelta(days=3), tier="disqualified")
-    seed_lead(repo, "e", age=timedelta(days=4))
-    seed_lead(repo, "f", age=timedelta(days=20), tier="cold", claim_after=timedelta(hours=5))
-    seed_lead(repo, "g", age=timedelta(days=45), tier="hot", claim_after=timedelta(minutes=1))
+def test_windows_tiers_claims_and_slices(repository):
+    seed_lead(repository, "a", age=timedelta(days=1), tier="hot", claim_after=timedelta(minutes=10))
+    seed_lead(repository, "b", age=timedelta(days=2), tier="hot", claim_after=timedelta(minutes=30))
+    seed_lead(repository, "c", age=timedelta(days=3), tier="warm", source="cli", submitted_by=None)
+    seed_lead(repository, "d", age=timedelta(days=3), tier="disqualified")
+    seed_lead(repository, "e", age=timedelta(days=4))
+    seed_lead(repository, "f", age=timedelta(days=20), tier="cold", claim_after=timedelta(hours=5))
+    seed_lead(repository, "g", age=timedelta(days=45), tier="hot", claim_after=timedelta(minutes=1))
 
-    week, month = funnel_stats(repo, now=NOW).windows
+    week, month = funnel_stats(repository, now=NOW).windows
 
     assert week.leads == 5
     assert week.tiers == {"hot": 2, "warm": 1, "disqualified": 1, UNQUALIFIED: 1}
@@ -104,18 +104,18 @@ def test_windows_tiers_claims_and_slices(repo):
     assert by_marketer[NO_MARKETER].leads == 1
 
 
-def test_latest_qualification_decides_the_tier_and_first_claim_the_time(repo):
-    lead_id = seed_lead(repo, "a", age=timedelta(hours=5), tier="cold")
-    repo.add_qualification(
+def test_latest_qualification_decides_the_tier_and_first_claim_the_time(repository):
+    lead_id = seed_lead(repository, "a", age=timedelta(hours=5), tier="cold")
+    repository.add_qualification(
         lead_id,
         Qualification(
             score=90, tier="hot", rubric=RubricRef(name="d", version="v2"), qualifier="offline"
         ),
     )
-    assert repo.claim(lead_id, "UREP").won
-    assert repo.release(lead_id, "UREP")
-    assert repo.claim(lead_id, "UOTHER").won
-    with repo.session() as session:
+    assert repository.claim(lead_id, "UREP").won
+    assert repository.release(lead_id, "UREP")
+    assert repository.claim(lead_id, "UOTHER").won
+    with repository.session() as session:
         session.execute(
             update(EventRow)
             .where(EventRow.lead_id == lead_id, EventRow.kind == "claimed")
@@ -123,21 +123,21 @@ def test_latest_qualification_decides_the_tier_and_first_claim_the_time(repo):
         )
         session.commit()
 
-    week = funnel_stats(repo, days=[7], now=NOW).windows[0]
+    week = funnel_stats(repository, days=[7], now=NOW).windows[0]
 
     assert week.tiers == {"hot": 1}
     assert week.claimed == 1
     assert week.median_minutes_to_claim == pytest.approx(60.0)
 
 
-def test_model_usage_totals_per_qualifier_and_model(repo):
+def test_model_usage_totals_per_qualifier_and_model(repository):
     usage = Usage(model="openai:gpt-4o-mini", input_tokens=1000, output_tokens=200, cost_usd=0.01)
-    seed_lead(repo, "a", age=timedelta(days=1), tier="hot", usage=usage)
-    seed_lead(repo, "b", age=timedelta(days=2), tier="warm", usage=usage)
-    seed_lead(repo, "c", age=timedelta(days=2), tier="cold")
-    seed_lead(repo, "d", age=timedelta(days=10), tier="cold", usage=usage)
+    seed_lead(repository, "a", age=timedelta(days=1), tier="hot", usage=usage)
+    seed_lead(repository, "b", age=timedelta(days=2), tier="warm", usage=usage)
+    seed_lead(repository, "c", age=timedelta(days=2), tier="cold")
+    seed_lead(repository, "d", age=timedelta(days=10), tier="cold", usage=usage)
 
-    week, month = funnel_stats(repo, now=NOW).windows
+    week, month = funnel_stats(repository, now=NOW).windows
 
     llm = next(u for u in week.usage if u.model == "openai:gpt-4o-mini")
     assert (llm.qualifier, llm.qualifications) == ("llm", 2)
@@ -150,6 +150,6 @@ def test_model_usage_totals_per_qualifier_and_model(repo):
     assert month.cost_usd == pytest.approx(0.03)
 
 
-def test_rejects_an_empty_window(repo):
+def test_rejects_an_empty_window(repository):
     with pytest.raises(ValueError):
-        funnel_stats(repo, days=[0], now=NOW)
+        funnel_stats(repository, days=[0], now=NOW)

@@ -109,11 +109,11 @@ def test_holder_serves_readers_while_replacing(rubric_file):
     assert seen <= versions
 
 
-def test_audit_entry_is_recorded_with_the_change(repo):
+def test_audit_entry_is_recorded_with_the_change(repository):
     applied = []
 
     change = record_rubric_change(
-        repo,
+        repository,
         actor="UMANAGER",
         old_version="aaa",
         new_version="bbb",
@@ -123,28 +123,33 @@ def test_audit_entry_is_recorded_with_the_change(repo):
 
     assert applied == [True]
     assert (change.actor, change.old_version, change.new_version) == ("UMANAGER", "aaa", "bbb")
-    assert [c.id for c in rubric_changes(repo)] == [change.id]
+    assert [c.id for c in rubric_changes(repository)] == [change.id]
 
 
-def test_failed_change_leaves_no_audit_entry(repo):
+def test_failed_change_leaves_no_audit_entry(repository):
     def fail() -> None:
         raise OSError("read-only file system")
 
     with pytest.raises(OSError):
         record_rubric_change(
-            repo, actor="U1", old_version="a", new_version="b", rubric_yaml="", apply=fail
+            repository, actor="U1", old_version="a", new_version="b", rubric_yaml="", apply=fail
         )
 
-    assert rubric_changes(repo) == []
+    assert rubric_changes(repository) == []
 
 
-def test_audit_history_is_newest_first(repo):
+def test_audit_history_is_newest_first(repository):
     for version in ("v1", "v2", "v3"):
         record_rubric_change(
-            repo, actor="U1", old_version=None, new_version=version, rubric_yaml="", apply=list
+            repository,
+            actor="U1",
+            old_version=None,
+            new_version=version,
+            rubric_yaml="",
+            apply=list,
         )
 
-    assert [c.new_version for c in rubric_changes(repo, limit=2)] == ["v3", "v2"]
+    assert [c.new_version for c in rubric_changes(repository, limit=2)] == ["v3", "v2"]
 
 
 def draft(user: str = "UMANAGER") -> RubricDraft:
