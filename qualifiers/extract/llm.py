@@ -89,6 +89,8 @@ class LLMExtractor:
                 model=self.name, latency_ms=_elapsed_ms(started), cached=True
             )
         lead_text = lead.searchable_text()
+        if not lead_text.strip():
+            return offline, None  # nothing for a model to read, nothing to pay for
         sent = redact(lead_text, pii=self.redact_pii)
         structured, system = self._prepare(rubric)
         messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(lead_prompt(sent))]
@@ -97,7 +99,11 @@ class LLMExtractor:
         except Exception as exc:  # any provider's failure: the lead is qualified offline
             reason = failure_reason(exc)
             logger.warning(
-                "model %s failed for lead %s (%s); qualifying offline", self.name, lead.id, reason
+                "model %s failed for lead %s (%s); qualifying offline",
+                self.name,
+                lead.id,
+                reason,
+                exc_info=reason == type(exc).__name__,  # a traceback only for the unexpected
             )
             return as_fallback(offline, reason), Usage(
                 model=self.name, latency_ms=_elapsed_ms(started)

@@ -319,6 +319,15 @@ def test_model_errors_fall_back_to_offline_with_a_note(
     assert result.criteria[0].source == "offline_fallback"
 
 
+def test_an_empty_lead_is_not_sent_to_the_model(make_extractor, default_rubric):
+    model = scripted(reply())
+
+    result = qualify(make_extractor(model), Lead(text="  ", fields={"Budget": ""}), default_rubric)
+
+    assert model.prompts == []
+    assert result.usage is None and result.note is None
+
+
 def test_unparseable_output_falls_back_to_offline(make_extractor, default_rubric):
     broken = reply({"budget": "not an object"})
 
