@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from qualifiers.rubric import Rubric, load_rubric, parse_rubric
+
+# Extra rules a rubric must meet to go in force here (e.g. every tier has a channel); it
+# raises `RubricError` naming the file it is given.
+RubricCheck = Callable[[Rubric, str], None]
 
 
 class RubricHolder:
@@ -37,18 +42,22 @@ class RubricHolder:
         with self._lock:
             return self._text
 
-    def reload(self) -> tuple[Rubric, Rubric]:
+    def reload(self, check: RubricCheck | None = None) -> tuple[Rubric, Rubric]:
         """Re-read the file; returns (old, new). On `RubricError` the old rubric stays."""
         rubric, text = _read(self.path)
+        if check:
+            check(rubric, str(self.path))
         return self._swap(rubric, text)
 
-    def replace(self, text: str) -> tuple[Rubric, Rubric]:
+    def replace(self, text: str, check: RubricCheck | None = None) -> tuple[Rubric, Rubric]:
         """Validate `text`, write it to the rubric file atomically, then put it in force.
 
         Returns (old, new). Raises `RubricError` for invalid YAML and `OSError` when the
         file cannot be written; in both cases the file and the rubric in force are unchanged.
         """
         rubric = parse_rubric(text, str(self.path))
+        if check:
+            check(rubric, str(self.path))
         write_atomically(self.path, text)
         return self._swap(rubric, text)
 

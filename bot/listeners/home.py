@@ -32,7 +32,13 @@ from bot.store.rubric_audit import record_rubric_change
 from bot.store.stats import funnel_stats
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.qualifier import Qualifier
-from qualifiers.rubric import MAX_RUBRIC_BYTES, Rubric, RubricError, parse_rubric
+from qualifiers.rubric import (
+    MAX_RUBRIC_BYTES,
+    Rubric,
+    RubricError,
+    RubricIssue,
+    parse_rubric,
+)
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -111,7 +117,7 @@ class HomeListeners:
             self.publish(user, "🚫 Only managers can reload the rubric.")
             return
         try:
-            old, new = self.pipeline.rubrics.reload()
+            old, new = self.pipeline.rubrics.reload(self.check_routing)
         except RubricError as exc:
             issues = [str(issue) for issue in exc.issues]
             notice = home_blocks.issues_notice(
@@ -187,18 +193,22 @@ class HomeListeners:
         block = home_blocks.BLOCK_RUBRIC_YAML
         try:
             new = parse_rubric(text, name)
+            self.check_routing(new, name)
         except RubricError as exc:
             raise SubmissionError(block, _issues_text(exc)) from None
         if new.version == old.version:
             raise SubmissionError(block, f"This is the rubric already in force ({old.version}).")
-        unrouted = [tier.id for tier in new.tiers if not tier.channel]
-        if unrouted and not self.pipeline.sales_channel:
-            raise SubmissionError(
-                block,
-                f"Tiers {', '.join(unrouted)} name no channel and LEADBOT_SALES_CHANNEL is not "
-                "set: add `channel:` to them.",
-            )
         return new
+
+    def check_routing(self, rubric: Rubric, file: str) -> None:
+        """A rubric goes in force only if every tier has a channel to post to."""
+        unrouted = [tier.id for tier in rubric.tiers if not tier.channel]
+        if unrouted and not self.pipeline.sales_channel:
+            message = (
+                f"tiers {', '.join(unrouted)} name no channel and LEADBOT_SALES_CHANNEL is not "
+                "set: add `channel:` to them"
+            )
+            raise RubricError([RubricIssue(file, None, "tiers", message)])
 
     def confirm(self, ack, body: dict) -> None:
         """Apply the reviewed draft: write the file, audit, put it in force."""
@@ -232,7 +242,7 @@ class HomeListeners:
                 old_version=draft.base_version,
                 new_version=draft.rubric.version,
                 rubric_yaml=draft.text,
-                apply=lambda: rubrics.replace(draft.text),
+                apply=lambda: rubrics.replace(draft.text, self.check_routing),
             )
         except OSError as exc:
             logger.exception("could not write the rubric file %s", rubrics.path)

@@ -17,7 +17,7 @@ from bot.rubric_holder import RubricHolder
 from bot.store.rubric_audit import record_rubric_change, rubric_changes
 from qualifiers.models import Answer, Extraction, Lead
 from qualifiers.qualifier import Qualifier
-from qualifiers.rubric import DEFAULT_RUBRIC_PATH, RubricError, parse_rubric
+from qualifiers.rubric import DEFAULT_RUBRIC_PATH, RubricError, RubricIssue, parse_rubric
 
 DEFAULT_YAML = DEFAULT_RUBRIC_PATH.read_text(encoding="utf-8")
 STRICTER_YAML = DEFAULT_YAML.replace(
@@ -54,6 +54,23 @@ def test_holder_reload_keeps_the_old_rubric_when_the_file_is_broken(rubric_file)
 
     assert "expected a number" in str(error.value)
     assert f"{rubric_file}:" in str(error.value.issues[0])
+    assert holder.get() is before
+
+
+def test_holder_check_refuses_a_rubric_before_it_goes_in_force(rubric_file):
+    holder = RubricHolder.from_file(rubric_file)
+    before = holder.get()
+    rubric_file.write_text(STRICTER_YAML, encoding="utf-8")
+
+    def no_hot_above_80(rubric, file):
+        if rubric.tier("hot").min_score > 80:
+            raise RubricError([RubricIssue(file, None, "tiers", "hot too strict")])
+
+    with pytest.raises(RubricError):
+        holder.reload(no_hot_above_80)
+    with pytest.raises(RubricError):
+        holder.replace(STRICTER_YAML, no_hot_above_80)
+
     assert holder.get() is before
 
 
