@@ -63,6 +63,20 @@ def test_missing_answers_are_asked_in_the_thread(slack, leadbot, fake_slack, def
     assert default_rubric.criterion("timeline").question in reply
 
 
+def test_knocked_out_lead_is_not_posted_and_the_marketer_gets_the_reason(
+    slack, leadbot, fake_slack, repo
+):
+    student = slack.message_event("Hi! I'm a student writing my thesis on AP automation.")
+    slack.event(student)
+    leadbot.worker.wait_until_idle()
+    stored = repo.find_by_intake(INTAKE, student["ts"])
+    assert stored.status == "disqualified"
+    assert summaries(fake_slack) == []
+    [reply] = thread_replies(fake_slack, INTAKE, student["ts"])
+    assert "Not posted to sales" in reply and "Student or academic research" in reply
+    assert ">I'm a student" in reply  # the evidence, quoted
+
+
 def test_redelivered_events_create_one_lead(slack, leadbot, fake_slack, repo):
     event = slack.message_event(WARM_LEAD)
     first = slack.event(event, event_id="EvSAME")

@@ -115,3 +115,24 @@ def _summary_location(fake_slack) -> tuple[str, str]:
     reply = next(c.body["text"] for c in calls if c.body.get("thread_ts"))
     channel, digits = re.search(r"/archives/(\w+)/p(\d+)\|", reply).groups()
     return channel, f"{digits[:-6]}.{digits[-6:]}"
+
+
+def test_serve_says_what_to_set_instead_of_starting(monkeypatch, capsys, tmp_path):
+    from bot.cli import main
+
+    monkeypatch.setenv("LEADBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    assert main(["serve"]) == 2
+    assert "set SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    assert main(["serve"]) == 2  # no LEADBOT_SALES_CHANNEL and the rubric routes nothing
+    assert "set LEADBOT_SALES_CHANNEL" in capsys.readouterr().err
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ncriteria: []\ntiers: oops\n")
+    monkeypatch.setenv("LEADBOT_SALES_CHANNEL", SALES)
+    monkeypatch.setenv("LEADBOT_RUBRIC", str(broken))
+    assert main(["serve"]) == 2
+    assert "broken.yaml:3: tiers" in capsys.readouterr().err
