@@ -26,7 +26,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-import fakes.openai_api  # noqa: E402
 from fakes.openai_api import FakeOpenAI, FakeResponse  # noqa: E402
 
 from bot.cli import build_parser  # noqa: E402
@@ -48,15 +47,7 @@ def answer_from_lead(body: dict) -> FakeResponse:
     )
 
 
-def serve_without_nagle_stalls() -> None:
-    """The fake's handler writes headers and body separately; with Nagle's algorithm on, each
-    answer then waits ~40 ms for the client's delayed ACK: a stall of the fake server, not of
-    leadbot or OpenAI. (Remove once FakeOpenAI's handler sets this itself.)"""
-    fakes.openai_api._Handler.disable_nagle_algorithm = True
-
-
 def main() -> int:
-    serve_without_nagle_stalls()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.5, help="server seconds per call")
