@@ -176,7 +176,8 @@ class LeadPipeline:
             return False
         result = self.store.claim(lead_id, user)
         if not result.won:
-            self.tell(channel, user, blocks.already_claimed_text(result.claimed_by))
+            if result.claimed_by != user:  # a rep's own double click needs no answer
+                self.tell(channel, user, blocks.already_claimed_text(result.claimed_by))
             return False
         self._changed(lead_id, blocks.claimed_reply_text(user))
         return True
@@ -184,7 +185,7 @@ class LeadPipeline:
     def release(self, lead_id: int, user: str, channel: str) -> bool:
         """Only the claimer or a manager may release; others are refused ephemerally."""
         stored = self.store.get_lead(lead_id)
-        if stored is None or stored.claimed_by is None:
+        if stored is None or stored.claimed_by is None or stored.status == DISQUALIFIED:
             self.tell(channel, user, "This lead is not claimed.")
             return False
         manager = self.is_manager(user)

@@ -60,6 +60,11 @@ def test_twenty_simultaneous_claims_make_one_winner(slack, leadbot, fake_slack, 
         f"Claimed by <@{winner}>" in t for t in thread_replies(fake_slack, INTAKE, lead.intake_ts)
     )
 
+    slack.click(blocks.ACTION_CLAIM, lead.id, winner, lead.channel, lead.ts)  # double click
+    leadbot.worker.wait_until_idle()
+    assert len(fake_slack.calls("chat.postEphemeral")) == len(REPS) - 1
+    assert len(_updates(fake_slack, lead)) == 1
+
 
 def test_release_by_claimer_or_manager_only(slack, leadbot, fake_slack, repo):
     lead = drop_lead(slack, leadbot, repo)
