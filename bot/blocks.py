@@ -159,7 +159,7 @@ def summary_blocks(
             line += f"\n{_quote(qualification.knockout_evidence)}"
         blocks.append(_section(line))
     blocks.extend(_criteria_sections(rubric, qualification.criteria))
-    if qualification.missing:
+    if qualification.missing and not qualification.knockout:  # nothing to ask a knockout
         blocks.append(_section(_missing_text(rubric, qualification)))
     if lead.text.strip():
         excerpt = _quote(lead.text, MAX_EXCERPT, keep_lines=True)

@@ -105,6 +105,7 @@ def test_knockout_is_shown_with_its_evidence(default_rubric):
     )
     result = blocks.summary_blocks(qualification, Lead(text="my thesis"), rubric=default_rubric)
     assert "Knockout: Student or academic research" in _all_text(result)
+    assert "Still missing" not in _all_text(result)
     reply = blocks.disqualified_reply_text(qualification, default_rubric)
     assert "Student or academic research" in reply and ">my thesis" in reply
 
