@@ -38,7 +38,9 @@ def register(app: App, services: Services) -> None:
 
     def open_disqualify_modal(body: dict) -> None:
         """After the ack: ask for the reason, or say why this rep may not disqualify."""
-        click = LeadButton.model_validate(body)
+        click = LeadButton.parse_or_none(body)
+        if click is None:
+            return
         refusal = leads.disqualify_refusal(click.lead_id, click.user.id)
         if refusal:
             leads.tell(click.channel_id, click.user.id, refusal)

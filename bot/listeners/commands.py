@@ -24,7 +24,9 @@ def register(app: App, services: Services) -> None:
         ack()
 
     def open_lead_modal(body: dict) -> None:
-        command = SlashCommand.model_validate(body)
+        command = SlashCommand.parse_or_none(body)
+        if command is None:
+            return
         modal = blocks.lead_modal(services.rubrics.get(), channel=command.channel_id)
         try:
             services.gateway.open_view(command.trigger_id, modal)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot import blocks
 
@@ -34,6 +35,14 @@ def plain_text(text: str) -> str:
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def parse_or_none(cls, body: dict) -> Self | None:
+        """For lazy listeners: a payload the ack already refused (400) is simply skipped."""
+        try:
+            return cls.model_validate(body)
+        except ValidationError:
+            return None
 
 
 class _Ref(_Payload):

@@ -135,6 +135,9 @@ def test_malformed_payloads_get_a_clear_400_and_store_nothing(slack, leadbot, re
     click = slack.click(blocks.ACTION_CLAIM, "not-a-lead-id", "UREP", SALES, "1.000001")
     assert click.status == 400 and "value" in click.body
 
+    command = slack.post("token=x&command=%2Flead", "application/x-www-form-urlencoded")
+    assert command.status == 400 and "trigger_id" in command.body
+
     assert leadbot.worker.queue.pending() == 0
     assert repo.count_qualifications() == 0
     assert fake_slack.calls("chat.postMessage") == []
