@@ -267,9 +267,9 @@ def qualify_all(
     """Qualify in chunks (a model-backed qualifier runs each chunk concurrently), in input order."""
     scored: list[ScoredLead] = []
     for start in range(0, len(leads), QUALIFY_CHUNK):
-        chunk = leads[start : start + QUALIFY_CHUNK]
+        chunk = list(leads[start : start + QUALIFY_CHUNK])
         scored.extend(
-            ScoredLead.from_qualification(q) for q in qualifier.qualify_many(list(chunk), rubric)
+            ScoredLead.from_qualification(q) for q in qualifier.qualify_many(chunk, rubric)
         )
         if progress:
             progress(len(scored), len(leads))

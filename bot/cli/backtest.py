@@ -1,12 +1,305 @@
-"""`leadbot backtest` (placeholder until its issue lands)."""
+"""`leadbot backtest`: how a rubric would have sorted past leads whose outcomes are known.
 
+Every CSV row is a lead (its columns become the lead's fields, a text column its text) with an
+outcome in the label column. Qualification is offline unless `--model` is given; a model run
+shows its estimated cost and asks first, because a back-test can mean thousands of calls.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot.cli.rubric import load_rubric_for_cli
 from bot.errors import UserError
+from bot.lead_files import read_leads
+from bot.qualifier_factory import build_qualifier
+from bot.report_html import render_report
+from bot.settings import Settings
+from qualifiers.backtest import BacktestReport, RubricMetrics, run_backtest
+from qualifiers.extract.offline import OfflineExtractor
+from qualifiers.extract.pricing import estimate_cost
+from qualifiers.extract.prompt import lead_prompt, system_prompt
+from qualifiers.models import Lead
+from qualifiers.qualifier import Qualifier
+from qualifiers.rubric import Rubric
+
+DEFAULT_POSITIVES = ("1", "yes", "true")
+OUTPUT_FORMATS = ("text", "json")
+CHARS_PER_TOKEN = 4
+OUTPUT_TOKENS_PER_CRITERION = 30
+MAX_ROW_ERRORS_SHOWN = 5
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("backtest", help="not available yet")
+    parser = subparsers.add_parser(
+        "backtest",
+        help="score past leads with known outcomes and measure the rubric",
+        description="Qualify every row of a CSV of past leads and compare the scores with the "
+        "known outcome in --label: leads and conversion per tier, ROC AUC, precision and recall "
+        "of the worked tiers (all but the lowest, e.g. hot+warm), top-decile lift. With "
+        "--against, both rubrics side by side and the leads that change tier.",
+    )
+    add_data_arguments(parser)
+    parser.add_argument("--rubric", required=True, help="rubric YAML to back-test")
+    parser.add_argument("--against", metavar="RUBRIC", help="a second rubric to compare with")
+    parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, default="text")
+    parser.add_argument(
+        "--model",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="qualify with the LLM (LEADBOT_MODEL, or NAME such as openai:gpt-4o-mini) instead "
+        "of offline; shows the estimated cost and asks first",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="skip the confirmation of a --model run (needed when not in a terminal)",
+    )
     parser.set_defaults(handler=run)
 
 
-def run(args, settings) -> int:
-    raise UserError("'backtest' is not available yet")
+def add_data_arguments(parser) -> None:
+    """The labelled-data options `backtest` and `rubric suggest` share."""
+    parser.add_argument("--data", required=True, metavar="FILE.csv", help="past leads, one a row")
+    parser.add_argument("--label", required=True, metavar="COLUMN", help="the outcome column")
+    parser.add_argument(
+        "--positive",
+        action="append",
+        metavar="VALUE",
+        help="label value meaning converted, case-insensitive; repeatable "
+        f"(default: {', '.join(DEFAULT_POSITIVES)})",
+    )
+    parser.add_argument("--text-column", help="CSV column holding the lead's free text")
+
+
+@dataclass(frozen=True)
+class LabelledLeads:
+    leads: list[Lead]
+    labels: list[bool]
+    skipped: list[str]
+
+
+def read_labelled_leads(
+    path: str, label: str, positives: list[str] | None = None, text_column: str | None = None
+) -> LabelledLeads:
+    """The CSV's rows as leads with their outcome; the label column is removed from the fields.
+
+    Unreadable rows and rows with an empty label are skipped and listed; a file with no usable
+    row, or whose label column is missing or never positive, is a `UserError`.
+    """
+    if Path(path).is_file() and Path(path).stat().st_size == 0:
+        raise UserError(f"{path}: the file is empty; expected a header row and past leads")
+    entries = read_leads([path], input_format="csv", text_column=text_column)
+    if not entries:
+        raise UserError(f"{path}: no row after the header; expected past leads, one a row")
+    columns = list(dict.fromkeys(key for e in entries if e.lead for key in e.lead.fields))
+    column = next((c for c in columns if c == label), None) or next(
+        (c for c in columns if c.lower() == label.lower()), None
+    )
+    if column is None:
+        shown = ", ".join(columns[:30]) or "none with values"
+        raise UserError(f"{path}: --label: no column {label!r}; the columns are: {shown}")
+    wanted = {value.strip().lower() for value in (positives or DEFAULT_POSITIVES)}
+    leads: list[Lead] = []
+    labels: list[bool] = []
+    skipped = [entry.error for entry in entries if entry.error]
+    seen_values: set[str] = set()
+    for entry in entries:
+        if entry.lead is None:
+            continue
+        value = entry.lead.fields.pop(column, "").strip()  # the outcome is not for the rubric
+        if not value:
+            skipped.append(f"{entry.location}: {column}: expected the outcome, got an empty cell")
+            continue
+        seen_values.add(value)
+        leads.append(entry.lead)
+        labels.append(value.lower() in wanted)
+    if not leads:
+        raise UserError(f"{path}: no row has both a lead and an outcome in {column!r}")
+    if not any(labels):
+        raise UserError(
+            f"{path}: no row of {column!r} counts as converted (values seen: "
+            f"{', '.join(sorted(seen_values)[:10])}); pass --positive VALUE"
+        )
+    return LabelledLeads(leads, labels, skipped)
+
+
+def report_skipped(skipped: list[str], total: int) -> None:
+    for error in skipped[:MAX_ROW_ERRORS_SHOWN]:
+        print(f"leadbot: skipped {error}", file=sys.stderr)
+    if skipped:
+        print(f"leadbot: skipped {len(skipped)} of {total} rows", file=sys.stderr)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, min_interval: float = 0.1):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.min_interval = min_interval
+        self._last_drawn = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last_drawn < self.min_interval:
+            return
+        self._last_drawn = now
+        width = 30
+        filled = width * done // max(total, 1)
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
+        )
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run(args, settings: Settings) -> int:
+    rubric = load_rubric_for_cli(args.rubric)
+    against = load_rubric_for_cli(args.against) if args.against else None
+    data = read_labelled_leads(args.data, args.label, args.positive, args.text_column)
+    report_skipped(data.skipped, len(data.leads) + len(data.skipped))
+    qualifier = Qualifier(OfflineExtractor())
+    if args.model is not None:
+        settings = settings.model_copy(update={"model": args.model or settings.model})
+        if settings.model_name == "offline":
+            raise UserError(
+                "--model: no model configured; set LEADBOT_MODEL (e.g. openai:gpt-4o-mini) "
+                "or OPENAI_API_KEY, or pass --model NAME"
+            )
+        rubrics = [rubric] + ([against] if against else [])
+        confirm_model_run(settings.model_name, rubrics, data.leads, assume_yes=args.yes)
+        qualifier = build_qualifier(settings)
+    labelled = list(zip(data.leads, data.labels, strict=True))
+    report = run_backtest(
+        rubric, labelled, qualifier=qualifier, against=against, progress=ProgressBar("qualifying")
+    )
+    if args.format == "json":
+        print(json.dumps(report.public_dict()))
+    else:
+        print(report_text(report, args.data))
+    if args.html:
+        write_html(args.html, report, args.data)
+        if args.format == "text":
+            print(f"HTML report: {args.html}")
+    return 0
+
+
+def write_html(path: str, report: BacktestReport, data_name: str) -> None:
+    try:
+        Path(path).write_text(render_report(report, data_name=Path(data_name).name), "utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the HTML report ({exc.strerror})") from None
+
+
+# --- model runs: cost first ---------------------------------------------------------------------
+
+
+def estimated_model_cost(model: str, rubrics: list[Rubric], leads: list[Lead]) -> float | None:
+    """A rough dollar figure: prompt characters / 4 in, a few dozen tokens per criterion out."""
+    total = 0.0
+    for rubric in rubrics:
+        system_tokens = len(system_prompt(rubric)) // CHARS_PER_TOKEN
+        output_tokens = OUTPUT_TOKENS_PER_CRITERION * (len(rubric.criteria) + 1)
+        for lead in leads:
+            input_tokens = system_tokens + len(lead_prompt(lead.searchable_text())) // 4
+            total += estimate_cost(model, input_tokens, output_tokens)
+    return total if total > 0 else None
+
+
+def confirm_model_run(
+    model: str, rubrics: list[Rubric], leads: list[Lead], *, assume_yes: bool
+) -> None:
+    calls = len(leads) * len(rubrics)
+    cost = estimated_model_cost(model, rubrics, leads)
+    cost_text = f"about ${cost:,.2f}" if cost is not None else "an unknown cost (no list price)"
+    message = f"This back-test makes up to {calls:,} calls to {model}, {cost_text}."
+    if assume_yes:
+        print(f"leadbot: {message}", file=sys.stderr)
+        return
+    if not sys.stdin.isatty():
+        raise UserError(f"{message} Not in a terminal to confirm: pass --yes to go ahead.")
+    print(f"{message} Continue? [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UserError("back-test cancelled; nothing was sent to the model")
+
+
+# --- text output --------------------------------------------------------------------------------
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _metric_rows(metrics: RubricMetrics) -> list[tuple[str, str]]:
+    worked = "+".join(metrics.qualified_tiers)
+    return [
+        ("ROC AUC", _number(metrics.auc)),
+        (f"precision ({worked})", _percent(metrics.precision)),
+        (f"recall ({worked})", _percent(metrics.recall)),
+        (
+            "top-decile lift",
+            "-" if metrics.top_decile_lift is None else f"{metrics.top_decile_lift:.2f}x",
+        ),
+    ]
+
+
+def _tier_rows(metrics: RubricMetrics) -> list[tuple[str, str]]:
+    return [
+        (tier, f"{stats.leads:,} leads, {stats.converted:,} converted ({_percent(stats.rate)})")
+        for tier, stats in metrics.tiers.items()
+        if stats.leads or tier != "disqualified"
+    ]
+
+
+def report_text(report: BacktestReport, data_name: str) -> str:
+    """Both rubrics side by side when comparing; one column otherwise."""
+    primary = report.primary
+    columns = [primary] + ([report.against] if report.against else [])
+    lines = [
+        f"Back-test on {data_name}: {primary.rows:,} leads, {primary.positives:,} converted "
+        f"({_percent(primary.positives / primary.rows if primary.rows else None)})",
+        "",
+    ]
+    header = [""] + [f"{m.rubric.name} ({m.rubric.version})" for m in columns]
+    if report.against:
+        header[-1] += " [against]"
+    metric_table = [header]
+    for position, (name, _) in enumerate(_metric_rows(primary)):
+        metric_table.append([name] + [_metric_rows(m)[position][1] for m in columns])
+    lines += _table(metric_table)
+    for metrics in columns:
+        lines += ["", f"Tiers under {metrics.rubric.name} ({metrics.rubric.version}):"]
+        lines += _table([[f"  {tier}", text] for tier, text in _tier_rows(metrics)])
+    if report.against:
+        moved = sum(report.changed_tier.values())
+        lines += [
+            "",
+            f"Leads that change tier ({report.against.rubric.name} -> "
+            f"{primary.rubric.name}): {moved:,}",
+        ]
+        lines += [f"  {change}: {count:,}" for change, count in report.changed_tier.items()]
+    return "\n".join(lines)
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]

@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from backtest_helpers import BAD_RUBRIC
 
 from qualifiers.backtest import ScoredLead
 from qualifiers.models import Answer, Extraction
@@ -20,43 +21,6 @@ from qualifiers.suggest import (
     suggest,
     thresholds_keeping_shares,
 )
-
-# Points deliberately backwards: the suggestion has to turn them round.
-BACKWARDS_RUBRIC = """\
-# Hand-written, and wrong on purpose.
-name: synthetic
-criteria:
-  - id: plan
-    label: Plan asked about
-    question: Which plan?
-    type: choice
-    fields: [Plan]
-    choices:
-      enterprise: {points: 1, hints: ['^enterprise$']}  # should be the best
-      team:
-        points: 5
-        hints: ['^team$']
-      free: {points: 10, hints: ['^free$']}
-  - id: seats
-    label: Seats
-    question: How many seats?
-    type: number
-    fields: [Seats]
-    bands:
-      - {max: 9, points: 10}
-      - {min: 10, max: 99, points: 5}
-      - {min: 100, points: 0}
-  - id: demo
-    label: Asked for a demo
-    question: Did they ask for a demo?
-    type: yes_no
-    fields: [Demo]
-    points: {yes: 0, no: 10}
-tiers:
-  - {id: hot, min_score: 70}
-  - {id: warm, min_score: 40}   # keep this comment
-  - {id: cold, min_score: 0}
-"""
 
 
 def scored_under(rubric: Rubric, values: tuple) -> ScoredLead:
@@ -85,10 +49,10 @@ def history(n: int = 1500, seed: int = 1) -> tuple[list[tuple], list[bool]]:
 
 @pytest.fixture(scope="module")
 def suggestion():
-    rubric = parse_rubric(BACKWARDS_RUBRIC)
+    rubric = parse_rubric(BAD_RUBRIC)
     values, labels = history()
     scored = [scored_under(rubric, v) for v in values]
-    return suggest(BACKWARDS_RUBRIC, scored, labels, file="synthetic.yaml", header="Suggested.")
+    return suggest(BAD_RUBRIC, scored, labels, file="synthetic.yaml", header="Suggested.")
 
 
 def test_suggestion_turns_backwards_points_round_and_says_so_in_cross_validation(suggestion):
@@ -109,17 +73,17 @@ def _points_by_criterion(rubric: Rubric) -> list[list[int]]:
 
 
 def test_suggested_yaml_is_the_original_with_only_numbers_changed(suggestion):
-    original_lines = BACKWARDS_RUBRIC.splitlines()
+    original_lines = BAD_RUBRIC.splitlines()
     new_lines = suggestion.yaml_text.splitlines()
     assert new_lines[0] == "# Suggested."
     assert new_lines[1:] == [
         line if not _holds_a_number(line) else new_lines[1 + i]
         for i, line in enumerate(original_lines)
     ]
-    assert "# should be the best" in suggestion.yaml_text
-    assert "# keep this comment" in suggestion.yaml_text
+    assert "# the best plan" in suggestion.yaml_text
+    assert "# reps work warm leads too" in suggestion.yaml_text
     assert parse_rubric(suggestion.yaml_text).version == suggestion.rubric.version
-    assert suggestion.rubric.name == "synthetic"
+    assert suggestion.rubric.name == "plans-backwards"
 
 
 def _holds_a_number(line: str) -> bool:
@@ -128,7 +92,7 @@ def _holds_a_number(line: str) -> bool:
 
 def test_vectorised_scores_equal_the_real_scoring_of_the_written_rubric(suggestion):
     values, _ = history(n=300, seed=9)
-    original = parse_rubric(BACKWARDS_RUBRIC)
+    original = parse_rubric(BAD_RUBRIC)
     codes = encode(answer_options(original), [scored_under(original, v) for v in values])
     fast = scores_for(codes, _points_by_criterion(suggestion.rubric))
     real = [scored_under(suggestion.rubric, v).score for v in values]
@@ -136,7 +100,7 @@ def test_vectorised_scores_equal_the_real_scoring_of_the_written_rubric(suggesti
 
 
 def test_thresholds_keep_each_tiers_share_of_leads(suggestion):
-    rubric = parse_rubric(BACKWARDS_RUBRIC)
+    rubric = parse_rubric(BAD_RUBRIC)
     values, _ = history()
     before = Counter(scored_under(rubric, v).tier for v in values)
     after = Counter(scored_under(suggestion.rubric, v).tier for v in values)
@@ -166,13 +130,13 @@ def test_fit_keeps_weights_non_negative_even_when_an_answer_converts_below_no_an
 
 def test_rewrite_refuses_a_path_that_is_not_a_number():
     with pytest.raises(ValueError):
-        rewrite_numbers(BACKWARDS_RUBRIC, {("criteria", 0, "choices"): 3})
+        rewrite_numbers(BAD_RUBRIC, {("criteria", 0, "choices"): 3})
     with pytest.raises(ValueError):
-        rewrite_numbers(BACKWARDS_RUBRIC, {("criteria", 9, "points"): 3})
+        rewrite_numbers(BAD_RUBRIC, {("criteria", 9, "points"): 3})
 
 
 def test_suggest_needs_both_outcomes():
-    rubric = parse_rubric(BACKWARDS_RUBRIC)
+    rubric = parse_rubric(BAD_RUBRIC)
     scored = [scored_under(rubric, ("team", 3, True))] * 20
     with pytest.raises(ValueError, match="both"):
-        suggest(BACKWARDS_RUBRIC, scored, [True] * 20)
+        suggest(BAD_RUBRIC, scored, [True] * 20)
