@@ -33,6 +33,10 @@ def register(subparsers) -> None:
     )
     history.add_argument("--rubric", help="the rubric in use (default: LEADBOT_RUBRIC)")
     history.set_defaults(handler=run_history)
+    # Imported here: rubric_suggest imports this module for load_rubric_for_cli.
+    from bot.cli import rubric_suggest
+
+    rubric_suggest.register(commands)
 
 
 def load_rubric_for_cli(path: str | Path) -> Rubric:
