@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from langchain.chat_models import init_chat_model
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
+
 from pydantic import SecretStr, ValidationError
 
 from bot.errors import UserError
 from bot.settings import Settings
-from bot.store.cache import DatabaseExtractionCache
 from bot.store.repository import Repository
-from qualifiers.concurrent import ConcurrentQualifier
-from qualifiers.extract.llm import LLMExtractor
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.qualifier import Qualifier
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 OPENAI_MODEL_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt")
 
@@ -27,6 +27,11 @@ def build_qualifier(settings: Settings, store: Repository | None = None) -> Qual
     offline = OfflineExtractor()
     if settings.model_name == "offline":
         return Qualifier(offline)
+    # Imported here: LangChain costs about a second of start-up that offline runs never need.
+    from bot.store.cache import DatabaseExtractionCache
+    from qualifiers.concurrent import ConcurrentQualifier
+    from qualifiers.extract.llm import LLMExtractor
+
     extractor = LLMExtractor(
         build_chat_model(settings),
         model_name=settings.model_name,
@@ -44,6 +49,8 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     The client retries timeouts, 429s and 5xx with exponential backoff (honouring
     Retry-After); OpenAI models also get OPENAI_BASE_URL and OPENAI_API_KEY.
     """
+    from langchain.chat_models import init_chat_model
+
     name = settings.model_name
     options: dict = {
         "temperature": settings.model_temperature,

@@ -12,6 +12,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -155,7 +156,13 @@ class Rubric(_Strict):
     knockouts: list[Knockout] = Field(default_factory=list)
     tiers: list[TierRule] = Field(min_length=1)
 
-    @property
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Rubric:
+        """A copy with changes is a different rubric: forget the cached version."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("version", None)
+        return copy
+
+    @cached_property
     def version(self) -> str:
         """A hash of the rubric's content: comments and formatting do not change it."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
