@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, Field
 
+from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.models import AnswerValue, Lead, Qualification, RubricRef
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import DISQUALIFIED, Rubric
@@ -308,8 +309,6 @@ def run_backtest(
     Offline by default; pass a model-backed `qualifier` to back-test what the model would do.
     """
     if qualifier is None:
-        from qualifiers.extract.offline import OfflineExtractor
-
         qualifier = Qualifier(OfflineExtractor())
     leads = [lead for lead, _ in labelled_leads]
     labels = [bool(label) for _, label in labelled_leads]

@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+from backtest_helpers import BAD_RUBRIC, GOOD_RUBRIC, history_rows
 
 from qualifiers.backtest import (
     ScoredLead,
@@ -15,8 +16,10 @@ from qualifiers.backtest import (
     ranking_keys,
     roc_auc,
     roc_curve,
+    run_backtest,
     top_fraction_lift,
 )
+from qualifiers.models import Lead
 from qualifiers.rubric import parse_rubric
 
 TIERS_ONLY_RUBRIC = """
@@ -144,3 +147,24 @@ def test_report_json_shape_and_tier_changes_when_comparing():
         ("d", "cold", "hot"),
     ]
     assert "against" not in build_report(rubric, new, labels).public_dict()
+
+
+def test_run_backtest_takes_leads_and_outcomes_as_the_slack_side_has_them():
+    rubric = parse_rubric(GOOD_RUBRIC)
+    rows = history_rows(700)
+    labelled = [
+        (
+            Lead(id=row["id"], fields={k: row[k] for k in ("Plan", "Seats", "Demo")}),
+            row["Converted"] == "1",
+        )
+        for row in rows
+    ]
+    calls: list[tuple[int, int]] = []
+    report = run_backtest(
+        rubric, labelled, against=parse_rubric(BAD_RUBRIC), progress=lambda *a: calls.append(a)
+    )
+    assert report.primary.rows == report.against.rows == 700
+    assert report.primary.auc > 0.7 > 0.4 > report.against.auc
+    assert calls[-1] == (1400, 1400)  # both rubrics, in chunks
+    assert len(calls) > 2
+    assert all(change.lead_id.startswith("lead-") for change in report.changes)
