@@ -46,7 +46,7 @@ class Hint(_Strict):
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"expected a regular expression ({exc})") from None
+            raise ValueError(f"expected a regular expression, got {pattern!r} ({exc})") from None
         return pattern
 
 
@@ -314,11 +314,13 @@ def _issue_from_pydantic(file: str, lines: dict[tuple, int], error: dict) -> Rub
         message = "expected one of money, number, months, choice, yes_no, text"
     elif kind == "string_pattern_mismatch":
         message = "expected an id of lowercase letters, digits and underscores"
+    elif kind == "too_short":
+        message = f"expected at least {error['ctx']['min_length']} item(s)"
     elif kind in _EXPECTED:
         message = _EXPECTED[kind]
     else:
         message = error["msg"].removeprefix("Value error, ")
-    if kind not in ("missing", "extra_forbidden") and "input" in error:
+    if kind not in ("missing", "extra_forbidden", "too_short", "value_error") and "input" in error:
         message += f", got {_describe(error['input'])}"
     return RubricIssue(file, _line_for(lines, path), _format_path(path), message)
 

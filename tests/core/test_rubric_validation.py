@@ -126,8 +126,21 @@ def test_a_missing_required_field_and_an_unknown_field_are_named():
 def test_an_invalid_hint_regex_is_refused():
     (issue,) = issues_of(VALID.replace("'\\bceo\\b'", "'(ceo'"))
     assert issue.startswith(
-        "r.yaml:17: criteria[1].choices.decision_maker.hints: expected a regular"
+        "r.yaml:17: criteria[1].choices.decision_maker.hints: "
+        "expected a regular expression, got '(ceo' (missing )"
     )
+    assert issue.count("got") == 1
+
+
+def test_an_empty_criteria_list_says_what_was_expected():
+    (issue,) = issues_of("name: x\ncriteria: []\ntiers:\n  - {id: cold, min_score: 0}\n")
+    assert issue == "r.yaml:2: criteria: expected at least 1 item(s)"
+
+
+def test_a_copy_with_changes_gets_its_own_version(default_rubric):
+    changed = default_rubric.model_copy(update={"name": "renamed"})
+    assert changed.version != default_rubric.version
+    assert default_rubric.model_copy().version == default_rubric.version
 
 
 @pytest.mark.parametrize(
