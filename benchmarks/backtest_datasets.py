@@ -4,7 +4,7 @@ For each dataset and its example rubric (rubrics/examples/):
 1. `leadbot backtest --format json` as a user runs it (a subprocess, offline, timed wall-clock
    from start to exit): the hand-written rubric's ROC AUC on all rows (it is not fitted, so
    there is nothing to cross-validate), precision and recall of hot+warm, top-decile lift, tiers.
-2. `leadbot rubric suggest` (in-process, the command's own code): 5-fold cross-validated AUC of
+2. `leadbot rubric suggest` (a subprocess too): 5-fold cross-validated AUC of
    the original and of the suggestion, the suggestion refitted on each training fold.
 3. `leadbot backtest --rubric SUGGESTED --against ORIGINAL`, for the tier shares and movers
    (in-sample for the suggestion: the honest figure is the cross-validated one in step 2).
@@ -25,9 +25,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from bot.cli import rubric_suggest
-from bot.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = REPO_ROOT / ".." / "shared" / "datasets"
@@ -77,25 +74,6 @@ def leadbot_json(*args: str) -> tuple[dict, float]:
     return json.loads(result.stdout), elapsed
 
 
-def suggest_json(dataset: Dataset, out: Path) -> tuple[dict, float]:
-    """`leadbot rubric suggest` through its own parser and handler, capturing the JSON."""
-    parser = argparse.ArgumentParser(prog="leadbot rubric")
-    rubric_suggest.register(parser.add_subparsers(dest="rubric_command", required=True))
-    argv = ["suggest", "--rubric", str(dataset.rubric), "--data", str(dataset.data)]
-    argv += ["--label", dataset.label, "--out", str(out), "--format", "json"]
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    stdout = sys.stdout
-    with tempfile.TemporaryFile("w+") as captured:
-        sys.stdout = captured
-        try:
-            args.handler(args, Settings())
-        finally:
-            sys.stdout = stdout
-        captured.seek(0)
-        return json.loads(captured.read()), time.perf_counter() - started
-
-
 def verdict(value: float | None, target: float | None, higher_is_better: bool = True) -> str:
     if target is None or value is None:
         return ""
@@ -136,7 +114,9 @@ def run(key: str, dataset: Dataset, workdir: Path) -> bool:
     print("\n".join(tier_lines(hand)))
 
     out = workdir / f"{key}.suggested.yaml"
-    suggestion, suggest_seconds = suggest_json(dataset, out)
+    suggestion, suggest_seconds = leadbot_json(
+        "rubric", "suggest", "--rubric", str(dataset.rubric), *common, "--out", str(out)
+    )
     print(
         f"   suggestion ({suggest_seconds:.1f} s incl. qualifying): 5-fold CV AUC "
         f"{suggestion['suggested_cv_auc']:.3f} ± {suggestion['suggested_cv_auc_std']:.3f} vs "

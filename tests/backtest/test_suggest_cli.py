@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-import pytest
-
-from bot.cli import rubric_suggest
-from bot.errors import UserError
-from bot.settings import Settings
+from bot.cli import main
 from qualifiers.rubric import load_rubric
 
 
 def suggest_cli(*args: str) -> int:
-    """Runs the subcommand the way `leadbot rubric` wires it (rubric_suggest.register)."""
-    parser = argparse.ArgumentParser(prog="leadbot rubric")
-    rubric_suggest.register(parser.add_subparsers(dest="rubric_command", required=True))
-    parsed = parser.parse_args(["suggest", *args])
-    return parsed.handler(parsed, Settings())
+    return main(["rubric", "suggest", *args])
 
 
 def test_suggest_writes_a_better_rubric_and_leaves_the_original_alone(
@@ -56,9 +47,12 @@ def test_suggest_json_reports_cross_validated_auc_for_both(
     assert {t["tier"] for t in data["thresholds"]} == {"hot", "warm", "cold"}
 
 
-def test_suggest_refuses_to_overwrite_the_original(tmp_path, history_csv, bad_rubric):
-    with pytest.raises(UserError, match="original"):
-        suggest_cli(
-            *("--rubric", str(bad_rubric), "--data", str(history_csv), "--label", "Converted"),
-            *("--out", str(bad_rubric)),
-        )
+def test_suggest_refuses_to_overwrite_the_original(capsys, history_csv, bad_rubric):
+    original = bad_rubric.read_bytes()
+    code = suggest_cli(
+        *("--rubric", str(bad_rubric), "--data", str(history_csv), "--label", "Converted"),
+        *("--out", str(bad_rubric)),
+    )
+    assert code == 2
+    assert "is the original rubric" in capsys.readouterr().err
+    assert bad_rubric.read_bytes() == original
