@@ -20,7 +20,7 @@ from bot.store.stats import (
     format_minutes,
     format_share,
 )
-from qualifiers.rubric import NUMERIC_TYPES, Band, Criterion, Rubric
+from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric
 
 ACTION_RUBRIC_RELOAD = "rubric_reload"
 ACTION_RUBRIC_REPLACE = "rubric_replace"
@@ -153,7 +153,7 @@ def _criterion_text(criterion: Criterion) -> str:
 def _scoring(criterion: Criterion) -> str:
     if criterion.type in NUMERIC_TYPES:
         unit = " months" if criterion.type == "months" else ""
-        parts = [f"{_band(band)}{unit}: {band.points}" for band in criterion.bands]
+        parts = [f"{band.describe()}{unit}: {band.points}" for band in criterion.bands]
     elif criterion.type == "choice":
         parts = [
             f"{safe(choice.label or choice_id, 80)}: {choice.points}"
@@ -162,16 +162,6 @@ def _scoring(criterion: Criterion) -> str:
     else:
         parts = [f"{key}: {points}" for key, points in criterion.points.items()]
     return escape(" · ".join(parts))
-
-
-def _band(band: Band) -> str:
-    if band.min is None and band.max is None:
-        return "any"
-    if band.min is None:
-        return f"≤ {band.max:,}"
-    if band.max is None:
-        return f"≥ {band.min:,}"
-    return f"{band.min:,}–{band.max:,}"
 
 
 def _knockouts_text(rubric: Rubric) -> str:

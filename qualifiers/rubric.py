@@ -60,6 +60,16 @@ class Band(_Strict):
     def contains(self, value: int) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
+    def describe(self) -> str:
+        """The band's range as a manager reads it: `≥ 50,000`, `10,000–49,999`, `≤ 9`."""
+        if self.min is None and self.max is None:
+            return "any"
+        if self.min is None:
+            return f"≤ {self.max:,}"
+        if self.max is None:
+            return f"≥ {self.min:,}"
+        return f"{self.min:,}–{self.max:,}"
+
 
 class Choice(_Strict):
     label: str | None = None

@@ -11,7 +11,7 @@ from bot.errors import UserError
 from bot.render_text import routing_text
 from bot.settings import Settings
 from bot.store.repository import Repository, RubricUsage
-from qualifiers.rubric import NUMERIC_TYPES, Band, Criterion, Rubric, RubricError, load_rubric
+from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric, RubricError, load_rubric
 
 
 def register(subparsers) -> None:
@@ -93,23 +93,13 @@ def rubric_summary(rubric: Rubric, default_channel: str | None = None) -> str:
 def _scoring_text(criterion: Criterion) -> str:
     if criterion.type in NUMERIC_TYPES:
         return "bands: " + "; ".join(
-            f"{_band_range(band)} -> {band.points}" for band in criterion.bands
+            f"{band.describe()} -> {band.points}" for band in criterion.bands
         )
     if criterion.type == "choice":
         return "choices: " + "; ".join(
             f"{choice_id} -> {choice.points}" for choice_id, choice in criterion.choices.items()
         )
     return "points: " + "; ".join(f"{key} -> {points}" for key, points in criterion.points.items())
-
-
-def _band_range(band: Band) -> str:
-    if band.min is None and band.max is None:
-        return "any"
-    if band.min is None:
-        return f"<= {band.max:,}"
-    if band.max is None:
-        return f">= {band.min:,}"
-    return f"{band.min:,}-{band.max:,}"
 
 
 def run_history(args, settings: Settings) -> int:

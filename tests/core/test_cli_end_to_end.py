@@ -159,7 +159,7 @@ def test_rubric_check_prints_a_summary_or_every_problem(leadbot, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     for expected in (
         "budget (money, required): up to 25 points",
-        "bands: >= 50,000 -> 25; 10,000-49,999 -> 15; 1-9,999 -> 5; <= 0 -> 0",
+        "bands: ≥ 50,000 -> 25; 10,000–49,999 -> 15; 1–9,999 -> 5; ≤ 0 -> 0",
         "choices: decision_maker -> 20; influencer -> 10; end_user -> 4; unknown -> 0",
         "student - Student or academic research",
         "hot (score >= 70): Posted to the sales channel · claim within 15 min",
