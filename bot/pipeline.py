@@ -234,8 +234,7 @@ class LeadPipeline:
         if stored is None:
             return
         rubric = self.rubrics.get()
-        if stored.status == "received":
-            self._react(stored)
+        self._react_once(stored)
         qualification = self.store.latest_qualification(stored.id) or self._qualify(stored)
         if qualification.tier == DISQUALIFIED:
             self._say_once(
@@ -359,15 +358,21 @@ class LeadPipeline:
             self.store.set_status(stored.id, status, knockout=qualification.knockout)
         return qualification
 
-    def _react(self, stored: StoredLead) -> None:
+    def _react_once(self, stored: StoredLead) -> None:
         """Show the marketer the lead arrived; not worth failing the lead over."""
         if stored.lead.source != SOURCE_MESSAGE or not stored.intake_channel:
+            return
+        if self.store.slack_message(stored.id, "reaction") is not None:
             return
         try:
             self.gateway.add_reaction(stored.intake_channel, stored.intake_ts, RECEIPT_REACTION)
         except DeliveryError as exc:
             if exc.error != "already_reacted":
                 logger.warning("could not react to lead %s: %s", stored.id, exc)
+                return
+        self.store.save_slack_message(
+            stored.id, "reaction", stored.intake_channel, stored.intake_ts
+        )
 
     def _post_summary_once(
         self, stored: StoredLead, qualification: Qualification
