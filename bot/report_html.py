@@ -80,7 +80,8 @@ def render_report(report: BacktestReport, *, data_name: str = "") -> str:
             _figure(
                 _distribution_chart(m, report.labels),
                 f"{escape(_title(m))}: share of converted and of lost leads at each score "
-                f"({SCORE_BIN}-point bins). A good rubric pushes green right and grey left.",
+                f"({SCORE_BIN}-point bins); dashed lines are the tier thresholds. A good rubric "
+                "pushes green right and grey left.",
             )
             for m in rubrics
         ),
@@ -269,9 +270,9 @@ def _roc_chart(rubrics: list[RubricMetrics], labels: list[bool]) -> str:
         auc = "–" if metrics.auc is None else f"{metrics.auc:.3f}"
         body.append(
             f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
-            f'<rect x="{left + width - 200}" y="{top + height - 40 + 16 * position}" width="10" '
-            f'height="10" fill="{colour}"/><text x="{left + width - 185}" '
-            f'y="{top + height - 31 + 16 * position}">{escape(metrics.rubric.name)} AUC {auc}'
+            f'<rect x="{left + width - 275}" y="{top + height - 40 + 16 * position}" width="10" '
+            f'height="10" fill="{colour}"/><text x="{left + width - 260}" '
+            f'y="{top + height - 31 + 16 * position}">{escape(_title(metrics))}: AUC {auc}'
             "</text>"
         )
     return _svg(body, "ROC curve")
@@ -308,6 +309,12 @@ def _distribution_chart(metrics: RubricMetrics, labels: list[bool]) -> str:
                 f'<text x="{left + b * slot:.1f}" y="{top + height + 14:.1f}" '
                 f'text-anchor="middle">{b * SCORE_BIN}</text>'
             )
+    for tier, threshold in list(metrics.thresholds.items())[:-1]:
+        x = left + width * threshold / 100
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + height}" stroke="#374151" '
+            f'stroke-dasharray="3 3"/><text x="{x + 3:.1f}" y="{top + 12}">{escape(tier)}</text>'
+        )
     body.append(
         f'<text x="{left + width}" y="{top + height + 14:.1f}" text-anchor="end">100</text>'
         f'<rect x="{left}" y="{top - 18}" width="10" height="10" fill="{CONVERTED}"/>'

@@ -54,6 +54,7 @@ class RubricMetrics(BaseModel):
     auc: float | None = Field(description="ROC AUC of the score; knocked-out leads rank lowest")
     tiers: dict[str, TierStats]
     qualified_tiers: list[str] = Field(description="The tiers precision and recall count as yes")
+    thresholds: dict[str, int] = Field(default_factory=dict, description="min_score per tier")
     precision: float | None
     recall: float | None
     top_decile_lift: float | None
@@ -224,6 +225,7 @@ def evaluate(rubric: Rubric, scored: Sequence[ScoredLead], labels: Sequence[bool
         auc=roc_auc(keys, outcome),
         tiers=tier_stats,
         qualified_tiers=worked,
+        thresholds={tier.id: tier.min_score for tier in rubric.tiers},
         precision=true_positives / int(predicted.sum()) if predicted.any() else None,
         recall=true_positives / positives if positives else None,
         top_decile_lift=top_fraction_lift(keys, outcome, 0.1),

@@ -238,6 +238,10 @@ def confirm_model_run(
 # --- text output --------------------------------------------------------------------------------
 
 
+def _title(metrics: RubricMetrics) -> str:
+    return f"{metrics.rubric.name} ({metrics.rubric.version})"
+
+
 def _number(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -276,7 +280,7 @@ def report_text(report: BacktestReport, data_name: str) -> str:
         f"({_percent(primary.positives / primary.rows if primary.rows else None)})",
         "",
     ]
-    header = [""] + [f"{m.rubric.name} ({m.rubric.version})" for m in columns]
+    header = [""] + [_title(m) for m in columns]
     if report.against:
         header[-1] += " [against]"
     metric_table = [header]
@@ -284,14 +288,13 @@ def report_text(report: BacktestReport, data_name: str) -> str:
         metric_table.append([name] + [_metric_rows(m)[position][1] for m in columns])
     lines += _table(metric_table)
     for metrics in columns:
-        lines += ["", f"Tiers under {metrics.rubric.name} ({metrics.rubric.version}):"]
+        lines += ["", f"Tiers under {_title(metrics)}:"]
         lines += _table([[f"  {tier}", text] for tier, text in _tier_rows(metrics)])
     if report.against:
         moved = sum(report.changed_tier.values())
         lines += [
             "",
-            f"Leads that change tier ({report.against.rubric.name} -> "
-            f"{primary.rubric.name}): {moved:,}",
+            f"Leads that change tier ({_title(report.against)} -> {_title(primary)}): {moved:,}",
         ]
         lines += [f"  {change}: {count:,}" for change, count in report.changed_tier.items()]
     return "\n".join(lines)
