@@ -7,6 +7,7 @@ Company-wide statements (employees, staff, a 40-person firm) beat team-level one
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from qualifiers.extract.numbers import (
     DIGITS,
@@ -15,7 +16,7 @@ from qualifiers.extract.numbers import (
     scaled,
     word_number,
 )
-from qualifiers.extract.text import Found
+from qualifiers.extract.text import Found, WordPattern, finditer_near
 
 _QTY = rf"(?:(?P<num>{DIGITS})\s?(?P<mult>k|K)?|(?P<word>{WORD_NUMBER})\b)"
 _QTY2 = rf"(?:(?P<num2>{DIGITS})\s?(?P<mult2>k|K)?|(?P<word2>{WORD_NUMBER})\b)"
@@ -35,74 +36,87 @@ _ORG = (
     r"(?:[\w-]+ ){0,2}(?:company|firm|business|agency|startup|studio|shop|team))"
 )
 _ADJ = r"(?:[\w-]+ ){0,2}?"
+_JOB_FAMILIES = (
+    r"(?:engineers|developers|agents|reps|salespeople|nurses|drivers|technicians|consultants|"
+    r"designers|accountants|lawyers|attorneys|analysts)"
+)
 
-# (pattern, strength): 3 = the company, 2 = a team or a bare "people", 1 = job-family counts.
-_PATTERNS: list[tuple[re.Pattern[str], int]] = [
-    (
-        re.compile(
-            r"(?:company|team|org(?:ani[sz]ation)?|firm) size\s*(?:is|of|:|=|-)?\s*"
-            rf"{_APPROX}{_RANGE}",
-            re.IGNORECASE,
+
+@dataclass(frozen=True)
+class Rule:
+    """A headcount pattern; `anchor` (a word every match contains) lets the pattern run only
+    near that word, since a pattern that may start with any number-ish word is slow to scan."""
+
+    pattern: re.Pattern[str] | WordPattern
+    strength: int  # 3 = the whole company, 2 = a team or a bare "people", 1 = job-family counts
+    anchor: WordPattern | None = None
+
+    def finditer(self, text: str):
+        if self.anchor is None:
+            return self.pattern.finditer(text)
+        return finditer_near(self.pattern, self.anchor, text)
+
+
+_RULES = [
+    Rule(
+        WordPattern(
+            r"\b(?:company|team|org(?:ani[sz]ation)?|firm) size\s*(?:is|of|:|=|-)?\s*"
+            rf"{_APPROX}{_RANGE}"
         ),
         3,
     ),
-    (re.compile(rf"\bheadcount\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}", re.IGNORECASE), 3),
-    (re.compile(rf"\b{_APPROX}{_RANGE}\s*{_ADJ}{_COMPANY_NOUN}\b", re.IGNORECASE), 3),
-    (
+    Rule(WordPattern(rf"\bheadcount\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}"), 3),
+    Rule(
+        re.compile(rf"\b{_APPROX}{_RANGE}\s*{_ADJ}{_COMPANY_NOUN}\b"),
+        3,
+        WordPattern(
+            r"\b(?:employees?|staff(?:ers)?|ftes?|full[- ]time|workers|headcount|team members|"
+            r"colleagues|people|ppl|emps?)\b"
+        ),
+    ),
+    Rule(
         re.compile(
             rf"\b{_APPROX}{_RANGE}[- ](?:person|people|member|employee|man|woman|strong|seat)"
-            rf"\s+{_ADJ}{_ORG}\b",
-            re.IGNORECASE,
+            rf"\s+{_ADJ}{_ORG}\b"
         ),
         3,
+        WordPattern(r"\b(?:person|people|member|employee|man|woman|strong|seat)\b"),
     ),
-    (
-        re.compile(rf"\bemploy(?:s|ing)?\s+{_APPROX}{_RANGE}(?:\s+people)?\b", re.IGNORECASE),
-        3,
-    ),
-    (
-        re.compile(
+    Rule(WordPattern(rf"\bemploy(?:s|ing)?\s+{_APPROX}{_RANGE}(?:\s+people)?\b"), 3),
+    Rule(
+        WordPattern(
             rf"\b(?:company|firm|business|organi[sz]ation|startup|agency|studio|shop) of "
-            rf"{_APPROX}{_RANGE}\b(?!\s*(?:customers|clients|users|locations|stores|offices))",
-            re.IGNORECASE,
+            rf"{_APPROX}{_RANGE}\b(?!\s*(?:customers|clients|users|locations|stores|offices))"
         ),
         3,
     ),
-    (
-        re.compile(
+    Rule(
+        WordPattern(
             rf"\b(?:we(?:'re| are)|we have|there are|we're now|we've got)\s+{_APPROX}{_RANGE}"
-            r"\s+(?:people|of us|strong|folks|staff)\b",
-            re.IGNORECASE,
+            r"\s+(?:people|of us|strong|folks|staff)\b"
         ),
         3,
     ),
-    (re.compile(rf"\bteam of {_APPROX}{_RANGE}\b", re.IGNORECASE), 2),
-    (
-        re.compile(rf"\bwe(?:'re| are)\s+{_APPROX}{_RANGE}\s*(?=[).,;]|$)", re.IGNORECASE | re.M),
-        2,
-    ),
-    (
+    Rule(WordPattern(rf"\bteam of {_APPROX}{_RANGE}\b"), 2),
+    Rule(WordPattern(rf"\bwe(?:'re| are)\s+{_APPROX}{_RANGE}\s*(?=[).,;]|$)", re.M), 2),
+    Rule(
         re.compile(
             rf"\b{_APPROX}{_RANGE}\s+people\b(?!\s+(?:use|using|visit|who|per|attend|sign|"
-            r"in (?:my|our) (?:team|department))\b)",
-            re.IGNORECASE,
+            r"in (?:my|our) (?:team|department))\b)"
         ),
         2,
+        WordPattern(r"\bpeople\b"),
     ),
-    (
-        re.compile(
-            rf"\b{_APPROX}{_RANGE}\s+(?:engineers|developers|agents|reps|salespeople|nurses|"
-            r"drivers|technicians|consultants|designers|accountants|lawyers|attorneys|analysts)\b",
-            re.IGNORECASE,
-        ),
+    Rule(
+        re.compile(rf"\b{_APPROX}{_RANGE}\s+{_JOB_FAMILIES}\b"),
         1,
+        WordPattern(rf"\b{_JOB_FAMILIES}\b"),
     ),
 ]
-_SOLO = re.compile(
+_SOLO = WordPattern(
     r"\b(?:just me|only me|one[- ](?:man|woman|person) (?:show|band|business|shop|company)|"
     r"solo (?:founder|consultant|practitioner|operator|entrepreneur)|sole (?:proprietor|trader)|"
     r"(?:i'?m|i am) (?:a )?(?:freelancer|self[- ]employed|solopreneur))\b",
-    re.IGNORECASE,
 )
 # Counts that are not the company's size: hiring plans, customers' staff, growth targets.
 _NOT_HEADCOUNT_BEFORE = re.compile(
@@ -110,7 +124,6 @@ _NOT_HEADCOUNT_BEFORE = re.compile(
     r"\bscale (?:to|up to)|\bplan(?:ning)? to|\bwill be|\bclients? (?:with|of)|"
     r"\bcustomers? (?:with|of)|"
     r"\bserv(?:e|ing|es)|\blay(?:ing)? off|\blaid off|\bcut)(?:\W+\w+){0,2}\W*$",
-    re.IGNORECASE,
 )
 _LESS = ("under", "less than", "fewer than", "just under", "nearly", "almost")
 
@@ -118,10 +131,11 @@ _LESS = ("under", "less than", "fewer than", "just under", "nearly", "almost")
 def find_headcount(text: str) -> Found | None:
     """The strongest, earliest headcount statement; ranges and '5000+' give their low end."""
     best: tuple[int, int, Found] | None = None
-    for pattern, strength in _PATTERNS:
+    for rule in _RULES:
+        strength = rule.strength
         if best and strength < best[0]:
             break
-        for match in pattern.finditer(text):
+        for match in rule.finditer(text):
             value = _value(match)
             if value is None or value <= 0:
                 continue
@@ -148,12 +162,13 @@ def _value(match: re.Match[str]) -> float | None:
     return low
 
 
-_FIELD_SOLO = re.compile(r"^\s*(?:just me|only me|me|solo|self[- ]employed|freelancer?)\s*$", re.I)
-_FIELD_LESS = re.compile(r"^\s*(?:<|under|less than|fewer than|below)\s*", re.IGNORECASE)
+_FIELD_SOLO = re.compile(r"^\s*(?:just me|only me|me|solo|self[- ]employed|freelancer?)\s*$")
+_FIELD_LESS = re.compile(r"^\s*(?:<|under|less than|fewer than|below)\s*")
 
 
 def parse_headcount(value: str) -> float | None:
     """A form value: '201-500' -> 201, '5000+' -> 5000, '1,200' -> 1200, '<10' -> 9."""
+    value = value.lower()
     if _FIELD_SOLO.match(value):
         return 1
     number = parse_field_number(value)

@@ -10,19 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_I = re.IGNORECASE
+from qualifiers.extract.text import WordPattern
 
 
 @dataclass(frozen=True)
 class KnockoutRule:
-    pattern: re.Pattern[str] | None = None
+    pattern: WordPattern | None = None
     not_before: re.Pattern[str] | None = None  # searched in the 40 characters before a hit
+    not_before_applies: re.Pattern[str] | None = None  # ...only for hits like this (else all)
     not_after: re.Pattern[str] | None = None  # matched right after a hit
 
 
 BUILTIN_RULES: dict[str, KnockoutRule] = {
     "student": KnockoutRule(
-        pattern=re.compile(
+        pattern=WordPattern(
             r"\b(?:i'?m|i am) (?:currently |also )?(?:a|an) (?:[\w-]+ ){0,2}(?:student|"
             r"undergrad(?:uate)?|grad student|phd (?:student|candidate)|mba student)\b"
             r"|\b(?:i'?m|i am) (?:a |an )?(?:\w+ )?(?:professor|lecturer|phd researcher)\b"
@@ -30,18 +31,16 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bmy (?:professor|lecturer|thesis|dissertation|coursework|homework|classmates|"
             r"capstone|final[- ]year project)\b|\bhomework\b"
             r"|\b(?:school|university|uni|college|class|course|semester) (?:project|assignment|"
-            r"paper|report|essay)\b|\bstudying (?:at|towards|for my)\b",
-            _I,
+            r"paper|report|essay)\b|\bstudying (?:at|towards|for my)\b"
         ),
         not_after=re.compile(
             r"\s*(?:success|affairs|services|experience|engagement|information|loans?|housing|"
-            r"recruitment|retention|enrol?lment|body|portal|records|support|onboarding|data)\b",
-            _I,
+            r"recruitment|retention|enrol?lment|body|portal|records|support|onboarding|data)\b"
         ),
-        not_before=re.compile(r"\b(?:our|their|your|serve|serving)\s+$", _I),
+        not_before=re.compile(r"\b(?:our|their|your|serve|serving)\s+$"),
     ),
     "job_seeker": KnockoutRule(
-        pattern=re.compile(
+        pattern=WordPattern(
             r"\b(?:i'?m|i am) (?:currently |actively )?(?:looking for|seeking|searching for|"
             r"interested in) (?:a |an |new |any )?(?:job|position|role|employment|work|"
             r"internship|career opportunit(?:y|ies)|opportunit(?:y|ies) (?:at|with|to join))\b"
@@ -58,16 +57,15 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bfee is \d+ ?% of (?:first[- ]year |annual |base )?salary\b"
             r"|\byou have (?:\w+ ){0,2}open (?:\w+ )?(?:roles|positions|reqs|vacancies)\b"
             r"|\b(?:looking for|seeking) my next (?:role|job|position|opportunity)\b"
-            r"|\bbe considered for\b",
-            _I,
+            r"|\bbe considered for\b"
         ),
         not_before=re.compile(
-            r"\b(?:we|we'?ve got|we have|our|to fill|filling|fill|hiring for)\s+(?:\w+\s+){0,2}$",
-            _I,
+            r"\b(?:we|we'?ve got|we have|our|to fill|filling|fill|hiring for)\s+(?:\w+\s+){0,2}$"
         ),
+        not_before_applies=re.compile(r"open|openings|roles|positions|vacanc"),
     ),
     "vendor": KnockoutRule(
-        pattern=re.compile(
+        pattern=WordPattern(
             r"\b(?:we|i|our (?:agency|team|firm|company)) "
             r"(?:can |could |would love to |'?d love to |will )?"
             r"(?:help|build|design|develop|redesign|offer|provide) "
@@ -79,15 +77,12 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\b(?:would you be|are you) (?:interested|open) (?:in|to) (?:our|a|exploring a) "
             r"(?:services?|partnership|collaboration|offer|proposal)\b"
             r"|\b(?:resell(?:ing)? your|white[- ]label|affiliate program|staff augmentation|"
-            r"dedicated developers|offshore (?:team|developers|development)|nearshore)\b",
-            _I,
+            r"dedicated developers|offshore (?:team|developers|development)|nearshore)\b"
         ),
-        not_before=re.compile(
-            r"\b(?:need|want|looking for|find|hire|hiring)\s+(?:\w+\s+){0,3}$", _I
-        ),
+        not_before=re.compile(r"\b(?:need|want|looking for|find|hire|hiring)\s+(?:\w+\s+){0,3}$"),
     ),
     "competitor": KnockoutRule(
-        pattern=re.compile(
+        pattern=WordPattern(
             r"\b(?:i|we) (?:work|am|are|'m|'re) (?:at|for|with)? ?(?:a |one of your |your )"
             r"(?:direct )?competitors?\b"
             r"|\b(?:we|i) (?:build|make|sell|run|develop|offer) (?:a |our own )?(?:very )?"
@@ -97,12 +92,11 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"(?:against|for) (?:ours|our)\b"
             r"|\bcompare (?:it|you|your \w+) (?:to|with|against) ours\b"
             r"|\bwe (?:also )?(?:build|make|sell|develop|offer) (?:[\w-]+ ){1,4}too\b"
-            r"|\bwe'?re (?:basically )?(?:neighbou?rs|in the same space|a competing)\b",
-            _I,
+            r"|\bwe'?re (?:basically )?(?:neighbou?rs|in the same space|a competing)\b"
         ),
     ),
     "spam": KnockoutRule(
-        pattern=re.compile(
+        pattern=WordPattern(
             r"\b(?:seo (?:services|agency|experts?|package)|first page (?:of|on) google|"
             r"rank #?1 on|"
             r"link building|guaranteed (?:results|leads|roi|traffic)|work from home|make money|"
@@ -114,8 +108,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"account (?:will be|has been|is) (?:suspended|locked|deactivated|closed)|"
             r"reply with your (?:wallet|bank|password)|wallet address|you have been selected|"
             r"\d{3,}% return|guaranteed returns?|congratulations!+|limited slots|"
-            r"double your money)",
-            _I,
+            r"double your money)"
         ),
     ),
 }
@@ -125,21 +118,31 @@ def guarded(rule: KnockoutRule | None, text: str, start: int, end: int) -> bool:
     """True when a hit at text[start:end] is vetoed by the rule's guards."""
     if rule is None:
         return False
-    if rule.not_before and rule.not_before.search(text, max(0, start - 40), start):
+    if (
+        rule.not_before
+        and (rule.not_before_applies is None or rule.not_before_applies.search(text, start, end))
+        and rule.not_before.search(text, max(0, start - 40), start)
+    ):
         return True
     return bool(rule.not_after and rule.not_after.match(text, end))
 
 
 _WORD = re.compile(r"[A-Za-z]{2,}")
-_VOWEL = re.compile(r"[aeiouy]", _I)
+_VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
 
 
-_CONSONANT_RUN = re.compile(r"[^aeiouy\W\d_]{5}", _I)
+_CONSONANT_RUN = re.compile(r"[^aeiouy\W\d_]{5}", re.IGNORECASE)
 
 
 def looks_like_gibberish(text: str, start: int = 0) -> tuple[int, int] | None:
     """Keyboard mash: most words (acronyms aside) have no vowel or a long consonant run.
     Looks at text[start:] and returns the span of the mash."""
+    if text.count(" ", start) > 80:
+        return None  # a long message is not keyboard mash
+    sample = text[start:].lower()
+    letters = len(sample) - sample.count(" ")
+    if sum(map(sample.count, "aeiouy")) > 0.3 * letters:
+        return None  # English-like share of vowels
     words = [w for w in _WORD.finditer(text, start) if not w.group().isupper()]
     if not 3 <= len(words) <= 40:
         return None

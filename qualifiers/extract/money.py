@@ -20,7 +20,7 @@ from qualifiers.extract.numbers import (
 from qualifiers.extract.text import Clauses, Found
 
 CURRENCY_CODE = (
-    r"(?:USD|EUR|GBP|CAD|AUD|NZD|CHF|SEK|NOK|DKK|JPY|INR|SGD|HKD|ZAR|BRL|MXN|PLN|AED|CNY|ILS)"
+    r"(?:usd|eur|gbp|cad|aud|nzd|chf|sek|nok|dkk|jpy|inr|sgd|hkd|zar|brl|mxn|pln|aed|cny|ils)"
 )
 CURRENCY_WORD = r"(?:dollars?|bucks|euros?|pounds?|quid|rupees?|francs?|kronor|krona|yen)"
 
@@ -39,7 +39,6 @@ _NOT_MONEY_AFTER = re.compile(
     r"words|hours|hrs|days|weeks|months|years|yrs|sq|square|locations|stores|sites|agents|reps|"
     r"engineers|developers|vehicles|trucks|beds|properties|units|accounts|devices|endpoints|"
     r"servers|per cent|pages|documents|invoices|shipments|messages|sms|minutes|person|strong))",
-    re.IGNORECASE,
 )
 _PHONE = re.compile(
     r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]?\d{3,4}[\s.-]\d{3,4}(?!\d)"
@@ -56,7 +55,6 @@ BUDGET_CONTEXT = re.compile(
     r"\bprice range\b|\bup to\b|\bceiling\b|\bcapped\b|\bfunds? (?:for|available)\b|"
     r"\bfunding for this\b|\bfor this (?:project|initiative|purchase|tool)\b|"
     r"\bworth (?:paying|spending)\b|\bplan to pay\b",
-    re.IGNORECASE,
 )
 MONEY_DISTRACTORS = (
     r"revenue",
@@ -115,7 +113,7 @@ def distractor_pattern(exclude: str = "") -> re.Pattern[str]:
     (a criterion about revenue must not be vetoed by the word revenue)."""
     exclude_folded = exclude.casefold()
     words = [w for w in MONEY_DISTRACTORS if not re.search(rf"\b{w}\b", exclude_folded)]
-    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b")
 
 
 BUDGET_DISTRACTORS = distractor_pattern()
@@ -161,9 +159,7 @@ def amounts(text: str, start: int = 0, end: int | None = None) -> list[Amount]:
     return found
 
 
-_BARE_AFTER_KEYWORD = re.compile(
-    r"(?:budget|spend|allocated|approved|up to)\b[^\n]{0,25}$", re.IGNORECASE
-)
+_BARE_AFTER_KEYWORD = re.compile(r"(?:budget|spend|allocated|approved|up to)\b[^\n]{0,25}$")
 
 
 def find_money(
@@ -209,12 +205,13 @@ def _nearest(
     return nearest
 
 
-_BELOW = re.compile(r"\b(?:under|below|less than|max(?:imum)?|up to|<)\s*$", re.IGNORECASE)
+_BELOW = re.compile(r"\b(?:under|below|less than|max(?:imum)?|up to|<)\s*$")
 
 
 def parse_money(value: str) -> float | None:
     """A form value: '$50k', '80,000 USD', '$20,000 - $30,000' (-> 20000), 'under $10k'
     (-> 9999)."""
+    value = value.lower()
     found = amounts(value)
     if not found:
         return None

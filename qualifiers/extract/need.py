@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from qualifiers.extract.text import Found
+from qualifiers.extract.text import Found, WordPattern
 
 _GOAL_VERBS = (
     r"(?:replace|automate|reduce|cut|consolidate|migrate|streamline|improve|speed up|fix|"
@@ -20,7 +20,7 @@ _GOAL_VERBS = (
 )
 _PROCESS_WORDS = r"(?:workflow|flow|process|system|tool|platform|place|solution|way|app|portal)"
 # Concrete signals: a goal aimed at a process, a broken/manual process, a cost of the problem.
-_CONCRETE = re.compile(
+_CONCRETE = WordPattern(
     # goals
     r"\b(?:we|i|they|team|she|he)(?:'d| would)? (?:really |urgently |badly |desperately )?"
     r"(?:need|must|have to)\b(?! (?:more )?(?:info|information|details|pricing|prices|a quote|"
@@ -36,7 +36,6 @@ _CONCRETE = re.compile(
     r"(?:[\w-]+ ){0,2}" + _PROCESS_WORDS + r"\b"
     r"|\bfind (?:a |an )?(?:tool|solution|system|something|platform|way) (?:for|to) \w+ing\b"
     r"|\b(?:pain|problem|challenge|issue)s?\s*:"
-    r"|(?:^|[:|,;]\s*|\.\s+)" + _GOAL_VERBS + r" (?:[\w-]+ ){0,3}(?:[\w-]+s|workflows?|process)\b"
     # what is broken or manual today
     r"|\bstruggl(?:e|es|ing|ed) (?:with|to)\b|\bpain ?points?\b|\bheadaches?\b"
     r"|\bby hand\b|\bmanual(?:ly)?\b|\bon paper\b|\bpaper (?:forms?|stamps?|based|trail)\b"
@@ -60,9 +59,14 @@ _CONCRETE = re.compile(
     r"scale|see|track)\b|\b(?:doesn'?t|don'?t|can'?t|won'?t) scale\b|\bas we scale\b"
     r"|\b(?:spend(?:ing|s)?|wast(?:e|es|ing)|los(?:e|es|ing)) (?:\w+ ){0,3}"
     r"(?:hours|days|weeks|time|money)\b",
-    re.IGNORECASE | re.MULTILINE,
 )
-_VAGUE = re.compile(
+# An imperative answer in a form or table cell: "Use case: Automate vendor invoice approvals".
+_IMPERATIVE = re.compile(
+    r"(?:^|[:|,;.\n])\s*(?P<verb>"
+    + _GOAL_VERBS
+    + r") (?:[\w-]+ ){0,3}(?:[\w-]+s|workflows?|process)\b"
+)
+_VAGUE = WordPattern(
     r"\bsend (?:me |us |over )?(?:some |more |any |a |your )?(?:info|information|details|"
     r"brochure|pricing|prices|price list|deck|materials?|literature|overview)\b"
     r"|\bjust (?:curious|browsing|looking|checking|wondering|exploring|researching|grabbing)\b"
@@ -71,9 +75,8 @@ _VAGUE = re.compile(
     r"|\bcurious (?:about|what|how)\b|\btell me more\b|\bno (?:specific )?(?:need|pain|use case|"
     r"project)\b|\bnothing specific\b|\bnot sure (?:what|if) we need\b|\bnot in market\b"
     r"|\bcurious\b|\bexploring options\b|\bcollect info\b",
-    re.IGNORECASE,
 )
-_NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t)\s+(?:\w+\s+)?$", re.I)
+_NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t)\s+(?:\w+\s+)?$")
 
 
 def find_need(text: str) -> Found | None:
@@ -81,6 +84,10 @@ def find_need(text: str) -> Found | None:
     for match in _CONCRETE.finditer(text):
         if not _NEGATED.search(text, max(0, match.start() - 20), match.start()):
             return Found(True, match.start(), _extend_to_clause(text, match.end()), 0.75)
+    imperative = _IMPERATIVE.search(text)
+    if imperative:
+        start = imperative.start("verb")
+        return Found(True, start, _extend_to_clause(text, imperative.end()), 0.7)
     vague = _VAGUE.search(text)
     return Found(False, vague.start(), vague.end(), 0.6) if vague else None
 

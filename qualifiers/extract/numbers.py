@@ -80,7 +80,7 @@ DIGITS = (
     r"|\d+(?:[.,]\d+)?"
 )
 RANGE_DASH = r"\s*(?:-|–|—|to|and|or)\s*"
-CURRENCY_SYMBOL = r"(?:US|CA|AU|NZ|SG|HK|A|C|S)?[$€£¥₹]"
+CURRENCY_SYMBOL = r"(?:us|ca|au|nz|sg|hk|a|c|s)?[$€£¥₹]"  # lowercase text
 
 _PLAIN = re.compile(rf"[-+]?(?:{DIGITS})")
 _SCALED = re.compile(rf"(?P<num>{DIGITS})\s?(?P<mult>{MULTIPLIER})?")
@@ -135,6 +135,7 @@ _FIELD_NUMBER = re.compile(
 def parse_field_number(value: str, *, high_end: bool = False) -> float | None:
     """A form or CSV number: '5', '2.5', '-1', '1,200', '10k', '5000+'; a range gives its low
     end ('201-500' -> 201), or its high end with `high_end` (timelines: '3-6' -> 6)."""
+    value = value.lower()
     match = _FIELD_NUMBER.search(value)
     if not match:
         return None

@@ -36,9 +36,12 @@ from qualifiers.extract.text import (
     Clauses,
     FormPair,
     Found,
+    casefold_pattern,
     form_pairs,
+    lower_same_length,
     mask_injections,
     normalise_key,
+    split_alternatives,
 )
 from qualifiers.extract.timeline import find_timeline, parse_timeline
 from qualifiers.models import Answer, AnswerValue, Extraction, KnockoutHit, Lead, Usage
@@ -54,11 +57,14 @@ _MAX_CACHED_RUBRICS = 16
 
 
 class LeadText:
-    """One lead's searchable text, original and masked, with per-lead results computed once."""
+    """One lead's searchable text with per-lead results computed once: `original` for
+    evidence, `masked` with bot-directed text blanked, and `lower`, the masked text lowercased
+    (same offsets), which most rules run on."""
 
     def __init__(self, lead: Lead):
         self.original = lead.searchable_text()
         self.masked = mask_injections(self.original)
+        self.lower = lower_same_length(self.masked)
         self.text_start = len(self.original) - len(lead.text) if lead.text else len(self.original)
         self.fields = {}
         for key, value in lead.fields.items():
@@ -69,7 +75,7 @@ class LeadText:
 
     @cached_property
     def clauses(self) -> Clauses:
-        return Clauses(self.masked)
+        return Clauses(self.lower)
 
     @cached_property
     def form_pairs(self) -> list[FormPair]:
@@ -78,19 +84,19 @@ class LeadText:
 
     @cached_property
     def headcount(self) -> Found | None:
-        return find_headcount(self.masked)
+        return find_headcount(self.lower)
 
     @cached_property
     def timeline(self) -> Found | None:
-        return find_timeline(self.masked)
+        return find_timeline(self.lower)
 
     @cached_property
     def need(self) -> Found | None:
-        return find_need(self.masked)
+        return find_need(self.lower)
 
     @cached_property
     def roles(self):
-        return find_role_phrases(self.masked)
+        return find_role_phrases(self.masked, self.lower)
 
 
 class CriterionRules:
@@ -102,9 +108,9 @@ class CriterionRules:
         self.keys = [normalise_key(name) for name in criterion.fields]
         self.line_keys = {*self.keys, normalise_key(criterion.label), normalise_key(criterion.id)}
         self.missing = {value.strip().casefold() for value in criterion.missing_values}
-        self.hints = [(re.compile(h.pattern, re.IGNORECASE), h.value) for h in criterion.hints]
+        self.hints = [(casefold_pattern(h.pattern), h.value) for h in criterion.hints]
         self.choices = [
-            (key, [re.compile(pattern, re.IGNORECASE) for pattern in choice.hints])
+            (key, [casefold_pattern(_any_of(choice.hints))] if choice.hints else [])
             for key, choice in criterion.choices.items()
         ]
         self.choice_names = {}
@@ -134,18 +140,18 @@ class CriterionRules:
         if "budget" in about.casefold():
             return BUDGET_CONTEXT, BUDGET_DISTRACTORS
         words = [re.escape(w) for w in re.findall(r"[A-Za-z]{3,}", about) if len(w) > 3]
-        context = re.compile(r"\b(?:" + "|".join(words or ["budget"]) + r")\w*", re.IGNORECASE)
+        words = [word.lower() for word in words]
+        context = re.compile(r"\b(?:" + "|".join(words or ["budget"]) + r")\w*")
         return context, distractor_pattern(about)
 
     @staticmethod
     def _label_number_pattern(criterion: Criterion) -> re.Pattern[str]:
         """'<label or field name> (is|:|of) <number>' or '<number> <label>'."""
-        names = sorted({criterion.label, *criterion.fields}, key=len, reverse=True)
-        flexible = "|".join(r"[\s_-]*".join(map(re.escape, name.split())) for name in names)
+        names = sorted({criterion.label.lower(), *(f.lower() for f in criterion.fields)}, key=len)
+        flexible = "|".join(r"[\s_-]*".join(map(re.escape, name.split())) for name in names[::-1])
         return re.compile(
             rf"\b(?:{flexible})\s*(?:[:=]|is|are|was|of|about|around|~)?\s*(?P<a>[-+]?(?:{DIGITS}))"
-            rf"|(?P<b>{DIGITS})\s*(?:{flexible})\b",
-            re.IGNORECASE,
+            rf"|(?P<b>{DIGITS})\s*(?:{flexible})\b"
         )
 
     @staticmethod
@@ -155,7 +161,7 @@ class CriterionRules:
             names = [re.escape(choice.label)] if choice.label else []
             names.append(re.escape(key.replace("_", " ")))
             alternatives = [*choice.hints, *(rf"\b{name}\b" for name in names)]
-            patterns.append((key, re.compile("|".join(alternatives), re.IGNORECASE)))
+            patterns.append((key, casefold_pattern("|".join(alternatives))))
         return patterns
 
     # --- 1. fields -------------------------------------------------------------------------
@@ -167,12 +173,12 @@ class CriterionRules:
             name, raw = text.fields[key]
             if self.unanswered(raw):
                 continue
-            value = self.parse_value(mask_injections(raw))
+            value = self.parse_value(mask_injections(raw), f"{name}: {raw}")
             if value is not None:
                 return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         for pair in text.form_pairs:
             if normalise_key(pair.key) in self.line_keys and not self.unanswered(pair.value):
-                value = self.parse_value(pair.value)
+                value = self.parse_value(pair.value, text.lower[pair.start : pair.end])
                 if value is not None:
                     evidence = text.evidence(pair.start, pair.end)
                     return Answer(value=value, evidence=evidence, confidence=0.95)
@@ -182,8 +188,9 @@ class CriterionRules:
         value = raw.strip().casefold()
         return value in _BLANK or value in self.missing
 
-    def parse_value(self, raw: str) -> AnswerValue | None:
-        """A field value by the criterion's type; falls back to the criterion's hints."""
+    def parse_value(self, raw: str, line: str = "") -> AnswerValue | None:
+        """A field value by the criterion's type; falls back to the criterion's hints, tried on
+        the value and on its `Key: value` line (so a hint like 'budget: none' works too)."""
         kind = self.criterion.type
         value: AnswerValue | None
         if kind == "money":
@@ -200,7 +207,14 @@ class CriterionRules:
         else:
             value = raw.strip()
         if value is None:
-            value = next((v for pattern, v in self.hints if pattern.search(raw)), None)
+            value = next(
+                (
+                    v
+                    for pattern, v in self.hints
+                    if pattern.search(raw.lower()) or pattern.search(line.lower())
+                ),
+                None,
+            )
         return _tidy(value)
 
     def choice_for(self, raw: str) -> str | None:
@@ -208,7 +222,7 @@ class CriterionRules:
         if exact:
             return exact
         for key, patterns in self.choices:
-            if any(pattern.search(raw) for pattern in patterns):
+            if any(pattern.search(raw.lower()) for pattern in patterns):
                 return key
         return None
 
@@ -216,7 +230,7 @@ class CriterionRules:
 
     def from_hints(self, text: LeadText) -> Answer | None:
         for pattern, value in self.hints:
-            match = pattern.search(text.masked)
+            match = pattern.search(text.lower)
             if match and match.end() > match.start():
                 evidence = text.evidence(*match.span())
                 return Answer(value=value, evidence=evidence, confidence=0.9)
@@ -235,21 +249,21 @@ class CriterionRules:
 
     def _money(self, text: LeadText) -> Found | None:
         context, distractors = self.money_context, self.money_distractors
-        return find_money(text.masked, text.clauses, context=context, distractors=distractors)
+        return find_money(text.lower, text.clauses, context=context, distractors=distractors)
 
     def _title(self, text: LeadText) -> Found | None:
         for role in text.roles:
-            phrase = role.canonical or text.masked[role.phrase_start : role.phrase_end]
+            phrase = role.canonical or text.lower[role.phrase_start : role.phrase_end]
             expanded = expand_abbreviations(phrase)
             for key, patterns in self.choices:
                 for pattern in patterns:
-                    match = pattern.search(expanded)
-                    if match and (role.canonical or not is_someone_elses(expanded, match.start())):
-                        return Found(key, role.start, role.end, 0.5 + role.priority / 20)
+                    for match in pattern.finditer(expanded):
+                        if role.canonical or not is_someone_elses(expanded, match.start()):
+                            return Found(key, role.start, role.end, 0.5 + role.priority / 20)
         return None
 
     def _number(self, text: LeadText) -> Found | None:
-        match = self.label_number.search(text.masked)
+        match = self.label_number.search(text.lower)
         if not match:
             return None
         value = parse_field_number(match["a"] or match["b"])
@@ -283,16 +297,16 @@ class KnockoutRules:
     def __init__(self, knockout: Knockout):
         self.id = knockout.id
         self.builtin = BUILTIN_RULES.get(knockout.id)
-        patterns = [re.compile(hint, re.IGNORECASE) for hint in knockout.hints]
+        patterns = [casefold_pattern(hint) for hint in knockout.hints]
         if self.builtin and self.builtin.pattern:
             patterns.append(self.builtin.pattern)
         self.patterns = patterns
 
     def hit(self, text: LeadText) -> KnockoutHit | None:
         for pattern in self.patterns:
-            for match in pattern.finditer(text.masked):
+            for match in pattern.finditer(text.lower):
                 if match.end() > match.start() and not guarded(
-                    self.builtin, text.masked, match.start(), match.end()
+                    self.builtin, text.lower, match.start(), match.end()
                 ):
                     return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
         if self.id == "spam":
@@ -345,6 +359,13 @@ class OfflineExtractor:
             rules = self._by_version[version] = RubricRules(rubric)
         self._last = (rubric, rules)
         return rules
+
+
+def _any_of(patterns: list[str]) -> str:
+    """One regex matching what any of `patterns` matches (one search instead of several)."""
+    return "|".join(
+        alternative for pattern in patterns for alternative in split_alternatives(pattern)
+    )
 
 
 def _tidy(value: AnswerValue | None) -> AnswerValue | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qualifiers.extract.text import WordPattern
+
 
 @dataclass(frozen=True, slots=True)
 class RolePhrase:
@@ -23,18 +25,18 @@ class RolePhrase:
     phrase_end: int
     priority: int
     canonical: str | None = None
+    own_voice: bool = False
 
 
 _PHRASE = r"(?P<phrase>[^.,;:!?\n\[\]]{2,80})"
 _ARTICLE = r"(?:(?:the|a|an|one of the|our|their)\s+)?"
-_SELF = re.compile(
+_SELF = WordPattern(
     r"\b(?:i'?m|i am|i work as|i serve as|i act as|i'?ve been|i have been|"
     r"my (?:role|title|position|job title|job) is|i'?m currently|i currently work as)\s+"
     r"(?:currently\s+|also\s+|just\s+|now\s+|actually\s+)?" + _ARTICLE + _PHRASE,
-    re.IGNORECASE,
 )
-_AS = re.compile(r"\bas (?:the|a|an)\s+" + _PHRASE, re.IGNORECASE)
-_THIS_IS = re.compile(
+_AS = WordPattern(r"\bas (?:the|a|an)\s+" + _PHRASE)
+_THIS_IS = WordPattern(
     r"\b(?:this is|it'?s|here'?s)\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*"
     + _ARTICLE
     + _PHRASE
@@ -47,27 +49,26 @@ _TITLE_AT_START = re.compile(
     r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[ \t]*[!,.:]*[ \t]*"
     r"(?:[-–—][ \t]*)?)?(?P<phrase>[A-Za-z][\w&./' -]{1,50}?)[ \t]+(?:at|@)[ \t]+"
     r"(?:an? |the )?[\w(~-]",
-    re.IGNORECASE | re.MULTILINE,
+    re.MULTILINE,
 )
-_THIRD_PERSON = re.compile(
+_THIRD_PERSON = WordPattern(
     r"\b(?:she|he|they)(?:'s| is|'re| are| was| works as)\s+(?:currently\s+|now\s+)?"
     + _ARTICLE
     + _PHRASE
     + r"|\b(?:contact|lead|prospect|caller|visitor|sender|inquirer)(?:'s title)? (?:is|was)\s+"
     + _ARTICLE
     + _PHRASE.replace("phrase", "phrase2"),
-    re.IGNORECASE,
 )
-_SPOKE_WITH = re.compile(
+_SPOKE_WITH = WordPattern(
     r"\b(?:spoke|talked|met|chatted|call|meeting|demo) (?:with|to)\s+"
     r"(?:[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*,?\s*)?(?:the|their|a|an)\s+" + _PHRASE,
 )
-_NAME_PAREN = re.compile(
+_NAME_PAREN = WordPattern(
     r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2}\s*\((?P<phrase>[^()\n]{2,60})\)"
 )
-_AT_COMPANY = re.compile(
-    r"(?P<phrase>(?:[A-Za-z][\w&/.'-]* ){0,4}[A-Za-z][\w&/.'-]*)\s+@\s*[A-Z0-9]"
-)
+# "CFO @ Globex": found from each " @ " backwards (a forward scan from every word is slow).
+_AT_SIGN = re.compile(r"\s@\s*[A-Z0-9]")
+_WORDS_BEFORE_AT = re.compile(r"(?P<phrase>(?:[A-Za-z][\w&/.'-]* ){0,4}[A-Za-z][\w&/.'-]*)$")
 _NAME_LINE = re.compile(
     r"^[ \t>*~–—-]*(?P<name>[A-Z][\w'.-]+(?:[ \t]+[A-Z][\w'.-]+){0,3})[ \t]*(?:,|\||-|–|—)[ \t]*"
     r"(?P<phrase>[^\n|,;]{2,60})",
@@ -80,110 +81,105 @@ _NAME_THEN_TITLE = re.compile(
     re.MULTILINE,
 )
 _FROM_HEADER = re.compile(
-    r"^[ \t>]*From:[ \t]*[^,<\n]{2,40}?(?:[ \t]*<[^>\n]*>)?[ \t]*,[ \t]*(?P<phrase>[^\n,]{2,60})",
-    re.IGNORECASE | re.MULTILINE,
+    r"^[ \t>]*from:[ \t]*[^,<\n]{2,40}?(?:[ \t]*<[^>\n]*>)?[ \t]*,[ \t]*(?P<phrase>[^\n,]{2,60})",
+    re.MULTILINE,
 )
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?P<phrase>[^,\n:]{2,40})(?:,|$)", re.MULTILINE)
 _TITLE_LINE = re.compile(
     r"^[ \t>*-]*(?:job title|title|role|position|designation|job role|job)[ \t]*:[ \t]*"
     r"(?P<phrase>[^\n;|]{2,80})",
-    re.IGNORECASE | re.MULTILINE,
+    re.MULTILINE,
 )
 _SIGN_OFF = re.compile(
     r"^[ \t]*(?:best(?: regards| wishes)?|thanks(?: so much| again)?|thank you|many thanks|"
     r"regards|kind regards|warm regards|cheers|sincerely|talk soon|thx|br|yours|respectfully|"
     r"--|—|–)[ \t]*[,!.]?[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
+    re.MULTILINE,
 )
 _BUSINESS_NOUN = (
     r"(?:company|business|studio|agency|firm|shop|practice|startup|bakery|restaurant|cafe|"
     r"store|clinic|salon|gym|consultancy|brand|boutique|farm|garage|franchise|label|"
     r"school|hotel|bar|brewery|winery|workshop|factory|plant|office|group)"
 )
-_OWNER_VERB = re.compile(
+_OWNER_VERB = WordPattern(
     r"\b[Ii] (?P<verb>own|run|founded|co-?founded|started|co-own)\s+(?:(?:a|an|my|our|the|this)\s+"
     r"(?:[\w&'-]+\s+){0,3}?" + _BUSINESS_NOUN + r"\b|[A-Z][\w&'-]+)",
 )
-_LEAD_VERB = re.compile(
+_LEAD_VERB = WordPattern(
     r"\bi (?P<verb>lead|manage|head(?: up)?|oversee|run)\s+(?:the|a|an|our|my|this)\s+"
     r"(?:[\w&-]+\s+){0,3}?(?:team|department|group|function|org|organi[sz]ation|division|unit)\b",
-    re.IGNORECASE,
 )
 _FORWARD = re.compile(
     r"^[ \t>]*(?:-{2,}\s*forwarded message|begin forwarded message|fwd?:|from:\s)",
-    re.IGNORECASE | re.MULTILINE,
+    re.MULTILINE,
 )
+_FROM_LINE = re.compile(r"^[ \t>]*from:", re.MULTILINE)
 # The person writing to us forwards a colleague's note: the writer is the lead.
-_PROSPECT_FORWARDS = re.compile(
+_PROSPECT_FORWARDS = WordPattern(
     r"\b(?:from|by) my (?:\w+ )?(?:vp|boss|manager|ceo|cfo|cto|coo|cio|director|head|lead|"
     r"supervisor|colleague|team|founder|owner)\b|\bmy (?:vp|boss|manager|ceo|cfo|cto|coo|director|"
     r"supervisor)(?:'s)? (?:note|email|message)?\s*below\b",
-    re.IGNORECASE,
 )
 _CUT = re.compile(
     r"\s+(?:and|but|who|which|that|so|because|since|while|looking|trying|reaching|writing|"
     r"interested|hoping|excited|curious|wondering|not|working|reporting|on behalf|asked|tasked|"
     r"here|responsible|in charge|to the|for the|to our|with the|with our|currently|"
     r"we|i|my|our|your|his|her|their)\b",
-    re.IGNORECASE,
 )
 # "owner (Dr. Patel) signs off": that title belongs to whoever decides, not to the lead.
 _SOMEONE_ELSE_DECIDES = re.compile(
     r"\b(?:signs? off|sign-off|approves?|makes? the (?:final )?(?:call|decision)|decides|"
     r"has (?:the )?final say|will decide|asked me|wants me|told me)\b",
-    re.IGNORECASE,
 )
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|dear|thanks|thank|team|all|folks|best|regards|cheers|from|to|subject|"
     r"re|fw|fwd|note|notes|lead|rep|sdr)$",
-    re.IGNORECASE,
 )
-_ABBREVIATIONS = [
-    (re.compile(pattern, re.IGNORECASE), full)
-    for pattern, full in (
-        (r"\bdir\b\.?", "director"),
-        (r"\bmgr\b\.?", "manager"),
-        (r"\bsr\b\.?", "senior"),
-        (r"\bjr\b\.?", "junior"),
-        (r"\beng\b\.?", "engineering"),
-        (r"\bops\b", "operations"),
-        (r"\bexec\b\.?", "executive"),
-        (r"\basst\b\.?", "assistant"),
-        (r"\bcoord\b\.?", "coordinator"),
-        (r"\badmin\b", "administrator"),
-        (r"\bmd\b", "managing director"),
-        (r"\bae\b", "account executive"),
-        (r"\b(?:sdr|bdr)\b", "sales development representative"),
-        (r"\bcsm\b", "customer success manager"),
-        (r"\bpm\b", "product manager"),
-    )
-]
+_ABBREVIATIONS = {
+    "dir": "director",
+    "mgr": "manager",
+    "sr": "senior",
+    "jr": "junior",
+    "eng": "engineering",
+    "ops": "operations",
+    "exec": "executive",
+    "asst": "assistant",
+    "coord": "coordinator",
+    "admin": "administrator",
+    "md": "managing director",
+    "ae": "account executive",
+    "sdr": "sales development representative",
+    "bdr": "sales development representative",
+    "csm": "customer success manager",
+    "pm": "product manager",
+}
+_ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 
 
 def expand_abbreviations(phrase: str) -> str:
-    """'Dir. IT' -> 'director IT', 'office mgr' -> 'office manager', so hints can match."""
-    for pattern, full in _ABBREVIATIONS:
-        phrase = pattern.sub(full, phrase)
-    return phrase
+    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', so hints can match
+    (`phrase` is lowercase)."""
+    return _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
 
 
-def find_role_phrases(text: str) -> list[RolePhrase]:
-    """Candidate phrases naming the lead's role, best first."""
-    lead_zone = _lead_zone(text)
+def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
+    """Candidate phrases naming the lead's role, best first. `lower` is `text` lowercased
+    (same length): case-insensitive rules run on it, name-shaped rules on `text`."""
+    lead_zone = _lead_zone(lower)
     found: list[RolePhrase] = []
 
     def add(match: re.Match[str], priority: int, own_voice: bool, group: str = "phrase") -> None:
         if own_voice and not lead_zone[0] <= match.start() < lead_zone[1]:
             return  # someone other than the lead talking about themselves
         start, end = match.span(group)
-        cut = _CUT.search(text, start, end)
+        cut = _CUT.search(lower, start, end)
         end = cut.start() if cut else end
-        if end - start >= 2 and not _SOMEONE_ELSE_DECIDES.search(text, start, end):
-            found.append(RolePhrase(match.start(), end, start, end, priority))
+        if end - start >= 2 and not _SOMEONE_ELSE_DECIDES.search(lower, start, end):
+            found.append(RolePhrase(match.start(), end, start, end, priority, None, own_voice))
 
-    for match in _TITLE_LINE.finditer(text):
+    for match in _TITLE_LINE.finditer(lower):
         add(match, 6, own_voice=False)
-    for match in _SELF.finditer(text):
+    for match in _SELF.finditer(lower):
         add(match, 5, own_voice=True)
     for match in _THIS_IS.finditer(text):
         add(match, 5, own_voice=True, group="phrase" if match["phrase"] else "phrase2")
@@ -192,9 +188,11 @@ def find_role_phrases(text: str) -> list[RolePhrase]:
             verb = match["verb"].lower()
             canonical = "owner" if verb in ("own", "run", "co-own") else "founder"
             found.append(
-                RolePhrase(match.start(), match.end(), match.start(), match.end(), 5, canonical)
+                RolePhrase(
+                    match.start(), match.end(), match.start(), match.end(), 5, canonical, True
+                )
             )
-    for match in _LEAD_VERB.finditer(text):
+    for match in _LEAD_VERB.finditer(lower):
         if lead_zone[0] <= match.start() < lead_zone[1]:
             verb = match["verb"].lower()
             canonical = (
@@ -205,21 +203,26 @@ def find_role_phrases(text: str) -> list[RolePhrase]:
                 else "manager"
             )
             found.append(
-                RolePhrase(match.start(), match.end(), match.start(), match.end(), 4, canonical)
+                RolePhrase(
+                    match.start(), match.end(), match.start(), match.end(), 4, canonical, True
+                )
             )
-    for match in _TITLE_AT_START.finditer(text):
+    for match in _TITLE_AT_START.finditer(lower):
         add(match, 4, own_voice=True)
-    for match in _AS.finditer(text):
+    for match in _AS.finditer(lower):
         add(match, 4, own_voice=True)
-    for match in _THIRD_PERSON.finditer(text):
+    for match in _THIRD_PERSON.finditer(lower):
         add(match, 4, own_voice=False, group="phrase" if match["phrase"] else "phrase2")
-    from_headers = list(_FROM_HEADER.finditer(text))
+    from_headers = list(_FROM_HEADER.finditer(lower))
     for match in from_headers[-1:]:
         add(match, 4, own_voice=True)
     for match in _NAME_PAREN.finditer(text):
         add(match, 3, own_voice=False)
-    for match in _AT_COMPANY.finditer(text):
-        add(match, 3, own_voice=False)
+    for at in _AT_SIGN.finditer(text):
+        window_start = max(0, at.start() - 60)
+        match = _WORDS_BEFORE_AT.search(text, window_start, at.start())
+        if match:
+            add(match, 3, own_voice=False)
     for match in _SPOKE_WITH.finditer(text):
         add(match, 3, own_voice=False)
     for match in _NAME_LINE.finditer(text):
@@ -230,20 +233,40 @@ def find_role_phrases(text: str) -> list[RolePhrase]:
             add(match, 2, own_voice=True)
     for match in _BULLET.finditer(text):
         add(match, 2, own_voice=False)
-    found.extend(_signature_lines(text, lead_zone))
+    found.extend(_signature_lines(lower, lead_zone))
+    found = _prefer_quoted(text, found)
     found.sort(key=lambda role: (-role.priority, role.start))
     return found
 
 
-def _lead_zone(text: str) -> tuple[int, int]:
+_QUOTED = re.compile(r"^[ \t]*>.*$|\"[^\"]{40,}\"|“[^”]{40,}”", re.MULTILINE)
+
+
+def _prefer_quoted(text: str, found: list[RolePhrase]) -> list[RolePhrase]:
+    """When a marketer pastes the lead's own words in quotes and the lead speaks about
+    themselves there, the first person outside the quotes is the marketer."""
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    if not quoted:
+        return found
+
+    def inside(role: RolePhrase) -> bool:
+        return any(start <= role.start < end for start, end in quoted)
+
+    if not any(role.own_voice and inside(role) for role in found):
+        return found
+    return [role for role in found if not role.own_voice or inside(role)]
+
+
+def _lead_zone(lower: str) -> tuple[int, int]:
     """The part of a forwarded thread written by the lead: the forwarded message, unless the
     forwarder is the prospect passing on a colleague's note ('see my VP's note below')."""
-    forward = _FORWARD.search(text)
+    forward = _FORWARD.search(lower)
     if forward is None:
-        return 0, len(text)
-    if _PROSPECT_FORWARDS.search(text, 0, forward.start()):
+        return 0, len(lower)
+    if _PROSPECT_FORWARDS.search(lower, 0, forward.start()):
         return 0, forward.start()
-    return forward.start(), len(text)
+    headers = [m.start() for m in _FROM_LINE.finditer(lower, forward.start())]
+    return (headers[-1] if headers else forward.start()), len(lower)
 
 
 def _signature_lines(text: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
@@ -260,14 +283,13 @@ def _signature_lines(text: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
             line_end = len(text) if line_end == -1 else line_end
             line = text[position:line_end]
             if line.strip() and len(line.split()) <= 12:
-                lines.append(RolePhrase(position, line_end, position, line_end, 2))
+                lines.append(RolePhrase(position, line_end, position, line_end, 2, None, True))
             position = line_end + 1
     return lines
 
 
 _SOMEONE_ELSES = re.compile(
     r"\b(?:my|our|your|his|her|their|the company'?s|whose|to|for|with|from|by)\s+(?:\w+\s+)?$",
-    re.IGNORECASE,
 )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from re import _constants as _regex_constants  # the stdlib's own regex parser, for literals
+from re import _parser as _regex_parser
 
 from qualifiers.models import AnswerValue
 
@@ -25,19 +27,24 @@ class Found:
 
 
 # Sentences that address the bot rather than describe the lead. The whole sentence is blanked.
+# Like most rules here it runs on lowercased text (IGNORECASE makes Python's re much slower).
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}?"
     r"\b(?:instructions?|prompts?|rules|guidelines|rubric|criteria|previous|prior|above)\b"
     r"|\b(?:rate|score|mark|classify|label|tier|qualify|treat|flag|rank|set|make|route)\s+"
     r"(?:this|me|us|the|our|it|him|her)\b[^.\n]{0,30}?"
     r"\b(?:hot|warm|100|top(?:[- ]tier)?|highest|max(?:imum)?|priority|qualified)\b"
-    r"|^[ \t>*#-]*(?:system|assistant|developer|instructions?|prompt|ai|bot)\s*(?::|>|=)"
-    r"|<\|?/?(?:im_start|im_end|system|assistant|user)\|?>|\[/?(?:INST|SYS)\]"
+    r"|<\|?/?(?:im_start|im_end|system|assistant|user)\|?>|\[/?(?:inst|sys)\]"
     r"|\b(?:tier|score|points|knockout|qualification|rating)\s*[=:]\s*[\"']?(?:hot|warm|cold|\d+)"
     r"|\byou are (?:now )?(?:a|an|the) (?:\w+ )?(?:assistant|ai|model|bot|system|qualifier)\b"
     r"|\b(?:note|message|instructions?|attention) (?:to|for) (?:the |any )?"
     r"(?:ai|bot|model|llm|assistant|gpt|chatgpt|classifier|qualifier|scorer|system)\b",
-    re.IGNORECASE | re.MULTILINE,
+    re.MULTILINE,
+)
+# Lines that pose as a chat role ("SYSTEM: tier=hot"): the whole line is blanked.
+_ROLE_LINE = re.compile(
+    r"^[ \t>*#-]*(?:system|assistant|developer|instructions?|prompt|ai|bot)[ \t]*(?::|>|=).*$",
+    re.MULTILINE,
 )
 # Fake JSON objects ({"score": 100}) are blanked where they stand.
 _JSON_OBJECT = re.compile(r"\{[^{}]{0,400}?[\"']\s*:[^{}]{0,400}\}")
@@ -46,8 +53,10 @@ _SENTENCE_END = re.compile(r"[!?\n]|\.(?!\d)")
 
 def mask_injections(text: str) -> str:
     """`text` with bot-directed instructions and fake JSON replaced by spaces (same length)."""
+    lower = lower_same_length(text)
     spans: list[tuple[int, int]] = [m.span() for m in _JSON_OBJECT.finditer(text)]
-    for match in _INSTRUCTION.finditer(text):
+    spans.extend(m.span() for m in _ROLE_LINE.finditer(lower))
+    for match in _INSTRUCTION.finditer(lower):
         spans.append(sentence_bounds(text, match.start(), match.end()))
     if not spans:
         return text
@@ -57,6 +66,181 @@ def mask_injections(text: str) -> str:
             if chars[i] != "\n":
                 chars[i] = " "
     return "".join(chars)
+
+
+def lower_same_length(text: str) -> str:
+    """`text` lowercased, character for character, so offsets into it are offsets into `text`
+    (a few characters, like 'İ', lowercase to two and are kept as they are)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def casefold_pattern(pattern: str) -> WordPattern:
+    """A manager's case-insensitive regex, compiled for lowercased text: literal characters
+    are lowercased, escapes such as \\W or \\B keep their meaning."""
+    folded: list[str] = []
+    position = 0
+    while position < len(pattern):
+        if pattern[position] == "\\":
+            folded.append(pattern[position : position + 2])
+            position += 2
+        else:
+            folded.append(pattern[position].lower())
+            position += 1
+    try:
+        return WordPattern("".join(folded))
+    except re.error:
+        return WordPattern(pattern, re.IGNORECASE)
+
+
+class WordPattern:
+    """A regex searched without its leading word boundary, which is checked afterwards.
+
+    Python's `re` cannot use its fast first-character scan when a pattern starts with `\\b`
+    (nor with IGNORECASE, hence the lowercased text); for the keyword-led rules here that
+    makes a 3-10x difference. Matches are the same as the original pattern's.
+    """
+
+    __slots__ = ("bounded", "pattern", "regex", "required")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern = pattern
+        alternatives = split_alternatives(pattern)
+        self.bounded = all(alternative.startswith("\\b") for alternative in alternatives)
+        if self.bounded:
+            pattern = "|".join(alternative[2:] for alternative in alternatives)
+        self.regex = re.compile(pattern, flags)
+        required = None if flags & re.IGNORECASE else required_literals(self.regex.pattern)
+        self.required = None if required is None else _literal_scanner(required)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
+        if self.required is not None and not self.required(text):
+            return
+        endpos = len(text) if endpos is None else endpos
+        while pos <= endpos:
+            match = self.regex.search(text, pos, endpos)
+            if match is None:
+                return
+            if self.bounded and not at_word_boundary(text, match.start()):
+                pos = match.start() + 1
+                continue
+            yield match
+            pos = match.end() if match.end() > match.start() else match.end() + 1
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+        return next(self.finditer(text, pos, endpos), None)
+
+
+_LITERAL = _regex_constants.LITERAL
+_SUBPATTERN = _regex_constants.SUBPATTERN
+_BRANCH = _regex_constants.BRANCH
+_REPEATS = (_regex_constants.MAX_REPEAT, _regex_constants.MIN_REPEAT)
+
+
+def finditer_near(pattern: re.Pattern[str] | WordPattern, anchors: WordPattern, text: str):
+    """Matches of `pattern` that contain one of the `anchors` words, looked for only from a
+    little before each anchor to the end of its sentence. For patterns that may start at any
+    word ('about 80 staff' may start at 'about' or '80') this is far cheaper than a full scan."""
+    seen: set[int] = set()
+    for anchor in anchors.finditer(text):
+        end = _SENTENCE_END.search(text, anchor.end())
+        stop = end.start() if end else len(text)
+        for match in pattern.finditer(text, max(0, anchor.start() - 60), stop):
+            if match.start() > anchor.start():
+                break
+            if match.end() >= anchor.end() and match.start() not in seen:
+                seen.add(match.start())
+                yield match
+
+
+def at_word_boundary(text: str, position: int) -> bool:
+    before = position > 0 and (text[position - 1].isalnum() or text[position - 1] == "_")
+    after = position < len(text) and (text[position].isalnum() or text[position] == "_")
+    return before != after
+
+
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Strings one of which appears in any text the pattern matches (None if unknown), so a
+    rule can be skipped with a few fast substring tests. Uses the stdlib's regex parser."""
+    try:
+        return _required(_regex_parser.parse(pattern).data)
+    except (re.error, TypeError, ValueError, AttributeError, IndexError):
+        return None
+
+
+def _literal_scanner(words: frozenset[str]):
+    """A fast 'does any of these strings occur?' test, or None when testing would cost more
+    than it saves (many short strings: Python has no multi-string search)."""
+    if len(words) > 8:
+        return None
+    ordered = tuple(words)
+    return lambda text: any(word in text for word in ordered)
+
+
+def _required(items) -> frozenset[str] | None:
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, argument in items:
+        if op is _LITERAL:
+            run.append(chr(argument))
+            continue
+        if run:
+            candidates.append(frozenset({"".join(run)}))
+            run = []
+        if op is _SUBPATTERN:
+            inner = _required(argument[3].data)
+        elif op is _BRANCH:
+            branches = [_required(branch.data) for branch in argument[1]]
+            inner = frozenset().union(*branches) if all(branches) else None
+        elif op in _REPEATS and argument[0] >= 1:
+            inner = _required(argument[2].data)
+        else:
+            inner = None
+        if inner:
+            candidates.append(inner)
+    if run:
+        candidates.append(frozenset({"".join(run)}))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda words: (min(map(len, words)), -len(words)))
+
+
+def split_alternatives(pattern: str) -> list[str]:
+    """The top-level `|` alternatives of a regex (escapes, classes and groups respected)."""
+    parts: list[str] = []
+    depth = 0
+    in_class = False
+    current: list[str] = []
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            current.append(pattern[position : position + 2])
+            position += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern.startswith("]", position + 1) or pattern.startswith("^]", position + 1):
+                current.append(pattern[position : position + 2])
+                position += 2
+                continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append("".join(current))
+            current = []
+            position += 1
+            continue
+        current.append(char)
+        position += 1
+    parts.append("".join(current))
+    return parts
 
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:

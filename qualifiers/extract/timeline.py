@@ -16,7 +16,7 @@ from qualifiers.extract.numbers import (
     to_float,
     word_number,
 )
-from qualifiers.extract.text import Found
+from qualifiers.extract.text import Found, WordPattern, finditer_near
 
 _PHRASES: list[tuple[str, float]] = [
     (
@@ -51,21 +51,24 @@ _PHRASES: list[tuple[str, float]] = [
     (r"early next year|beginning of next year|start of next year", 12),
     (r"next (?:fiscal |calendar )?year|next fy|later next year|a year or two", 24),
 ]
-_PHRASE = re.compile(
-    "|".join(f"(?P<p{i}>\\b(?:{pattern})\\b)" for i, (pattern, _) in enumerate(_PHRASES)),
-    re.IGNORECASE,
+_PHRASE = WordPattern(
+    "\\b(?:" + "|".join(f"(?P<p{i}>{pattern})" for i, (pattern, _) in enumerate(_PHRASES)) + ")\\b"
 )
 _PHRASE_MONTHS = [months for _, months in _PHRASES]
+_PHRASE_ANCHORS = WordPattern(
+    r"\b(?:asap|a\.s\.a\.p|soon|urgent\w*|immediately|away|weeks?|days|months?|quarter|q|eoq|"
+    r"years?|eoy|fy)\b"
+)
 # "this year" after "we've had two outages" is the past, not a plan.
 _PAST_BEFORE = re.compile(
     r"\b(?:has been|have been|had|'ve (?:had|been|seen)|was|were|did|lost|missed|caused|"
     r"finished|slipped|happened|so far|earlier|already|since)\b[^.!?\n]*$",
-    re.IGNORECASE,
 )
 
 _QTY = rf"(?:(?P<num>{DIGITS})|(?P<word>{WORD_NUMBER})\b)"
 _QTY2 = rf"(?:(?P<num2>{DIGITS})|(?P<word2>{WORD_NUMBER})\b)"
 _UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)"
+_UNIT_WORD = WordPattern(r"\b(?:days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)\b")
 _UNIT_MONTHS = {"d": 1 / 30, "w": 12 / 52, "m": 1, "q": 3, "y": 12}
 _DURATION = re.compile(
     r"\b(?P<lead>(?:within|in|over|more than|longer than|beyond|at least|next|inside|under|"
@@ -74,14 +77,12 @@ _DURATION = re.compile(
     rf"(?:about |around |roughly |approximately |approx\.? |~|only |just )?{_QTY}"
     rf"(?:\s*(?:-|–|—|to|or)\s*{_QTY2})?(?P<plus>\s?\+)?[\s-]?{_UNIT}\b"
     r"(?P<and_half> and a half)?(?P<out>\s+(?:out|from now|away|time)\b)?",
-    re.IGNORECASE,
 )
 _NOT_TIMELINE_AFTER = re.compile(
     r"\s*(?:ago|old|later|back|of (?:runway|data|history|usage|experience|free|trial)|"
     r"(?:free )?trial|free|contract|subscription|term|commitment|warranty|payback|notice|"
     r"pilot|lease|deal|licen[cs]e|plan|agreement|cycle|retention|runway|in business|"
     r"(?:of )?(?:experience|operation|operating))\b",
-    re.IGNORECASE,
 )
 # A timeline is about buying: it must share its sentence with one of these words.
 _STRONG_CONTEXT = re.compile(
@@ -89,13 +90,11 @@ _STRONG_CONTEXT = re.compile(
     r"go[- ]live|live|launch\w*|implement\w*|roll[- ]?out|deploy\w*|in place|up and running|"
     r"sign\w*|kick[- ]?off|chos\w+|choose|pick|select\w*|migrat\w+|switch\w*|onboard\w*|"
     r"rollout|start\w*|adopt\w*|replace\w*|contract)\b",
-    re.IGNORECASE,
 )
 _WEAK_CONTEXT = re.compile(
     r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
     r"hurry|urgen\w*|"
     r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must)\b",
-    re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[.!?\n]")
 _MONTHS_OUT = re.compile(r"\b(?:out|from now|away)$")
@@ -106,14 +105,14 @@ def find_timeline(text: str, *, bare: bool = False) -> Found | None:
     word ('decide', 'go live', 'need'); the first next to a strong one wins. `bare` (form
     values) takes the first timeline as is."""
     candidates: list[Found] = []
-    for match in _PHRASE.finditer(text):
+    for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text):
         if not bare and _PAST_BEFORE.search(
             text, _sentence_start(text, match.start()), match.start()
         ):
             continue
         months = _PHRASE_MONTHS[int((match.lastgroup or "p0")[1:])]
         candidates.append(Found(months, match.start(), match.end(), 0.8))
-    for match in _DURATION.finditer(text):
+    for match in finditer_near(_DURATION, _UNIT_WORD, text):
         months = _duration_months(match)
         if months is None or _skipped(text, match, bare):
             continue
@@ -147,9 +146,7 @@ def _skipped(text: str, match: re.Match[str], bare: bool) -> bool:
     if (
         unit_start
         and text[unit_start - 1] == "-"
-        and not re.match(
-            r"\s*(?:timeline|timeframe|window|horizon|deadline)", text[match.end() :], re.IGNORECASE
-        )
+        and not re.match(r"\s*(?:timeline|timeframe|window|horizon|deadline)", text[match.end() :])
     ):
         return True  # "a 12-month contract"
     return not (bare or match["lead"] or match["out"])
@@ -178,6 +175,7 @@ def _duration_months(match: re.Match[str]) -> float | None:
 
 def parse_timeline(value: str) -> float | None:
     """A form value: '3-6 months' -> 6, 'ASAP' -> 1, '30 days' -> 1, '6' -> 6 (months)."""
+    value = value.lower()
     found = find_timeline(value, bare=True)
     if found is not None:
         return float(found.value)
