@@ -210,3 +210,34 @@ def test_progress_bar_draws_only_on_a_terminal():
     assert "512/1,024" in terminal.getvalue()
     assert terminal.getvalue().endswith("1,024/1,024\n")
     assert pipe.getvalue() == ""
+
+
+def test_a_text_column_goes_through_the_extractor(capsys, tmp_path):
+    rubric = tmp_path / "demo.yaml"
+    rubric.write_text(
+        """\
+name: demo-asks
+criteria:
+  - id: wants_demo
+    label: Wants a demo
+    question: Did they ask for a demo?
+    type: yes_no
+    points: {yes: 10}
+    hints: [{pattern: '\\bdemo\\b', value: true}]
+tiers:
+  - {id: hot, min_score: 50}
+  - {id: cold, min_score: 0}
+""",
+        encoding="utf-8",
+    )
+    rows = [
+        {"Message": "Can we book a demo next week?", "Won": "yes"},
+        {"Message": "Please send a demo link", "Won": "yes"},
+        {"Message": "Unsubscribe me", "Won": "no"},
+        {"Message": "Just browsing the pricing page", "Won": "no"},
+    ]
+    path = write_csv(tmp_path / "messages.csv", rows)
+    args = ("--rubric", str(rubric), "--data", str(path), "--label", "won")
+    data = run_json(capsys, *args, "--text-column", "Message")
+    assert data["auc"] == 1.0
+    assert data["tiers"]["hot"] == {"leads": 2, "converted": 2, "rate": 1.0}
