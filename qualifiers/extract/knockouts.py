@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qualifiers.extract.text import WordPattern
+from qualifiers.extract.text import WordPattern, word_patterns
 
 
 @dataclass(frozen=True)
 class KnockoutRule:
-    pattern: WordPattern | None = None
+    patterns: tuple[WordPattern, ...] = ()
     not_before: re.Pattern[str] | None = None  # searched in the 40 characters before a hit
     not_before_applies: re.Pattern[str] | None = None  # ...only for hits like this (else all)
     not_after: re.Pattern[str] | None = None  # matched right after a hit
@@ -23,7 +23,7 @@ class KnockoutRule:
 
 BUILTIN_RULES: dict[str, KnockoutRule] = {
     "student": KnockoutRule(
-        pattern=WordPattern(
+        patterns=word_patterns(
             r"\b(?:i'?m|i am) (?:currently |also )?(?:a|an) (?:[\w-]+ ){0,2}(?:student|"
             r"undergrad(?:uate)?|grad student|phd (?:student|candidate)|mba student)\b"
             r"|\b(?:i'?m|i am) (?:a |an )?(?:\w+ )?(?:professor|lecturer|phd researcher)\b"
@@ -40,7 +40,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         not_before=re.compile(r"\b(?:our|their|your|serve|serving)\s+$"),
     ),
     "job_seeker": KnockoutRule(
-        pattern=WordPattern(
+        patterns=word_patterns(
             r"\b(?:i'?m|i am) (?:currently |actively )?(?:looking for|seeking|searching for|"
             r"interested in) (?:a |an |new |any )?(?:job|position|role|employment|work|"
             r"internship|career opportunit(?:y|ies)|opportunit(?:y|ies) (?:at|with|to join))\b"
@@ -65,7 +65,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         not_before_applies=re.compile(r"open|openings|roles|positions|vacanc"),
     ),
     "vendor": KnockoutRule(
-        pattern=WordPattern(
+        patterns=word_patterns(
             r"\b(?:we|i|our (?:agency|team|firm|company)) "
             r"(?:can |could |would love to |'?d love to |will )?"
             r"(?:help|build|design|develop|redesign|offer|provide) "
@@ -82,7 +82,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         not_before=re.compile(r"\b(?:need|want|looking for|find|hire|hiring)\s+(?:\w+\s+){0,3}$"),
     ),
     "competitor": KnockoutRule(
-        pattern=WordPattern(
+        patterns=word_patterns(
             r"\b(?:i|we) (?:work|am|are|'m|'re) (?:at|for|with)? ?(?:a |one of your |your )"
             r"(?:direct )?competitors?\b"
             r"|\b(?:we|i) (?:build|make|sell|run|develop|offer) (?:a |our own )?(?:very )?"
@@ -96,19 +96,45 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         ),
     ),
     "spam": KnockoutRule(
-        pattern=WordPattern(
-            r"\b(?:seo (?:services|agency|experts?|package)|first page (?:of|on) google|"
-            r"rank #?1 on|"
-            r"link building|guaranteed (?:results|leads|roi|traffic)|work from home|make money|"
-            r"earn \$|cash prize|you(?:'ve| have) won|claim your|wire transfer|gift cards?|"
-            r"investment opportunity|loan offer|weight loss|airdrop|free money|act now|"
-            r"limited time offer|100% free|dear (?:sir|madam|sir/madam)|unsubscribe|"
-            r"asdf\w*|qwer\w*|zxcv\w*|hjkl\w*|lorem ipsum|"
-            r"verify your (?:billing|account|payment|login|identity|password|details)|"
-            r"account (?:will be|has been|is) (?:suspended|locked|deactivated|closed)|"
-            r"reply with your (?:wallet|bank|password)|wallet address|you have been selected|"
-            r"\d{3,}% return|guaranteed returns?|congratulations!+|limited slots|"
-            r"double your money)"
+        patterns=word_patterns(
+            "|".join(
+                rf"\b{phrase}"
+                for phrase in (
+                    r"seo (?:services|agency|experts?|package)\b",
+                    r"first page (?:of|on) google\b",
+                    r"rank #?1 on\b",
+                    r"link building\b",
+                    r"guaranteed (?:results|leads|roi|traffic|returns?)\b",
+                    r"work from home\b",
+                    r"make money\b",
+                    r"earn \$",
+                    r"cash prize\b",
+                    r"you(?:'ve| have) won\b",
+                    r"you have been selected\b",
+                    r"claim your\b",
+                    r"wire transfer\b",
+                    r"gift cards?\b",
+                    r"investment opportunity\b",
+                    r"loan offer\b",
+                    r"weight loss\b",
+                    r"airdrop\b",
+                    r"free money\b",
+                    r"act now\b",
+                    r"limited (?:time offer|slots)\b",
+                    r"100% free\b",
+                    r"dear (?:sir|madam|sir/madam)\b",
+                    r"unsubscribe\b",
+                    r"(?:asdf|qwer|zxcv|hjkl)\w*",
+                    r"lorem ipsum\b",
+                    r"verify your (?:billing|account|payment|login|identity|password|details)\b",
+                    r"account (?:will be|has been|is) (?:suspended|locked|deactivated|closed)\b",
+                    r"reply with your (?:wallet|bank|password)\b",
+                    r"wallet address\b",
+                    r"\d{3,}% return",
+                    r"congratulations!+",
+                    r"double your money\b",
+                )
+            )
         ),
     ),
 }

@@ -137,14 +137,13 @@ def amounts(text: str, start: int = 0, end: int | None = None) -> list[Amount]:
     """Money-looking amounts in text[start:end], ranges merged into their low end."""
     found: list[Amount] = []
     stop = len(text) if end is None else end
-    phones = [m.span() for m in _PHONE.finditer(text, start, stop)]
-    for match in _AMOUNT.finditer(text, start, stop):
+    for match in _amount_matches(text, start, stop):
         amount = Amount(match)
         if _NOT_MONEY_AFTER.match(text, amount.end, amount.end + 40):
             continue
         if amount.start and text[amount.start - 1] in "+(#":
             continue
-        if any(left <= amount.start < right for left, right in phones):
+        if _in_phone_number(text, amount.start, amount.end):
             continue
         if not amount.explicit and _YEAR.match(match["num"]):
             continue
@@ -157,6 +156,29 @@ def amounts(text: str, start: int = 0, end: int | None = None) -> list[Amount]:
             continue
         found.append(amount)
     return found
+
+
+def _in_phone_number(text: str, start: int, end: int) -> bool:
+    phone = _PHONE.search(text, max(0, start - 8), end + 20)
+    return phone is not None and phone.start() <= start < phone.end()
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+_CURRENCY_BEFORE = re.compile(rf"(?:{CURRENCY_SYMBOL}|{CURRENCY_CODE})\s?$")
+
+
+def _amount_matches(text: str, start: int, stop: int):
+    """`_AMOUNT` matches, tried only where a number starts (with any currency just before
+    it): the pattern may start with an optional currency, which makes a full scan slow."""
+    consumed = start
+    for number in _DIGIT_RUN.finditer(text, start, stop):
+        if number.start() < consumed:
+            continue
+        currency = _CURRENCY_BEFORE.search(text, max(consumed, number.start() - 6), number.start())
+        match = _AMOUNT.match(text, currency.start() if currency else number.start(), stop)
+        if match:
+            consumed = match.end()
+            yield match
 
 
 _BARE_AFTER_KEYWORD = re.compile(r"(?:budget|spend|allocated|approved|up to)\b[^\n]{0,25}$")

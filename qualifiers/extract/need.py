@@ -20,7 +20,7 @@ _GOAL_VERBS = (
 )
 _PROCESS_WORDS = r"(?:workflow|flow|process|system|tool|platform|place|solution|way|app|portal)"
 # Concrete signals: a goal aimed at a process, a broken/manual process, a cost of the problem.
-_CONCRETE = WordPattern(
+_CONCRETE_SOURCE = (
     # goals
     r"\b(?:we|i|they|team|she|he)(?:'d| would)? (?:really |urgently |badly |desperately )?"
     r"(?:need|must|have to)\b(?! (?:more )?(?:info|information|details|pricing|prices|a quote|"
@@ -58,8 +58,9 @@ _CONCRETE = WordPattern(
     r"|\btoo (?:slow|long|many|manual|expensive)\b|\bnobody updates\b|\bwe can'?t (?:keep up|"
     r"scale|see|track)\b|\b(?:doesn'?t|don'?t|can'?t|won'?t) scale\b|\bas we scale\b"
     r"|\b(?:spend(?:ing|s)?|wast(?:e|es|ing)|los(?:e|es|ing)) (?:\w+ ){0,3}"
-    r"(?:hours|days|weeks|time|money)\b",
+    r"(?:hours|days|weeks|time|money)\b"
 )
+_CONCRETE = WordPattern(_CONCRETE_SOURCE)
 # An imperative answer in a form or table cell: "Use case: Automate vendor invoice approvals".
 _IMPERATIVE = re.compile(
     r"(?:^|[:|,;.\n])\s*(?P<verb>"

@@ -298,8 +298,8 @@ class KnockoutRules:
         self.id = knockout.id
         self.builtin = BUILTIN_RULES.get(knockout.id)
         patterns = [casefold_pattern(hint) for hint in knockout.hints]
-        if self.builtin and self.builtin.pattern:
-            patterns.append(self.builtin.pattern)
+        if self.builtin:
+            patterns.extend(self.builtin.patterns)
         self.patterns = patterns
 
     def hit(self, text: LeadText) -> KnockoutHit | None:

@@ -96,11 +96,13 @@ def casefold_pattern(pattern: str) -> WordPattern:
 
 
 class WordPattern:
-    """A regex searched without its leading word boundary, which is checked afterwards.
+    """A regex that is quick to scan, with the same matches as the original pattern.
 
-    Python's `re` cannot use its fast first-character scan when a pattern starts with `\\b`
-    (nor with IGNORECASE, hence the lowercased text); for the keyword-led rules here that
-    makes a 3-10x difference. Matches are the same as the original pattern's.
+    Python's `re` only skips ahead quickly when a pattern starts with literal characters; a
+    leading `\\b` (or IGNORECASE, hence the lowercased text) defeats that. When every
+    alternative is `\\b` + literal, the boundary is dropped from the regex and checked on
+    each match instead: 3-10x faster for keyword-led rules. The scan is skipped entirely
+    when none of the strings the pattern needs occurs in the text.
     """
 
     __slots__ = ("bounded", "pattern", "regex", "required")
@@ -108,10 +110,13 @@ class WordPattern:
     def __init__(self, pattern: str, flags: int = 0):
         self.pattern = pattern
         alternatives = split_alternatives(pattern)
-        self.bounded = all(alternative.startswith("\\b") for alternative in alternatives)
-        if self.bounded:
-            pattern = "|".join(alternative[2:] for alternative in alternatives)
-        self.regex = re.compile(pattern, flags)
+        stripped = "|".join(alternative[2:] for alternative in alternatives)
+        self.bounded = (
+            not flags & re.IGNORECASE
+            and all(alternative.startswith("\\b") for alternative in alternatives)
+            and _scans_fast(stripped)
+        )
+        self.regex = re.compile(stripped if self.bounded else pattern, flags)
         required = None if flags & re.IGNORECASE else required_literals(self.regex.pattern)
         self.required = None if required is None else _literal_scanner(required)
 
@@ -136,7 +141,18 @@ class WordPattern:
 _LITERAL = _regex_constants.LITERAL
 _SUBPATTERN = _regex_constants.SUBPATTERN
 _BRANCH = _regex_constants.BRANCH
+_IN = _regex_constants.IN
 _REPEATS = (_regex_constants.MAX_REPEAT, _regex_constants.MIN_REPEAT)
+
+
+def word_patterns(pattern: str, per_pattern: int = 4) -> tuple[WordPattern, ...]:
+    """A big alternation as several small WordPatterns, so each can be skipped by its own
+    literal prefilter: most texts contain none of a rule's keywords."""
+    alternatives = split_alternatives(pattern)
+    return tuple(
+        WordPattern("|".join(alternatives[i : i + per_pattern]))
+        for i in range(0, len(alternatives), per_pattern)
+    )
 
 
 def finditer_near(pattern: re.Pattern[str] | WordPattern, anchors: WordPattern, text: str):
@@ -168,6 +184,23 @@ def required_literals(pattern: str) -> frozenset[str] | None:
         return _required(_regex_parser.parse(pattern).data)
     except (re.error, TypeError, ValueError, AttributeError, IndexError):
         return None
+
+
+def _scans_fast(pattern: str) -> bool:
+    """Whether `re` can skip ahead by first character: the pattern starts with a literal, a
+    character class, or alternatives that each start with a literal."""
+    try:
+        items = _regex_parser.parse(pattern).data
+    except re.error:
+        return False
+    while items and items[0][0] is _SUBPATTERN:
+        items = items[0][1][3].data
+    if not items:
+        return False
+    op, argument = items[0]
+    if op is _BRANCH:
+        return all(branch.data and branch.data[0][0] is _LITERAL for branch in argument[1])
+    return op is _LITERAL or op is _IN
 
 
 def _literal_scanner(words: frozenset[str]):
