@@ -54,6 +54,8 @@ _NO = {"no", "n", "false", "0", "none", "not yet", "nope"}
 _ROLE_IDS = ("authority", "role", "title", "seniority")
 _BLANK = {"", "-", "--", "(blank)", "blank", "null", "(none)", "?"}
 _MAX_CACHED_RUBRICS = 16
+_MAX_REMEMBERED_FIELD_VALUES = 50_000
+_NOT_PARSED = object()
 
 
 class LeadText:
@@ -122,6 +124,7 @@ class CriterionRules:
         self.money_context, self.money_distractors = self._money_words(criterion)
         self.label_number = self._label_number_pattern(criterion)
         self.choice_text = self._choice_text_pattern(criterion)
+        self._field_values: dict[tuple[str, str], AnswerValue | None] = {}
 
     @staticmethod
     def _parser_name(criterion: Criterion) -> str:
@@ -173,7 +176,7 @@ class CriterionRules:
             name, raw = text.fields[key]
             if self.unanswered(raw):
                 continue
-            value = self.parse_value(mask_injections(raw), f"{name}: {raw}")
+            value = self.field_value(name, raw)
             if value is not None:
                 return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         for pair in text.form_pairs:
@@ -183,6 +186,19 @@ class CriterionRules:
                     evidence = text.evidence(pair.start, pair.end)
                     return Answer(value=value, evidence=evidence, confidence=0.95)
         return None
+
+    def field_value(self, name: str, raw: str) -> AnswerValue | None:
+        """`parse_value` of a lead field, remembered: CSV columns repeat the same few values,
+        and a 45,000-row back-test would otherwise parse 'yes' and 'management' every row."""
+        key = (name, raw)
+        value = self._field_values.get(key, _NOT_PARSED)
+        if value is _NOT_PARSED:
+            if len(self._field_values) >= _MAX_REMEMBERED_FIELD_VALUES:
+                self._field_values.clear()
+            value = self._field_values[key] = self.parse_value(
+                mask_injections(raw), f"{name}: {raw}"
+            )
+        return value
 
     def unanswered(self, raw: str) -> bool:
         value = raw.strip().casefold()
