@@ -28,7 +28,7 @@ class Found:
 
 # Sentences that address the bot rather than describe the lead. The whole sentence is blanked.
 # Like most rules here it runs on lowercased text (IGNORECASE makes Python's re much slower).
-_INSTRUCTION = re.compile(
+_INSTRUCTION_SOURCE = (
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}?"
     r"\b(?:instructions?|prompts?|rules|guidelines|rubric|criteria|previous|prior|above)\b"
     r"|\b(?:rate|score|mark|classify|label|tier|qualify|treat|flag|rank|set|make|route)\s+"
@@ -38,8 +38,7 @@ _INSTRUCTION = re.compile(
     r"|\b(?:tier|score|points|knockout|qualification|rating)\s*[=:]\s*[\"']?(?:hot|warm|cold|\d+)"
     r"|\byou are (?:now )?(?:a|an|the) (?:\w+ )?(?:assistant|ai|model|bot|system|qualifier)\b"
     r"|\b(?:note|message|instructions?|attention) (?:to|for) (?:the |any )?"
-    r"(?:ai|bot|model|llm|assistant|gpt|chatgpt|classifier|qualifier|scorer|system)\b",
-    re.MULTILINE,
+    r"(?:ai|bot|model|llm|assistant|gpt|chatgpt|classifier|qualifier|scorer|system)\b"
 )
 # Lines that pose as a chat role ("SYSTEM: tier=hot"): the whole line is blanked.
 _ROLE_LINE = re.compile(
@@ -54,10 +53,13 @@ _SENTENCE_END = re.compile(r"[!?\n]|\.(?!\d)")
 def mask_injections(text: str) -> str:
     """`text` with bot-directed instructions and fake JSON replaced by spaces (same length)."""
     lower = lower_same_length(text)
-    spans: list[tuple[int, int]] = [m.span() for m in _JSON_OBJECT.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    if "{" in text:
+        spans.extend(m.span() for m in _JSON_OBJECT.finditer(text))
     spans.extend(m.span() for m in _ROLE_LINE.finditer(lower))
-    for match in _INSTRUCTION.finditer(lower):
-        spans.append(sentence_bounds(text, match.start(), match.end()))
+    for pattern in _INSTRUCTIONS:
+        for match in pattern.finditer(lower):
+            spans.append(sentence_bounds(text, match.start(), match.end()))
     if not spans:
         return text
     chars = list(text)
@@ -137,6 +139,12 @@ class WordPattern:
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         return next(self.finditer(text, pos, endpos), None)
 
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        match = self.regex.match(text, pos)
+        if match and self.bounded and not at_word_boundary(text, pos):
+            return None
+        return match
+
 
 _LITERAL = _regex_constants.LITERAL
 _SUBPATTERN = _regex_constants.SUBPATTERN
@@ -155,20 +163,29 @@ def word_patterns(pattern: str, per_pattern: int = 4) -> tuple[WordPattern, ...]
     )
 
 
-def finditer_near(pattern: re.Pattern[str] | WordPattern, anchors: WordPattern, text: str):
-    """Matches of `pattern` that contain one of the `anchors` words, looked for only from a
-    little before each anchor to the end of its sentence. For patterns that may start at any
-    word ('about 80 staff' may start at 'about' or '80') this is far cheaper than a full scan."""
+def finditer_near(
+    pattern: re.Pattern[str] | WordPattern,
+    anchors: WordPattern,
+    text: str,
+    before: int = 60,
+    after: int = 20,
+):
+    """Matches of `pattern` that contain one of the `anchors` words, looked for only in a
+    window around each anchor. For patterns that may start at any word ('about 80 staff' may
+    start at 'about' or '80') this is far cheaper than a full scan. A match found in the
+    window is matched again at its start without the window, so it is never cut short."""
     seen: set[int] = set()
     for anchor in anchors.finditer(text):
-        end = _SENTENCE_END.search(text, anchor.end())
-        stop = end.start() if end else len(text)
-        for match in pattern.finditer(text, max(0, anchor.start() - 60), stop):
+        window_end = min(len(text), anchor.end() + after)
+        for match in pattern.finditer(text, max(0, anchor.start() - before), window_end):
             if match.start() > anchor.start():
                 break
-            if match.end() >= anchor.end() and match.start() not in seen:
+            if match.start() in seen:
+                continue
+            whole = pattern.match(text, match.start())
+            if whole and whole.end() >= anchor.end():
                 seen.add(match.start())
-                yield match
+                yield whole
 
 
 def at_word_boundary(text: str, position: int) -> bool:
@@ -209,7 +226,14 @@ def _literal_scanner(words: frozenset[str]):
     if len(words) > 8:
         return None
     ordered = tuple(words)
-    return lambda text: any(word in text for word in ordered)
+
+    def any_occurs(text: str) -> bool:
+        for word in ordered:  # noqa: SIM110 (a plain loop: any() over a generator is slower)
+            if word in text:
+                return True
+        return False
+
+    return any_occurs
 
 
 def _required(items) -> frozenset[str] | None:
@@ -320,8 +344,18 @@ _KEY_VALUE = re.compile(
     r"[ \t>*-]*(?P<key>[A-Za-z][\w()/&'?.-]*(?: [\w()/&'?.-]+){0,5}?)[ \t]*:[ \t]*"
     r"(?P<value>\S(?:.*\S)?)?\s*$"
 )
-_TABLE_DELIMITERS = ("|", "\t", ",")
 _HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z ()/&?'_-]{0,40}")
+# A header row: three or more short names, e.g. "Name | Title | Budget" or "name,title,budget".
+_TABLE_HEADERS = [
+    (
+        delimiter,
+        re.compile(
+            rf"[ \t]*{_HEADER_CELL.pattern}(?:[ \t]*{re.escape(delimiter)}[ \t]*"
+            rf"{_HEADER_CELL.pattern}){{2,}}[ \t]*"
+        ),
+    )
+    for delimiter in ("|", "\t", ",")
+]
 
 
 def form_pairs(text: str, start: int = 0) -> list[FormPair]:
@@ -332,10 +366,13 @@ def form_pairs(text: str, start: int = 0) -> list[FormPair]:
     for index, (line_start, line_end) in enumerate(lines):
         if index + 1 < len(lines):
             pairs.extend(_table_pairs(text, (line_start, line_end), lines[index + 1]))
+        if text.find(":", line_start, line_end) == -1:
+            continue
         position = line_start
         for boundary in [*_SEGMENT_BREAK.finditer(text, line_start, line_end), None]:
             segment_end = boundary.start() if boundary else line_end
-            match = _KEY_VALUE.fullmatch(text, position, segment_end)
+            has_colon = text.find(":", position, segment_end) != -1
+            match = _KEY_VALUE.fullmatch(text, position, segment_end) if has_colon else None
             if match and match["value"]:
                 pairs.append(
                     FormPair(match["key"], match["value"], match.start("key"), match.end("value"))
@@ -345,7 +382,9 @@ def form_pairs(text: str, start: int = 0) -> list[FormPair]:
 
 
 def _table_pairs(text: str, header: tuple[int, int], row: tuple[int, int]) -> list[FormPair]:
-    for delimiter in _TABLE_DELIMITERS:
+    for delimiter, header_row in _TABLE_HEADERS:
+        if text.count(delimiter, *header) < 2 or not header_row.fullmatch(text, *header):
+            continue
         names = _cells(text, header, delimiter)
         if len(names) < 3 or not all(_HEADER_CELL.fullmatch(text, *cell) for cell in names):
             continue
@@ -383,3 +422,6 @@ def _cells(text: str, span: tuple[int, int], delimiter: str) -> list[tuple[int, 
 def normalise_key(key: str) -> str:
     """Field names compare case- and punctuation-insensitively: 'Job Title' == 'job_title'."""
     return re.sub(r"[\W_]+", " ", key).strip().casefold()
+
+
+_INSTRUCTIONS = word_patterns(_INSTRUCTION_SOURCE, per_pattern=1)

@@ -18,46 +18,53 @@ from qualifiers.extract.numbers import (
 )
 from qualifiers.extract.text import Found, WordPattern, finditer_near
 
+# Each alternative starts with a literal word, so that `re` can scan for them quickly.
 _PHRASES: list[tuple[str, float]] = [
     (
-        r"asap|a\.s\.a\.p\.?|as soon as (?:possible|we can)|urgent(?:ly)?|immediately|right away|"
+        r"asap|as soon as (?:possible|we can)|urgent(?:ly)?|immediately|right away|"
         r"straight away|this week|next week|end of (?:the|this) week|in the coming days|"
-        r"next (?:few|couple of) days|(?:in |within )?(?:a|the next) week or two",
+        r"next (?:few|couple of) days|in (?:a|the next) week or two|"
+        r"within (?:a|the next) week or two|a week or two|the next week or two",
         1,
     ),
     (
-        r"(?:this|the current) month|end of (?:the |this )?month|(?:in|within) (?:the )?(?:next|"
-        r"coming) (?:few|couple(?: of)?) weeks|(?:in )?(?:a|the) (?:few|couple(?: of)?) weeks|"
-        r"coming weeks|next few weeks|within (?:a|one) month|in a month",
+        r"this month|the current month|end of (?:the |this )?month|"
+        r"in (?:the )?(?:next|coming) (?:few|couple(?: of)?) weeks|"
+        r"within (?:the )?(?:next|coming) (?:few|couple(?: of)?) weeks|"
+        r"in (?:a|the) (?:few|couple(?: of)?) weeks|a (?:few|couple(?: of)?) weeks|"
+        r"the (?:few|couple(?: of)?) weeks|coming weeks|next few weeks|within (?:a|one) month|"
+        r"in a month",
         1,
     ),
     (
         r"next month|end of next month|early next month|by next month|"
-        r"(?:in |within )?(?:the next|a) month or two",
+        r"in (?:the next|a) month or two|within (?:the next|a) month or two|"
+        r"the next month or two|a month or two",
         2,
     ),
     (
-        r"(?:this|the current|current) quarter|end of (?:the |this )?quarter|this q|"
-        r"(?:within|in) (?:the|this|a) quarter|quarter[- ]end|eoq",
+        r"this quarter|the current quarter|current quarter|end of (?:the |this )?quarter|"
+        r"within (?:the|this|a) quarter|in (?:the|this|a) quarter|quarter[- ]end|eoq",
         3,
     ),
-    (r"next quarter|end of next quarter|following quarter|(?:within|in) (?:the )?next quarter", 6),
     (
-        r"(?:this|the current) (?:fiscal |calendar )?year|end of (?:the |this )?year|"
-        r"(?:by |before )?(?:the )?year[- ]end|eoy|(?:within|in) (?:a|the|one) year|"
-        r"(?:this|the current) fy",
+        r"next quarter|end of next quarter|following quarter|within (?:the )?next quarter|"
+        r"in (?:the )?next quarter",
+        6,
+    ),
+    (
+        r"this (?:fiscal |calendar )?year|the current (?:fiscal |calendar )?year|"
+        r"end of (?:the |this )?year|by (?:the )?year[- ]end|before (?:the )?year[- ]end|"
+        r"the year[- ]end|year[- ]end|eoy|within (?:a|the|one) year|in (?:a|the|one) year",
         12,
     ),
     (r"early next year|beginning of next year|start of next year", 12),
-    (r"next (?:fiscal |calendar )?year|next fy|later next year|a year or two", 24),
+    (r"next (?:fiscal |calendar )?year|later next year|a year or two", 24),
 ]
-_PHRASE = WordPattern(
-    "\\b(?:" + "|".join(f"(?P<p{i}>{pattern})" for i, (pattern, _) in enumerate(_PHRASES)) + ")\\b"
-)
-_PHRASE_MONTHS = [months for _, months in _PHRASES]
+_PHRASE = WordPattern(r"\b(?:" + "|".join(pattern for pattern, _ in _PHRASES) + r")\b")
+_PHRASE_KINDS = [(re.compile(pattern), months) for pattern, months in _PHRASES]
 _PHRASE_ANCHORS = WordPattern(
-    r"\b(?:asap|a\.s\.a\.p|soon|urgent\w*|immediately|away|weeks?|days|months?|quarter|q|eoq|"
-    r"years?|eoy|fy)\b"
+    r"\b(?:asap|soon|urgent\w*|immediately|away|weeks?|days|months?|quarter|eoq|years?|eoy)\b"
 )
 # "this year" after "we've had two outages" is the past, not a plan.
 _PAST_BEFORE = re.compile(
@@ -70,14 +77,21 @@ _QTY2 = rf"(?:(?P<num2>{DIGITS})|(?P<word2>{WORD_NUMBER})\b)"
 _UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)"
 _UNIT_WORD = WordPattern(r"\b(?:days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)\b")
 _UNIT_MONTHS = {"d": 1 / 30, "w": 12 / 52, "m": 1, "q": 3, "y": 12}
-_DURATION = re.compile(
-    r"\b(?P<lead>(?:within|in|over|more than|longer than|beyond|at least|next|inside|under|"
+_LEAD = (
+    r"(?P<lead>(?:within|in|over|more than|longer than|beyond|at least|next|inside|under|"
     r"less than|before|max(?:imum)?|up to|no later than|the next|in the next|within the next|"
-    r"over the next|in the coming|the coming|another)\s+)?"
+    r"over the next|in the coming|the coming|another)\s+)"
+)
+_AMOUNT_OF_TIME = (
     rf"(?:about |around |roughly |approximately |approx\.? |~|only |just )?{_QTY}"
     rf"(?:\s*(?:-|–|—|to|or)\s*{_QTY2})?(?P<plus>\s?\+)?[\s-]?{_UNIT}\b"
-    r"(?P<and_half> and a half)?(?P<out>\s+(?:out|from now|away|time)\b)?",
+    r"(?P<and_half> and a half)?(?P<out>\s+(?:out|from now|away|time)\b)?"
 )
+# "within 90 days": led by a preposition, so quick to scan for in free text.
+_LED_DURATION = WordPattern(rf"\b{_LEAD}{_AMOUNT_OF_TIME}")
+# "8-10 months out", or a form value "6 months": searched near unit words only.
+_DURATION = re.compile(rf"\b{_LEAD}?{_AMOUNT_OF_TIME}")
+_FROM_NOW = re.compile(r"(?:days?|weeks?|months?|years?) (?:out|from now|away)\b")
 _NOT_TIMELINE_AFTER = re.compile(
     r"\s*(?:ago|old|later|back|of (?:runway|data|history|usage|experience|free|trial)|"
     r"(?:free )?trial|free|contract|subscription|term|commitment|warranty|payback|notice|"
@@ -105,14 +119,18 @@ def find_timeline(text: str, *, bare: bool = False) -> Found | None:
     word ('decide', 'go live', 'need'); the first next to a strong one wins. `bare` (form
     values) takes the first timeline as is."""
     candidates: list[Found] = []
-    for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text):
+    for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text, before=30, after=15):
         if not bare and _PAST_BEFORE.search(
             text, _sentence_start(text, match.start()), match.start()
         ):
             continue
-        months = _PHRASE_MONTHS[int((match.lastgroup or "p0")[1:])]
+        months = next(m for kind, m in _PHRASE_KINDS if kind.fullmatch(match.group()))
         candidates.append(Found(months, match.start(), match.end(), 0.8))
-    for match in finditer_near(_DURATION, _UNIT_WORD, text):
+    if bare or _FROM_NOW.search(text):
+        durations = finditer_near(_DURATION, _UNIT_WORD, text, before=40)
+    else:
+        durations = _LED_DURATION.finditer(text)
+    for match in durations:
         months = _duration_months(match)
         if months is None or _skipped(text, match, bare):
             continue
