@@ -25,7 +25,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
     "student": KnockoutRule(
         patterns=word_patterns(
             r"\b(?:i'?m|i am) (?:currently |also )?(?:a|an) (?:[\w-]+ ){0,2}(?:student|"
-            r"undergrad(?:uate)?|grad student|phd (?:student|candidate)|mba student)\b"
+            r"undergrad(?:uate)?|grad student|"
+            r"(?:phd|mba|master'?s|doctoral) (?:student|candidate))\b"
             r"|\b(?:i'?m|i am) (?:a |an )?(?:\w+ )?(?:professor|lecturer|phd researcher)\b"
             r"|\bacademic (?:study|research|paper|survey|project)\b|\bresearch (?:grant|study)\b"
             r"|\bmy (?:professor|lecturer|thesis|dissertation|coursework|homework|classmates|"
@@ -42,8 +43,9 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
     "job_seeker": KnockoutRule(
         patterns=word_patterns(
             r"\b(?:i'?m|i am) (?:currently |actively )?(?:looking for|seeking|searching for|"
-            r"interested in) (?:a |an |new |any )?(?:job|position|role|employment|work|"
-            r"internship|career opportunit(?:y|ies)|opportunit(?:y|ies) (?:at|with|to join))\b"
+            r"interested in) (?:a |an |the |your |new |any )?(?:[\w-]+ ){0,2}(?:job|position|role|"
+            r"employment|work|internship|career opportunit(?:y|ies)|opportunit(?:y|ies) "
+            r"(?:at|with|to join))\b(?!-)"
             r"|\b(?:apply|applying|application) (?:for|to) (?:a |an |the |any |your )?"
             r"(?:[\w-]+ ){0,3}(?:job|position|role|opening|internship|vacancy)\b"
             r"|\b(?:attached|enclosed|please find|here is|sharing) (?:is )?my "
@@ -76,6 +78,9 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"conversions?|rankings?|seo|visibility|roi|pipeline|online presence)\b"
             r"|\b(?:would you be|are you) (?:interested|open) (?:in|to) (?:our|a|exploring a) "
             r"(?:services?|partnership|collaboration|offer|proposal)\b"
+            r"|\b(?:offer|pitch|introduce|present) (?:you )?our "
+            r"(?:services|solutions|agency|team)\b"
+            r"|\b(?:explore|discuss|schedule|propose) a (?:partnership|collaboration)\b"
             r"|\b(?:resell(?:ing)? your|white[- ]label|affiliate program|staff augmentation|"
             r"dedicated developers|offshore (?:team|developers|development)|nearshore)\b"
         ),

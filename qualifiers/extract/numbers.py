@@ -15,8 +15,8 @@ WORD_NUMBERS = {
     "a couple of": 2,
     "couple of": 2,
     "three": 3,
-    "few": 3,
-    "a few": 3,
+    "few": 4,  # "in a few months" reads as more than a couple
+    "a few": 4,
     "four": 4,
     "five": 5,
     "six": 6,

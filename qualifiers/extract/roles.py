@@ -51,6 +51,12 @@ _TITLE_AT_START = re.compile(
     r"(?:an? |the )?[\w(~-]",
     re.MULTILINE,
 )
+# "CTO here, ...", "hey, ops manager here -"
+_TITLE_HERE = re.compile(
+    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[ \t]*[!,.:]*[ \t]*"
+    r"(?:[-–—][ \t]*)?)?(?P<phrase>[a-z][\w&./' -]{1,40}?) here\b",
+    re.MULTILINE,
+)
 _THIRD_PERSON = WordPattern(
     r"\b(?:she|he|they)(?:'s| is|'re| are| was| works as)\s+(?:currently\s+|now\s+)?"
     + _ARTICLE
@@ -121,7 +127,7 @@ _PROSPECT_FORWARDS = WordPattern(
     r"supervisor)(?:'s)? (?:note|email|message)?\s*below\b",
 )
 _CUT = re.compile(
-    r"\s+(?:and|but|who|which|that|so|because|since|while|looking|trying|reaching|writing|"
+    r"(?<![\w'-])(?:and|but|who|which|that|so|because|since|while|looking|trying|reaching|writing|"
     r"interested|hoping|excited|curious|wondering|not|working|reporting|on behalf|asked|tasked|"
     r"here|responsible|in charge|to the|for the|to our|with the|with our|currently|"
     r"we|i|my|our|your|his|her|their)\b",
@@ -209,6 +215,9 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
             )
     for match in _TITLE_AT_START.finditer(lower):
         add(match, 4, own_voice=True)
+    if " here" in lower:
+        for match in _TITLE_HERE.finditer(lower):
+            add(match, 4, own_voice=True)
     for match in _AS.finditer(lower):
         add(match, 4, own_voice=True)
     for match in _THIRD_PERSON.finditer(lower):

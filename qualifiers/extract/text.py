@@ -309,7 +309,11 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left + 1, match.end() if match else len(text)
 
 
-_CLAUSE_BREAK = re.compile(r"[!?;\n]|\.(?!\d)|\.(?=\d{4})|,\s+(?:but|while|and we|whereas)\b")
+# Clauses end at sentence punctuation, except the dot of "approx." and other abbreviations.
+_CLAUSE_BREAK = re.compile(
+    r"[!?;\n]|(?<!approx)(?<!\best)(?<!\bca)(?<!\bvs)(?<!\betc)(?<!\bno)(?<!\binc)(?<!\be\.g)"
+    r"(?<!\bi\.e)\.(?!\d)|\.(?=\d{4})|,\s+(?:but|while|and we|whereas)\b"
+)
 
 
 class Clauses:

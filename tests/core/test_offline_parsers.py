@@ -53,6 +53,7 @@ def knockouts(rubric, text: str) -> list[str]:
         ("No budget yet, just looking.", 0),
         ("We raised $10M last year and our budget for this is $50k.", 50_000),
         ("Budget 50000 approved.", 50_000),
+        ("Budget: approx. $30k", 30_000),
     ],
 )
 def test_money_in_its_common_spellings(default_rubric, text, expected):
@@ -226,6 +227,7 @@ def test_timeline_field_values_take_the_latest_end(default_rubric, raw, expected
             "influencer",
         ),
         ("Please send info.\n\nGary Lin\nDirector of Purchasing\nTalbot Steel", "decision_maker"),
+        ("CTO here, we need to replace our ticketing tool.", "decision_maker"),
     ],
 )
 def test_the_leads_own_role_maps_to_an_authority_level(default_rubric, text, expected):
@@ -328,6 +330,8 @@ def test_silence_about_a_need_leaves_it_missing(default_rubric):
         ("I'm looking for my next role in operations. I've attached my CV.", "job_seeker"),
         ("We have pre-vetted candidates ready to interview for your SDR roles.", "job_seeker"),
         ("We'd like to become an authorised reseller of your platform.", "vendor"),
+        ("We'd love to offer our services to your team.", "vendor"),
+        ("I'm interested in the open AE position.", "job_seeker"),
         ("Our agency can help you increase your traffic.", "vendor"),
         ("we build workflow automation software too, so we're neighbours", "competitor"),
         ("Exclusive Bitcoin opportunity! 500% return, reply with your wallet address.", "spam"),
@@ -349,6 +353,7 @@ def test_knockouts(default_rubric, text, expected):
         "We're looking for a partner to help us automate invoicing.",
         "We're evaluating three vendors and need a decision this quarter.",
         "I'm the VP of Sales at Acme; we have $80k budget.",
+        "I'm interested in a role-based access tool for our team.",
     ],
 )
 def test_buyers_that_only_sound_like_knockouts_are_not_knocked_out(default_rubric, text):
