@@ -6,9 +6,12 @@ Slack App Home all report the same numbers for the same leads.
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -20,10 +23,10 @@ from qualifiers.rubric import DISQUALIFIED, Rubric
 
 Progress = Callable[[int, int], None]
 QUALIFY_CHUNK = 512
+FORKED_CHUNK = 2048
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredLead:
+class ScoredLead(NamedTuple):
     """The part of a qualification a back-test needs; small, because there may be 45,000."""
 
     score: int
@@ -266,17 +269,63 @@ def qualify_all(
     rubric: Rubric,
     leads: Sequence[Lead],
     progress: Progress | None = None,
+    *,
+    processes: int = 1,
 ) -> list[ScoredLead]:
-    """Qualify in chunks (a model-backed qualifier runs each chunk concurrently), in input order."""
+    """Qualify in input order, in chunks (a model-backed qualifier runs each chunk's calls
+    concurrently). `processes` > 1 spreads a CPU-bound offline run over forked worker
+    processes; it falls back to one process where forking is unsafe (no fork, or threads)."""
+    if processes > 1 and len(leads) > FORKED_CHUNK and _can_fork():
+        return _qualify_forked(qualifier, rubric, leads, progress, processes)
     scored: list[ScoredLead] = []
     for start in range(0, len(leads), QUALIFY_CHUNK):
-        chunk = list(leads[start : start + QUALIFY_CHUNK])
-        scored.extend(
-            ScoredLead.from_qualification(q) for q in qualifier.qualify_many(chunk, rubric)
-        )
+        scored.extend(_scored(qualifier, rubric, leads[start : start + QUALIFY_CHUNK]))
         if progress:
             progress(len(scored), len(leads))
     return scored
+
+
+def _scored(qualifier: Qualifier, rubric: Rubric, leads: Sequence[Lead]) -> list[ScoredLead]:
+    return [ScoredLead.from_qualification(q) for q in qualifier.qualify_many(list(leads), rubric)]
+
+
+def _can_fork() -> bool:
+    """A forked child inherits the leads without pickling; with other threads running it
+    could inherit a held lock, so then the run stays in one process."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+# What forked workers qualify: set just before the pool forks, read by `_qualify_range`.
+_forked_job: tuple[Qualifier, Rubric, Sequence[Lead]] | None = None
+
+
+def _qualify_forked(
+    qualifier: Qualifier,
+    rubric: Rubric,
+    leads: Sequence[Lead],
+    progress: Progress | None,
+    processes: int,
+) -> list[ScoredLead]:
+    global _forked_job
+    _forked_job = (qualifier, rubric, leads)
+    ranges = [(start, start + FORKED_CHUNK) for start in range(0, len(leads), FORKED_CHUNK)]
+    scored: list[ScoredLead] = []
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(processes, len(ranges)), mp_context=context) as pool:
+            for part in pool.map(_qualify_range, ranges):
+                scored.extend(part)
+                if progress:
+                    progress(len(scored), len(leads))
+    finally:
+        _forked_job = None
+    return scored
+
+
+def _qualify_range(bounds: tuple[int, int]) -> list[ScoredLead]:
+    assert _forked_job is not None, "a forked worker without its job"
+    qualifier, rubric, leads = _forked_job
+    return _scored(qualifier, rubric, leads[bounds[0] : bounds[1]])
 
 
 def build_report(
@@ -305,10 +354,12 @@ def run_backtest(
     qualifier: Qualifier | None = None,
     against: Rubric | None = None,
     progress: Progress | None = None,
+    processes: int = 1,
 ) -> BacktestReport:
     """Qualify every lead under `rubric` (and `against`) and measure against the known outcomes.
 
     Offline by default; pass a model-backed `qualifier` to back-test what the model would do.
+    `processes` > 1 runs an offline back-test on several cores (see `qualify_all`).
     """
     if qualifier is None:
         qualifier = Qualifier(OfflineExtractor())
@@ -319,7 +370,7 @@ def run_backtest(
 
     def scored_under(which: Rubric, offset: int) -> list[ScoredLead]:
         report_progress = (lambda done, _: progress(offset + done, total)) if progress else None
-        return qualify_all(qualifier, which, leads, report_progress)
+        return qualify_all(qualifier, which, leads, report_progress, processes=processes)
 
     scored = scored_under(rubric, 0)
     against_pair = (against, scored_under(against, len(leads))) if against is not None else None

@@ -8,6 +8,7 @@ shows its estimated cost and asks first, because a back-test can mean thousands 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -171,6 +172,7 @@ def run(args, settings: Settings) -> int:
     data = read_labelled_leads(args.data, args.label, args.positive, args.text_column)
     report_skipped(data.skipped, len(data.leads) + len(data.skipped))
     qualifier = Qualifier(OfflineExtractor())
+    processes = os.cpu_count() or 1  # offline qualification is CPU-bound
     if args.model is not None:
         settings = settings.model_copy(update={"model": args.model or settings.model})
         if settings.model_name == "offline":
@@ -181,9 +183,15 @@ def run(args, settings: Settings) -> int:
         rubrics = [rubric] + ([against] if against else [])
         confirm_model_run(settings.model_name, rubrics, data.leads, assume_yes=args.yes)
         qualifier = build_qualifier(settings)
+        processes = 1  # model calls wait on the network: the qualifier runs them in threads
     labelled = list(zip(data.leads, data.labels, strict=True))
     report = run_backtest(
-        rubric, labelled, qualifier=qualifier, against=against, progress=ProgressBar("qualifying")
+        rubric,
+        labelled,
+        qualifier=qualifier,
+        against=against,
+        progress=ProgressBar("qualifying"),
+        processes=processes,
     )
     if args.format == "json":
         print(json.dumps(report.public_dict()))

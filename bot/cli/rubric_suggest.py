@@ -7,6 +7,7 @@ text with only the numbers changed, so `diff` shows exactly what moved.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from datetime import date
 from pathlib import Path
@@ -61,7 +62,11 @@ def run(args, settings: Settings) -> int:
             f"{args.folds} converted"
         )
     scored = qualify_all(
-        Qualifier(OfflineExtractor()), rubric, data.leads, ProgressBar("qualifying")
+        Qualifier(OfflineExtractor()),
+        rubric,
+        data.leads,
+        ProgressBar("qualifying"),
+        processes=os.cpu_count() or 1,
     )
     header = (
         f"Suggested by `leadbot rubric suggest` on {date.today():%Y-%m-%d} from {source.name}\n"

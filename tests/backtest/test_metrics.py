@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +173,41 @@ def test_run_backtest_takes_leads_and_outcomes_as_the_slack_side_has_them():
     assert calls[-1] == (1400, 1400)  # both rubrics, in chunks
     assert len(calls) > 2
     assert all(change.lead_id.startswith("lead-") for change in report.changes)
+
+
+def test_forked_qualification_gives_the_serial_results_in_order(tmp_path):
+    """Run in a fresh interpreter: forking is only used when no other thread is running."""
+    script = textwrap.dedent(
+        """
+        import json
+        from backtest_helpers import GOOD_RUBRIC, history_rows
+        from qualifiers.backtest import _can_fork, qualify_all
+        from qualifiers.extract.offline import OfflineExtractor
+        from qualifiers.models import Lead
+        from qualifiers.qualifier import Qualifier
+        from qualifiers.rubric import parse_rubric
+
+        rubric = parse_rubric(GOOD_RUBRIC)
+        leads = [
+            Lead(id=row["id"], fields={k: row[k] for k in ("Plan", "Seats", "Demo")})
+            for row in history_rows(5000)
+        ]
+        calls = []
+        forked = qualify_all(
+            Qualifier(OfflineExtractor()), rubric, leads, lambda *a: calls.append(a), processes=2
+        )
+        serial = qualify_all(Qualifier(OfflineExtractor()), rubric, leads)
+        print(json.dumps({"can_fork": _can_fork(), "same": forked == serial, "calls": calls}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent,
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["can_fork"] and outcome["same"]
+    assert outcome["calls"] == [[2048, 5000], [4096, 5000], [5000, 5000]]
