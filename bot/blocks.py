@@ -393,6 +393,19 @@ def already_claimed_text(user: str | None) -> str:
     return "This lead can no longer be claimed."
 
 
+def sla_reminder_text(tier: str, sla_minutes: int) -> str:
+    """Posted once in a summary's thread (and shown in the channel) when nobody claimed the
+    lead within its tier's SLA. No @here: one missed SLA per lead of a big CSV drop would
+    ping the whole channel many times."""
+    hours, minutes = divmod(sla_minutes, 60)
+    waited = [f"{hours} h"] if hours else []
+    waited += [f"{minutes} min"] if minutes else []
+    return (
+        f"⏰ Unclaimed for {' '.join(waited)} (the SLA for {tier.replace('_', ' ')} leads). "
+        "Can someone claim it?"
+    )
+
+
 def lead_modal(rubric: Rubric, *, channel: str | None = None) -> dict:
     """The `/lead` modal: who, company, email, title, notes, plus each rubric field."""
     blocks = [

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Collection
+from datetime import timedelta
 from typing import Protocol
 
 from bot import blocks
@@ -35,6 +36,7 @@ WORK_REQUALIFY = "requalify"
 WORK_REFRESH = "refresh"
 WORK_NOTIFY = "notify"
 WORK_EPHEMERAL = "ephemeral"
+WORK_SLA_REMINDER = "sla_reminder"
 
 RECEIPT_REACTION = "inbox_tray"
 EPHEMERAL_ATTEMPTS = 3
@@ -65,8 +67,10 @@ class SlackGateway(Protocol):
         *,
         blocks: list[dict] | None = None,
         thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> tuple[str, str]:
-        """Returns (channel id, ts) of the new message."""
+        """Returns (channel id, ts) of the new message; `broadcast` also shows a thread
+        reply in the channel."""
 
     def update_message(
         self, channel: str, ts: str, text: str, *, blocks: list[dict] | None = None
@@ -113,6 +117,7 @@ class LeadPipeline:
             WORK_REFRESH: self.refresh,
             WORK_NOTIFY: self.notify,
             WORK_EPHEMERAL: self.ephemeral,
+            WORK_SLA_REMINDER: self.remind,
         }
 
     def check_routing(self) -> None:
@@ -242,6 +247,7 @@ class LeadPipeline:
             )
             return
         channel, ts = self._post_summary_once(stored, qualification)
+        self._schedule_reminder(stored, qualification)
         text = blocks.intake_reply_text(qualification, self._permalink(channel, ts))
         if qualification.missing:
             text += "\n\n" + blocks.questions_text(qualification, rubric)
@@ -275,6 +281,26 @@ class LeadPipeline:
         stored = self._lead(item)
         if stored is not None:
             self._say(stored, item.payload["text"])
+
+    def remind(self, item: WorkItem) -> None:
+        """The tier's claim SLA ran out: say so once in the summary's thread, unless the lead
+        was claimed or disqualified in the meantime."""
+        stored = self._lead(item)
+        if stored is None or stored.claimed_by or stored.status == DISQUALIFIED:
+            return
+        location = self.store.slack_message(stored.id, "summary")
+        if location is None or location[1] is None:
+            return
+        if self.store.latest_event(stored.id, WORK_SLA_REMINDER) is not None:
+            return
+        tier, minutes = item.payload["tier"], item.payload["sla_minutes"]
+        self.gateway.post_message(
+            location[0],
+            blocks.sla_reminder_text(tier, minutes),
+            thread_ts=location[1],
+            broadcast=True,
+        )
+        self.store.add_event(stored.id, WORK_SLA_REMINDER, tier=tier, sla_minutes=minutes)
 
     def ephemeral(self, item: WorkItem) -> None:
         """Best effort: an ephemeral that still fails after a few tries is dropped."""
@@ -343,6 +369,20 @@ class LeadPipeline:
         marketer's thread."""
         self._queue(WORK_REFRESH, lead_id)
         self._queue(WORK_NOTIFY, lead_id, {"text": notice})
+
+    def _schedule_reminder(self, stored: StoredLead, qualification: Qualification) -> None:
+        """A reminder due when the tier's claim SLA runs out (once per lead, even when the
+        summary's posting is retried)."""
+        tier = self.rubrics.get().tier(qualification.tier)
+        if tier is None or tier.sla_minutes is None or stored.claimed_by:
+            return
+        self._queue(
+            WORK_SLA_REMINDER,
+            stored.id,
+            {"tier": tier.id, "sla_minutes": tier.sla_minutes},
+            dedupe_key=f"sla:{stored.id}",
+            delay=timedelta(minutes=tier.sla_minutes),
+        )
 
     def _lead(self, item: WorkItem) -> StoredLead | None:
         stored = self.store.get_lead(item.lead_id) if item.lead_id is not None else None

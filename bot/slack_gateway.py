@@ -62,6 +62,7 @@ class WebApiGateway:
         *,
         blocks: list[dict] | None = None,
         thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> tuple[str, str]:
         response = self._call(
             "chat_postMessage",
@@ -69,6 +70,7 @@ class WebApiGateway:
             text=text,
             blocks=blocks,
             thread_ts=thread_ts,
+            reply_broadcast=broadcast or None,
             unfurl_links=False,
             unfurl_media=False,
         )

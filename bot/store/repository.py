@@ -185,6 +185,12 @@ class Repository:
             session.commit()
             return True
 
+    def add_event(self, lead_id: int, kind: str, actor: str | None = None, **data) -> None:
+        """Record something that happened to a lead, e.g. a reminder sent."""
+        with self.session() as session:
+            session.add(_event(lead_id, kind, actor, data))
+            session.commit()
+
     def latest_event(self, lead_id: int, kind: str) -> LeadEvent | None:
         with self.session() as session:
             row = session.scalar(

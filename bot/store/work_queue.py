@@ -8,6 +8,7 @@ threads at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -46,8 +47,9 @@ def work_row(
 
 
 class WorkQueue:
-    def __init__(self, store: Repository):
+    def __init__(self, store: Repository, *, clock: Callable[[], datetime] = utcnow):
         self.store = store
+        self.clock = clock  # tests move it forward to make scheduled work due without waiting
 
     def enqueue(
         self,
@@ -56,10 +58,13 @@ class WorkQueue:
         payload: dict | None = None,
         *,
         dedupe_key: str | None = None,
+        delay: timedelta | None = None,
     ) -> bool:
-        """Add work; with a `dedupe_key` already used, nothing is added. Returns whether added."""
+        """Add work, due now or after `delay`; with a `dedupe_key` already used, nothing is
+        added. Returns whether added."""
+        due_at = self.clock() + (delay or timedelta())
         with self.store.session() as session:
-            session.add(work_row(kind, lead_id, payload, dedupe_key=dedupe_key))
+            session.add(work_row(kind, lead_id, payload, dedupe_key=dedupe_key, due_at=due_at))
             try:
                 session.commit()
             except IntegrityError:
@@ -69,7 +74,7 @@ class WorkQueue:
 
     def lease(self, seconds: float) -> WorkItem | None:
         """Take the oldest due item whose lead has no other leased item, for `seconds`."""
-        now = utcnow()
+        now = self.clock()
         busy = aliased(WorkItemRow)
         available = and_(
             WorkItemRow.done_at.is_(None),
@@ -115,7 +120,7 @@ class WorkQueue:
             session.execute(
                 update(WorkItemRow)
                 .where(WorkItemRow.id == item_id)
-                .values(done_at=utcnow(), lease_until=None, last_error=None)
+                .values(done_at=self.clock(), lease_until=None, last_error=None)
             )
             session.commit()
 
@@ -126,7 +131,7 @@ class WorkQueue:
                 update(WorkItemRow)
                 .where(WorkItemRow.id == item_id)
                 .values(
-                    due_at=utcnow() + timedelta(seconds=delay_seconds),
+                    due_at=self.clock() + timedelta(seconds=delay_seconds),
                     lease_until=None,
                     last_error=error[:2000],
                 )
@@ -134,11 +139,13 @@ class WorkQueue:
             session.commit()
 
     def pending(self) -> int:
-        """Items not done yet, due or not."""
+        """Items not done yet: due, or tried and waiting to be retried. Work scheduled for
+        later and never tried (an SLA reminder) counts only once it is due."""
+        started = or_(WorkItemRow.attempts > 0, WorkItemRow.due_at <= self.clock())
         with self.store.session() as session:
             return (
                 session.scalar(
-                    select(func.count(WorkItemRow.id)).where(WorkItemRow.done_at.is_(None))
+                    select(func.count(WorkItemRow.id)).where(WorkItemRow.done_at.is_(None), started)
                 )
                 or 0
             )
