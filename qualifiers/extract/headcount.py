@@ -36,6 +36,10 @@ _ORG = (
     r"(?:[\w-]+ ){0,2}(?:company|firm|business|agency|startup|studio|shop|team))"
 )
 _ADJ = r"(?:[\w-]+ ){0,2}?"
+_SIZE_BUCKET = (
+    r"(?P<num>1|2|11|51|201|501|1,?001|5,?001|10,?001)(?P<mult>)(?P<word>)-"
+    r"(?P<num2>10|50|200|500|1,?000|5,?000|10,?000)(?P<mult2>)(?P<word2>)(?P<plus>)"
+)
 _JOB_FAMILIES = (
     r"(?:engineers|developers|agents|reps|salespeople|nurses|drivers|technicians|consultants|"
     r"designers|accountants|lawyers|attorneys|analysts)"
@@ -75,13 +79,19 @@ _RULES = [
         ),
     ),
     Rule(
+        re.compile(rf"\b{_APPROX}{_RANGE}-(?:person|people|member|employee|man|woman|strong)\b"),
+        3,
+        WordPattern(r"\b(?:person|people|member|employee|man|woman|strong)\b"),
+    ),
+    Rule(
         re.compile(
-            rf"\b{_APPROX}{_RANGE}[- ](?:person|people|member|employee|man|woman|strong|seat)"
+            rf"\b{_APPROX}{_RANGE} (?:person|people|member|employee|man|woman|strong)"
             rf"\s+{_ADJ}{_ORG}\b"
         ),
         3,
-        WordPattern(r"\b(?:person|people|member|employee|man|woman|strong|seat)\b"),
+        WordPattern(r"\b(?:person|people|member|employee|man|woman|strong)\b"),
     ),
+    Rule(WordPattern(rf"\b{_APPROX}{_RANGE} of us\b"), 3, None),
     Rule(WordPattern(rf"\bemploy(?:s|ing)?\s+{_APPROX}{_RANGE}(?:\s+people)?\b"), 3),
     Rule(
         WordPattern(
@@ -107,6 +117,8 @@ _RULES = [
         2,
         WordPattern(r"\bpeople\b"),
     ),
+    # A company-size bucket as LinkedIn or G2 show it: "(51-200 on G2 profile)".
+    Rule(WordPattern(rf"\b(?P<mod>){_SIZE_BUCKET}\b(?![-\d%])"), 1),
     Rule(
         re.compile(rf"\b{_APPROX}{_RANGE}\s+{_JOB_FAMILIES}\b"),
         1,

@@ -81,6 +81,10 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\b(?:offer|pitch|introduce|present) (?:you )?our "
             r"(?:services|solutions|agency|team)\b"
             r"|\b(?:explore|discuss|schedule|propose) a (?:partnership|collaboration)\b"
+            r"|\b(?:we'?d|we would|we can|we could|i can|i could|i'?d) (?:produce|write|create|"
+            r"deliver|run|manage) (?:\w+ ){0,3}(?:articles|posts|blogs?|content|videos|"
+            r"campaigns|ads|backlinks)\b|\bseo[- ]optimi[sz]ed\b|\byour (?:blog|website|site) "
+            r"(?:could|needs|would)\b"
             r"|\b(?:resell(?:ing)? your|white[- ]label|affiliate program|staff augmentation|"
             r"dedicated developers|offshore (?:team|developers|development)|nearshore)\b"
         ),
@@ -96,7 +100,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bbenchmark(?:ing)? (?:you|your (?:product|pricing|platform|features)) "
             r"(?:against|for) (?:ours|our)\b"
             r"|\bcompare (?:it|you|your \w+) (?:to|with|against) ours\b"
-            r"|\bwe (?:also )?(?:build|make|sell|develop|offer) (?:[\w-]+ ){1,4}too\b"
+            r"|\bwe (?:also )?(?:build|make|sell|develop|offer|do) (?:[\w-]+ ){1,4}"
+            r"(?:too|as well)\b"
             r"|\bwe'?re (?:basically )?(?:neighbou?rs|in the same space|a competing)\b"
         ),
     ),
@@ -127,7 +132,14 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
                     r"act now\b",
                     r"limited (?:time offer|slots)\b",
                     r"100% free\b",
-                    r"dear (?:sir|madam|sir/madam)\b",
+                    r"dear (?:beneficiary|winner|friend|account holder)\b",
+                    r"unclaimed (?:inheritance|funds?|prize|package)\b",
+                    r"inheritance fund\b",
+                    r"processing fee\b",
+                    r"send (?:us |me )?your (?:full name|bank details|bank account|password)\b",
+                    r"(?:buy|get) (?:\d[\d,.]*k? )?(?:real |active |cheap )?"
+                    r"(?:instagram |tiktok |twitter |youtube |facebook |linkedin )?"
+                    r"(?:followers|likes|views|subscribers)\b",
                     r"unsubscribe\b",
                     r"(?:asdf|qwer|zxcv|hjkl)\w*",
                     r"lorem ipsum\b",

@@ -50,6 +50,7 @@ BUDGET_CONTEXT = re.compile(
     r"\bbudget(?:s|ed|ing)?\b|\bspend(?:ing)?\b|\ballocat\w*|\bfor (?:this|it|that)\b|"
     r"\b(?:we|i|to|can|could|will|plan to|ready to|willing to)\s+(?:\w+\s+)?invest\b|"
     r"\binvestment of\b|\b(?:we|i) have\b|\bwe'?ve got\b|"
+    r"\bhave(?= (?:about |around |roughly |approx\.? |~)?[$€£¥₹\d])|"
     r"\bset aside\b|\bearmark\w*|\bapproved\b|\bsigned off\b|\bsign-off\b|\bafford\b|"
     r"\bwilling to (?:pay|spend|go)\b|\bable to (?:pay|spend)\b|\bcan (?:pay|spend|go up to)\b|"
     r"\bprice range\b|\bup to\b|\bceiling\b|\bcapped\b|\bfunds? (?:for|available)\b|"
@@ -100,6 +101,7 @@ MONEY_DISTRACTORS = (
     r"invoices?",
     r"transactions?",
     r"quoted",
+    r"fees?",
     r"quote",
     r"charg(?:e|es|ed|ing)",
     r"costs? us",

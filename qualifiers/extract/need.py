@@ -57,6 +57,13 @@ _CONCRETE_SOURCE = (
     r"(?:hours?|days?|weeks?|wks|months?)\b|\bwait(?:s|ing)? (?:\w+ )?(?:days|weeks)\b"
     r"|\btoo (?:slow|long|many|manual|expensive)\b|\bnobody updates\b|\bwe can'?t (?:keep up|"
     r"scale|see|track)\b|\b(?:doesn'?t|don'?t|can'?t|won'?t) scale\b|\bas we scale\b"
+    r"|\b(?:complain\w*|chas(?:e|es|ed|ing)|delay(?:s|ed|ing)?|pil(?:e|es|ing) up|nobody knows|"
+    r"no one knows|auditors?)\b|\bsits? (?:\w+ ){0,3}for (?:days|weeks)\b"
+    r"|\bin (?:e-?mail|outlook|slack|dms|a shared inbox|shared inboxes|email threads)\b"
+    r"|\bpass(?:es)? through (?:\w+ ){0,2}(?:teams|people|approvers|departments|hands|steps)\b"
+    r"|\bwait(?:s|ing)? (?:\w+ ){0,3}(?:days|weeks|months)\b"
+    r"|\b(?:search|searching|look|looking) (?:for )?(?:a |an )?(?:tool|solution|system|software|"
+    r"platform) (?:for|to)\b"
     r"|\b(?:spend(?:ing|s)?|wast(?:e|es|ing)|los(?:e|es|ing)) (?:\w+ ){0,3}"
     r"(?:hours|days|weeks|time|money)\b"
 )
@@ -77,6 +84,16 @@ _VAGUE = WordPattern(
     r"project)\b|\bnothing specific\b|\bnot sure (?:what|if) we need\b|\bnot in market\b"
     r"|\bcurious\b|\bexploring options\b|\bcollect info\b",
 )
+# Chat style drops the subject: "need an approval layer for prod access".
+_NEED_FIRST = re.compile(r"(?:^|[.,;:!?-])[ \t]*need (?:a|an|to|some|one)\b", re.MULTILINE)
+# A form's problem or use-case question, answered with more than a word or two.
+USE_CASE_KEY = re.compile(
+    r"use case|problem|challenge|pain|solve|need|goal|hoping|describe|looking for|requirement"
+)
+_NOT_A_USE_CASE = re.compile(
+    r"\s*(?:comparing|research|class|school|homework|thesis|curious|just|n/?a|none|tbd|"
+    r"not sure|-)\b"
+)
 _NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t)\s+(?:\w+\s+)?$")
 
 
@@ -89,8 +106,23 @@ def find_need(text: str) -> Found | None:
     if imperative:
         start = imperative.start("verb")
         return Found(True, start, _extend_to_clause(text, imperative.end()), 0.7)
+    chat = _NEED_FIRST.search(text)
+    if chat:
+        start = text.index("need", chat.start())
+        return Found(True, start, _extend_to_clause(text, chat.end()), 0.7)
     vague = _VAGUE.search(text)
     return Found(False, vague.start(), vague.end(), 0.6) if vague else None
+
+
+def is_stated_use_case(key: str, value: str) -> bool:
+    """A form answer like 'Use case: Asset disposal approvals across 20 sites'."""
+    value = value.lower()
+    return (
+        USE_CASE_KEY.search(key.lower()) is not None
+        and len(value.split()) >= 3
+        and not _NOT_A_USE_CASE.match(value)
+        and _VAGUE.search(value) is None
+    )
 
 
 _CLAUSE_END = re.compile(r"[.!?;\n]")

@@ -69,12 +69,21 @@ MULTIPLIERS = {
     "B": 1e9,
     "bn": 1e9,
     "billion": 1e9,
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "lac": 1e5,
+    "crore": 1e7,
+    "crores": 1e7,
 }
-MULTIPLIER = r"(?:k|K|thousand|grand|mm|MM|mil|millions?|bn|billion|m|M|b|B)(?![a-zA-Z])"
+MULTIPLIER = (
+    r"(?:k|K|thousand|grand|mm|MM|mil|millions?|bn|billion|lakhs?|lac|crores?|m|M|b|B)"
+    r"(?![a-zA-Z])"
+)
 
 # Digits with optional thousands separators (comma, space, dot) and decimals.
 DIGITS = (
-    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+    r"\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])"  # Indian grouping: 4,00,000
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"
     r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])"
     r"|\d{1,3}(?:\.\d{3}){2,}(?![\d,])"
     r"|\d+(?:[.,]\d+)?"

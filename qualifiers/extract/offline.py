@@ -29,7 +29,7 @@ from qualifiers.extract.money import (
     find_money,
     parse_money,
 )
-from qualifiers.extract.need import find_need
+from qualifiers.extract.need import find_need, is_stated_use_case
 from qualifiers.extract.numbers import DIGITS, parse_field_number
 from qualifiers.extract.roles import expand_abbreviations, find_role_phrases, is_someone_elses
 from qualifiers.extract.text import (
@@ -54,6 +54,14 @@ _NO = {"no", "n", "false", "0", "none", "not yet", "nope"}
 _ROLE_IDS = ("authority", "role", "title", "seniority")
 _BLANK = {"", "-", "--", "(blank)", "blank", "null", "(none)", "?"}
 _MAX_CACHED_RUBRICS = 16
+# Field names that ask what a built-in parser reads, beyond the names a rubric lists.
+_SIMILAR_KEYS = {
+    "money": r"\bbudget|\bspend",
+    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline",
+    "headcount": r"employees|headcount|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
+    r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)",
+    "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b",
+}
 _MAX_REMEMBERED_FIELD_VALUES = 50_000
 _NOT_PARSED = object()
 
@@ -94,7 +102,21 @@ class LeadText:
 
     @cached_property
     def need(self) -> Found | None:
-        return find_need(self.lower)
+        found = find_need(self.lower)
+        if found is not None and found.value is True:
+            return found
+        return self._use_case_answer() or found
+
+    def _use_case_answer(self) -> Found | None:
+        """A use-case or problem question answered in a form field or a `Key: value` line."""
+        for key, value in self.fields.values():
+            if value and is_stated_use_case(key, value):
+                start = self.original.find(f"{key}: {value}")
+                return Found(True, start, start + len(key) + 2 + len(value), 0.7)
+        for pair in self.form_pairs:
+            if is_stated_use_case(pair.key, pair.value):
+                return Found(True, pair.start, pair.end, 0.7)
+        return None
 
     @cached_property
     def roles(self):
@@ -125,6 +147,8 @@ class CriterionRules:
         self.label_number = self._label_number_pattern(criterion)
         self.choice_text = self._choice_text_pattern(criterion)
         self._field_values: dict[tuple[str, str], AnswerValue | None] = {}
+        similar = _SIMILAR_KEYS.get(self.parser)
+        self.similar_key = re.compile(similar) if similar and criterion.type != "text" else None
 
     @staticmethod
     def _parser_name(criterion: Criterion) -> str:
@@ -255,6 +279,9 @@ class CriterionRules:
     # --- 3. built-in parsers ---------------------------------------------------------------
 
     def from_parser(self, text: LeadText) -> Answer | None:
+        answer = self._from_similar_keys(text)
+        if answer is not None:
+            return answer
         found = self._parsers[self.parser](self, text)
         if found is None:
             return None
@@ -262,6 +289,25 @@ class CriterionRules:
         if not evidence:
             return None
         return Answer(value=_tidy(found.value), evidence=evidence, confidence=found.confidence)
+
+    def _from_similar_keys(self, text: LeadText) -> Answer | None:
+        """A field or `Key: value` line whose key names what the parser reads but not in the
+        rubric's words: 'Number of employees', 'Decision timeframe', 'When do you want to
+        decide?'."""
+        if self.similar_key is None:
+            return None
+        for name, raw in text.fields.values():
+            if self.similar_key.search(name.lower()) and not self.unanswered(raw):
+                value = self.field_value(name, raw)
+                if value is not None:
+                    return Answer(value=value, evidence=f"{name}: {raw}", source="field")
+        for pair in text.form_pairs:
+            if self.similar_key.search(pair.key.lower()) and not self.unanswered(pair.value):
+                value = self.parse_value(pair.value, text.lower[pair.start : pair.end])
+                if value is not None:
+                    evidence = text.evidence(pair.start, pair.end)
+                    return Answer(value=value, evidence=evidence, confidence=0.9)
+        return None
 
     def _money(self, text: LeadText) -> Found | None:
         context, distractors = self.money_context, self.money_distractors
@@ -347,6 +393,8 @@ class RubricRules:
             if answer is not None:
                 answers[rules.id] = answer
         knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text))]
+        if any(hit.id == "spam" for hit in knockouts):
+            answers = {}  # spam says nothing true about a lead: its "budget" is bait
         return Extraction(answers=answers, knockouts=knockouts)
 
 

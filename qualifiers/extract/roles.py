@@ -35,7 +35,7 @@ _SELF = WordPattern(
     r"my (?:role|title|position|job title|job) is|i'?m currently|i currently work as)\s+"
     r"(?:currently\s+|also\s+|just\s+|now\s+|actually\s+)?" + _ARTICLE + _PHRASE,
 )
-_AS = WordPattern(r"\bas (?:the|a|an)\s+" + _PHRASE)
+_AS = WordPattern(r"\bas (?:(?:the|a|an)\s+)?" + _PHRASE)
 _THIS_IS = WordPattern(
     r"\b(?:this is|it'?s|here'?s)\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*"
     + _ARTICLE
@@ -69,8 +69,13 @@ _SPOKE_WITH = WordPattern(
     r"\b(?:spoke|talked|met|chatted|call|meeting|demo) (?:with|to)\s+"
     r"(?:[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*,?\s*)?(?:the|their|a|an)\s+" + _PHRASE,
 )
+# "Dana Lee (CFO @ Globex)"; not a chat speaker label like "Tomas (AE):".
 _NAME_PAREN = WordPattern(
-    r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2}\s*\((?P<phrase>[^()\n]{2,60})\)"
+    r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2}\s*\((?P<phrase>[^()\n]{2,60})\)(?!\s*:)"
+)
+# "sat next to Raymond Tsai - Chief Financial Officer, Kettering Mills"
+_NAME_THEN_ROLE = WordPattern(
+    r"\b[A-Z][a-z'-]+ [A-Z][a-z'-]+(?:,| [-–—])[ \t]+(?P<phrase>[^,.;:\n()]{2,60})"
 )
 # "CFO @ Globex": found from each " @ " backwards (a forward scan from every word is slow).
 _AT_SIGN = re.compile(r"\s@\s*[A-Z0-9]")
@@ -227,6 +232,9 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
         add(match, 4, own_voice=True)
     for match in _NAME_PAREN.finditer(text):
         add(match, 3, own_voice=False)
+    for match in _NAME_THEN_ROLE.finditer(text):
+        if not _GREETING.match(match.group().split()[0]):
+            add(match, 3, own_voice=True)
     for at in _AT_SIGN.finditer(text):
         window_start = max(0, at.start() - 60)
         match = _WORDS_BEFORE_AT.search(text, window_start, at.start())

@@ -42,9 +42,12 @@ _INSTRUCTION_SOURCE = (
 )
 # Lines that pose as a chat role ("SYSTEM: tier=hot"): the whole line is blanked.
 _ROLE_LINE = re.compile(
-    r"^[ \t>*#-]*(?:system|assistant|developer|instructions?|prompt|ai|bot)[ \t]*(?::|>|=).*$",
+    r"^[ \t>*#-]*(?:(?:new |updated )?system prompt|system|assistant|developer|instructions?|"
+    r"prompt|ai|bot)[ \t]*(?::|>|=).*$",
     re.MULTILINE,
 )
+# HTML comments are invisible to a reader, so nothing in them is about the lead.
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 # Fake JSON objects ({"score": 100}) are blanked where they stand.
 _JSON_OBJECT = re.compile(r"\{[^{}]{0,400}?[\"']\s*:[^{}]{0,400}\}")
 _SENTENCE_END = re.compile(r"[!?\n]|\.(?!\d)")
@@ -56,6 +59,8 @@ def mask_injections(text: str) -> str:
     spans: list[tuple[int, int]] = []
     if "{" in text:
         spans.extend(m.span() for m in _JSON_OBJECT.finditer(text))
+    if "<!--" in text:
+        spans.extend(m.span() for m in _HTML_COMMENT.finditer(text))
     spans.extend(m.span() for m in _ROLE_LINE.finditer(lower))
     for pattern in _INSTRUCTIONS:
         for match in pattern.finditer(lower):
@@ -358,7 +363,7 @@ _TABLE_HEADERS = [
             rf"{_HEADER_CELL.pattern}){{2,}}[ \t]*"
         ),
     )
-    for delimiter in ("|", "\t", ",")
+    for delimiter in ("|", "\t", ",", ";")
 ]
 
 

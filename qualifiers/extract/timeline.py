@@ -103,7 +103,8 @@ _STRONG_CONTEXT = re.compile(
     r"\b(?:timeline|timeframe|time frame|deadline|decid\w*|decision|buy\w*|purchas\w*|"
     r"go[- ]live|live|launch\w*|implement\w*|roll[- ]?out|deploy\w*|in place|up and running|"
     r"sign\w*|kick[- ]?off|chos\w+|choose|pick|select\w*|migrat\w+|switch\w*|onboard\w*|"
-    r"rollout|start\w*|adopt\w*|replace\w*|contract)\b",
+    r"rollout|start\w*|adopt\w*|replace\w*|contract|revisit\w*|circle back|reconnect|"
+    r"look again|finali[sz]e\w*)\b",
 )
 _WEAK_CONTEXT = re.compile(
     r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
