@@ -31,7 +31,17 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class _Strict(BaseModel):
+    """Frozen, so values derived from the content are computed once (`cached_property`)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
+        """A copy with changes has other derived values: forget the cached ones."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name, attribute in vars(type(self)).items():
+            if isinstance(attribute, cached_property):
+                copy.__dict__.pop(name, None)
+        return copy
 
 
 class Hint(_Strict):
@@ -131,7 +141,7 @@ class Criterion(_Strict):
             }
         return points
 
-    @property
+    @cached_property
     def max_points(self) -> int:
         if self.type in NUMERIC_TYPES:
             return max((b.points for b in self.bands), default=0)
@@ -166,19 +176,13 @@ class Rubric(_Strict):
     knockouts: list[Knockout] = Field(default_factory=list)
     tiers: list[TierRule] = Field(min_length=1)
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Rubric:
-        """A copy with changes is a different rubric: forget the cached version."""
-        copy = super().model_copy(update=update, deep=deep)
-        copy.__dict__.pop("version", None)
-        return copy
-
     @cached_property
     def version(self) -> str:
         """A hash of the rubric's content: comments and formatting do not change it."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
-    @property
+    @cached_property
     def max_points(self) -> int:
         return sum(c.max_points for c in self.criteria)
 
