@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from bot.csv_drop import CsvDrops
 from bot.listeners import actions, commands, events, home, shortcuts, views
 from bot.pipeline import DeliveryError, LeadPipeline, SlackGateway
 from bot.qualifier_factory import build_qualifier
@@ -35,6 +36,7 @@ class Services:
     rubrics: RubricHolder
     gateway: SlackGateway
     leads: LeadPipeline
+    csv_drops: CsvDrops
 
 
 @dataclass
@@ -86,9 +88,10 @@ def create_app(
         managers=settings.manager_ids,
     )
     leads.check_routing()
+    csv_drops = CsvDrops(leads)
     worker = Worker(
         queue,
-        leads.work_handlers(),
+        {**leads.work_handlers(), **csv_drops.work_handlers()},
         threads=settings.worker_threads,
         expected_errors=(DeliveryError,),
     )
@@ -105,7 +108,7 @@ def create_app(
         process_before_response=True,
         request_verification_enabled=settings.slack_app_token is None,
     )
-    services = Services(settings, store, rubrics, gateway, leads)
+    services = Services(settings, store, rubrics, gateway, leads, csv_drops)
     for surface in (events, actions, views, commands, shortcuts, home):
         surface.register(bolt, services)
     bolt.error(handle_error)

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 SOURCE_MESSAGE = "slack"
 SOURCE_MODAL = "slack_modal"
 SOURCE_SHORTCUT = "slack_shortcut"
+SOURCE_CSV = "slack_csv"
 
 WORK_PROCESS = "process"
 WORK_REQUALIFY = "requalify"
@@ -41,6 +42,7 @@ WORK_SLA_REMINDER = "sla_reminder"
 RECEIPT_REACTION = "inbox_tray"
 EPHEMERAL_ATTEMPTS = 3
 PERMALINK_CACHE_SIZE = 10_000
+QUALIFY_CHUNK = 50  # leads of a batch qualified together before their summaries are queued
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
@@ -51,6 +53,11 @@ class DeliveryError(Exception):
         super().__init__(f"{method}: {error}")
         self.method = method
         self.error = error
+
+
+class FileRefused(Exception):
+    """A shared file that is not downloaded (not from Slack, too large, refused by Slack);
+    trying again would not help. The message is a sentence for the person who shared it."""
 
 
 class ConfigurationError(Exception):
@@ -81,6 +88,9 @@ class SlackGateway(Protocol):
     def permalink(self, channel: str, ts: str) -> str: ...
 
     def add_reaction(self, channel: str, ts: str, name: str) -> None: ...
+
+    def download_file(self, url: str, *, max_bytes: int, timeout: float) -> bytes:
+        """A file shared in Slack. Raises `FileRefused` when it will not be fetched."""
 
     def open_view(self, trigger_id: str, view: dict) -> None: ...
 
@@ -151,6 +161,31 @@ class LeadPipeline:
         # Queued even for a redelivery: it re-creates the work if a crash came between the two.
         self._queue(WORK_PROCESS, stored.id, dedupe_key=f"process:{stored.id}")
         return stored, created
+
+    def receive_many(
+        self,
+        leads: list[tuple[Lead, str]],
+        *,
+        intake_channel: str | None = None,
+        intake_ts: str | None = None,
+    ) -> list[tuple[StoredLead, Qualification, bool]]:
+        """Store a batch of (lead, dedupe key), e.g. a CSV's rows, qualify the new ones with
+        `qualify_many` (a model qualifier runs them concurrently), and queue their posting.
+        Runs in the worker; run again it adds nothing. Returns (lead, qualification, created)."""
+        received = [
+            self.store.add_lead(
+                lead, dedupe_key=key, intake_channel=intake_channel, intake_ts=intake_ts
+            )
+            for lead, key in leads
+        ]
+        results = []
+        for start in range(0, len(received), QUALIFY_CHUNK):
+            chunk = received[start : start + QUALIFY_CHUNK]
+            qualifications = self._qualify_many([stored for stored, _ in chunk])
+            for (stored, created), qualification in zip(chunk, qualifications, strict=True):
+                self._queue(WORK_PROCESS, stored.id, dedupe_key=f"process:{stored.id}")
+                results.append((stored, qualification, created))
+        return results
 
     def lead_for_reply(self, channel: str, thread_ts: str, *, intake: bool) -> StoredLead | None:
         """The lead whose conversation thread this is: an intake message, or the thread the
@@ -392,11 +427,27 @@ class LeadPipeline:
 
     def _qualify(self, stored: StoredLead) -> Qualification:
         qualification = self.qualifier.qualify(stored.lead, self.rubrics.get())
+        self._save_qualification(stored, qualification)
+        return qualification
+
+    def _qualify_many(self, leads: list[StoredLead]) -> list[Qualification]:
+        """Each lead's latest qualification; the leads without one are qualified together."""
+        known = {stored.id: self.store.latest_qualification(stored.id) for stored in leads}
+        new = [stored for stored in leads if known[stored.id] is None]
+        if new:
+            qualifications = self.qualifier.qualify_many(
+                [stored.lead for stored in new], self.rubrics.get()
+            )
+            for stored, qualification in zip(new, qualifications, strict=True):
+                self._save_qualification(stored, qualification)
+                known[stored.id] = qualification
+        return [known[stored.id] for stored in leads]
+
+    def _save_qualification(self, stored: StoredLead, qualification: Qualification) -> None:
         self.store.add_qualification(stored.id, qualification)
         if stored.status == "received":
             status = DISQUALIFIED if qualification.tier == DISQUALIFIED else "qualified"
             self.store.set_status(stored.id, status, knockout=qualification.knockout)
-        return qualification
 
     def _react_once(self, stored: StoredLead) -> None:
         """Show the marketer the lead arrived; not worth failing the lead over."""
@@ -434,7 +485,10 @@ class LeadPipeline:
 
     def _say(self, stored: StoredLead, text: str) -> tuple[str, str] | None:
         """Post in the marketer's thread: the intake message's thread for a dropped lead, else
-        a thread the bot opens in the marketer's DM (the first message starts it)."""
+        a thread the bot opens in the marketer's DM (the first message starts it). A CSV's
+        leads say nothing each: the marketer got one reply for the whole file."""
+        if stored.lead.source == SOURCE_CSV:
+            return None
         if stored.lead.source == SOURCE_MESSAGE and stored.intake_channel and stored.intake_ts:
             return self.gateway.post_message(
                 stored.intake_channel, text, thread_ts=stored.intake_ts

@@ -8,7 +8,10 @@ leaves the work item that made the call pending, so the durable worker tries aga
 from __future__ import annotations
 
 import logging
+import urllib.request
 from collections.abc import Callable
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
@@ -21,11 +24,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
-from bot.pipeline import DeliveryError
+from bot.pipeline import DeliveryError, FileRefused
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
+SLACK_FILE_HOST = "files.slack.com"
 
 
 def retry_handlers(*, retries: int = 2, backoff_seconds: float = 0.5) -> list[RetryHandler]:
@@ -96,6 +100,36 @@ class WebApiGateway:
     def publish_home(self, user: str, view: dict) -> None:
         self._call("views_publish", user_id=user, view=view)
 
+    def download_file(self, url: str, *, max_bytes: int, timeout: float) -> bytes:
+        """A shared file's bytes (its url_private_download), fetched with the bot token. The
+        token goes only to Slack's file host, or to the configured API host (a proxy, the
+        tests' fake), and never follows a redirect."""
+        target, api = urlsplit(url), urlsplit(self.client.base_url)
+        allowed = {("https", SLACK_FILE_HOST), (api.scheme, api.hostname)}
+        if (target.scheme, target.hostname) not in allowed:
+            raise FileRefused("The file did not come from Slack's file service.")
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {self.client.token}"}
+        )
+        opener = urllib.request.build_opener(_RefuseRedirects)
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                content_type = response.headers.get_content_type()
+                data = response.read(max_bytes + 1)
+        except HTTPError as exc:
+            if exc.code == 429 or exc.code >= 500:
+                raise DeliveryError("files.download", f"HTTP {exc.code}") from exc
+            raise FileRefused(f"Slack refused to hand over the file (HTTP {exc.code}).") from exc
+        except (URLError, OSError) as exc:  # timeouts are OSErrors
+            raise DeliveryError("files.download", f"{type(exc).__name__}: {exc}") from exc
+        if content_type == "text/html":  # Slack's sign-in page: the token may not read files
+            raise FileRefused(
+                "Slack sent a web page instead of the file: the app needs the files:read scope."
+            )
+        if len(data) > max_bytes:
+            raise FileRefused(f"The file is larger than {max_bytes / 1_000_000:g} MB.")
+        return data
+
     def _call(self, method: str, **params) -> dict:
         """Call the WebClient method named `method` (e.g. chat_postMessage), dropping Nones."""
         params = {key: value for key, value in params.items() if value is not None}
@@ -106,6 +140,13 @@ class WebApiGateway:
             raise DeliveryError(method, error) from exc
         except (SlackClientError, OSError) as exc:  # URLError and timeouts are OSErrors
             raise DeliveryError(method, f"{type(exc).__name__}: {exc}") from exc
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect becomes an HTTPError: the Authorization header must not follow it."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl) -> None:
+        return None
 
 
 class BotIdentity:

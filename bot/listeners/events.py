@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
+from bot.csv_drop import FileDrop
 from bot.listeners.payloads import MessageEvent, plain_text
 from bot.pipeline import SOURCE_MESSAGE
 from qualifiers.models import Lead
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 def register(app: App, services: Services) -> None:
     intake_channels = frozenset(services.settings.intake_channel_ids)
     leads = services.leads
+    csv_drops = services.csv_drops
 
     @app.event("message")
     def on_message(event: dict) -> None:
@@ -35,6 +37,13 @@ def register(app: App, services: Services) -> None:
                     plain_text(message.text),
                     message.user,
                     dedupe_key=f"answer:{message.channel}:{message.ts}",
+                )
+            return
+        if message.channel in intake_channels and message.files:
+            # A file drop: each CSV's rows are leads; the message's text is only a comment.
+            for file in message.files:
+                csv_drops.receive(
+                    FileDrop(channel=message.channel, ts=message.ts, user=message.user, file=file)
                 )
             return
         if message.channel in intake_channels and message.text.strip():

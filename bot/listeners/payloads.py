@@ -49,6 +49,22 @@ class _Ref(_Payload):
     id: str
 
 
+class SharedFile(_Payload):
+    """A file in a `file_share` message: what leadbot needs to fetch and read it."""
+
+    id: str
+    name: str = ""
+    filetype: str = ""
+    mimetype: str = ""
+    size: int = 0
+    url_private_download: str | None = None
+    url_private: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.url_private_download or self.url_private or ""
+
+
 class MessageEvent(_Payload):
     channel: str
     ts: str
@@ -58,6 +74,7 @@ class MessageEvent(_Payload):
     subtype: str | None = None
     bot_id: str | None = None
     channel_type: str | None = None
+    files: list[SharedFile] = Field(default_factory=list)
 
     @property
     def from_person(self) -> bool:

@@ -109,6 +109,7 @@ class FakeSlackAPI:
         self._replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
+        self._files: dict[str, tuple[bytes, str]] = {}
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -236,6 +237,24 @@ class FakeSlackAPI:
         """Script conversations.replies; otherwise it returns messages posted here."""
         with self._cond:
             self._replies[(channel, thread_ts)] = list(messages)
+
+    def set_file(
+        self, path: str, content: bytes, content_type: str = "application/octet-stream"
+    ) -> str:
+        """Serve ``content`` at ``path`` (e.g. "/files-pri/T111-F1/download/leads.csv") as
+        files.slack.com serves a ``url_private_download``; returns its URL. Each download
+        is recorded as a call of method "file_download" with its ``path``."""
+        with self._cond:
+            self._files[path] = (content, content_type)
+        return self.url.removesuffix("/api/") + path
+
+    def _file(self, path: str, headers: dict[str, str]) -> tuple[bytes, str] | None:
+        with self._cond:
+            content = self._files.get(path)
+            if content is not None:
+                self._calls.append(SlackCall("file_download", {"path": path}, headers, "GET"))
+                self._cond.notify_all()
+            return content
 
     # request handling (called from server threads)
 
@@ -439,6 +458,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, http_method: str) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
+        file = self.server.fake._file(self.path, headers) if http_method == "GET" else None
+        if file is not None:
+            content, content_type = file
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+            return
         reply = self.server.fake._handle(http_method, self.path, headers, raw)
         if reply.payload is None:
             self.close_connection = True

@@ -1,0 +1,215 @@
+"""CSV drops: a .csv shared in an intake channel becomes one lead per row."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from slack_helpers import (
+    COLD_LEAD,
+    INTAKE,
+    MARKETER,
+    load_payload,
+    summaries,
+    thread_replies,
+)
+
+from bot.pipeline import SOURCE_CSV
+
+LEADS_CSV = (
+    "Name,Company,Notes\n"
+    '"Dana Whitfield","Globex Freight","CFO, ~300 ppl, 50k budget. pain: AP approvals stuck '
+    'in email. wants demo + decision next month."\n'
+    f'"Bob","Initech","{COLD_LEAD}"\n'
+    '"Priya Nair","Acme Corp","VP Finance, 1200 employees, budget approved 80k, wants to '
+    'start this quarter"\n'
+)
+BAD_ROW_CSV = (
+    "Name,Company,Notes\n"
+    '"Dana Whitfield","Globex Freight","CFO, 300 ppl, 50k budget"\n'
+    "Bob,Initech,wants to fix reporting, soon, maybe\n"
+    '"Priya Nair","Acme Corp","VP Finance, budget approved 80k"\n'
+)
+
+
+def file_share_event(
+    slack,
+    fake_slack,
+    content: bytes,
+    *,
+    name: str = "leads.csv",
+    filetype: str = "csv",
+    file_id: str = "F100",
+    channel: str = INTAKE,
+    **file_fields,
+) -> dict:
+    """A marketer shares a file with a comment, shaped like Slack's file_share message."""
+    event = copy.deepcopy(load_payload("events/event_callback_message_file_share.json")["event"])
+    ts = slack.next_ts()
+    event.update(channel=channel, user=MARKETER, ts=ts, event_ts=ts, text="from the webinar")
+    url = fake_slack.set_file(f"/files-pri/T111-{file_id}/download/{name}", content)
+    event["files"][0].update(
+        id=file_id,
+        name=name,
+        title=name,
+        filetype=filetype,
+        mimetype="text/csv" if filetype == "csv" else event["files"][0]["mimetype"],
+        size=len(content),
+        url_private=url,
+        url_private_download=url,
+    )
+    event["files"][0].update(file_fields)
+    return event
+
+
+def share(slack, leadbot, event: dict, **delivery) -> None:
+    assert slack.event(event, **delivery).status == 200
+    leadbot.worker.wait_until_idle()
+
+
+def test_each_row_becomes_a_lead_and_the_marketer_gets_one_reply(
+    slack, leadbot, fake_slack, repo, monkeypatch
+):
+    qualifier = leadbot.services.leads.qualifier
+    batches = []
+    qualify_many = qualifier.qualify_many
+    monkeypatch.setattr(
+        qualifier,
+        "qualify_many",
+        lambda leads, rubric: batches.append(len(leads)) or qualify_many(leads, rubric),
+    )
+    event = file_share_event(slack, fake_slack, LEADS_CSV.encode())
+    share(slack, leadbot, event)
+
+    [download] = fake_slack.calls("file_download")
+    assert download.token == "xoxb-test-token"
+    leads = sorted(repo.recent_leads(10), key=lambda stored: stored.id)
+    assert [stored.lead.fields["Name"] for stored in leads] == [
+        "Dana Whitfield",
+        "Bob",
+        "Priya Nair",
+    ]
+    assert {(s.lead.source, s.lead.submitted_by, s.intake_ts) for s in leads} == {
+        (SOURCE_CSV, MARKETER, event["ts"])
+    }
+    assert batches == [3]  # qualified together, not one by one
+    assert repo.count_qualifications() == 3
+
+    posted = summaries(fake_slack)
+    assert len(posted) == 3
+    assert all("Source: slack_csv" in str(summary.body["blocks"]) for summary in posted)
+
+    tiers = Counter(repo.latest_qualification(stored.id).tier for stored in leads)
+    order = [tier.id for tier in leadbot.services.rubrics.get().tiers]
+    counts = ", ".join(f"{tier} {tiers[tier]}" for tier in order if tiers[tier])
+    assert thread_replies(fake_slack, INTAKE, event["ts"]) == [
+        f"📄 `leads.csv`: 3 leads received ({counts})."
+    ]
+    # no per-lead chatter: no DM thread, no replies beyond the one above
+    assert not [c for c in fake_slack.calls("chat.postMessage") if c.body["channel"] == MARKETER]
+    assert len(fake_slack.calls("chat.postMessage")) == 3 + 1
+
+
+def test_redelivery_and_sharing_the_file_again_add_no_leads(slack, leadbot, fake_slack, repo):
+    event = file_share_event(slack, fake_slack, LEADS_CSV.encode())
+    share(slack, leadbot, event, event_id="EvFILE")
+    share(slack, leadbot, event, event_id="EvFILE", retry_num=1)
+    share(slack, leadbot, event, event_id="EvOTHER")
+    assert len(fake_slack.calls("file_download")) == 1
+    assert len(thread_replies(fake_slack, INTAKE, event["ts"])) == 1
+
+    again = file_share_event(slack, fake_slack, LEADS_CSV.encode())  # same file id, new message
+    share(slack, leadbot, again)
+    [reply] = thread_replies(fake_slack, INTAKE, again["ts"])
+    assert "3 leads received" in reply
+    assert "3 of them already received earlier (not posted again)" in reply
+    assert len(repo.recent_leads(10)) == 3
+    assert len(summaries(fake_slack)) == 3
+    assert repo.count_qualifications() == 3
+
+
+def test_a_bad_row_is_reported_by_line_and_the_others_are_posted(slack, leadbot, fake_slack, repo):
+    event = file_share_event(slack, fake_slack, BAD_ROW_CSV.encode())
+    share(slack, leadbot, event)
+
+    [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
+    assert reply.startswith("📄 `leads.csv`: 2 leads received (")
+    assert "; 1 row had errors:\n• line 3: expected 3 columns as in the header, got 5" in reply
+    assert len(summaries(fake_slack)) == 2
+    names = {stored.lead.fields["Name"] for stored in repo.recent_leads(10)}
+    assert names == {"Dana Whitfield", "Priya Nair"}
+
+
+@pytest.mark.parametrize(
+    ("content", "file_fields", "reason", "downloaded"),
+    [
+        pytest.param(
+            b"\x89PNG\r\n",
+            {"name": "card.png", "filetype": "png"},
+            "It is not a CSV file",
+            0,
+            id="not-csv",
+        ),
+        pytest.param(
+            b"Name,Notes\n",
+            {"size": 6_000_000},
+            "It is 6.0 MB; CSV files of up to 5 MB",
+            0,
+            id="too-big",
+        ),
+        pytest.param(
+            b"x",
+            {"url_private_download": "https://files.example.com/leads.csv"},
+            "The file did not come from Slack's file service",
+            0,
+            id="not-from-slack",
+        ),
+        pytest.param(b"Name,Notes\n", {}, "It has a header row but no rows", 1, id="no-rows"),
+        pytest.param(b"  \n", {}, "The file is empty", 1, id="empty"),
+        pytest.param(
+            b"Name,Notes\nA,\xff\xfe\n", {}, "Line 2: expected UTF-8 text", 1, id="binary"
+        ),
+    ],
+)
+def test_a_file_that_cannot_be_read_gets_a_clear_reply_and_stores_nothing(
+    slack, leadbot, fake_slack, repo, content, file_fields, reason, downloaded
+):
+    event = file_share_event(slack, fake_slack, content)
+    event["files"][0].update(file_fields)
+    share(slack, leadbot, event)
+
+    [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
+    name = event["files"][0]["name"]
+    assert reply.startswith(f"⚠️ I could not read `{name}`: {reason}")
+    assert reply.endswith("No leads were stored.")
+    assert len(fake_slack.calls("file_download")) == downloaded
+    assert repo.recent_leads(10) == []
+    assert summaries(fake_slack) == []
+
+
+def test_slack_sign_in_page_instead_of_the_file_names_the_missing_scope(
+    slack, leadbot, fake_slack, repo
+):
+    event = file_share_event(slack, fake_slack, b"")
+    fake_slack.set_file(
+        "/files-pri/T111-F100/download/leads.csv", b"<!DOCTYPE html>", content_type="text/html"
+    )
+    share(slack, leadbot, event)
+    [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
+    assert "the app needs the files:read scope" in reply
+    assert repo.recent_leads(10) == []
+
+
+def test_files_outside_intake_channels_are_ignored(slack, leadbot, fake_slack, repo):
+    share(slack, leadbot, file_share_event(slack, fake_slack, LEADS_CSV.encode(), channel="CX"))
+    assert fake_slack.calls("file_download") == []
+    assert fake_slack.calls("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("name", ["manifest.yaml", "manifest.socket-mode.yaml"])
+def test_manifests_grant_reading_shared_files(name):
+    path = Path(__file__).resolve().parents[2] / "slack" / name
+    assert "files:read" in yaml.safe_load(path.read_text())["oauth_config"]["scopes"]["bot"]
