@@ -46,6 +46,13 @@ _JOB_FAMILIES = (
 )
 
 
+# Every headcount has a number before its noun: a digit or a number word ("a" does not count).
+_NUMBERISH = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|few|several|couple)\b"
+)
+
+
 @dataclass(frozen=True)
 class Rule:
     """A headcount pattern; `anchor` (a word every match contains) lets the pattern run only
@@ -58,7 +65,7 @@ class Rule:
     def finditer(self, text: str):
         if self.anchor is None:
             return self.pattern.finditer(text)
-        return finditer_near(self.pattern, self.anchor, text)
+        return finditer_near(self.pattern, self.anchor, text, before=45, requires=_NUMBERISH)
 
 
 _RULES = [
@@ -91,7 +98,7 @@ _RULES = [
         3,
         WordPattern(r"\b(?:person|people|member|employee|man|woman|strong)\b"),
     ),
-    Rule(WordPattern(rf"\b{_APPROX}{_RANGE} of us\b"), 3, None),
+    Rule(re.compile(rf"\b{_APPROX}{_RANGE} of us\b"), 3, WordPattern(r"\bof us\b")),
     Rule(WordPattern(rf"\bemploy(?:s|ing)?\s+{_APPROX}{_RANGE}(?:\s+people)?\b"), 3),
     Rule(
         WordPattern(
@@ -118,7 +125,7 @@ _RULES = [
         WordPattern(r"\bpeople\b"),
     ),
     # A company-size bucket as LinkedIn or G2 show it: "(51-200 on G2 profile)".
-    Rule(WordPattern(rf"\b(?P<mod>){_SIZE_BUCKET}\b(?![-\d%])"), 1),
+    Rule(WordPattern(rf"\b{_SIZE_BUCKET}\b(?![-\d%])(?P<mod>)"), 1),
     Rule(
         re.compile(rf"\b{_APPROX}{_RANGE}\s+{_JOB_FAMILIES}\b"),
         1,

@@ -31,7 +31,12 @@ from qualifiers.extract.money import (
 )
 from qualifiers.extract.need import find_need, is_stated_use_case
 from qualifiers.extract.numbers import DIGITS, parse_field_number
-from qualifiers.extract.roles import expand_abbreviations, find_role_phrases, is_someone_elses
+from qualifiers.extract.roles import (
+    expand_abbreviations,
+    find_role_phrases,
+    is_someone_elses,
+    refined,
+)
 from qualifiers.extract.text import (
     Clauses,
     FormPair,
@@ -314,7 +319,10 @@ class CriterionRules:
         return find_money(text.lower, text.clauses, context=context, distractors=distractors)
 
     def _title(self, text: LeadText) -> Found | None:
-        for role in text.roles:
+        for candidate in text.roles:
+            role = refined(candidate, text.lower)
+            if role is None:
+                continue
             phrase = role.canonical or text.lower[role.phrase_start : role.phrase_end]
             expanded = expand_abbreviations(phrase)
             for key, patterns in self.choices:

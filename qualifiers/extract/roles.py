@@ -40,9 +40,9 @@ _THIS_IS = WordPattern(
     r"\b(?:this is|it'?s|here'?s)\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*"
     + _ARTICLE
     + _PHRASE
-    + r"|\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)? here\s*(?:,|-|–|—)\s*"
-    + _ARTICLE
-    + _PHRASE.replace("phrase", "phrase2"),
+)
+_NAME_HERE = WordPattern(
+    r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)? here\s*(?:,|-|–|—)\s*" + _ARTICLE + _PHRASE
 )
 # "CFO at Vantage Pet Co (250 staff)", "hey - eng manager at Splinter", "Head of X at Y here"
 _TITLE_AT_START = re.compile(
@@ -183,17 +183,18 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
         if own_voice and not lead_zone[0] <= match.start() < lead_zone[1]:
             return  # someone other than the lead talking about themselves
         start, end = match.span(group)
-        cut = _CUT.search(lower, start, end)
-        end = cut.start() if cut else end
-        if end - start >= 2 and not _SOMEONE_ELSE_DECIDES.search(lower, start, end):
-            found.append(RolePhrase(match.start(), end, start, end, priority, None, own_voice))
+        found.append(RolePhrase(match.start(), end, start, end, priority, None, own_voice))
 
-    for match in _TITLE_LINE.finditer(lower):
-        add(match, 6, own_voice=False)
+    if ":" in text:
+        for match in _TITLE_LINE.finditer(lower):
+            add(match, 6, own_voice=False)
     for match in _SELF.finditer(lower):
         add(match, 5, own_voice=True)
     for match in _THIS_IS.finditer(text):
-        add(match, 5, own_voice=True, group="phrase" if match["phrase"] else "phrase2")
+        add(match, 5, own_voice=True)
+    if " here" in lower:
+        for match in _NAME_HERE.finditer(text):
+            add(match, 5, own_voice=True)
     for match in _OWNER_VERB.finditer(text):
         if lead_zone[0] <= match.start() < lead_zone[1]:
             verb = match["verb"].lower()
@@ -227,15 +228,16 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
         add(match, 4, own_voice=True)
     for match in _THIRD_PERSON.finditer(lower):
         add(match, 4, own_voice=False, group="phrase" if match["phrase"] else "phrase2")
-    from_headers = list(_FROM_HEADER.finditer(lower))
-    for match in from_headers[-1:]:
-        add(match, 4, own_voice=True)
-    for match in _NAME_PAREN.finditer(text):
-        add(match, 3, own_voice=False)
+    if "from:" in lower:
+        for match in list(_FROM_HEADER.finditer(lower))[-1:]:
+            add(match, 4, own_voice=True)
+    if "(" in text:
+        for match in _NAME_PAREN.finditer(text):
+            add(match, 3, own_voice=False)
     for match in _NAME_THEN_ROLE.finditer(text):
         if not _GREETING.match(match.group().split()[0]):
             add(match, 3, own_voice=True)
-    for at in _AT_SIGN.finditer(text):
+    for at in _AT_SIGN.finditer(text) if "@" in text else ():
         window_start = max(0, at.start() - 60)
         match = _WORDS_BEFORE_AT.search(text, window_start, at.start())
         if match:
@@ -259,9 +261,25 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
 _QUOTED = re.compile(r"^[ \t]*>.*$|\"[^\"]{40,}\"|“[^”]{40,}”", re.MULTILINE)
 
 
+def refined(role: RolePhrase, lower: str) -> RolePhrase | None:
+    """The candidate with its phrase cut where the role description ends ('analyst and my VP
+    asked' -> 'analyst'), or None when the phrase says someone else decides. Done only for
+    the candidates a criterion actually looks at."""
+    if role.canonical:
+        return role
+    start, end = role.phrase_start, role.phrase_end
+    cut = _CUT.search(lower, start, end)
+    end = cut.start() if cut else end
+    if end - start < 2 or _SOMEONE_ELSE_DECIDES.search(lower, start, end):
+        return None
+    return RolePhrase(role.start, end, start, end, role.priority, None, role.own_voice)
+
+
 def _prefer_quoted(text: str, found: list[RolePhrase]) -> list[RolePhrase]:
     """When a marketer pastes the lead's own words in quotes and the lead speaks about
     themselves there, the first person outside the quotes is the marketer."""
+    if ">" not in text and '"' not in text and "“" not in text:
+        return found
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     if not quoted:
         return found

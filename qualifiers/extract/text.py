@@ -117,7 +117,7 @@ class WordPattern:
     def __init__(self, pattern: str, flags: int = 0):
         self.pattern = pattern
         alternatives = split_alternatives(pattern)
-        stripped = "|".join(alternative[2:] for alternative in alternatives)
+        stripped = "|".join(_spread_leading_group(alternative[2:]) for alternative in alternatives)
         self.bounded = (
             not flags & re.IGNORECASE
             and all(alternative.startswith("\\b") for alternative in alternatives)
@@ -173,24 +173,30 @@ def finditer_near(
     anchors: WordPattern,
     text: str,
     before: int = 60,
-    after: int = 20,
+    requires: re.Pattern[str] | None = None,
 ):
-    """Matches of `pattern` that contain one of the `anchors` words, looked for only in a
-    window around each anchor. For patterns that may start at any word ('about 80 staff' may
-    start at 'about' or '80') this is far cheaper than a full scan. A match found in the
-    window is matched again at its start without the window, so it is never cut short."""
+    """Matches of `pattern` (which start at a word) that contain one of the `anchors` words,
+    tried only at the few words shortly before each anchor. For patterns that may start at
+    any word ('about 80 staff' may start at 'about' or '80') this is far cheaper than a scan.
+    `requires`, if given, must occur before the anchor in the window (a cheap pre-check)."""
     seen: set[int] = set()
+    resume = 0
     for anchor in anchors.finditer(text):
-        window_end = min(len(text), anchor.end() + after)
-        for match in pattern.finditer(text, max(0, anchor.start() - before), window_end):
-            if match.start() > anchor.start():
-                break
-            if match.start() in seen:
+        window_start = max(resume, anchor.start() - before)
+        if requires is not None and not requires.search(text, window_start, anchor.start()):
+            continue
+        for word in _WORD_START.finditer(text, window_start, anchor.start() + 1):
+            if word.start() in seen:
                 continue
-            whole = pattern.match(text, match.start())
-            if whole and whole.end() >= anchor.end():
-                seen.add(match.start())
-                yield whole
+            match = pattern.match(text, word.start())
+            if match and match.end() >= anchor.end():
+                seen.add(word.start())
+                resume = match.end()
+                yield match
+                break
+
+
+_WORD_START = re.compile(r"\b\w")
 
 
 def at_word_boundary(text: str, position: int) -> bool:
@@ -206,6 +212,20 @@ def required_literals(pattern: str) -> frozenset[str] | None:
         return _required(_regex_parser.parse(pattern).data)
     except (re.error, TypeError, ValueError, AttributeError, IndexError):
         return None
+
+
+_LEADING_WORDS = re.compile(r"\(\?:([a-z' ]+(?:\|[a-z' ]+)+)\)")
+
+
+def _spread_leading_group(alternative: str) -> str:
+    """'(?:buy|get) x' -> 'buy x|get x', so the alternative starts with a literal."""
+    match = _LEADING_WORDS.match(alternative)
+    if match is None:
+        return alternative
+    rest = alternative[match.end() :]
+    if split_alternatives(rest) != [rest]:
+        return alternative
+    return "|".join(word + rest for word in match[1].split("|"))
 
 
 def _scans_fast(pattern: str) -> bool:
@@ -316,8 +336,8 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 # Clauses end at sentence punctuation, except the dot of "approx." and other abbreviations.
 _CLAUSE_BREAK = re.compile(
-    r"[!?;\n]|(?<!approx)(?<!\best)(?<!\bca)(?<!\bvs)(?<!\betc)(?<!\bno)(?<!\binc)(?<!\be\.g)"
-    r"(?<!\bi\.e)\.(?!\d)|\.(?=\d{4})|,\s+(?:but|while|and we|whereas)\b"
+    r"[!?;\n]|\.(?<!approx\.)(?<!\best\.)(?<!\bca\.)(?<!\bvs\.)(?<!\betc\.)(?<!\bno\.)"
+    r"(?<!\binc\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?!\d)|\.(?=\d{4})|,\s+(?:but|while|and we|whereas)\b"
 )
 
 

@@ -120,7 +120,7 @@ def find_timeline(text: str, *, bare: bool = False) -> Found | None:
     word ('decide', 'go live', 'need'); the first next to a strong one wins. `bare` (form
     values) takes the first timeline as is."""
     candidates: list[Found] = []
-    for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text, before=30, after=15):
+    for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text, before=30):
         if not bare and _PAST_BEFORE.search(
             text, _sentence_start(text, match.start()), match.start()
         ):
