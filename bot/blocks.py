@@ -264,8 +264,9 @@ def _provenance(
     qualification: Qualification, lead: Lead, permalink: str | None, submitted_by: str | None
 ) -> str:
     parts = [f"Source: {safe(lead.source, 40)}"]
-    if submitted_by:
-        parts.append(f"dropped by <@{_user_id(submitted_by)}>")
+    if submitted_by:  # a Slack user, or whoever a webhook names (e.g. an email address)
+        who = f"<@{submitted_by}>" if _is_user_id(submitted_by) else safe(submitted_by, 100)
+        parts.append(f"dropped by {who}")
     if permalink:
         parts.append(f"<{_link(permalink)}|original message>")
     parts.append(
@@ -324,7 +325,11 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 def _user_id(user: str) -> str:
     """Only a plain Slack id may go inside `<@…>`; anything else is escaped."""
-    return user if re.fullmatch(r"[A-Z0-9]+", user) else escape(user)
+    return user if _is_user_id(user) else escape(user)
+
+
+def _is_user_id(text: str) -> bool:
+    return re.fullmatch(r"[A-Z0-9]+", text) is not None
 
 
 def _link(url: str) -> str:

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     intake_channels: str = Field(default="", alias="LEADBOT_INTAKE_CHANNELS")
     sales_channel: str | None = Field(default=None, alias="LEADBOT_SALES_CHANNEL")
     managers: str = Field(default="", alias="LEADBOT_MANAGERS")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        alias="LEADBOT_WEBHOOK_SECRET",
+        description="Bearer token for POST /webhooks/lead; unset, the endpoint answers 404.",
+    )
 
     database_url: str = Field(default="sqlite:///leadbot.db", alias="LEADBOT_DATABASE_URL")
     rubric_path: Path = Field(default=DEFAULT_RUBRIC_PATH, alias="LEADBOT_RUBRIC")

@@ -1,4 +1,5 @@
-"""HTTP mode: a WSGI app with Bolt's `/slack/events` and `/healthz`, served by gunicorn.
+"""HTTP mode: a WSGI app with Bolt's `/slack/events`, `/healthz` and the web-form webhook
+(bot/webhook.py), served by gunicorn.
 
 Requests are checked before Bolt sees them: a bad signature gets 401 and a body that is not
 a Slack payload gets 400, and neither reaches a listener, so neither stores anything.
@@ -19,6 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import LeadbotApp
+from bot.webhook import WEBHOOK_PATH, LeadWebhook, status_line
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ StartResponse = Callable[[str, list[tuple[str, str]]], object]
 def wsgi_app(leadbot: LeadbotApp) -> Callable[[dict, StartResponse], Iterable[bytes]]:
     slack = VerifiedSlackRequestHandler(leadbot)
     queue = leadbot.worker.queue
+    webhook = LeadWebhook(leadbot.services.leads, leadbot.services.settings.webhook_secret)
 
     def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -74,14 +77,33 @@ def wsgi_app(leadbot: LeadbotApp) -> Callable[[dict, StartResponse], Iterable[by
             except SQLAlchemyError:
                 logger.exception("health check: database unavailable")
                 status, body = "503 Service Unavailable", {"ok": False, "error": "database"}
-            data = json.dumps(body).encode()
-            start_response(
-                status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+            return _json_reply(start_response, status, body)
+        if environ.get("PATH_INFO") == WEBHOOK_PATH:
+            answer = webhook.handle(environ)
+            return _json_reply(
+                start_response, status_line(answer.status), answer.body, answer.headers
             )
-            return [data]
         return slack(environ, start_response)
 
     return application
+
+
+def _json_reply(
+    start_response: StartResponse,
+    status: str,
+    body: dict,
+    headers: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            *(headers or []),
+        ],
+    )
+    return [data]
 
 
 class GunicornServer(BaseApplication):

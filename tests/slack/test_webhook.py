@@ -1,0 +1,153 @@
+"""`POST /webhooks/lead`: web forms send leads over HTTP, to the same pipeline as Slack."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+from pydantic import SecretStr
+from slack_helpers import WARM_LEAD, Reply, summaries
+
+SECRET = "webhook-test-secret"
+FORM_LEAD = {
+    "text": WARM_LEAD,
+    "fields": {"Name": "Dana Whitfield", "Company": "Globex Freight", "Employees": 300},
+    "id": "form-42",
+    "source": "typeform",
+    "submitted_by": "jane@example.com",
+}
+
+
+@pytest.fixture
+def webhook_secret() -> str | None:
+    return SECRET
+
+
+@pytest.fixture
+def slack_settings(slack_settings, webhook_secret):
+    secret = SecretStr(webhook_secret) if webhook_secret else None
+    return slack_settings.model_copy(update={"webhook_secret": secret})
+
+
+def post_lead(
+    slack, body: dict | bytes, *, secret: str | None = SECRET, method: str = "POST"
+) -> Reply:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["Authorization"] = f"Bearer {secret}"
+    request = urllib.request.Request(
+        slack.url + "/webhooks/lead",
+        data=data if method == "POST" else None,
+        headers=headers,
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Reply(response.status, response.read().decode(), dict(response.headers))
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read().decode(), dict(error.headers))
+
+
+def assert_nothing_stored(leadbot, repo) -> None:
+    assert repo.recent_leads(10) == []
+    assert leadbot.worker.queue.pending() == 0
+
+
+def test_lead_is_stored_before_202_then_qualified_and_posted(slack, leadbot, fake_slack, repo):
+    reply = post_lead(slack, FORM_LEAD)
+
+    assert reply.status == 202
+    answer = json.loads(reply.body)
+    assert answer["duplicate"] is False
+    stored = repo.get_lead(answer["lead_id"])
+    assert stored.lead.fields == {
+        "Name": "Dana Whitfield",
+        "Company": "Globex Freight",
+        "Employees": "300",
+    }
+    assert (stored.lead.id, stored.lead.source) == ("form-42", "webhook:typeform")
+
+    leadbot.worker.wait_until_idle()
+    [summary] = summaries(fake_slack)
+    context = str(summary.body["blocks"])
+    assert "Source: webhook:typeform · dropped by jane@example.com" in context
+    assert "Dana Whitfield, Globex Freight" in summary.body["text"]
+    assert len(fake_slack.calls("chat.postMessage")) == 1  # nobody in Slack to answer
+
+
+def test_the_same_lead_sent_again_is_the_same_lead(slack, leadbot, fake_slack, repo):
+    first = json.loads(post_lead(slack, FORM_LEAD).body)
+    again = json.loads(post_lead(slack, {**FORM_LEAD, "text": "edited"}).body)
+    assert again == {"lead_id": first["lead_id"], "duplicate": True}
+
+    no_id = {"text": "Bob from Initech wants to fix their reporting."}
+    assert json.loads(post_lead(slack, no_id).body)["duplicate"] is False
+    assert json.loads(post_lead(slack, no_id).body)["duplicate"] is True  # same content
+
+    leadbot.worker.wait_until_idle()
+    assert len(repo.recent_leads(10)) == 2
+    assert len(summaries(fake_slack)) == 2
+
+
+@pytest.mark.parametrize("secret", [None, "wrong-secret", SECRET[:-1]])
+def test_wrong_or_missing_secret_is_refused(slack, leadbot, repo, secret):
+    reply = post_lead(slack, FORM_LEAD, secret=secret)
+    assert reply.status == 401
+    assert json.loads(reply.body)["error"] == "unauthorized"
+    assert reply.headers["WWW-Authenticate"] == "Bearer"
+    assert_nothing_stored(leadbot, repo)
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"{not json", "body: expected JSON, line 1 column 2"),
+        (b"[1, 2]", "body: expected a JSON object, got list"),
+        ({"text": 42}, "text: Input should be a valid string"),
+        ({"text": "x", "fields": {"Budget": [50000]}}, "fields.Budget: expected text, a number"),
+        ({"text": "x", "feilds": {}}, "feilds: Extra inputs are not permitted"),
+        ({"text": "x", "source": "my form!"}, "source: String should match pattern"),
+        ({"text": "  ", "fields": {"Name": ""}}, "body: expected the lead's `text` or some"),
+    ],
+)
+def test_malformed_lead_gets_400_naming_the_field(slack, leadbot, repo, body, detail):
+    reply = post_lead(slack, body)
+    assert reply.status == 400
+    answer = json.loads(reply.body)
+    assert answer["error"] == "invalid_lead"
+    assert answer["detail"].startswith(detail)
+    assert_nothing_stored(leadbot, repo)
+
+
+def test_body_over_one_megabyte_gets_413_before_it_is_read(slack, leadbot, repo):
+    connection = http.client.HTTPConnection(urlsplit(slack.url).netloc, timeout=10)
+    connection.putrequest("POST", "/webhooks/lead")
+    connection.putheader("Authorization", f"Bearer {SECRET}")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", "1000001")
+    connection.endheaders()  # the server answers from the headers; the body never comes
+    response = connection.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read())["error"] == "too_large"
+    connection.close()
+    assert_nothing_stored(leadbot, repo)
+
+
+def test_only_post_is_answered(slack, leadbot, repo):
+    reply = post_lead(slack, FORM_LEAD, method="GET")
+    assert (reply.status, reply.headers["Allow"]) == (405, "POST")
+    assert_nothing_stored(leadbot, repo)
+
+
+@pytest.mark.parametrize("webhook_secret", [None])
+def test_without_a_secret_the_endpoint_does_not_exist(slack, leadbot, repo):
+    for secret in (None, "", SECRET):
+        reply = post_lead(slack, FORM_LEAD, secret=secret)
+        assert reply.status == 404
+        assert "LEADBOT_WEBHOOK_SECRET" in json.loads(reply.body)["detail"]
+    assert_nothing_stored(leadbot, repo)
