@@ -86,40 +86,27 @@ def evaluate(items: list[dict], rubric: Rubric, qualifier: Qualifier) -> Report:
 def _compare(report: Report, item: dict, result: Qualification, rubric: Rubric) -> None:
     expected = item["expected"]
     lead_id = str(item["id"])
+
+    def check(outcomes: list[bool], what: str, got: object, detail: str) -> None:
+        ok = got == expected[what]
+        outcomes.append(ok)
+        if not ok:
+            report.disagreements.append(Disagreement(lead_id, what, expected[what], got, detail))
+
     by_id = {c.id: c for c in result.criteria}
     for criterion in rubric.criteria:
-        if criterion.id not in expected:
-            continue
-        got = by_id[criterion.id]
-        ok = got.points == expected[criterion.id]
-        report.pairs_by_criterion.setdefault(criterion.id, []).append(ok)
-        if not ok:
-            detail = f"value={got.value!r} evidence={got.evidence!r}"
-            report.disagreements.append(
-                Disagreement(lead_id, criterion.id, expected[criterion.id], got.points, detail)
+        if criterion.id in expected:
+            got = by_id[criterion.id]
+            outcomes = report.pairs_by_criterion.setdefault(criterion.id, [])
+            check(
+                outcomes, criterion.id, got.points, f"value={got.value!r} evidence={got.evidence!r}"
             )
     if "knockout" in expected:
-        ok = result.knockout == expected["knockout"]
-        report.knockouts.append(ok)
-        if not ok:
-            report.disagreements.append(
-                Disagreement(
-                    lead_id,
-                    "knockout",
-                    expected["knockout"],
-                    result.knockout,
-                    f"evidence={result.knockout_evidence!r}",
-                )
-            )
+        check(
+            report.knockouts, "knockout", result.knockout, f"evidence={result.knockout_evidence!r}"
+        )
     if "tier" in expected:
-        ok = result.tier == expected["tier"]
-        report.tiers.append(ok)
-        if not ok:
-            report.disagreements.append(
-                Disagreement(
-                    lead_id, "tier", expected["tier"], result.tier, f"score={result.score}"
-                )
-            )
+        check(report.tiers, "tier", result.tier, f"score={result.score}")
 
 
 def print_report(report: Report, data: Path, out=sys.stdout) -> None:

@@ -16,7 +16,8 @@ from qualifiers.extract.numbers import (
     scaled,
     word_number,
 )
-from qualifiers.extract.text import Found, WordPattern, finditer_near
+from qualifiers.extract.patterns import WordPattern, finditer_near
+from qualifiers.extract.text import Found
 
 _QTY = rf"(?:(?P<num>{DIGITS})\s?(?P<mult>k|K)?|(?P<word>{WORD_NUMBER})\b)"
 _QTY2 = rf"(?:(?P<num2>{DIGITS})\s?(?P<mult2>k|K)?|(?P<word2>{WORD_NUMBER})\b)"

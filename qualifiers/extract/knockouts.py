@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qualifiers.extract.text import WordPattern, word_patterns
+from qualifiers.extract.patterns import WordPattern, word_patterns
 
 
 @dataclass(frozen=True)

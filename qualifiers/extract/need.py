@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from qualifiers.extract.text import Found, WordPattern
+from qualifiers.extract.patterns import WordPattern
+from qualifiers.extract.text import Found
 
 _GOAL_VERBS = (
     r"(?:replace|automate|reduce|cut|consolidate|migrate|streamline|improve|speed up|fix|"

@@ -31,7 +31,9 @@ from qualifiers.extract.money import (
 )
 from qualifiers.extract.need import find_need, is_stated_use_case
 from qualifiers.extract.numbers import DIGITS, parse_field_number
+from qualifiers.extract.patterns import casefold_pattern, split_alternatives
 from qualifiers.extract.roles import (
+    RolePhrase,
     expand_abbreviations,
     find_role_phrases,
     is_someone_elses,
@@ -41,12 +43,10 @@ from qualifiers.extract.text import (
     Clauses,
     FormPair,
     Found,
-    casefold_pattern,
     form_pairs,
     lower_same_length,
     mask_injections,
     normalise_key,
-    split_alternatives,
 )
 from qualifiers.extract.timeline import find_timeline, parse_timeline
 from qualifiers.models import Answer, AnswerValue, Extraction, KnockoutHit, Lead, Usage
@@ -124,7 +124,7 @@ class LeadText:
         return None
 
     @cached_property
-    def roles(self):
+    def roles(self) -> list[RolePhrase]:
         return find_role_phrases(self.masked, self.lower)
 
 
@@ -171,16 +171,16 @@ class CriterionRules:
         about = f"{criterion.id} {criterion.label}".replace("_", " ")
         if "budget" in about.casefold():
             return BUDGET_CONTEXT, BUDGET_DISTRACTORS
-        words = [re.escape(w) for w in re.findall(r"[A-Za-z]{3,}", about) if len(w) > 3]
-        words = [word.lower() for word in words]
+        words = [re.escape(word.lower()) for word in re.findall(r"[A-Za-z]{4,}", about)]
         context = re.compile(r"\b(?:" + "|".join(words or ["budget"]) + r")\w*")
         return context, distractor_pattern(about)
 
     @staticmethod
     def _label_number_pattern(criterion: Criterion) -> re.Pattern[str]:
         """'<label or field name> (is|:|of) <number>' or '<number> <label>'."""
-        names = sorted({criterion.label.lower(), *(f.lower() for f in criterion.fields)}, key=len)
-        flexible = "|".join(r"[\s_-]*".join(map(re.escape, name.split())) for name in names[::-1])
+        names = {criterion.label.lower(), *(name.lower() for name in criterion.fields)}
+        longest_first = sorted(names, key=len, reverse=True)
+        flexible = "|".join(r"[\s_-]*".join(map(re.escape, name.split())) for name in longest_first)
         return re.compile(
             rf"\b(?:{flexible})\s*(?:[:=]|is|are|was|of|about|around|~)?\s*(?P<a>[-+]?(?:{DIGITS}))"
             rf"|(?P<b>{DIGITS})\s*(?:{flexible})\b"
@@ -252,12 +252,9 @@ class CriterionRules:
         else:
             value = raw.strip()
         if value is None:
+            raw, line = raw.lower(), line.lower()
             value = next(
-                (
-                    v
-                    for pattern, v in self.hints
-                    if pattern.search(raw.lower()) or pattern.search(line.lower())
-                ),
+                (v for pattern, v in self.hints if pattern.search(raw) or pattern.search(line)),
                 None,
             )
         return _tidy(value)
@@ -342,7 +339,7 @@ class CriterionRules:
     def _choice(self, text: LeadText) -> Found | None:
         best: tuple[int, str, int] | None = None
         for key, pattern in self.choice_text:
-            match = pattern.search(text.masked)
+            match = pattern.search(text.lower)
             if match and match.end() > match.start() and (best is None or match.start() < best[0]):
                 best = (match.start(), key, match.end())
         return Found(best[1], best[0], best[2], 0.6) if best else None
@@ -364,6 +361,8 @@ class CriterionRules:
 
 
 class KnockoutRules:
+    """One knockout's rubric hints plus the built-in rule of the same id, if any."""
+
     def __init__(self, knockout: Knockout):
         self.id = knockout.id
         self.builtin = BUILTIN_RULES.get(knockout.id)

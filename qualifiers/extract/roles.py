@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qualifiers.extract.text import WordPattern
+from qualifiers.extract.patterns import WordPattern
 
 
 @dataclass(frozen=True, slots=True)

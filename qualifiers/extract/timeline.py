@@ -16,7 +16,8 @@ from qualifiers.extract.numbers import (
     to_float,
     word_number,
 )
-from qualifiers.extract.text import Found, WordPattern, finditer_near
+from qualifiers.extract.patterns import WordPattern, finditer_near
+from qualifiers.extract.text import Found
 
 # Each alternative starts with a literal word, so that `re` can scan for them quickly.
 _PHRASES: list[tuple[str, float]] = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,20 @@ def test_points_knockout_and_tier_match_the_label(item, default_rubric):
 def test_the_labelled_set_is_the_one_described():
     assert len(LEADS) >= 70
     assert len({item["id"] for item in LEADS}) == len(LEADS)
+
+
+def test_the_accuracy_benchmark_reports_agreement_and_enforces_targets():
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
+    command = [sys.executable, str(script), "--data", str(LEADS_FILE)]
+    passing = subprocess.run(
+        [*command, "--min-pairs", "0.85", "--min-tiers", "0.8"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert passing.returncode == 0, passing.stderr
+    assert f"pairs      {5 * len(LEADS)}/{5 * len(LEADS)} 100.0 %" in passing.stdout
+    impossible = subprocess.run(
+        [*command, "--min-pairs", "1.01"], capture_output=True, text=True, check=False
+    )
+    assert impossible.returncode == 1

@@ -612,7 +612,7 @@ def test_a_new_number_criterion_reads_a_number_next_to_its_label(csv_rubric):
 
 
 def test_a_new_choice_criterion_is_taught_by_its_hints(csv_rubric):
-    assert value(csv_rubric, "industry", "We run three dental clinics.") == "healthcare"
+    assert value(csv_rubric, "industry", "We run three Dental Clinics.") == "healthcare"
     assert value(csv_rubric, "industry", "We make furniture.") is None
 
 
