@@ -124,10 +124,13 @@ class Criterion(_Strict):
         description="yes_no: {yes: N, no: M}; text: {answered: N}.",
     )
     hints: list[Hint] = Field(default_factory=list)
-    parser: str | None = Field(
+    fields_only: bool = Field(
+        default=False,
+        description="Answer only from `fields` (structured CSV/form data), never from the text.",
+    )
+    parser: Literal["money", "headcount", "timeline", "title", "need"] | None = Field(
         default=None,
-        description="Built-in offline parser (money, headcount, timeline, title, need); "
-        "defaults from the type.",
+        description="Built-in offline parser; defaults from the type.",
     )
 
     @field_validator("points", mode="before")
@@ -324,8 +327,8 @@ _EXPECTED = {
 def _issue_from_pydantic(file: str, lines: dict[tuple, int], error: dict) -> RubricIssue:
     path = tuple(part for part in error["loc"] if not _is_union_tag(part))
     kind = error["type"]
-    if kind == "literal_error" and path and path[-1] == "type":
-        message = "expected one of money, number, months, choice, yes_no, text"
+    if kind == "literal_error":
+        message = f"expected one of {error['ctx']['expected']}"
     elif kind == "string_pattern_mismatch":
         message = "expected an id of lowercase letters, digits and underscores"
     elif kind == "too_short":
@@ -390,6 +393,10 @@ def _criterion_issues(criterion: Criterion, where: tuple) -> list[tuple[tuple, s
         issues.extend(_band_issues(criterion.bands, (*where, "bands")))
     elif criterion.bands:
         issues.append(((*where, "bands"), f"bands apply to money, number and months, not {kind}"))
+    if criterion.fields_only and not criterion.fields:
+        issues.append(
+            ((*where, "fields_only"), "expected `fields` to read when fields_only is set")
+        )
     if kind == "choice" and not criterion.choices:
         issues.append(((*where, "choices"), "expected choices for a choice criterion"))
     elif kind != "choice" and criterion.choices:

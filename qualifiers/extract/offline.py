@@ -52,7 +52,6 @@ from qualifiers.extract.timeline import find_timeline, parse_timeline
 from qualifiers.models import Answer, AnswerValue, Extraction, KnockoutHit, Lead, Usage
 from qualifiers.rubric import Criterion, Knockout, Rubric
 
-PARSERS = ("money", "headcount", "timeline", "title", "need")
 _DEFAULT_PARSER = {"money": "money", "months": "timeline"}
 _YES = {"yes", "y", "true", "1", "yes please", "definitely", "confirmed"}
 _NO = {"no", "n", "false", "0", "none", "not yet", "nope"}
@@ -157,7 +156,7 @@ class CriterionRules:
 
     @staticmethod
     def _parser_name(criterion: Criterion) -> str:
-        if criterion.parser in PARSERS:
+        if criterion.parser:
             return criterion.parser
         if criterion.type == "choice" and criterion.id in _ROLE_IDS:
             return "title"
@@ -198,7 +197,8 @@ class CriterionRules:
 
     # --- 1. fields -------------------------------------------------------------------------
 
-    def from_fields(self, text: LeadText) -> Answer | None:
+    def from_fields(self, text: LeadText, *, text_lines: bool = True) -> Answer | None:
+        """The lead's named fields, then (with `text_lines`) `Key: value` lines in its text."""
         for key in self.keys:
             if key not in text.fields:
                 continue
@@ -208,6 +208,8 @@ class CriterionRules:
             value = self.field_value(name, raw)
             if value is not None:
                 return Answer(value=value, evidence=f"{name}: {raw}", source="field")
+        if not text_lines:
+            return None
         for pair in text.form_pairs:
             if normalise_key(pair.key) in self.line_keys and not self.unanswered(pair.value):
                 value = self.parse_value(pair.value, text.lower[pair.start : pair.end])
@@ -357,6 +359,8 @@ class CriterionRules:
     }
 
     def answer(self, text: LeadText) -> Answer | None:
+        if self.criterion.fields_only:
+            return self.from_fields(text, text_lines=False)
         return self.from_fields(text) or self.from_hints(text) or self.from_parser(text)
 
 

@@ -102,8 +102,8 @@ def test_gapped_bands_are_refused():
 def test_unknown_criterion_types_are_refused():
     (issue,) = issues_of(VALID.replace("type: money", "type: currency"))
     assert issue == (
-        "r.yaml:6: criteria[0].type: expected one of money, number, months, choice, yes_no, "
-        "text, got 'currency'"
+        "r.yaml:6: criteria[0].type: expected one of 'money', 'number', 'months', 'choice', "
+        "'yes_no' or 'text', got 'currency'"
     )
 
 
