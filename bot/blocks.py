@@ -25,6 +25,7 @@ BLOCK_REASON = "disqualify_reason"
 ACTION_REASON = "reason"
 ACTION_FIELD = "value"
 
+NO_TIMELINE_MONTHS = 99  # what rubrics answer for "just researching"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
@@ -33,6 +34,12 @@ MAX_EVIDENCE = 300
 MAX_EXCERPT = 500
 MAX_FALLBACK_TEXT = 3000
 
+SALUTATION = re.compile(
+    r"^(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening))"
+    r"(?:\s+[\w.'-]+){0,3}?\s*(?:[,.!:–-]|$)",
+    re.IGNORECASE,
+)
+HEADER_LINE = re.compile(r"^(?:fwd?|re|subject|from|to|date|sent|cc)\s*:|^-{2,}", re.IGNORECASE)
 TIER_EMOJI = {"hot": "🔥", "warm": "🌤️", "cold": "❄️", DISQUALIFIED: "🚫"}
 
 # Form fields (the /lead modal, CSV columns) that say who the lead is.
@@ -77,10 +84,19 @@ def lead_title(lead: Lead, lead_id: int | str | None = None) -> str:
         return f"{name}, {company}"
     if name or company:
         return name or company or ""
-    first_line = next((line.strip() for line in lead.text.splitlines() if line.strip()), "")
-    if first_line:
-        return truncate(first_line, 80)
+    opening = next(filter(None, map(_without_salutation, lead.text.splitlines())), "")
+    if opening:
+        return truncate(opening, 80)
     return f"Lead {lead_id}" if lead_id is not None else "Lead"
+
+
+def _without_salutation(line: str) -> str:
+    """A text line minus any greeting; empty for salutations and headers ("Hi team,",
+    "From the website chat:", "Fwd: ..."), which say nothing about who the lead is."""
+    line = SALUTATION.sub("", line.strip()).strip()
+    if not line or line.endswith((",", ":")) or HEADER_LINE.match(line):
+        return ""
+    return line
 
 
 def format_value(rubric: Rubric | None, result: CriterionResult) -> str:
@@ -103,6 +119,8 @@ def format_value(rubric: Rubric | None, result: CriterionResult) -> str:
     if isinstance(value, int | float):
         number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
         if kind == "months":
+            if value >= NO_TIMELINE_MONTHS:
+                return "no timeline"
             return f"{number} month" + ("" if value == 1 else "s")
         return number
     return str(value)

@@ -154,3 +154,31 @@ def test_disqualify_modal_carries_lead_id(default_rubric):
     modal = blocks.disqualify_modal(42)
     assert modal["private_metadata"] == "42"
     assert modal["blocks"][0]["block_id"] == blocks.BLOCK_REASON
+
+
+def test_title_skips_greetings_and_headers_to_the_first_telling_line():
+    def title(text: str) -> str:
+        return blocks.lead_title(Lead(text=text), 7)
+
+    assert title("From the website chat (Sam, ops):\nTom here, we need X") == "Tom here, we need X"
+    assert title("Hi team,\n\nWe are Acme and need a CRM.") == "We are Acme and need a CRM."
+    assert title("hello! I'm a data engineer at Zed.") == "I'm a data engineer at Zed."
+    assert title("Fwd: demo\n---------- Forwarded\nFrom: Bob\nHi,\nI run ops.") == "I run ops."
+    assert title("Hiring managers need this") == "Hiring managers need this"
+    assert title("Hi,\n") == "Lead 7"
+    named = Lead(text="Hi team,", fields={"Name": "Ana Silva", "Company": "Nordwind"})
+    assert blocks.lead_title(named) == "Ana Silva, Nordwind"
+
+
+def test_no_timeline_reads_as_words_not_as_99_months(default_rubric):
+    extraction = Extraction(
+        answers={"timeline": Answer(value=99, evidence="just researching")},
+    )
+    qualification = score(default_rubric, extraction, qualifier="offline")
+    timeline = next(c for c in qualification.criteria if c.id == "timeline")
+    assert blocks.format_value(default_rubric, timeline) == "no timeline"
+    assert "99 months" not in json.dumps(
+        blocks.summary_blocks(
+            qualification, Lead(text="just researching"), rubric=default_rubric, lead_id=1
+        )
+    )
