@@ -54,15 +54,21 @@ def build(settings: Settings):
 
 
 def _socket_mode(leadbot, app_token: str) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     leadbot.start_worker()
     logger.info("connecting to Slack over Socket Mode")
     try:
-        SocketModeHandler(leadbot.bolt, app_token).start()
+        socket_mode_handler(leadbot, app_token).start()
     finally:
         leadbot.stop()
     return 0
+
+
+def socket_mode_handler(leadbot, app_token: str):
+    """Bolt's built-in Socket Mode handler for `leadbot`. `serve` calls `start()`, which
+    connects and blocks for good; tests call `connect()` and `close()` instead."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(leadbot.bolt, app_token)
 
 
 def _http(settings: Settings, host: str, port: int) -> int:

@@ -110,11 +110,13 @@ class FakeSlackAPI:
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
+        self._socket_url: str | None = None
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._handlers = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._connections_open,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
@@ -248,6 +250,12 @@ class FakeSlackAPI:
             self._files[path] = (content, content_type)
         return self.url.removesuffix("/api/") + path
 
+    def set_socket_url(self, url: str) -> None:
+        """Answer apps.connections.open with ``url``: a local WebSocket server playing
+        Slack's Socket Mode end (e.g. "ws://127.0.0.1:PORT/link/?ticket=t")."""
+        with self._cond:
+            self._socket_url = url
+
     def _file(self, path: str, headers: dict[str, str]) -> tuple[bytes, str] | None:
         with self._cond:
             content = self._files.get(path)
@@ -296,6 +304,11 @@ class FakeSlackAPI:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _connections_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self._socket_url is None:
+            return {"ok": False, "error": "socket_url_not_set"}  # call set_socket_url first
+        return {"ok": True, "url": self._socket_url}
 
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
