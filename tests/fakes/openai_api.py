@@ -16,8 +16,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
+
+from .local_service import FakeRequestHandler, LocalService
 
 _MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini")
 
@@ -156,7 +157,7 @@ def _fatal(status: int, message: str) -> FakeResponse:
     return FakeResponse(status=status, error=message, headers={"x-should-retry": "false"})
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalService):
     """Threaded HTTP server answering POST /v1/chat/completions from a script.
 
     Answers come from the ``enqueue`` queue (FIFO), else from ``responder``; with
@@ -165,54 +166,17 @@ class FakeOpenAI:
     """
 
     def __init__(self, *, responder: Responder | None = None, delay: float = 0.0) -> None:
+        super().__init__(_Handler)
         self.responder = responder
         self.delay = delay
         self._cond = threading.Condition()
         self._requests: list[OpenAIRequest] = []
         self._queue: deque[FakeResponse] = deque()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # lifecycle
-
-    def start(self) -> Self:
-        if self._server is not None:
-            raise RuntimeError("FakeOpenAI already started")
-        self._stopping.clear()
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="FakeOpenAI",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in a delay
-        self._server.shutdown()
-        self._server.server_close()
-        assert self._thread is not None
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """Server root without trailing slash; clients want ``url + "/v1"``."""
-        if self._server is None:
-            raise RuntimeError("FakeOpenAI is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.root_url
 
     # scripting
 
@@ -328,28 +292,7 @@ def _models_body() -> bytes:
     return json.dumps({"object": "list", "data": models}).encode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # throughput tests open many connections at once
-
-    def __init__(self, fake: FakeOpenAI) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; without this each answer would wait ~40 ms
-    # for the client's delayed ACK, a stall real services don't have.
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
+class _Handler(FakeRequestHandler):
     def _serve(self, http_method: str) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}

@@ -13,9 +13,10 @@ import json
 import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import parse_qs, urlsplit
+
+from .local_service import FakeRequestHandler, LocalService
 
 FailureMode = Literal["error", "http500", "ratelimit", "disconnect"]
 
@@ -92,7 +93,7 @@ def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
     return {"_raw": raw}
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LocalService):
     """Threaded HTTP server answering Slack Web API methods with realistic payloads.
 
     Use as a context manager (or ``start()``/``stop()``); ``url`` is the
@@ -100,6 +101,7 @@ class FakeSlackAPI:
     """
 
     def __init__(self, *, delay: float = 0.0) -> None:
+        super().__init__(_Handler)
         self._cond = threading.Condition()
         self._calls: list[SlackCall] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
@@ -111,9 +113,6 @@ class FakeSlackAPI:
         self._channels: dict[str, dict[str, Any]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._socket_url: str | None = None
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._handlers = {
             "auth.test": self._auth_test,
             "apps.connections.open": self._connections_open,
@@ -130,45 +129,10 @@ class FakeSlackAPI:
             "conversations.replies": self._conversations_replies,
         }
 
-    # lifecycle
-
-    def start(self) -> Self:
-        if self._server is not None:
-            raise RuntimeError("FakeSlackAPI already started")
-        self._stopping.clear()
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="FakeSlackAPI",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in a delay
-        self._server.shutdown()
-        self._server.server_close()
-        assert self._thread is not None
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
         """``base_url`` for ``WebClient``; ends with "/" as slack_sdk expects."""
-        if self._server is None:
-            raise RuntimeError("FakeSlackAPI is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/api/"
+        return self.root_url + "/api/"
 
     # inspection
 
@@ -446,28 +410,7 @@ def _failure_reply(failure: _Failure) -> _Reply:
             return _Reply(0, None, {})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # bursts of concurrent clients must not hit SYN retries
-
-    def __init__(self, fake: FakeSlackAPI) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; without this each answer would wait ~40 ms
-    # for the client's delayed ACK, a stall real services don't have.
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
+class _Handler(FakeRequestHandler):
     def _serve(self, http_method: str) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
