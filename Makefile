@@ -7,7 +7,7 @@ PYTHON := $(shell for candidate in python3 python3.11 python3.12 python3.13 pyth
 	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& { echo $$candidate; break; }; done)
 
-.PHONY: demo test lint format bench serve clean
+.PHONY: demo test lint format bench bench-offline bench-llm bench-backtest serve clean
 
 demo: $(VENV)/.installed
 	$(BIN)/leadbot demo
@@ -25,8 +25,21 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(VENV)/.installed
+# Every figure the README reports. Not timed tests: they print numbers and say whether each
+# target is met.
+bench: bench-offline bench-llm bench-backtest
+
+bench-offline: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/accuracy.py --data benchmarks/data/blind_leads.yaml
+	$(BIN)/python benchmarks/accuracy.py --data benchmarks/data/holdout_leads.yaml
+
+bench-llm: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/llm_tokens.py
+	$(BIN)/python benchmarks/llm_throughput.py
+
+bench-backtest: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/backtest_datasets.py
 
 serve: $(VENV)/.installed
 	$(BIN)/leadbot serve
