@@ -26,9 +26,15 @@ _APPROX = (
     r"(?P<mod>about|around|roughly|approximately|approx\.?|~|nearly|almost|over|more than|"
     r"under|less than|fewer than|just over|just under|close to|some|north of|upwards of)?\s*"
 )
+# Employees in the languages leads often write in besides English.
+_FOREIGN_EMPLOYEES = (
+    r"colaboradores|empleados|funcion[aá]rios|mitarbeiter(?:innen)?|mitarbeitende|"
+    r"salari[eé]s|employ[eé]s|dipendenti|medewerkers|anst[aä]llda|ansatte"
+)
 _COMPANY_NOUN = (
     r"(?:employees|employee|staff(?:ers)?|ftes?|full[- ]time(?: employees| staff)?|workers|"
-    r"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?)"
+    rf"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?|"
+    rf"{_FOREIGN_EMPLOYEES})"
 )
 _ORG = (
     r"(?:company|team|firm|studio|agency|startup|start-up|business|organi[sz]ation|org|shop|"
@@ -77,17 +83,21 @@ _RULES = [
         ),
         3,
     ),
-    Rule(WordPattern(rf"\bheadcount\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}"), 3),
+    Rule(WordPattern(rf"\b(?:headcount|hc)\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}"), 3),
     Rule(
         re.compile(rf"\b{_APPROX}{_RANGE}\s*{_ADJ}{_COMPANY_NOUN}\b"),
         3,
         WordPattern(
             r"\b(?:employees?|staff(?:ers)?|ftes?|full[- ]time|workers|headcount|team members|"
-            r"colleagues|people|ppl|emps?)\b"
+            rf"colleagues|people|ppl|emps?|{_FOREIGN_EMPLOYEES})\b"
         ),
     ),
+    # "a 40-person firm" is the company; "a 10-person team" (below) may be one department.
     Rule(
-        re.compile(rf"\b{_APPROX}{_RANGE}-(?:person|people|member|employee|man|woman|strong)\b"),
+        re.compile(
+            rf"\b{_APPROX}{_RANGE}-(?:person|people|member|employee|man|woman|strong)\b"
+            r"(?!(?: [\w-]+){0,2} team\b)"
+        ),
         3,
         WordPattern(r"\b(?:person|people|member|employee|man|woman|strong)\b"),
     ),
@@ -116,6 +126,13 @@ _RULES = [
         3,
     ),
     Rule(WordPattern(rf"\bteam of {_APPROX}{_RANGE}\b"), 2),
+    Rule(
+        re.compile(
+            rf"\b{_APPROX}{_RANGE}-(?:person|people|member|strong)(?: [\w-]+){{0,2}} team\b"
+        ),
+        2,
+        WordPattern(r"\b(?:person|people|member|strong)\b"),
+    ),
     Rule(WordPattern(rf"\bwe(?:'re| are)\s+{_APPROX}{_RANGE}\s*(?=[).,;]|$)", re.M), 2),
     Rule(
         re.compile(
@@ -143,8 +160,12 @@ _NOT_HEADCOUNT_BEFORE = re.compile(
     r"(?:\bhir(?:e|ing)|\brecruit(?:ing)?|\badd(?:ing)?|\bonboard(?:ing)?|\bgrow(?:ing)? (?:to|by)|"
     r"\bscale (?:to|up to)|\bplan(?:ning)? to|\bwill be|\bclients? (?:with|of)|"
     r"\bcustomers? (?:with|of)|"
-    r"\bserv(?:e|ing|es)|\blay(?:ing)? off|\blaid off|\bcut)(?:\W+\w+){0,2}\W*$",
+    r"\bserv(?:e|ing|es)|\blay(?:ing)? off|\blaid off|\bcut|\bfortune|\bforbes|"
+    r"\b(?:unit|department|dept|ward|division)(?: alone)? (?:has|have|had|is|of))"
+    r"(?:\W+\w+){0,2}\W*$",
 )
+# "Fortune 500", "Inc. 5000": rankings, not headcounts.
+_RANKING = re.compile(r"\b(?:fortune|forbes|global|inc\.?|ftse|s&p|russell)\s*\d")
 _LESS = ("under", "less than", "fewer than", "just under", "nearly", "almost")
 
 
@@ -191,6 +212,8 @@ def parse_headcount(value: str) -> float | None:
     value = value.lower()
     if _FIELD_SOLO.match(value):
         return 1
+    if _RANKING.search(value):
+        return None
     number = parse_field_number(value)
     if number is not None and _FIELD_LESS.match(value):
         return max(number - 1, 1)

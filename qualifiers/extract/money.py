@@ -14,22 +14,36 @@ from qualifiers.extract.numbers import (
     DIGITS,
     MULTIPLIER,
     MULTIPLIERS,
+    WORD_NUMBER,
     range_low,
     to_float,
+    word_number,
 )
 from qualifiers.extract.text import Clauses, Found
 
 CURRENCY_CODE = (
     r"(?:usd|eur|gbp|cad|aud|nzd|chf|sek|nok|dkk|jpy|inr|sgd|hkd|zar|brl|mxn|pln|aed|cny|ils)"
 )
-CURRENCY_WORD = r"(?:dollars?|bucks|euros?|pounds?|quid|rupees?|francs?|kronor|krona|yen)"
+CURRENCY_WORD = (
+    r"(?:dollars?|bucks|euros?|pounds?|quid|rupees?|francs?|kronor|krona|yen|reais|pesos|reales)"
+)
+
+CURRENCY_AFTER = r"[$€£¥₹]|(?:kr|zł|r\$)(?![\w$])"  # "20.000 €", "15 000 kr"
+# Where "mil" means thousand (Portuguese/Spanish: "R$ 40 mil"), not the English slang million.
+_THOUSAND_MIL = re.compile(r"r\$|brl|mxn|ars|cop|clp|reais|pesos|euros?|€")
 
 _AMOUNT = re.compile(
     rf"(?<![\w.,])(?P<pre>{CURRENCY_SYMBOL}\s?|{CURRENCY_CODE}\s?)?"
     rf"(?P<num>{DIGITS})(?![\d])"
     rf"(?:\s?(?P<mult>{MULTIPLIER}))?"
+    rf"(?:\s?(?P<post>{CURRENCY_CODE}\b|{CURRENCY_WORD}\b|{CURRENCY_AFTER}))?"
+)
+# "a few thousand", "fifty thousand dollars", "two million": amounts spelled in words.
+_WORD_AMOUNT = re.compile(
+    rf"(?<![\w])(?P<pre>)(?P<word>{WORD_NUMBER})[ -](?P<mult>thousand|grand|million|k)\b"
     rf"(?:\s?(?P<post>{CURRENCY_CODE}|{CURRENCY_WORD})\b)?"
 )
+_WORD_MULTIPLIERS = ("thousand", "grand", "million")
 _RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|and|or|/)\s*$")
 # What follows a number that makes it a count, a rate or a date rather than an amount of money.
 _NOT_MONEY_AFTER = re.compile(
@@ -47,7 +61,9 @@ _EUROPEAN_THOUSANDS = re.compile(r"\d{1,3}\.\d{3}$")
 _YEAR = re.compile(r"(?:19|20)\d\d$")
 
 BUDGET_CONTEXT = re.compile(
-    r"\bbudget(?:s|ed|ing)?\b|\bspend(?:ing)?\b|\ballocat\w*|\bfor (?:this|it|that)\b|"
+    r"\bbudget(?:s|ed|ing)?\b|\bbdgt\b|\b(?:we'?re|we are|i'?m|i am) thinking\b|"
+    r"\b(?:can|could|will|would) put\b|\btowards? (?:this|it|that|a solution|the project)\b|"
+    r"\bspend(?:ing)?\b|\ballocat\w*|\bfor (?:this|it|that)\b|"
     r"\b(?:we|i|to|can|could|will|plan to|ready to|willing to)\s+(?:\w+\s+)?invest\b|"
     r"\binvestment of\b|\b(?:we|i) have\b|\bwe'?ve got\b|"
     r"\bhave(?= (?:about |around |roughly |approx\.? |~)?[$€£¥₹\d])|"
@@ -128,10 +144,16 @@ class Amount:
         self.start, self.end = match.start(), match.end()
         self.mult = match["mult"]
         self.explicit = bool(match["pre"] or match["post"] or self.mult)
-        digits = match["num"]
-        if self.explicit and not self.mult and _EUROPEAN_THOUSANDS.match(digits):
-            digits = digits.replace(".", "")
-        self.num = to_float(digits) or 0.0
+        if "word" in match.re.groupindex:
+            self.num = word_number(match["word"]) or 0.0
+        else:
+            digits = match["num"]
+            if self.explicit and not self.mult and _EUROPEAN_THOUSANDS.match(digits):
+                digits = digits.replace(".", "")
+            self.num = to_float(digits) or 0.0
+        currency = f"{match['pre'] or ''}{match['post'] or ''}".strip()
+        if self.mult == "mil" and _THOUSAND_MIL.match(currency):
+            self.mult = "thousand"
         self.value = self.num * MULTIPLIERS[self.mult] if self.mult else self.num
 
 
@@ -171,7 +193,18 @@ _CURRENCY_BEFORE = re.compile(rf"(?:{CURRENCY_SYMBOL}|{CURRENCY_CODE})\s?$")
 
 def _amount_matches(text: str, start: int, stop: int):
     """`_AMOUNT` matches, tried only where a number starts (with any currency just before
-    it): the pattern may start with an optional currency, which makes a full scan slow."""
+    it): the pattern may start with an optional currency, which makes a full scan slow.
+    Amounts in words ("a few thousand") come after, in text order with the rest."""
+    if any(word in text for word in _WORD_MULTIPLIERS):
+        matches = [*_digit_amount_matches(text, start, stop)]
+        matches.extend(_WORD_AMOUNT.finditer(text, start, stop))
+        matches.sort(key=lambda match: match.start())
+        yield from matches
+        return
+    yield from _digit_amount_matches(text, start, stop)
+
+
+def _digit_amount_matches(text: str, start: int, stop: int):
     consumed = start
     for number in _DIGIT_RUN.finditer(text, start, stop):
         if number.start() < consumed:
@@ -183,7 +216,7 @@ def _amount_matches(text: str, start: int, stop: int):
             yield match
 
 
-_BARE_AFTER_KEYWORD = re.compile(r"(?:budget|spend|allocated|approved|up to)\b[^\n]{0,25}$")
+_BARE_AFTER_KEYWORD = re.compile(r"(?:budget|bdgt|spend|allocated|approved|up to)\b[^\n]{0,25}$")
 
 
 def find_money(

@@ -89,7 +89,7 @@ DIGITS = (
     r"|\d+(?:[.,]\d+)?"
 )
 RANGE_DASH = r"\s*(?:-|–|—|to|and|or)\s*"
-CURRENCY_SYMBOL = r"(?:us|ca|au|nz|sg|hk|a|c|s)?[$€£¥₹]"  # lowercase text
+CURRENCY_SYMBOL = r"(?:us|ca|au|nz|sg|hk|a|c|s|r|mx)?[$€£¥₹]"  # lowercase text; r$ is BRL
 
 _PLAIN = re.compile(rf"[-+]?(?:{DIGITS})")
 _SCALED = re.compile(rf"(?P<num>{DIGITS})\s?(?P<mult>{MULTIPLIER})?")

@@ -46,6 +46,7 @@ from qualifiers.extract.text import (
     form_pairs,
     lower_same_length,
     mask_injections,
+    mask_quoted_reply,
     normalise_key,
 )
 from qualifiers.extract.timeline import find_timeline, parse_timeline
@@ -60,24 +61,30 @@ _BLANK = {"", "-", "--", "(blank)", "blank", "null", "(none)", "?"}
 _MAX_CACHED_RUBRICS = 16
 # Field names that ask what a built-in parser reads, beyond the names a rubric lists.
 _SIMILAR_KEYS = {
-    "money": r"\bbudget|\bspend",
-    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline",
-    "headcount": r"employees|headcount|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
+    "money": r"\bbudget|\bbdgt\b|\bspend",
+    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|"
+    r"(?:purchase|buying)[ _]window",
+    "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
     r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)",
     "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b",
 }
+# What a lead says about a purchase. A knocked-out lead (a vendor, recruiter, student,
+# competitor) is not buying, so its "budget", "need" and "start in 4 weeks" are about
+# something else: its own pitch, candidates or homework.
+_PURCHASE_PARSERS = frozenset({"money", "timeline", "need"})
 _MAX_REMEMBERED_FIELD_VALUES = 50_000
 _NOT_PARSED = object()
 
 
 class LeadText:
     """One lead's searchable text with per-lead results computed once: `original` for
-    evidence, `masked` with bot-directed text blanked, and `lower`, the masked text lowercased
+    evidence, `masked` with bot-directed text and our own quoted reply history blanked, and
+    `lower`, the masked text lowercased
     (same offsets), which most rules run on."""
 
     def __init__(self, lead: Lead):
         self.original = lead.searchable_text()
-        self.masked = mask_injections(self.original)
+        self.masked = mask_quoted_reply(mask_injections(self.original))
         self.lower = lower_same_length(self.masked)
         self.text_start = len(self.original) - len(lead.text) if lead.text else len(self.original)
         self.fields = {}
@@ -395,6 +402,9 @@ class RubricRules:
     def __init__(self, rubric: Rubric):
         self.criteria = [CriterionRules(criterion) for criterion in rubric.criteria]
         self.knockouts = [KnockoutRules(knockout) for knockout in rubric.knockouts]
+        self.purchase_criteria = [
+            rules for rules in self.criteria if rules.parser in _PURCHASE_PARSERS
+        ]
 
     def extract(self, lead: Lead) -> Extraction:
         text = LeadText(lead)
@@ -406,6 +416,9 @@ class RubricRules:
         knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text))]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
+        elif knockouts:
+            for rules in self.purchase_criteria:
+                answers.pop(rules.id, None)
         return Extraction(answers=answers, knockouts=knockouts)
 
 

@@ -31,7 +31,7 @@ class RolePhrase:
 _PHRASE = r"(?P<phrase>[^.,;:!?\n\[\]]{2,80})"
 _ARTICLE = r"(?:(?:the|a|an|one of the|our|their)\s+)?"
 _SELF = WordPattern(
-    r"\b(?:i'?m|i am|i work as|i serve as|i act as|i'?ve been|i have been|"
+    r"\b(?:i'?m|i am|i work as|i serve as|i act as|i'?ve been|i have been|soy|sou|je suis|ich bin|"
     r"my (?:role|title|position|job title|job) is|i'?m currently|i currently work as)\s+"
     r"(?:currently\s+|also\s+|just\s+|now\s+|actually\s+)?" + _ARTICLE + _PHRASE,
 )
@@ -81,7 +81,7 @@ _NAME_THEN_ROLE = WordPattern(
 _AT_SIGN = re.compile(r"\s@\s*[A-Z0-9]")
 _WORDS_BEFORE_AT = re.compile(r"(?P<phrase>(?:[A-Za-z][\w&/.'-]* ){0,4}[A-Za-z][\w&/.'-]*)$")
 _NAME_LINE = re.compile(
-    r"^[ \t>*~–—-]*(?P<name>[A-Z][\w'.-]+(?:[ \t]+[A-Z][\w'.-]+){0,3})[ \t]*(?:,|\||-|–|—)[ \t]*"
+    r"^[ \t>*~–—-]*(?P<name>[A-Z][\w'.-]+(?:[ \t]+[A-Z][\w'.-]+){0,3})[ \t]*(?:,|\||-|–|—|/)[ \t]*"
     r"(?P<phrase>[^\n|,;]{2,60})",
     re.MULTILINE,
 )
@@ -95,6 +95,33 @@ _FROM_HEADER = re.compile(
     r"^[ \t>]*from:[ \t]*[^,<\n]{2,40}?(?:[ \t]*<[^>\n]*>)?[ \t]*,[ \t]*(?P<phrase>[^\n,]{2,60})",
     re.MULTILINE,
 )
+# A dash sign-off at the end of a chat line: "... discount? - Marcy, Program Director, Acme"
+_DASH_SIGNATURE = re.compile(
+    r"[.!?)][ \t]+[-–—~]+[ \t]*[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)?[ \t]*,[ \t]*"
+    r"(?P<phrase>[^,\n()]{2,60})"
+)
+# A line that opens with the writer's role: "cfo, 80 ppl, ...", "IT mgr, Acme Rail (2k staff)",
+# "owner of Rusty Anchor", "Marketing Mgr / Greystone"; or a sentence that does "... at Acme".
+_ROLE_FIRST = re.compile(
+    r"^[ \t]*(?P<phrase>[a-z][a-z&.' -]{1,40}?)[ \t]*(?:,|\(|[ \t][-–—/][ \t]|(?<!head) of[ \t])",
+    re.MULTILINE,
+)
+_ROLE_AT_SENTENCE_START = re.compile(
+    r"[.!?][ \t]+(?P<phrase>[a-z][a-z&.' -]{1,40}?)[ \t]+(?:at|@)[ \t]+[\w(~-]"
+)
+_NOT_A_ROLE_START = re.compile(
+    r"(?:hi|hello|hey|dear|thanks|thank|sorry|ok|okay|so|yes|no|just|also|quick|new|inbound|"
+    r"hot|warm|cold|lead|re|fw|fwd|note|notes|the|this|that|we|i|my|our|hope|please|per)\b"
+    r"|.*\b(?:notes?|call|meeting|form|scan|webinar|ticket|download|summary|handoff|intake)\b"
+)
+# Marketer notes naming the prospect: "Prospect: Gordon Blaine, EVP Shared Services, ..."
+_PERSON_LINE = re.compile(
+    r"^[ \t>*-]*(?:prospect|contact|lead|attendee|visitor|requester|requestor|customer|client|"
+    r"name|who)[ \t]*:[ \t]*[a-z][^,\n(]{1,40}?[ \t]*[,(][ \t]*(?P<phrase>[^\n,()]{2,60})",
+    re.MULTILINE,
+)
+# 'reg form: title "Engineer"'
+_QUOTED_TITLE = WordPattern(r"\b(?:job )?title[ \t]+[\"“](?P<phrase>[^\"”\n]{2,60})[\"”]")
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?P<phrase>[^,\n:]{2,40})(?:,|$)", re.MULTILINE)
 _TITLE_LINE = re.compile(
     r"^[ \t>*-]*(?:job title|title|role|position|designation|job role|job)[ \t]*:[ \t]*"
@@ -133,7 +160,8 @@ _PROSPECT_FORWARDS = WordPattern(
 )
 _CUT = re.compile(
     r"(?<![\w'-])(?:and|but|who|which|that|so|because|since|while|looking|trying|reaching|writing|"
-    r"interested|hoping|excited|curious|wondering|not|working|reporting|on behalf|asked|tasked|"
+    r"interested|hoping|excited|curious|wondering|not|working|reporting(?= to| into)|on behalf|"
+    r"asked|tasked|"
     r"here|responsible|in charge|to the|for the|to our|with the|with our|currently|"
     r"we|i|my|our|your|his|her|their)\b",
 )
@@ -164,13 +192,42 @@ _ABBREVIATIONS = {
     "csm": "customer success manager",
     "pm": "product manager",
 }
+# Titles in the languages leads often write in, by meaning (the rubric's hints are English).
+_FOREIGN_TITLES = {
+    r"geschäftsführer(?:in)?": "managing director",
+    r"inhaber(?:in)?": "owner",
+    r"gründer(?:in)?": "founder",
+    r"leiter(?:in)?": "head of",
+    r"(?:jef[ae]|chef(?:fe)?) de": "head of",
+    r"(?:direct(?:or|ora)|diretor(?:a)?) gene?ral|pdg|directeur général|directrice générale": "ceo",
+    r"gerente gene?ral": "general manager",
+    r"gerente|responsable": "manager",
+    r"directora|diretora?|directeur|directrice|direttore|direttrice": "director",
+    r"dueñ[oa]|propietari[oa]|propriet[aá]ri[oa]|propriétaire|titolare": "owner",
+    r"fundador(?:a)?|fondat(?:eur|rice|ore)": "founder",
+    r"presidente|président(?:e)?": "president",
+    r"coordinador(?:a)?|coordenador(?:a)?|coordinat(?:eur|rice)": "coordinator",
+    r"analista": "analyst",
+    r"ingenier[oa]|engenheir[oa]|ingénieur(?:e)?": "engineer",
+    r"s[oó]ci[oa]|associée?": "partner",
+}
 _ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
+_FOREIGN_TITLE = re.compile("|".join(rf"\b(?P<t{i}>{p})\b" for i, p in enumerate(_FOREIGN_TITLES)))
+_FOREIGN_WORDS = tuple(_FOREIGN_TITLES.values())
+# Cheap pre-check: the ASCII words the foreign titles start with.
+_MAYBE_FOREIGN = re.compile(
+    r"\b(?:gesch|inhaber|leiter|jef|chef|direct|diret|pdg|gerente|responsable|due|propri|"
+    r"titolare|fundador|fondat|presidente|coordin|analista|ingen|engenh|soci|associ)"
+)
 
 
 def expand_abbreviations(phrase: str) -> str:
-    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', so hints can match
-    (`phrase` is lowercase)."""
-    return _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
+    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', 'gerente de ti' ->
+    'manager de ti', so hints can match (`phrase` is lowercase)."""
+    phrase = _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
+    if phrase.isascii() and not _MAYBE_FOREIGN.search(phrase):
+        return phrase
+    return _FOREIGN_TITLE.sub(lambda match: _FOREIGN_WORDS[int(match.lastgroup[1:])], phrase)
 
 
 def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
@@ -188,6 +245,10 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
     if ":" in text:
         for match in _TITLE_LINE.finditer(lower):
             add(match, 6, own_voice=False)
+        for match in _PERSON_LINE.finditer(lower):
+            add(match, 5, own_voice=False)
+    for match in _QUOTED_TITLE.finditer(lower):
+        add(match, 6, own_voice=False)
     for match in _SELF.finditer(lower):
         add(match, 5, own_voice=True)
     for match in _THIS_IS.finditer(text):
@@ -252,6 +313,11 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
             add(match, 2, own_voice=True)
     for match in _BULLET.finditer(text):
         add(match, 2, own_voice=False)
+    for match in _DASH_SIGNATURE.finditer(text):
+        add(match, 3, own_voice=True)
+    for match in [*_ROLE_FIRST.finditer(lower), *_ROLE_AT_SENTENCE_START.finditer(lower)]:
+        if not _NOT_A_ROLE_START.match(match["phrase"]):
+            add(match, 1, own_voice=True)
     found.extend(_signature_lines(lower, lead_zone))
     found = _prefer_quoted(text, found)
     found.sort(key=lambda role: (-role.priority, role.start))

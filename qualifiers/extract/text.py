@@ -77,6 +77,56 @@ def mask_injections(text: str) -> str:
     return "".join(chars)
 
 
+# A reply's quoted history: "On Tue, Hannah Reyes wrote:", a quoted "> From: Daniel Ortiz, ..."
+# header, or "-----Original Message-----".
+_REPLY_HEADER = re.compile(
+    r"^[ \t>]*on\b[^\n]{0,160}?\bwrote:[ \t]*$|^[ \t]*>[ \t>]*from:[ \t]*[^\n]*$"
+    r"|^[ \t>]*-{2,}[ \t]*original message[ \t]*-{2,}[ \t]*$",
+    re.MULTILINE,
+)
+_FORWARD_MARK = re.compile(
+    r"^[ \t>]*(?:-{2,}\s*forwarded message|begin forwarded message|(?:subject:[ \t]*)?fwd?:|from:)",
+    re.MULTILINE,
+)
+_GREETED = re.compile(r"\b(?:hi|hello|hey|dear|thanks|thank you|thx|cheers)[ \t,!]+([a-z][\w'-]+)")
+_NAME_WORD = re.compile(r"[a-z][\w'-]+")
+_NOT_A_NAME = {"on", "at", "am", "pm", "wrote", "from", "the", "mon", "tue", "wed", "thu", "fri"}
+
+
+def mask_quoted_reply(text: str) -> str:
+    """`text` with the quoted history of a reply blanked (same length).
+
+    When a lead replies to one of our people ("Hi Hannah, ..." above "On Tue, Hannah Reyes
+    wrote:"), the quoted message is ours: our rep's pitch, our price, our rep's title. Only a
+    reply that greets the quoted author counts, and a forward (where the quoted message is the
+    lead's own) is never touched.
+    """
+    if "wrote:" not in text and ">" not in text and "original message" not in text.lower():
+        return text
+    lower = lower_same_length(text)
+    header = _REPLY_HEADER.search(lower)
+    if header is None or not lower[: header.start()].strip():
+        return text
+    if _FORWARD_MARK.search(lower, 0, header.start()):
+        return text
+    author = _quoted_author(header.group())
+    greeted = {m[1] for m in _GREETED.finditer(lower, 0, header.start())}
+    if not author & greeted:
+        return text
+    start = header.start()
+    return text[:start] + "".join(c if c == "\n" else " " for c in text[start:])
+
+
+def _quoted_author(header: str) -> set[str]:
+    """The first and last name of who wrote a quoted message, from its header line."""
+    if "wrote:" in header:
+        before = re.sub(r"<[^>]*>", " ", header.rsplit("wrote:", 1)[0]).rsplit(",", 1)[-1]
+        words = _NAME_WORD.findall(before)[-2:]
+    else:
+        words = _NAME_WORD.findall(header.split("from:", 1)[-1].split(",", 1)[0])[:2]
+    return {word for word in words if word not in _NOT_A_NAME}
+
+
 def lower_same_length(text: str) -> str:
     """`text` lowercased, character for character, so offsets into it are offsets into `text`
     (a few characters, like 'İ', lowercase to two and are kept as they are)."""
@@ -134,6 +184,10 @@ _KEY_VALUE = re.compile(
     r"[ \t>*-]*(?P<key>[A-Za-z][\w()/&'?.-]*(?: [\w()/&'?.-]+){0,5}?)[ \t]*:[ \t]*"
     r"(?P<value>\S(?:.*\S)?)?\s*$"
 )
+# A raw form dump: "role=Procurement Officer", "company_size=1001-5000" (one-word keys only).
+_KEY_EQUALS_VALUE = re.compile(
+    r"[ \t>*-]*(?P<key>[A-Za-z][\w.-]{0,30})=(?P<value>\S(?:.*\S)?)?\s*$"
+)
 _HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z ()/&?'_-]{0,40}")
 # A header row: three or more short names, e.g. "Name | Title | Budget" or "name,title,budget".
 _TABLE_HEADERS = [
@@ -157,6 +211,14 @@ def form_pairs(text: str, start: int = 0) -> list[FormPair]:
         if index + 1 < len(lines):
             pairs.extend(_table_pairs(text, (line_start, line_end), lines[index + 1]))
         if text.find(":", line_start, line_end) == -1:
+            if text.find("=", line_start, line_end) != -1:
+                match = _KEY_EQUALS_VALUE.fullmatch(text, line_start, line_end)
+                if match and match["value"]:
+                    pairs.append(
+                        FormPair(
+                            match["key"], match["value"], match.start("key"), match.end("value")
+                        )
+                    )
             continue
         position = line_start
         for boundary in [*_SEGMENT_BREAK.finditer(text, line_start, line_end), None]:
@@ -199,6 +261,11 @@ def _cells(text: str, span: tuple[int, int], delimiter: str) -> list[tuple[int, 
     while position <= end:
         stop = text.find(delimiter, position, end)
         stop = end if stop == -1 else stop
+        if text.startswith('"', position) and delimiter == ",":  # "a, b" is one cell
+            closing = text.find('"', position + 1, end)
+            if closing != -1:
+                after = text.find(delimiter, closing, end)
+                stop = end if after == -1 else after
         left, right = position, stop
         while left < right and text[left].isspace():
             left += 1

@@ -44,12 +44,12 @@ _PHRASES: list[tuple[str, float]] = [
         2,
     ),
     (
-        r"this quarter|the current quarter|current quarter|end of (?:the |this )?quarter|"
+        r"this (?:quarter|qtr)|the current quarter|current quarter|end of (?:the |this )?quarter|"
         r"within (?:the|this|a) quarter|in (?:the|this|a) quarter|quarter[- ]end|eoq",
         3,
     ),
     (
-        r"next quarter|end of next quarter|following quarter|within (?:the )?next quarter|"
+        r"next (?:quarter|qtr)|end of next quarter|following quarter|within (?:the )?next quarter|"
         r"in (?:the )?next quarter",
         6,
     ),
@@ -65,13 +65,19 @@ _PHRASES: list[tuple[str, float]] = [
 _PHRASE = WordPattern(r"\b(?:" + "|".join(pattern for pattern, _ in _PHRASES) + r")\b")
 _PHRASE_KINDS = [(re.compile(pattern), months) for pattern, months in _PHRASES]
 _PHRASE_ANCHORS = WordPattern(
-    r"\b(?:asap|soon|urgent\w*|immediately|away|weeks?|days|months?|quarter|eoq|years?|eoy)\b"
+    r"\b(?:asap|soon|urgent\w*|immediately|away|weeks?|days|months?|quarter|qtr|eoq|years?|eoy)\b"
 )
 # "this year" after "we've had two outages" is the past, not a plan.
 _PAST_BEFORE = re.compile(
     r"\b(?:has been|have been|had|'ve (?:had|been|seen)|was|were|did|lost|missed|caused|"
     r"finished|slipped|happened|so far|earlier|already|since)\b[^.!?\n]*$",
 )
+# "this year a shipment was delayed", "this month we missed two": an event, not a plan.
+_PAST_AFTER = re.compile(
+    r",?[ \t]+(?:[a-z']+[ \t]+){0,2}?(?:was|were|had|did|went|got|happened|[a-z-]+ed)\b"
+    r"(?<!\bneed)(?<!\bplanned)(?<!\bexpected)"
+)
+_PRESENT_BEFORE = re.compile(r"\b(?:is|are|be|been|being|get|gets|to|will|'ll|'re)[ \t]+$")
 
 _QTY = rf"(?:(?P<num>{DIGITS})|(?P<word>{WORD_NUMBER})\b)"
 _QTY2 = rf"(?:(?P<num2>{DIGITS})|(?P<word2>{WORD_NUMBER})\b)"
@@ -122,8 +128,9 @@ def find_timeline(text: str, *, bare: bool = False) -> Found | None:
     values) takes the first timeline as is."""
     candidates: list[Found] = []
     for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text, before=30):
-        if not bare and _PAST_BEFORE.search(
-            text, _sentence_start(text, match.start()), match.start()
+        if not bare and (
+            _PAST_BEFORE.search(text, _sentence_start(text, match.start()), match.start())
+            or _reports_an_event(text, match.end())
         ):
             continue
         months = next(m for kind, m in _PHRASE_KINDS if kind.fullmatch(match.group()))
@@ -153,6 +160,15 @@ def find_timeline(text: str, *, bare: bool = False) -> Found | None:
             if context.search(text, start, found.start) or context.search(text, found.end, end):
                 return found
     return None
+
+
+def _reports_an_event(text: str, end: int) -> bool:
+    """'this year [a service was delayed]': the words right after a phrase are in the past."""
+    past = _PAST_AFTER.match(text, end)
+    if past is None:
+        return False
+    verb = text.rfind(" ", end, past.end() - 1) + 1
+    return not _PRESENT_BEFORE.search(text, end, verb)
 
 
 def _sentence_start(text: str, position: int) -> int:

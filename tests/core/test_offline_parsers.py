@@ -622,3 +622,188 @@ def test_rules_are_compiled_once_per_rubric_version(default_rubric, csv_rubric):
     same_content = parse_rubric(CSV_RUBRIC, "again.yaml")
     assert extractor.rules_for(csv_rubric) is extractor.rules_for(same_content)
     assert extractor.rules_for(default_rubric) is first
+
+
+# --- messier real-world leads: other languages, shorthand, reply threads ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Our budget for the tool is about 35.000 € in total.", 35_000),
+        ("Budget ca. 12.500 € for year one.", 12_500),
+        ("We have 25 000 kr for this.", 25_000),
+        ("Budget approved: R$ 250.000", 250_000),
+        ("Our budget is R$ 60 mil for the first year.", 60_000),
+        ("bdgt 40-60k, decision soon", 40_000),
+        ("We could spend a couple thousand on it.", 2_000),
+        ("I could spend fifty thousand dollars on this.", 50_000),
+        ("we're thinking $8k-$15k depending on scope", 8_000),
+        ("We can put $6,000 toward this.", 6_000),
+    ],
+)
+def test_budgets_written_with_european_separators_shorthand_and_words(
+    default_rubric, text, expected
+):
+    assert value(default_rubric, "budget", text) == expected
+
+
+def test_mil_is_a_million_in_english_and_a_thousand_next_to_reais(default_rubric):
+    assert value(default_rubric, "budget", "Our budget is 2 mil for the rebuild.") == 2_000_000
+    assert value(default_rubric, "budget", "Budget: R$ 2 mil") == 2_000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ops VP @ Kallio Freight, hc 450.", 450),
+        ("Ops lead at Varna Cables, hc ~1.5k, budget still to be agreed.", 1_500),
+        ("Somos 300 colaboradores en tres plantas.", 300),
+        ("Wir haben 120 Mitarbeiter.", 120),
+        ("I lead a 12-person support team at Ardent Insurance (about 2,400 employees).", 2_400),
+    ],
+)
+def test_headcount_shorthand_other_languages_and_company_beats_team(default_rubric, text, expected):
+    assert value(default_rubric, "company_size", text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My ward alone has 45 nurses and the sign-off binders keep going missing.",
+        "Our department has 30 engineers.",
+    ],
+)
+def test_a_units_headcount_is_not_the_companys(default_rubric, text):
+    assert "company_size" not in extract(default_rubric, text).answers
+
+
+@pytest.mark.parametrize("raw", ["Fortune 500", "Fortune 1000 company", "Inc. 5000"])
+def test_rankings_are_not_headcounts(default_rubric, raw):
+    assert value(default_rubric, "company_size", fields={"Employees": raw}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Three times this year an invoice was paid twice; we want to decide within 60 days.", 2),
+        ("This year we renewed by mistake, so we'd like something live in 4 months.", 4),
+        ("want it done this qtr", 3),
+        ("decide next qtr", 6),
+    ],
+)
+def test_past_events_this_year_are_not_a_timeline(default_rubric, text, expected):
+    assert value(default_rubric, "timeline", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Soy Jefe de Compras en Distribuidora Lumen.", "decision_maker"),
+        ("I am Geschäftsführerin of a 20-person joinery.", "decision_maker"),
+        ("I'm Inhaber of a bike shop in Graz.", "decision_maker"),
+        ("I am Diretor Comercial at Vinhos Serra.", "decision_maker"),
+        ("I'm the Directrice des opérations at Maison Lune.", "decision_maker"),
+        ("I work as Gerente de Compras at a Chilean retailer.", "influencer"),
+        ("I am Gerente General of Ferretería Norte.", "decision_maker"),
+        ("I'm Analista de Sistemas at Banco Sur.", "end_user"),
+    ],
+)
+def test_titles_in_other_languages_are_read_by_meaning(default_rubric, text, expected):
+    assert value(default_rubric, "authority", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("coo, 40 ppl, approvals are a mess", "decision_maker"),
+        ("HR mgr, Tallow Foods (300 staff). leave requests on paper.", "influencer"),
+        ("owner of a two-van plumbing business, quotes get lost", "decision_maker"),
+        ("sorry for the typos. ops mgr at Brightwater Dairy, we need help", "influencer"),
+        ("any discount for charities? - Jo, Finance Director, Hope Trust", "decision_maker"),
+        ("Lena Berg / Procurement Manager / Nordvik AS / 51-200", "influencer"),
+        ('trade show scan: title "Data Analyst", co Fenwick, no notes', "end_user"),
+        ("Call summary\nProspect: Ravi Shah, VP Finance, Orbis Tiles\nAE: Tom", "decision_maker"),
+        ("From: Ana Ruiz, Reporting Analyst, Kestrel Bank\nHow do I export this?", "end_user"),
+    ],
+)
+def test_roles_in_shorthand_and_note_shapes(default_rubric, text, expected):
+    assert value(default_rubric, "authority", text) == expected
+
+
+def test_a_call_notes_header_is_not_the_leads_role(default_rubric):
+    text = "BDR call notes (Mia @ Lumen Labs):\n- team lead, invoices stuck in email"
+    assert value(default_rubric, "authority", text) == "influencer"
+
+
+REPLY_TO_OUR_REP = """Hi Marta,
+
+Thanks for the proposal. $30k is too much for us; we can go up to $12,000.
+I'd like to decide in 2 months.
+
+Jonas Weber
+Logistics Coordinator
+Weber Spedition | 90 employees
+
+> On Mon, Marta Silva wrote:
+> Hi Jonas, as promised: our Pro plan is $30,000/yr and most teams like yours lose hours
+> to email approvals. We can go live in 2 weeks.
+> Best,
+> Marta Silva
+> VP of Sales
+"""
+
+
+def test_in_a_reply_our_reps_quoted_words_are_not_the_leads(default_rubric):
+    answers = extract(default_rubric, REPLY_TO_OUR_REP).answers
+    assert answers["authority"].value == "end_user"
+    assert answers["budget"].value == 12_000
+    assert answers["timeline"].value == 2
+    assert "need" not in answers  # "lose hours to email approvals" was our pitch
+    assert all(">" not in answer.evidence for answer in answers.values())
+
+
+def test_quoted_from_header_in_a_reply_is_ours_too(default_rubric):
+    text = (
+        "Thanks Priya! We're 200 employees; I'm a payroll clerk.\n\n"
+        "> From: Priya Nair, Director of Sales\n> Could you share your headcount?"
+    )
+    assert value(default_rubric, "authority", text) == "end_user"
+
+
+def test_a_quoted_message_that_is_not_a_reply_to_its_author_is_still_read(default_rubric):
+    text = (
+        "Passing this on from the webinar.\n\n> On Tue, Dana Cole wrote:\n> I'm the CFO at Orbit."
+    )
+    assert value(default_rubric, "authority", text) == "decision_maker"
+
+
+def test_key_equals_value_dumps_are_read_like_form_fields(default_rubric):
+    text = "fname=Ade\nrole=Plant Manager\ncompany_size=201-500\nwhen=1-3 months\nbudget_usd="
+    answers = extract(default_rubric, text).answers
+    assert (answers["authority"].value, answers["company_size"].value) == ("influencer", 201)
+    assert answers["timeline"].value == 3
+    assert answers["authority"].evidence == "role=Plant Manager"
+
+
+def test_pasted_csv_rows_with_quoted_commas_and_shorthand_headers(default_rubric):
+    text = (
+        "first,last,job_title,hc,bdgt,purchase_window,comment\n"
+        'Ola,Nord,IT Manager,headcount 140,25k,in 5 months,"approvals by email, slow"\n'
+    )
+    answers = extract(default_rubric, text).answers
+    assert answers["authority"].value == "influencer"
+    assert answers["company_size"].value == 140
+    assert answers["budget"].value == 25_000
+    assert answers["timeline"].value == 5
+
+
+def test_a_knocked_out_lead_states_no_budget_need_or_timeline(default_rubric):
+    text = (
+        "I'm a recruiter at Talentbay (40 of us). We have candidates for your open roles who can"
+        " start immediately, and our budget-friendly fee is $5,000. You need to fill seats fast."
+    )
+    extraction = extract(default_rubric, text)
+    assert [hit.id for hit in extraction.knockouts] == ["job_seeker"]
+    assert {"budget", "need", "timeline"}.isdisjoint(extraction.answers)
+    assert extraction.answers["company_size"].value == 40
