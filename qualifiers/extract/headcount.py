@@ -28,13 +28,12 @@ _APPROX = (
 )
 # Employees in the languages leads often write in besides English.
 _FOREIGN_EMPLOYEES = (
-    r"colaboradores|empleados|funcion[aá]rios|mitarbeiter(?:innen)?|mitarbeitende|"
-    r"salari[eé]s|employ[eé]s|dipendenti|medewerkers|anst[aä]llda|ansatte"
+    r"colaboradores|empleados|funcion(?:a|á)rios|mitarbeite(?:r|rinnen|nde)|salariés|employés|"
+    r"dipendenti|medewerkers"
 )
 _COMPANY_NOUN = (
     r"(?:employees|employee|staff(?:ers)?|ftes?|full[- ]time(?: employees| staff)?|workers|"
-    rf"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?|"
-    rf"{_FOREIGN_EMPLOYEES})"
+    r"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?)"
 )
 _ORG = (
     r"(?:company|team|firm|studio|agency|startup|start-up|business|organi[sz]ation|org|shop|"
@@ -83,20 +82,26 @@ _RULES = [
         ),
         3,
     ),
-    Rule(WordPattern(rf"\b(?:headcount|hc)\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}"), 3),
+    Rule(WordPattern(rf"\bheadcount\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}"), 3),
+    Rule(WordPattern(rf"\bhc\s*(?:is|of|:|=|-)?\s*{_APPROX}{_RANGE}"), 3),
     Rule(
         re.compile(rf"\b{_APPROX}{_RANGE}\s*{_ADJ}{_COMPANY_NOUN}\b"),
         3,
         WordPattern(
             r"\b(?:employees?|staff(?:ers)?|ftes?|full[- ]time|workers|headcount|team members|"
-            rf"colleagues|people|ppl|emps?|{_FOREIGN_EMPLOYEES})\b"
+            r"colleagues|people|ppl|emps?)\b"
         ),
+    ),
+    Rule(
+        re.compile(rf"\b{_APPROX}{_RANGE}\s*{_ADJ}(?:{_FOREIGN_EMPLOYEES})\b"),
+        3,
+        WordPattern(rf"\b(?:{_FOREIGN_EMPLOYEES})\b"),
     ),
     # "a 40-person firm" is the company; "a 10-person team" (below) may be one department.
     Rule(
         re.compile(
             rf"\b{_APPROX}{_RANGE}-(?:person|people|member|employee|man|woman|strong)\b"
-            r"(?!(?: [\w-]+){0,2} team\b)"
+            r"(?P<team>(?: [\w-]+){0,2} team\b)?"
         ),
         3,
         WordPattern(r"\b(?:person|people|member|employee|man|woman|strong)\b"),
@@ -126,13 +131,6 @@ _RULES = [
         3,
     ),
     Rule(WordPattern(rf"\bteam of {_APPROX}{_RANGE}\b"), 2),
-    Rule(
-        re.compile(
-            rf"\b{_APPROX}{_RANGE}-(?:person|people|member|strong)(?: [\w-]+){{0,2}} team\b"
-        ),
-        2,
-        WordPattern(r"\b(?:person|people|member|strong)\b"),
-    ),
     Rule(WordPattern(rf"\bwe(?:'re| are)\s+{_APPROX}{_RANGE}\s*(?=[).,;]|$)", re.M), 2),
     Rule(
         re.compile(
@@ -173,10 +171,11 @@ def find_headcount(text: str) -> Found | None:
     """The strongest, earliest headcount statement; ranges and '5000+' give their low end."""
     best: tuple[int, int, Found] | None = None
     for rule in _RULES:
-        strength = rule.strength
-        if best and strength < best[0]:
+        if best and rule.strength < best[0]:
             break
         for match in rule.finditer(text):
+            # "a 10-person team" may be one department: a team-level statement
+            strength = rule.strength - 1 if match.groupdict().get("team") else rule.strength
             value = _value(match)
             if value is None or value <= 0:
                 continue

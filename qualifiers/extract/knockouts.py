@@ -19,6 +19,8 @@ class KnockoutRule:
     not_before: re.Pattern[str] | None = None  # searched in the 40 characters before a hit
     not_before_applies: re.Pattern[str] | None = None  # ...only for hits like this (else all)
     not_after: re.Pattern[str] | None = None  # matched right after a hit
+    # (hit, also required anywhere in the text): signals that only knock out together
+    paired: tuple[tuple[WordPattern, WordPattern], ...] = ()
 
 
 BUILTIN_RULES: dict[str, KnockoutRule] = {
@@ -56,7 +58,9 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\b(?:candidates|talent) for your (?:open )?(?:roles|positions|team|vacancies)\b"
             r"|\b(?:pre-?vetted|pre-?screened|qualified|top|shortlisted) (?:\w+ )?candidates\b"
             r"|\bcandidates (?:ready|available) to\b|\bplacement fee\b"
-            r"|\bfee is \d+ ?% of (?:first[- ]year |annual |base )?salary\b"
+            r"|\bfees? (?:is |are |from |of |at |start(?:ing)? at )?\d+ ?% of "
+            r"(?:first[- ]year |annual |base )?salar(?:y|ies)\b"
+            r"|\bdo you (?:need|want) (?:any |more )?(?:candidates|talent|recruits|new hires)\b"
             r"|\byou have (?:\w+ ){0,2}open (?:\w+ )?(?:roles|positions|reqs|vacancies)\b"
             r"|\b(?:looking for|seeking) my next (?:role|job|position|opportunity)\b"
             r"|\bbe considered for\b"
@@ -87,6 +91,22 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"(?:could|needs|would)\b"
             r"|\b(?:resell(?:ing)? your|white[- ]label|affiliate program|staff augmentation|"
             r"dedicated developers|offshore (?:team|developers|development)|nearshore)\b"
+        )
+        # Sales pitches dressed as inquiries: lead lists, booked demos, builds, partnerships.
+        + word_patterns(
+            r"\bfill(?:ing)? your pipeline\b"
+            r"|\bdo you (?:need|want) more (?:\w+ )?(?:leads|demos|meetings|customers|clients|"
+            r"traffic|sales|appointments|pipeline)\b"
+            r"|\bverified (?:[\w-]+ ){0,2}(?:contacts|emails)\b"
+            r"|\bbecom(?:e|ing) (?:a |an |your )?(?:[\w-]+ (?:or |and )?){0,3}partners?\b",
+            per_pattern=4,
+        )
+        + (
+            WordPattern(
+                r"\b(?:help|helped|helps|helping|work with|worked with|working with|serve|serving) "
+                r"(?:[\w&-]+ ){1,4}like yours\b"
+            ),
+            WordPattern(r"\b(?:build|develop|create|design|make) (?:\w+ ){0,3}for you\b"),
         ),
         not_before=re.compile(r"\b(?:need|want|looking for|find|hire|hiring)\s+(?:\w+\s+){0,3}$"),
     ),
@@ -103,6 +123,20 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bwe (?:also )?(?:build|make|sell|develop|offer|do) (?:[\w-]+ ){1,4}"
             r"(?:too|as well)\b"
             r"|\bwe'?re (?:basically )?(?:neighbou?rs|in the same space|a competing)\b"
+            r"|\bwe (?:directly )?compete (?:directly )?with you\b"
+        ),
+        # A maker of software studying ours: "we build workflow automation ... a market review".
+        paired=(
+            (
+                WordPattern(
+                    r"\b(?:market|competitive|competitor|landscape) (?:review|research|analysis|"
+                    r"scan|study|comparison)\b|\bcomparison (?:page|post|article|chart)\b"
+                ),
+                WordPattern(
+                    r"\bwe (?:build|make|develop|sell|offer) (?:[\w-]+ ){0,5}?(?:software|"
+                    r"automation|platform|tool|tools|app|apps|saas|product)\b"
+                ),
+            ),
         ),
     ),
     "spam": KnockoutRule(

@@ -43,7 +43,6 @@ _WORD_AMOUNT = re.compile(
     rf"(?<![\w])(?P<pre>)(?P<word>{WORD_NUMBER})[ -](?P<mult>thousand|grand|million|k)\b"
     rf"(?:\s?(?P<post>{CURRENCY_CODE}|{CURRENCY_WORD})\b)?"
 )
-_WORD_MULTIPLIERS = ("thousand", "grand", "million")
 _RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|and|or|/)\s*$")
 # What follows a number that makes it a count, a rate or a date rather than an amount of money.
 _NOT_MONEY_AFTER = re.compile(
@@ -144,15 +143,16 @@ class Amount:
         self.start, self.end = match.start(), match.end()
         self.mult = match["mult"]
         self.explicit = bool(match["pre"] or match["post"] or self.mult)
-        if "word" in match.re.groupindex:
+        if match.re is _WORD_AMOUNT:
             self.num = word_number(match["word"]) or 0.0
         else:
             digits = match["num"]
             if self.explicit and not self.mult and _EUROPEAN_THOUSANDS.match(digits):
                 digits = digits.replace(".", "")
             self.num = to_float(digits) or 0.0
-        currency = f"{match['pre'] or ''}{match['post'] or ''}".strip()
-        if self.mult == "mil" and _THOUSAND_MIL.match(currency):
+        if self.mult == "mil" and _THOUSAND_MIL.match(
+            f"{match['pre'] or ''}{match['post'] or ''}".strip()
+        ):
             self.mult = "thousand"
         self.value = self.num * MULTIPLIERS[self.mult] if self.mult else self.num
 
@@ -195,7 +195,7 @@ def _amount_matches(text: str, start: int, stop: int):
     """`_AMOUNT` matches, tried only where a number starts (with any currency just before
     it): the pattern may start with an optional currency, which makes a full scan slow.
     Amounts in words ("a few thousand") come after, in text order with the rest."""
-    if any(word in text for word in _WORD_MULTIPLIERS):
+    if "thousand" in text or "million" in text or "grand" in text:
         matches = [*_digit_amount_matches(text, start, stop)]
         matches.extend(_WORD_AMOUNT.finditer(text, start, stop))
         matches.sort(key=lambda match: match.start())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from qualifiers.extract.patterns import WordPattern
+from qualifiers.extract.patterns import WordPattern, word_patterns
 from qualifiers.extract.text import Found
 
 _GOAL_VERBS = (
@@ -68,7 +68,34 @@ _CONCRETE_SOURCE = (
     r"|\b(?:spend(?:ing|s)?|wast(?:e|es|ing)|los(?:e|es|ing)) (?:\w+ ){0,3}"
     r"(?:hours|days|weeks|time|money)\b"
 )
+# The current process on paper or in chat apps, and what goes wrong because of it.
+_MORE_CONCRETE_SOURCE = (
+    r"\b(?:all|still) (?:on )?paper\b|\bpaper (?:notebooks?|binders?|ledgers?|logs?|files?)\b"
+    r"|\b(?:it is|it's|is) (?:all )?(?:whatsapp|paper|e-?mail|excel)\b|\bfax(?:es|ed)?\b"
+    r"|\b(?:whatsapp|wechat) (?:groups?|chats?|messages|threads)\b|\bsticky notes\b"
+    r"|\b(?:email|slack|whatsapp|spreadsheet|excel) (?:hell|ping[- ]pong|chaos|mess|"
+    r"tennis|chains?)\b|\bping[- ]pong\b|\blong (?:e-?mail|email) threads\b"
+    r"|\bout of (?:e-?mail|excel|spreadsheets?|paper|slack|whatsapp|inboxes)\b"
+    r"|\bfailed (?:\w+ ){0,4}(?:audit|inspection)\b|\baudit (?:findings?|items?|issues?)\b"
+    r"|\b(?:run|runs|ran|running|goes|went|go|going|are|is|was|were) late\b"
+    r"|\b(?:nobody|no one) (?:signs?|checks?|approves?|reviews?|owns?|updates?)\b"
+    r"|\b(?:falling|falls|fell) (?:over|apart)\b|\boutdated (?:versions?|files?|copies|data)\b"
+    r"|\b(?:shipped|sent|paid|signed|approved|printed|reprinted|delivered|ordered|published|ran) "
+    r"(?:[\w'-]+ ){0,6}?(?:the|a) wrong\b|\bthe wrong (?:\w+ ){1,2}(?:got|was|were|went)\b"
+    r"|\b(?:different|separate|several|multiple|too many) (?:[\w-]+ )?(?:tools|systems|apps|"
+    r"inboxes)\b"
+    r"|\b(?:wants|needs) (?:a |an |one )?(?:single |better |proper |central )?(?:[\w-]+ ){0,2}"
+    + _PROCESS_WORDS
+    + r"\b|\b(?:by|over|via|through) (?:phone|text|texts|text messages?|whatsapp|fax|sms)\b"
+    r"|\b(?:went|got|are|is|was|were) (?:lost|missed|missing|forgotten|misplaced)\b"
+    r"|\b(?:go|goes|going|get|gets) (?:missing|misplaced)\b"
+    r"|\bwait(?:s|ed|ing)? (?:up to |about |over )?(?:a|an|one|two|three|several) "
+    r"(?:day|week|month)s?\b"
+)
 _CONCRETE = WordPattern(_CONCRETE_SOURCE)
+# Rarer signals, tried only when the common ones find nothing: small keyword-led groups that
+# scan fast and are mostly skipped by their literal pre-check.
+_MORE_CONCRETE = word_patterns(_MORE_CONCRETE_SOURCE, per_pattern=8)
 # An imperative answer in a form or table cell: "Use case: Automate vendor invoice approvals".
 _IMPERATIVE = re.compile(
     r"(?:^|[:|,;.\n])\s*(?P<verb>"
@@ -100,9 +127,10 @@ _NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t)\s+(?:\w
 
 def find_need(text: str) -> Found | None:
     """yes with the first concrete problem/use case, else no with the vague ask, else None."""
-    for match in _CONCRETE.finditer(text):
-        if not _NEGATED.search(text, max(0, match.start() - 20), match.start()):
-            return Found(True, match.start(), _extend_to_clause(text, match.end()), 0.75)
+    for pattern in (_CONCRETE, *_MORE_CONCRETE):
+        for match in pattern.finditer(text):
+            if not _NEGATED.search(text, max(0, match.start() - 20), match.start()):
+                return Found(True, match.start(), _extend_to_clause(text, match.end()), 0.75)
     imperative = _IMPERATIVE.search(text)
     if imperative:
         start = imperative.start("verb")

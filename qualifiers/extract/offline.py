@@ -36,8 +36,10 @@ from qualifiers.extract.roles import (
     RolePhrase,
     expand_abbreviations,
     find_role_phrases,
+    find_shorthand_role_phrases,
     is_someone_elses,
     refined,
+    translate_titles,
 )
 from qualifiers.extract.text import (
     Clauses,
@@ -132,6 +134,10 @@ class LeadText:
     @cached_property
     def roles(self) -> list[RolePhrase]:
         return find_role_phrases(self.masked, self.lower)
+
+    @cached_property
+    def shorthand_roles(self) -> list[RolePhrase]:
+        return find_shorthand_role_phrases(self.masked, self.lower)
 
 
 class CriterionRules:
@@ -325,17 +331,28 @@ class CriterionRules:
         return find_money(text.lower, text.clauses, context=context, distractors=distractors)
 
     def _title(self, text: LeadText) -> Found | None:
-        for candidate in text.roles:
+        return self._title_from(text.roles, text) or self._title_from(text.shorthand_roles, text)
+
+    def _title_from(self, candidates: list[RolePhrase], text: LeadText) -> Found | None:
+        for candidate in candidates:
             role = refined(candidate, text.lower)
             if role is None:
                 continue
             phrase = role.canonical or text.lower[role.phrase_start : role.phrase_end]
             expanded = expand_abbreviations(phrase)
-            for key, patterns in self.choices:
-                for pattern in patterns:
-                    for match in pattern.finditer(expanded):
-                        if role.canonical or not is_someone_elses(expanded, match.start()):
-                            return Found(key, role.start, role.end, 0.5 + role.priority / 20)
+            key = self._choice_in(expanded, role) or self._choice_in(
+                translate_titles(expanded), role
+            )
+            if key is not None:
+                return Found(key, role.start, role.end, 0.5 + role.priority / 20)
+        return None
+
+    def _choice_in(self, phrase: str, role: RolePhrase) -> str | None:
+        for key, patterns in self.choices:
+            for pattern in patterns:
+                for match in pattern.finditer(phrase):
+                    if role.canonical or not is_someone_elses(phrase, match.start()):
+                        return key
         return None
 
     def _number(self, text: LeadText) -> Found | None:
@@ -389,6 +406,10 @@ class KnockoutRules:
                     self.builtin, text.lower, match.start(), match.end()
                 ):
                     return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
+        for pattern, also in self.builtin.paired if self.builtin else ():
+            match = pattern.search(text.lower)
+            if match and also.search(text.lower):
+                return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
         if self.id == "spam":
             span = looks_like_gibberish(text.masked, text.text_start)
             if span:

@@ -214,19 +214,17 @@ _FOREIGN_TITLES = {
 _ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 _FOREIGN_TITLE = re.compile("|".join(rf"\b(?P<t{i}>{p})\b" for i, p in enumerate(_FOREIGN_TITLES)))
 _FOREIGN_WORDS = tuple(_FOREIGN_TITLES.values())
-# Cheap pre-check: the ASCII words the foreign titles start with.
-_MAYBE_FOREIGN = re.compile(
-    r"\b(?:gesch|inhaber|leiter|jef|chef|direct|diret|pdg|gerente|responsable|due|propri|"
-    r"titolare|fundador|fondat|presidente|coordin|analista|ingen|engenh|soci|associ)"
-)
 
 
 def expand_abbreviations(phrase: str) -> str:
-    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', 'gerente de ti' ->
-    'manager de ti', so hints can match (`phrase` is lowercase)."""
-    phrase = _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
-    if phrase.isascii() and not _MAYBE_FOREIGN.search(phrase):
-        return phrase
+    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', so hints can match
+    (`phrase` is lowercase)."""
+    return _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
+
+
+def translate_titles(phrase: str) -> str:
+    """'gerente de ti' -> 'manager de ti', 'inhaberin' -> 'owner': titles in other languages
+    in English words, so the rubric's hints can match (`phrase` is lowercase)."""
     return _FOREIGN_TITLE.sub(lambda match: _FOREIGN_WORDS[int(match.lastgroup[1:])], phrase)
 
 
@@ -313,14 +311,32 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
             add(match, 2, own_voice=True)
     for match in _BULLET.finditer(text):
         add(match, 2, own_voice=False)
-    for match in _DASH_SIGNATURE.finditer(text):
-        add(match, 3, own_voice=True)
-    for match in [*_ROLE_FIRST.finditer(lower), *_ROLE_AT_SENTENCE_START.finditer(lower)]:
-        if not _NOT_A_ROLE_START.match(match["phrase"]):
-            add(match, 1, own_voice=True)
     found.extend(_signature_lines(lower, lead_zone))
     found = _prefer_quoted(text, found)
     found.sort(key=lambda role: (-role.priority, role.start))
+    return found
+
+
+def find_shorthand_role_phrases(text: str, lower: str) -> list[RolePhrase]:
+    """Weaker candidates, looked at only when `find_role_phrases` gives none that names a
+    role: chat shorthand ("cfo, 80 ppl", "IT mgr, Acme (2k staff)", "... at Acme" after a
+    sentence) and a dash sign-off ("... - Marcy, Program Director, Acme")."""
+    matches = list(_ROLE_FIRST.finditer(lower))
+    if " at " in lower or " @ " in lower:
+        matches.extend(_ROLE_AT_SENTENCE_START.finditer(lower))
+    if "- " in text or "— " in text or "– " in text:
+        matches.extend(_DASH_SIGNATURE.finditer(text))
+    if not matches:
+        return []
+    lead_zone = _lead_zone(lower)
+    found = []
+    for match in matches:
+        start, end = match.span("phrase")
+        if lead_zone[0] <= match.start() < lead_zone[1] and not _NOT_A_ROLE_START.match(
+            lower, start, end
+        ):
+            found.append(RolePhrase(match.start(), end, start, end, 1, None, True))
+    found.sort(key=lambda role: role.start)
     return found
 
 

@@ -807,3 +807,59 @@ def test_a_knocked_out_lead_states_no_budget_need_or_timeline(default_rubric):
     assert [hit.id for hit in extraction.knockouts] == ["job_seeker"]
     assert {"budget", "need", "timeline"}.isdisjoint(extraction.answers)
     assert extraction.answers["company_size"].value == 40
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our delivery dockets are still on paper and half of them get misplaced.",
+        "Quotes are signed off over WhatsApp groups at the moment.",
+        "Leave requests come in by text and by fax.",
+        "Our expense approvals are email ping-pong between three managers.",
+        "We need purchase approvals out of spreadsheets.",
+        "We failed part of our ISO audit because sign-offs were missing.",
+        "Month-end close runs late every single month.",
+        "Nobody signs off the menu changes before they go to print.",
+        "The old Access tool is falling apart.",
+        "Last week we printed the wrong brochure version for a client.",
+        "We juggle four different approval tools today.",
+        "Our studio needs a tool for client feedback rounds.",
+        "Patients wait a week for a referral sign-off.",
+    ],
+)
+def test_everyday_descriptions_of_a_broken_process_are_a_need(default_rubric, text):
+    assert value(default_rubric, "need", text) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "We build HR software and are doing a competitive review of approval tools.",
+            "competitor",
+        ),
+        ("Full disclosure: we compete with you in the contract space.", "competitor"),
+        ("Do you need more booked meetings? We deliver 40 a month.", "vendor"),
+        ("We help consultancies like yours win more retainers.", "vendor"),
+        ("Our database has 12,000 verified IT buyer contacts.", "vendor"),
+        ("I could build a Slack bot for you in a few days.", "vendor"),
+        ("We'd love to discuss becoming an implementation partner.", "vendor"),
+        ("Do you need candidates for the roles you posted?", "job_seeker"),
+        ("Our fees start at 18% of first-year salary.", "job_seeker"),
+    ],
+)
+def test_pitches_that_read_like_inquiries_are_knocked_out(default_rubric, text, expected):
+    assert knockouts(default_rubric, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We're doing a market review of approval tools; we run 14 garden centres.",
+        "We make furniture and need a tool for purchase approvals.",
+        "We help our customers like family, and quotes are stuck in email.",
+        "We're looking for partners? No - we're a clinic and need a scheduling tool.",
+    ],
+)
+def test_buyers_with_pitch_like_words_are_not_knocked_out(default_rubric, text):
+    assert knockouts(default_rubric, text) == []
