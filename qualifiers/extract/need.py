@@ -71,19 +71,23 @@ _CONCRETE_SOURCE = (
 # The current process on paper or in chat apps, and what goes wrong because of it.
 _MORE_CONCRETE_SOURCE = (
     r"\b(?:all|still) (?:on )?paper\b|\bpaper (?:notebooks?|binders?|ledgers?|logs?|files?)\b"
-    r"|\b(?:it is|it's|is) (?:all )?(?:whatsapp|paper|e-?mail|excel)\b|\bfax(?:es|ed)?\b"
+    r"|\b(?:it is|it's) (?:all )?(?:whatsapp|paper|e-?mail|excel)\b|\bfax(?:es|ed)\b"
+    r"|\b(?:by|via) fax\b"
     r"|\b(?:whatsapp|wechat) (?:groups?|chats?|messages|threads)\b|\bsticky notes\b"
     r"|\b(?:email|slack|whatsapp|spreadsheet|excel) (?:hell|ping[- ]pong|chaos|mess|"
     r"tennis|chains?)\b|\bping[- ]pong\b|\blong (?:e-?mail|email) threads\b"
     r"|\bout of (?:e-?mail|excel|spreadsheets?|paper|slack|whatsapp|inboxes)\b"
     r"|\bfailed (?:\w+ ){0,4}(?:audit|inspection)\b|\baudit (?:findings?|items?|issues?)\b"
-    r"|\b(?:run|runs|ran|running|goes|went|go|going|are|is|was|were) late\b"
+    r"|\b(?:payroll|invoices?|payments?|orders?|shipments?|deliveries|reports?|projects?|close|"
+    r"markdowns|releases) (?:\w+ )?(?:run|runs|ran|go|goes|went|are|is|was|were|get|gets|got) "
+    r"(?:\w+ )?late\b"
     r"|\b(?:nobody|no one) (?:signs?|checks?|approves?|reviews?|owns?|updates?)\b"
     r"|\b(?:falling|falls|fell) (?:over|apart)\b|\boutdated (?:versions?|files?|copies|data)\b"
     r"|\b(?:shipped|sent|paid|signed|approved|printed|reprinted|delivered|ordered|published|ran) "
-    r"(?:[\w'-]+ ){0,6}?(?:the|a) wrong\b|\bthe wrong (?:\w+ ){1,2}(?:got|was|were|went)\b"
-    r"|\b(?:different|separate|several|multiple|too many) (?:[\w-]+ )?(?:tools|systems|apps|"
-    r"inboxes)\b"
+    r"(?:[\w'-]+ ){0,6}?(?:the|a) wrong\b(?! (?:person|team|department|address|inbox|e-?mail|"
+    r"place|channel|contact|form|queue)\b)|\bthe wrong (?:\w+ ){1,2}(?:got|was|were|went)\b"
+    r"|\b(?:different|separate|too many|disconnected) (?:[\w-]+ )?(?:tools|systems|apps|"
+    r"inboxes|spreadsheets)\b"
     r"|\b(?:wants|needs) (?:a |an |one )?(?:single |better |proper |central )?(?:[\w-]+ ){0,2}"
     + _PROCESS_WORDS
     + r"\b|\b(?:by|over|via|through) (?:phone|text|texts|text messages?|whatsapp|fax|sms)\b"
@@ -122,15 +126,23 @@ _NOT_A_USE_CASE = re.compile(
     r"\s*(?:comparing|research|class|school|homework|thesis|curious|just|n/?a|none|tbd|"
     r"not sure|-)\b"
 )
+# "reach me by phone" is how to answer, not how work gets done.
+_CONTACT_ME = re.compile(r"\b(?:me|us|reach|contact|call|text)\s+$")
 _NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t)\s+(?:\w+\s+)?$")
 
 
 def find_need(text: str) -> Found | None:
     """yes with the first concrete problem/use case, else no with the vague ask, else None."""
-    for pattern in (_CONCRETE, *_MORE_CONCRETE):
+    for match in _CONCRETE.finditer(text):
+        if not _NEGATED.search(text, max(0, match.start() - 20), match.start()):
+            return Found(True, match.start(), _extend_to_clause(text, match.end()), 0.75)
+    for pattern in _MORE_CONCRETE:
         for match in pattern.finditer(text):
-            if not _NEGATED.search(text, max(0, match.start() - 20), match.start()):
-                return Found(True, match.start(), _extend_to_clause(text, match.end()), 0.75)
+            before = max(0, match.start() - 20)
+            if not _NEGATED.search(text, before, match.start()) and not _CONTACT_ME.search(
+                text, before, match.start()
+            ):
+                return Found(True, match.start(), _extend_to_clause(text, match.end()), 0.7)
     imperative = _IMPERATIVE.search(text)
     if imperative:
         start = imperative.start("verb")

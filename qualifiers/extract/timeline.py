@@ -74,10 +74,12 @@ _PAST_BEFORE = re.compile(
 )
 # "this year a shipment was delayed", "this month we missed two": an event, not a plan.
 _PAST_AFTER = re.compile(
-    r",?[ \t]+(?:[a-z']+[ \t]+){0,2}?(?:was|were|had|did|went|got|happened|[a-z-]+ed)\b"
+    r"[ \t]+(?:[a-z']+[ \t]+){0,2}?(?:was|were|had|did|went|got|happened|[a-z-]+ed)\b"
     r"(?<!\bneed)(?<!\bplanned)(?<!\bexpected)"
 )
-_PRESENT_BEFORE = re.compile(r"\b(?:is|are|be|been|being|get|gets|to|will|'ll|'re)[ \t]+$")
+_PRESENT_BEFORE = re.compile(
+    r"\b(?:is|are|be|been|being|get|gets|to|will|'ll|'re|if|once|when|until|unless|as)[ \t]+$"
+)
 
 _QTY = rf"(?:(?P<num>{DIGITS})|(?P<word>{WORD_NUMBER})\b)"
 _QTY2 = rf"(?:(?P<num2>{DIGITS})|(?P<word2>{WORD_NUMBER})\b)"

@@ -863,3 +863,30 @@ def test_pitches_that_read_like_inquiries_are_knocked_out(default_rubric, text, 
 )
 def test_buyers_with_pitch_like_words_are_not_knocked_out(default_rubric, text):
     assert knockouts(default_rubric, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please reach me by phone, I'd like to see a demo.",
+        "Fax: +44 20 7946 0018",
+        "Sorry, I think I sent this to the wrong department.",
+        "Sorry I'm running late on this reply, can you send pricing?",
+        "We integrate with multiple systems already.",
+    ],
+)
+def test_contact_lines_and_apologies_are_not_a_need(default_rubric, text):
+    assert value(default_rubric, "need", text) is not True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We'd like to decide this quarter, we've allocated the budget.", 3),
+        ("We plan to buy this year if approved by the board.", 12),
+    ],
+)
+def test_a_plan_followed_by_a_past_or_conditional_clause_is_still_a_timeline(
+    default_rubric, text, expected
+):
+    assert value(default_rubric, "timeline", text) == expected
