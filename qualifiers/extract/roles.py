@@ -214,6 +214,12 @@ _FOREIGN_TITLES = {
 _ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 _FOREIGN_TITLE = re.compile("|".join(rf"\b(?P<t{i}>{p})\b" for i, p in enumerate(_FOREIGN_TITLES)))
 _FOREIGN_WORDS = tuple(_FOREIGN_TITLES.values())
+# A quick first look for the words those titles start with (most phrases have none).
+_FOREIGN_TITLE_START = WordPattern(
+    r"\b(?:gesch|inhaber|gründer|leiter|jef|chef|direct|diret|pdg|gerente|responsable|dueñ|"
+    r"propi|propri|titolare|fundador|fondat|presiden|président|coordin|coorden|analista|ingen|"
+    r"ingén|engenh|soci|sóci|associ)"
+)
 
 
 def expand_abbreviations(phrase: str) -> str:
@@ -225,6 +231,8 @@ def expand_abbreviations(phrase: str) -> str:
 def translate_titles(phrase: str) -> str:
     """'gerente de ti' -> 'manager de ti', 'inhaberin' -> 'owner': titles in other languages
     in English words, so the rubric's hints can match (`phrase` is lowercase)."""
+    if not _FOREIGN_TITLE_START.search(phrase):
+        return phrase
     return _FOREIGN_TITLE.sub(lambda match: _FOREIGN_WORDS[int(match.lastgroup[1:])], phrase)
 
 

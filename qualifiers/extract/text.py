@@ -101,7 +101,7 @@ def mask_quoted_reply(text: str) -> str:
     reply that greets the quoted author counts, and a forward (where the quoted message is the
     lead's own) is never touched.
     """
-    if "wrote:" not in text and ">" not in text and "original message" not in text.lower():
+    if "wrote:" not in text and ">" not in text and "riginal" not in text and "RIGINAL" not in text:
         return text
     lower = lower_same_length(text)
     header = _REPLY_HEADER.search(lower)
