@@ -6,10 +6,12 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -191,3 +193,42 @@ def view_submission(callback_id: str, values: dict, *, user: str, metadata: str 
         for block_id, actions in values.items()
     }
     return payload
+
+
+class FileHost:
+    """A files.slack.com stand-in for one download: answers `status` with `content` (and a
+    redirect elsewhere for 3xx), recording the Authorization header each request carried."""
+
+    def __init__(self, *, content: bytes = b"", status: int = 200, path: str = "a.csv"):
+        self.content = content
+        self.status = status
+        self.path = path
+        self.authorizations: list[str] = []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                host.authorizations.append(self.headers.get("Authorization", ""))
+                self.send_response(host.status)
+                if 300 <= host.status < 400:
+                    self.send_header("Location", "http://127.0.0.2:9/steal")
+                body = host.content if host.status == 200 else b""
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_port}/files-pri/T111-F1/{self.path}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

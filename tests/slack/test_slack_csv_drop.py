@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from slack_helpers import (
     COLD_LEAD,
     INTAKE,
     MARKETER,
+    FileHost,
     load_payload,
     summaries,
     thread_replies,
@@ -218,44 +217,12 @@ def test_manifests_grant_reading_shared_files(name):
     assert "files:read" in yaml.safe_load(path.read_text())["oauth_config"]["scopes"]["bot"]
 
 
-class _RedirectingFileHost:
-    """A file host that answers every download with a redirect elsewhere, or a 503."""
-
-    def __init__(self, status: int):
-        self.authorizations: list[str] = []
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host.authorizations.append(self.headers.get("Authorization", ""))
-                self.send_response(status)
-                self.send_header("Location", "http://127.0.0.2:9/steal")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        return f"http://127.0.0.1:{self.server.server_port}/files-pri/T111-F1/download/a.csv"
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.mark.parametrize(("status", "error"), [(302, FileRefused), (503, DeliveryError)])
 def test_download_never_follows_a_redirect_and_retries_only_server_errors(
     fake_slack, status, error
 ):
     gateway = WebApiGateway(build_web_client("xoxb-test-token", fake_slack.url))
-    host = _RedirectingFileHost(status)
+    host = FileHost(status=status)
     with host as url, pytest.raises(error):
         gateway.download_file(url, max_bytes=100, timeout=5)
     assert host.authorizations == ["Bearer xoxb-test-token"]  # sent once, to the file host

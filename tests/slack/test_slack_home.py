@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from home_helpers import confirm, home_click, last_home, modal_text, open_home, submit_yaml
@@ -13,6 +11,7 @@ from slack_helpers import (
     COLD_LEAD,
     MANAGER,
     ROUTED_CHANNEL,
+    FileHost,
     action_ids,
     block_text,
     drop_lead,
@@ -233,39 +232,6 @@ def test_reps_cannot_replace_the_rubric(slack, leadbot, fake_slack, repo):
     assert rubric_changes(repo) == []
 
 
-class _FileHost:
-    """Serves one uploaded file like files.slack.com: only with the bot token."""
-
-    def __init__(self, content: bytes):
-        self.content = content
-        self.authorizations: list[str] = []
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host.authorizations.append(self.headers.get("Authorization", ""))
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(host.content)))
-                self.end_headers()
-                self.wfile.write(host.content)
-
-            def log_message(self, *args) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        return f"http://127.0.0.1:{self.server.server_port}/files-pri/T111-F1/rubric.yaml"
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def upload_submission(url: str, size: int) -> dict:
     payload = view_submission(home_blocks.CALLBACK_RUBRIC_REPLACE, {}, user=MANAGER)
     payload["view"]["state"]["values"] = {
@@ -281,7 +247,7 @@ def upload_submission(url: str, size: int) -> dict:
 
 def test_manager_uploads_a_rubric_file(slack, leadbot):
     new_text = leadbot.services.rubrics.text().replace("min_score: 70", "min_score: 73")
-    host = _FileHost(new_text.encode())
+    host = FileHost(content=new_text.encode(), path="rubric.yaml")
     with host as url:
         reply = slack.interaction(upload_submission(url, len(new_text)))
 
