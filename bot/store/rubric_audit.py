@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from bot.store.repository import Repository, utcnow
@@ -13,6 +13,8 @@ from bot.store.tables import RubricChangeRow
 
 
 class RubricChange(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     actor: str
     old_version: str | None
@@ -47,22 +49,11 @@ def record_rubric_change(
         session.flush()
         apply()
         session.commit()
-        return _change(row)
+        return RubricChange.model_validate(row)
 
 
 def rubric_changes(repository: Repository, limit: int = 50) -> list[RubricChange]:
     """The most recent replacements, newest first."""
     query = select(RubricChangeRow).order_by(RubricChangeRow.id.desc()).limit(limit)
     with repository.session() as session:
-        return [_change(row) for row in session.scalars(query)]
-
-
-def _change(row: RubricChangeRow) -> RubricChange:
-    return RubricChange(
-        id=row.id,
-        actor=row.actor,
-        old_version=row.old_version,
-        new_version=row.new_version,
-        rubric_yaml=row.rubric_yaml,
-        created_at=row.created_at,
-    )
+        return [RubricChange.model_validate(row) for row in session.scalars(query)]
