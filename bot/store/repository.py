@@ -139,17 +139,6 @@ class Repository:
             )
             return _stored(row) if row else None
 
-    def append_text(self, lead_id: int, addition: str, actor: str | None) -> StoredLead:
-        """Add follow-up answers to a lead's text; the original words stay as they were."""
-        with self.session() as session:
-            row = session.get(LeadRow, lead_id)
-            if row is None:
-                raise LookupError(f"no lead {lead_id}")
-            row.text = f"{row.text}\n{addition}" if row.text else addition
-            session.add(_event(lead_id, "answered", actor, {"text": addition}))
-            session.commit()
-            return _stored(row)
-
     def set_status(self, lead_id: int, status: str, actor: str | None = None, **data) -> None:
         with self.session() as session:
             session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(status=status))
@@ -159,8 +148,9 @@ class Repository:
     def append_answer(
         self, lead_id: int, addition: str, actor: str | None, *, dedupe_key: str, work_kind: str
     ) -> bool:
-        """`append_text` plus a work item of `work_kind`, in one transaction, once per
-        `dedupe_key` (a redelivered Slack reply adds nothing). Returns whether it was added."""
+        """Add follow-up answers to a lead's text (the original words stay as they were) and a
+        work item of `work_kind`, in one transaction, once per `dedupe_key` (a redelivered Slack
+        reply adds nothing). Returns whether it was added."""
         with self.session() as session:
             row = session.get(LeadRow, lead_id)
             if row is None:
