@@ -11,7 +11,10 @@ from bot.errors import UserError
 from bot.render_text import routing_text
 from bot.settings import Settings
 from bot.store.repository import Repository, RubricUsage
+from bot.store.rubric_audit import RubricChange, rubric_changes
 from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric, RubricError, load_rubric
+
+RECENT_CHANGES = 20
 
 
 def register(subparsers) -> None:
@@ -105,11 +108,27 @@ def _scoring_text(criterion: Criterion) -> str:
 def run_history(args, settings: Settings) -> int:
     current = load_rubric_for_cli(args.rubric or settings.rubric_path)
     try:
-        usage = Repository.from_url(settings.database_url).rubric_usage()
+        repository = Repository.from_url(settings.database_url)
+        usage = repository.rubric_usage()
+        changes = rubric_changes(repository, limit=RECENT_CHANGES)
     except SQLAlchemyError as exc:
         raise UserError(f"cannot read the database {settings.database_url}: {exc}") from None
     print(history_table(usage, current))
+    if changes:
+        print()
+        print(changes_text(changes))
     return 0
+
+
+def changes_text(changes: list[RubricChange]) -> str:
+    """The audit trail of rubrics replaced or reloaded from Slack, newest first."""
+    lines = ["Changes made from Slack (newest first):"]
+    lines.extend(
+        f"  {change.created_at:%Y-%m-%d %H:%M}  {change.old_version or '-'} -> "
+        f"{change.new_version}  by {change.actor}"
+        for change in changes
+    )
+    return "\n".join(lines)
 
 
 def history_table(usage: list[RubricUsage], current: Rubric) -> str:

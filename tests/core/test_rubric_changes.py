@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from bot.cli import main
 from bot.rubric_changes import (
     RubricDraft,
     RubricDrafts,
@@ -14,6 +15,7 @@ from bot.rubric_changes import (
     yaml_diff,
 )
 from bot.rubric_holder import RubricHolder
+from bot.store.repository import Repository
 from bot.store.rubric_audit import record_rubric_change, rubric_changes
 from qualifiers.models import Answer, Extraction, Lead
 from qualifiers.qualifier import Qualifier
@@ -260,3 +262,24 @@ def test_tier_shift_stops_at_its_time_budget(default_rubric):
 
     assert shift.leads == 0
     assert not shift.complete
+
+
+def test_rubric_history_lists_changes_made_from_slack(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    repository = Repository.from_url(url)
+    record_rubric_change(
+        repository,
+        actor="UMANAGER",
+        old_version="aaaaaaaaaaaa",
+        new_version="bbbbbbbbbbbb",
+        rubric_yaml="name: x",
+        apply=lambda: None,
+    )
+    repository.engine.dispose()
+    monkeypatch.setenv("LEADBOT_DATABASE_URL", url)
+
+    assert main(["rubric", "history"]) == 0
+
+    output = capsys.readouterr().out
+    assert "Changes made from Slack (newest first):" in output
+    assert "aaaaaaaaaaaa -> bbbbbbbbbbbb  by UMANAGER" in output
