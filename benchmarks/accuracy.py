@@ -72,7 +72,12 @@ def load_leads(path: Path) -> list[dict]:
 
 def lead_from(item: dict) -> Lead:
     fields = {str(k): str(v) for k, v in (item.get("fields") or {}).items()}
-    return Lead(id=str(item["id"]), text=item.get("text") or "", fields=fields)
+    return Lead(
+        id=str(item["id"]),
+        text=item.get("text") or "",
+        fields=fields,
+        received_at=item.get("received_at"),
+    )
 
 
 def evaluate(items: list[dict], rubric: Rubric, qualifier: Qualifier) -> Report:

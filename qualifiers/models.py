@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +21,10 @@ class Lead(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     source: str = "cli"
     submitted_by: str | None = None
+    received_at: datetime | None = Field(
+        default=None,
+        description="When the lead arrived; calendar timelines ('by end of May') count from it.",
+    )
 
     def searchable_text(self) -> str:
         """The text evidence may quote: the free text plus each field as a `Key: value` line."""
