@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from fakes.store_probe import StoreProbe
 
-from bot.store.repository import Repository
 from qualifiers.rubric import Rubric, load_rubric
 
 pytest_plugins = ["fakes.fixtures"]
@@ -39,8 +39,8 @@ def default_rubric() -> Rubric:
 
 
 @pytest.fixture
-def repo(tmp_path) -> Repository:
+def repo(tmp_path) -> StoreProbe:
     """A fresh, migrated SQLite database per test."""
-    repository = Repository.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
+    repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
     yield repository
     repository.engine.dispose()

@@ -12,15 +12,15 @@ import shlex
 from datetime import date
 from pathlib import Path
 
-from bot.cli.backtest import (
+from bot.cli.common import (
     OUTPUT_FORMATS,
     ProgressBar,
     add_data_arguments,
-    read_labelled_leads,
+    load_rubric_for_cli,
     report_skipped,
 )
-from bot.cli.rubric import load_rubric_for_cli
 from bot.errors import UserError
+from bot.intake.labelled import read_labelled_leads
 from bot.settings import Settings
 from qualifiers.backtest import qualify_all
 from qualifiers.extract.offline import OfflineExtractor

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.errors import UserError
-from bot.pipeline import ConfigurationError, DeliveryError
+from bot.errors import ConfigurationError, UserError
+from bot.services.gateway import DeliveryError
 from bot.settings import Settings
 from qualifiers.rubric import RubricError
 
@@ -36,12 +36,12 @@ def run(args, settings: Settings) -> int:
     leadbot = build(settings)  # a broken rubric or missing channel stops here, clearly
     if settings.slack_app_token is not None:
         return _socket_mode(leadbot, settings.slack_app_token.get_secret_value())
-    leadbot.services.store.engine.dispose()  # the server builds its own after forking
+    leadbot.database.engine.dispose()  # the server builds its own after forking
     return _http(settings, args.host, args.port or settings.port)
 
 
 def build(settings: Settings):
-    from bot.app import create_app
+    from bot.bootstrap import create_app
 
     try:
         return create_app(settings)
@@ -72,7 +72,7 @@ def socket_mode_handler(leadbot, app_token: str):
 
 
 def _http(settings: Settings, host: str, port: int) -> int:
-    from bot.web import GunicornServer
+    from bot.slack.web import GunicornServer
 
     logger.info("serving Slack requests on http://%s:%s/slack/events", host, port)
     GunicornServer(

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import UserError
 from bot.settings import Settings
-from bot.store.repository import Repository
+from bot.store.database import Database
 from bot.store.stats import (
     DEFAULT_WINDOWS,
     FunnelFigures,
@@ -39,8 +39,7 @@ def register(subparsers) -> None:
 def run(args, settings: Settings) -> int:
     windows = [args.days] if args.days else list(DEFAULT_WINDOWS)
     try:
-        repository = Repository.from_url(settings.database_url)
-        stats = funnel_stats(repository, windows)
+        stats = funnel_stats(Database.from_url(settings.database_url), windows)
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
         raise UserError(f"cannot read the database {settings.database_url}: {reason}") from None

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from bot.store.repository import Repository, utcnow
+from bot.domain.lifecycle import EventKind
+from bot.store.database import Database, utcnow
 from bot.store.tables import EventRow, LeadRow, QualificationRow
 from qualifiers.rubric import DISQUALIFIED
 
@@ -81,19 +82,19 @@ class _LeadFacts:
 
 
 def funnel_stats(
-    repository: Repository, days: Sequence[int] = DEFAULT_WINDOWS, now: datetime | None = None
+    database: Database, days: Sequence[int] = DEFAULT_WINDOWS, now: datetime | None = None
 ) -> FunnelStats:
     """Figures for each window of `days` ending at `now` (default: the current time)."""
     if not days or min(days) < 1:
         raise ValueError("expected windows of at least one day")
     now = _aware(now or utcnow())
     oldest = now - timedelta(days=max(days))
-    facts = _lead_facts(repository, oldest)
+    facts = _lead_facts(database, oldest)
     windows = []
     for window in days:
         since = now - timedelta(days=window)
         in_window = [lead for lead in facts if lead.created_at >= since]
-        usage = _model_usage(repository, since)
+        usage = _model_usage(database, since)
         windows.append(
             WindowStats(
                 days=window,
@@ -110,7 +111,7 @@ def funnel_stats(
     return FunnelStats(generated_at=now, windows=windows)
 
 
-def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
+def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
     latest = (
         select(QualificationRow.lead_id, func.max(QualificationRow.id).label("qualification_id"))
         .where(QualificationRow.created_at >= since)
@@ -119,7 +120,7 @@ def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
     )
     first_claim = (
         select(EventRow.lead_id, func.min(EventRow.created_at).label("claimed_at"))
-        .where(EventRow.kind == "claimed", EventRow.created_at >= since)
+        .where(EventRow.kind == EventKind.CLAIMED, EventRow.created_at >= since)
         .group_by(EventRow.lead_id)
         .subquery()
     )
@@ -136,7 +137,7 @@ def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
         .outerjoin(first_claim, first_claim.c.lead_id == LeadRow.id)
         .where(LeadRow.created_at >= since)
     )
-    with repository.session() as session:
+    with database.session() as session:
         rows = session.execute(query).all()
     return [
         _LeadFacts(
@@ -178,7 +179,7 @@ def _slices(leads: list[_LeadFacts], key) -> list[SliceFigures]:
     return [SliceFigures(key=name, **_figures(group).model_dump()) for name, group in ordered]
 
 
-def _model_usage(repository: Repository, since: datetime) -> list[ModelUsage]:
+def _model_usage(database: Database, since: datetime) -> list[ModelUsage]:
     query = (
         select(
             QualificationRow.qualifier,
@@ -192,7 +193,7 @@ def _model_usage(repository: Repository, since: datetime) -> list[ModelUsage]:
         .group_by(QualificationRow.qualifier, QualificationRow.model)
         .order_by(func.count(QualificationRow.id).desc(), QualificationRow.qualifier)
     )
-    with repository.session() as session:
+    with database.session() as session:
         rows = session.execute(query).all()
     return [
         ModelUsage(

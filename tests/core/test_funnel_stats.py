@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes.store_probe import StoreProbe
 from sqlalchemy import update
 
-from bot.store.repository import Repository
 from bot.store.stats import NO_MARKETER, UNQUALIFIED, funnel_stats
 from bot.store.tables import EventRow, LeadRow, QualificationRow
 from qualifiers.models import Lead, Qualification, RubricRef, Usage
@@ -16,7 +16,7 @@ NOW = datetime(2025, 3, 31, 12, 0, tzinfo=UTC)
 
 
 def seed_lead(
-    repo: Repository,
+    repo: StoreProbe,
     text: str,
     *,
     age: timedelta,

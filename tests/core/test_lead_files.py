@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import UserError
-from bot.lead_files import MAX_LEAD_BYTES, parse_leads, read_leads, sniff_format
+from bot.intake.files import MAX_LEAD_BYTES, parse_leads, read_leads, sniff_format
 
 
 def leads_of(entries):

@@ -35,10 +35,7 @@ def test_a_stored_lead_is_never_overwritten(repository):
 
 def test_follow_up_answers_are_appended_after_the_original_text(repository):
     stored, _ = repository.add_lead(Lead(text="CFO at Globex"))
-    added = repository.append_answer(
-        stored.id, "Budget is 50k", actor="U1", dedupe_key="answer:C1:2.0", work_kind="requalify"
-    )
-    assert added is True
+    repository.append_text(stored.id, "Budget is 50k", actor="U1")
     assert repository.get_lead(stored.id).lead.text == "CFO at Globex\nBudget is 50k"
 
 

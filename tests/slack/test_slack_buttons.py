@@ -16,7 +16,7 @@ from slack_helpers import (
     view_submission,
 )
 
-from bot import blocks
+from bot.render import summary as blocks
 
 REPS = [f"UREP{n:02d}" for n in range(20)]
 

@@ -18,8 +18,9 @@ from slack_helpers import (
     thread_replies,
 )
 
-from bot.pipeline import SOURCE_CSV, DeliveryError, FileRefused
-from bot.slack_gateway import WebApiGateway, build_web_client
+from bot.domain.lifecycle import LeadSource
+from bot.services.gateway import DeliveryError, FileRefused
+from bot.slack.gateway import WebApiGateway, build_web_client
 
 LEADS_CSV = (
     "Name,Company,Notes\n"
@@ -75,7 +76,7 @@ def share(slack, leadbot, event: dict, **delivery) -> None:
 def test_each_row_becomes_a_lead_and_the_marketer_gets_one_reply(
     slack, leadbot, fake_slack, repo, monkeypatch
 ):
-    qualifier = leadbot.services.leads.qualifier
+    qualifier = leadbot.services.qualify.qualifier
     batches = []
     qualify_many = qualifier.qualify_many
     monkeypatch.setattr(
@@ -95,7 +96,7 @@ def test_each_row_becomes_a_lead_and_the_marketer_gets_one_reply(
         "Priya Nair",
     ]
     assert {(s.lead.source, s.lead.submitted_by, s.intake_ts) for s in leads} == {
-        (SOURCE_CSV, MARKETER, event["ts"])
+        (LeadSource.SLACK_CSV, MARKETER, event["ts"])
     }
     assert batches == [3]  # qualified together, not one by one
     assert repo.count_qualifications() == 3

@@ -16,7 +16,7 @@ from slack_helpers import (
     view_submission,
 )
 
-from bot import blocks
+from bot.render import summary as blocks
 
 ANSWERS = "Budget is $60,000 and we need it live next month. I'm the CFO."
 

@@ -18,7 +18,8 @@ from slack_helpers import (
     view_submission,
 )
 
-from bot import blocks, home_blocks
+from bot.render import home as home_blocks
+from bot.render import summary as blocks
 from bot.store.rubric_audit import rubric_changes
 from qualifiers.rubric import parse_rubric
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import blocks
-from bot.web import EVENTS_PATH
+from bot.render import summary as blocks
+from bot.slack.web import EVENTS_PATH
 
 SLACK_DIR = Path(__file__).resolve().parents[2] / "slack"
 # Web API methods the app calls (bot/slack_gateway.py) and the bot scope each needs.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from slack_helpers import INTAKE, SALES, SIGNING_SECRET, WARM_LEAD, SlackSide
 
-from bot import blocks
+from bot.render import summary as blocks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPS = [f"UREP{n:02d}" for n in range(20)]

@@ -8,8 +8,20 @@ text is cut to Block Kit's limits.
 
 from __future__ import annotations
 
-import re
-
+from bot.render.identity import EMAIL_FIELDS, TITLE_FIELDS, field_value, lead_title
+from bot.render.kit import (
+    MAX_FALLBACK_TEXT,
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    button,
+    context,
+    escape,
+    header,
+    mention,
+    safe,
+    section,
+    truncate,
+)
 from qualifiers.models import CriterionResult, Lead, Qualification
 from qualifiers.rubric import DISQUALIFIED, Rubric
 
@@ -26,77 +38,10 @@ ACTION_REASON = "reason"
 ACTION_FIELD = "value"
 
 NO_TIMELINE_MONTHS = 99  # what rubrics answer for "just researching"
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_HEADER_TEXT = 150
-MAX_CONTEXT_TEXT = 2000
 MAX_EVIDENCE = 300
 MAX_EXCERPT = 500
-MAX_FALLBACK_TEXT = 3000
 
-SALUTATION = re.compile(
-    r"^(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening))"
-    r"(?:\s+[\w.'-]+){0,3}?\s*(?:[,.!:–-]|$)",
-    re.IGNORECASE,
-)
-HEADER_LINE = re.compile(r"^(?:fwd?|re|subject|from|to|date|sent|cc)\s*:|^-{2,}", re.IGNORECASE)
 TIER_EMOJI = {"hot": "🔥", "warm": "🌤️", "cold": "❄️", DISQUALIFIED: "🚫"}
-
-# Form fields (the /lead modal, CSV columns) that say who the lead is.
-NAME_FIELDS = ("name", "full name", "contact", "contact name", "lead name")
-COMPANY_FIELDS = ("company", "company name", "organization", "organisation", "account")
-EMAIL_FIELDS = ("email", "e-mail", "email address")
-TITLE_FIELDS = ("title", "job title", "role")
-
-
-def escape(text: str) -> str:
-    """Slack's mrkdwn escaping: lead text shows as typed and cannot form mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def safe(text: str, limit: int) -> str:
-    """Cut, then escape (so an entity like `&amp;` is never split). Escaping at most quintuples
-    the length, so callers' limits keep texts inside Block Kit's hard limits."""
-    return escape(truncate(text, limit))
-
-
-def field_value(lead: Lead, names: tuple[str, ...]) -> str | None:
-    """A form field by any of its usual names, else a `Name: value` line in the lead's text."""
-    for key, value in lead.fields.items():
-        if key.strip().lower() in names and value.strip():
-            return value.strip()
-    for line in lead.text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip().lower() in names and value.strip():
-            return value.strip()
-    return None
-
-
-def lead_title(lead: Lead, lead_id: int | str | None = None) -> str:
-    """`Name, Company` when known, else the start of the lead's text (unescaped)."""
-    name = field_value(lead, NAME_FIELDS)
-    company = field_value(lead, COMPANY_FIELDS)
-    if name and company:
-        return f"{name}, {company}"
-    if name or company:
-        return name or company or ""
-    opening = next(filter(None, map(_without_salutation, lead.text.splitlines())), "")
-    if opening:
-        return truncate(opening, 80)
-    return f"Lead {lead_id}" if lead_id is not None else "Lead"
-
-
-def _without_salutation(line: str) -> str:
-    """A text line minus any greeting; empty for salutations and headers ("Hi team,",
-    "From the website chat:", "Fwd: ..."), which say nothing about who the lead is."""
-    line = SALUTATION.sub("", line.strip()).strip()
-    if not line or line.endswith((",", ":")) or HEADER_LINE.match(line):
-        return ""
-    return line
 
 
 def format_value(rubric: Rubric | None, result: CriterionResult) -> str:
@@ -167,51 +112,30 @@ def summary_blocks(
     where it came from, and the buttons for its current state (open, claimed, disqualified)."""
     title = lead_title(lead, lead_id)
     blocks: list[dict] = [
-        _header(f"{tier_label(qualification.tier)} · {qualification.score}/100 · {title}"),
-        _section(_who(lead, title)),
+        header(f"{tier_label(qualification.tier)} · {qualification.score}/100 · {title}"),
+        section(_who(lead, title)),
     ]
     if qualification.knockout:
         knockout = _knockout_label(rubric, qualification.knockout)
         line = f"🚫 *Knockout: {escape(knockout)}*"
         if qualification.knockout_evidence:
             line += f"\n{_quote(qualification.knockout_evidence)}"
-        blocks.append(_section(line))
+        blocks.append(section(line))
     blocks.extend(_criteria_sections(rubric, qualification.criteria))
     if qualification.missing and not qualification.knockout:  # nothing to ask a knockout
-        blocks.append(_section(_missing_text(rubric, qualification)))
+        blocks.append(section(_missing_text(rubric, qualification)))
     if lead.text.strip():
         excerpt = _quote(lead.text, MAX_EXCERPT, keep_lines=True)
-        blocks.append(_section(f"*Lead as received*\n{excerpt}"))
+        blocks.append(section(f"*Lead as received*\n{excerpt}"))
     blocks.append(
-        _context(_provenance(qualification, lead, permalink, submitted_by or lead.submitted_by))
+        context(_provenance(qualification, lead, permalink, submitted_by or lead.submitted_by))
     )
     if qualification.note:
-        blocks.append(_context(f"⚠️ {safe(qualification.note, 500)}"))
+        blocks.append(context(f"⚠️ {safe(qualification.note, 500)}"))
     if updated_by:
-        blocks.append(_context(f"✏️ Updated with answers from <@{updated_by}>"))
+        blocks.append(context(f"✏️ Updated with answers from <@{updated_by}>"))
     blocks.extend(_state_blocks(lead_id, claimed_by, disqualified_by, disqualify_reason))
     return _fit(blocks)
-
-
-def _header(text: str) -> dict:
-    return {
-        "type": "header",
-        "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER_TEXT), "emoji": True},
-    }
-
-
-def _section(mrkdwn: str, block_id: str | None = None) -> dict:
-    block = {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION_TEXT]}}
-    if block_id:
-        block["block_id"] = block_id
-    return block
-
-
-def _context(mrkdwn: str) -> dict:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": mrkdwn[:MAX_CONTEXT_TEXT]}],
-    }
 
 
 def _quote(text: str, limit: int = MAX_EVIDENCE, *, keep_lines: bool = False) -> str:
@@ -256,11 +180,11 @@ def _criteria_sections(rubric: Rubric | None, criteria: list[CriterionResult]) -
     for result in criteria:
         line = _criterion_line(rubric, result)
         if chunk and len(chunk) + 1 + len(line) > MAX_SECTION_TEXT:
-            sections.append(_section(chunk))
+            sections.append(section(chunk))
             chunk = ""
         chunk = f"{chunk}\n{line}" if chunk else line
     if chunk:
-        sections.append(_section(chunk))
+        sections.append(section(chunk))
     return sections
 
 
@@ -283,7 +207,7 @@ def _provenance(
 ) -> str:
     parts = [f"Source: {safe(lead.source, 40)}"]
     if submitted_by:  # a Slack user, or whoever a webhook names (e.g. an email address)
-        who = f"<@{submitted_by}>" if _is_user_id(submitted_by) else safe(submitted_by, 100)
+        who = mention(submitted_by)
         parts.append(f"dropped by {who}")
     if permalink:
         parts.append(f"<{_link(permalink)}|original message>")
@@ -301,20 +225,20 @@ def _state_blocks(
     disqualify_reason: str | None,
 ) -> list[dict]:
     if disqualified_by:
-        text = f"🚫 Disqualified by <@{_user_id(disqualified_by)}>"
+        text = f"🚫 Disqualified by {mention(disqualified_by)}"
         if disqualify_reason:
             text += f": {safe(disqualify_reason, 1000)}"
-        return [_section(text, "lead_state")]
+        return [section(text, "lead_state")]
     if lead_id is None:
         return []
     value = str(lead_id)
     if claimed_by:
         return [
-            _section(f"✅ Claimed by <@{_user_id(claimed_by)}>", "lead_state"),
+            section(f"✅ Claimed by {mention(claimed_by)}", "lead_state"),
             {
                 "type": "actions",
                 "block_id": BLOCK_ACTIONS,
-                "elements": [_button("Release", ACTION_RELEASE, value)],
+                "elements": [button("Release", ACTION_RELEASE, value)],
             },
         ]
     return [
@@ -322,32 +246,11 @@ def _state_blocks(
             "type": "actions",
             "block_id": BLOCK_ACTIONS,
             "elements": [
-                _button("Claim", ACTION_CLAIM, value, style="primary"),
-                _button("Disqualify", ACTION_DISQUALIFY, value, style="danger"),
+                button("Claim", ACTION_CLAIM, value, style="primary"),
+                button("Disqualify", ACTION_DISQUALIFY, value, style="danger"),
             ],
         }
     ]
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
-    button = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text, "emoji": True},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _user_id(user: str) -> str:
-    """Only a plain Slack id may go inside `<@…>`; anything else is escaped."""
-    return user if _is_user_id(user) else escape(user)
-
-
-def _is_user_id(text: str) -> bool:
-    return re.fullmatch(r"[A-Z0-9]+", text) is not None
 
 
 def _link(url: str) -> str:
@@ -357,11 +260,11 @@ def _link(url: str) -> str:
 
 def _fit(blocks: list[dict]) -> list[dict]:
     """At most 50 blocks: drop from the middle (criteria) and say so, keep header and buttons."""
-    if len(blocks) <= MAX_BLOCKS:
+    if len(blocks) <= MAX_MESSAGE_BLOCKS:
         return blocks
     tail = [b for b in blocks[-3:] if b["type"] in ("actions", "context", "section")]
-    keep = MAX_BLOCKS - len(tail) - 1
-    return [*blocks[:keep], _context("… more criteria not shown"), *tail]
+    keep = MAX_MESSAGE_BLOCKS - len(tail) - 1
+    return [*blocks[:keep], context("… more criteria not shown"), *tail]
 
 
 # --- thread replies, ephemerals and modals --------------------------------------------------
@@ -399,20 +302,20 @@ def questions_text(qualification: Qualification, rubric: Rubric | None) -> str:
 
 
 def claimed_reply_text(user: str) -> str:
-    return f"✅ Claimed by <@{_user_id(user)}>."
+    return f"✅ Claimed by {mention(user)}."
 
 
 def released_reply_text(user: str) -> str:
-    return f"↩️ Released by <@{_user_id(user)}>; the lead is open again."
+    return f"↩️ Released by {mention(user)}; the lead is open again."
 
 
 def disqualified_by_rep_text(user: str, reason: str) -> str:
-    return f"🚫 Disqualified by <@{_user_id(user)}>: {safe(reason, 1000)}"
+    return f"🚫 Disqualified by {mention(user)}: {safe(reason, 1000)}"
 
 
 def already_claimed_text(user: str | None) -> str:
     if user:
-        return f"This lead is already claimed by <@{_user_id(user)}>."
+        return f"This lead is already claimed by {mention(user)}."
     return "This lead can no longer be claimed."
 
 
@@ -452,7 +355,7 @@ def lead_modal(rubric: Rubric, *, channel: str | None = None) -> dict:
         "title": {"type": "plain_text", "text": "New lead"},
         "submit": {"type": "plain_text", "text": "Qualify"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks[:MAX_BLOCKS],
+        "blocks": blocks[:MAX_MESSAGE_BLOCKS],
     }
 
 

@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 
-from bot import blocks
-from bot.listeners.payloads import LeadButton
-from bot.pipeline import DeliveryError
-
-if TYPE_CHECKING:
-    from bot.app import Services
+from bot.render import summary as blocks
+from bot.services.container import Services
+from bot.services.gateway import DeliveryError
+from bot.slack.listeners.payloads import LeadButton
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
-    leads = services.leads
+    claims = services.claims
 
     @app.action(blocks.ACTION_CLAIM)
     def claim(ack: Ack, body: dict) -> None:
         click = LeadButton.model_validate(body)
-        leads.claim(click.lead_id, click.user.id, click.channel_id)
+        claims.claim(click.lead_id, click.user.id, click.channel_id)
         ack()
 
     @app.action(blocks.ACTION_RELEASE)
     def release(ack: Ack, body: dict) -> None:
         click = LeadButton.model_validate(body)
-        leads.release(click.lead_id, click.user.id, click.channel_id)
+        claims.release(click.lead_id, click.user.id, click.channel_id)
         ack()
 
     def acknowledge_disqualify(ack: Ack, body: dict) -> None:
@@ -41,9 +38,9 @@ def register(app: App, services: Services) -> None:
         click = LeadButton.parse_or_none(body)
         if click is None:
             return
-        refusal = leads.disqualify_refusal(click.lead_id, click.user.id)
+        refusal = claims.disqualify_refusal(click.lead_id, click.user.id)
         if refusal:
-            leads.tell(click.channel_id, click.user.id, refusal)
+            claims.tell(click.channel_id, click.user.id, refusal)
             return
         try:
             services.gateway.open_view(click.trigger_id, blocks.disqualify_modal(click.lead_id))

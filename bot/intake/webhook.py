@@ -27,15 +27,15 @@ from pydantic import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.lead_files import MAX_LEAD_BYTES
-from bot.pipeline import LeadPipeline
+from bot.domain.lifecycle import LeadSource
+from bot.intake.files import MAX_LEAD_BYTES
+from bot.services.receive import ReceiveService
 from bot.store.repository import content_dedupe_key
 from qualifiers.models import Lead
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/lead"
-SOURCE_WEBHOOK = "webhook"
 MAX_BODY_BYTES = MAX_LEAD_BYTES
 MAX_PROBLEMS_SHOWN = 5
 
@@ -88,7 +88,7 @@ class WebhookLead(BaseModel):
             id=self.id,
             text=self.text.strip(),
             fields=self.field_texts(),
-            source=f"{SOURCE_WEBHOOK}:{self.source}" if self.source else SOURCE_WEBHOOK,
+            source=f"{LeadSource.WEBHOOK}:{self.source}" if self.source else LeadSource.WEBHOOK,
             submitted_by=self.submitted_by,
         )
 
@@ -107,8 +107,8 @@ class WebhookResponse:
 
 
 class LeadWebhook:
-    def __init__(self, pipeline: LeadPipeline, secret: SecretStr | None):
-        self.pipeline = pipeline
+    def __init__(self, receive: ReceiveService, secret: SecretStr | None):
+        self.receive = receive
         self.secret = secret.get_secret_value().encode() if secret else None
 
     def handle(self, environ: dict) -> WebhookResponse:
@@ -133,7 +133,7 @@ class LeadWebhook:
             return _error(400, "invalid_lead", _problems(exc))
         lead = body.lead()
         try:
-            stored, created = self.pipeline.receive(lead, dedupe_key=body.dedupe_key(lead))
+            stored, created = self.receive.receive(lead, dedupe_key=body.dedupe_key(lead))
         except SQLAlchemyError:
             logger.exception("webhook lead not stored")
             return _error(503, "unavailable", "the lead could not be stored; send it again")

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import Ack, App
 
-from bot import blocks
-from bot.listeners.payloads import DisqualifySubmission, ViewSubmission
-from bot.pipeline import SOURCE_MODAL
-from qualifiers.models import Lead
-
-if TYPE_CHECKING:
-    from bot.app import Services
+from bot.intake.slack_messages import modal_lead
+from bot.render import summary as blocks
+from bot.services.container import Services
+from bot.slack.listeners.payloads import DisqualifySubmission, ViewSubmission
 
 NOTES_FIELD = "Notes"
 
 
 def register(app: App, services: Services) -> None:
-    leads = services.leads
+    receive, claims = services.receive, services.claims
 
     @app.view(blocks.CALLBACK_LEAD_MODAL)
     def submit_lead(ack: Ack, body: dict) -> None:
@@ -28,8 +23,8 @@ def register(app: App, services: Services) -> None:
         if not fields and not notes:
             ack(response_action="errors", errors={NOTES_FIELD: "Tell us something about the lead."})
             return
-        leads.receive(
-            Lead(text=notes, fields=fields, source=SOURCE_MODAL, submitted_by=submission.user.id),
+        receive.receive(
+            modal_lead(fields, notes, submission.user.id),
             dedupe_key=f"slack_view:{submission.view.id}",
         )
         ack()
@@ -40,7 +35,7 @@ def register(app: App, services: Services) -> None:
         if not submission.reason:
             ack(response_action="errors", errors={blocks.BLOCK_REASON: "Give a reason."})
             return
-        refusal = leads.disqualify(submission.lead_id, submission.user.id, submission.reason)
+        refusal = claims.disqualify(submission.lead_id, submission.user.id, submission.reason)
         if refusal:
             ack(response_action="errors", errors={blocks.BLOCK_REASON: refusal})
             return

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 
-from bot import blocks
-from bot.listeners import home
-from bot.listeners.payloads import SlashCommand
-from bot.pipeline import DeliveryError
-
-if TYPE_CHECKING:
-    from bot.app import Services
+from bot.render import summary as blocks
+from bot.services.container import Services
+from bot.services.gateway import DeliveryError
+from bot.slack.listeners.payloads import SlashCommand
 
 logger = logging.getLogger(__name__)
 
@@ -39,4 +35,4 @@ def register(app: App, services: Services) -> None:
     def leadbot(ack: Ack, body: dict) -> None:
         """`/leadbot rubric | stats | help`, answered ephemerally in the ack."""
         command = SlashCommand.model_validate(body)
-        ack(response_type="ephemeral", **home.leadbot_reply(services.leads, command.text))
+        ack(response_type="ephemeral", **services.rubric_admin.leadbot_reply(command.text))

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
-from bot.pipeline import DeliveryError, FileRefused
+from bot.services.gateway import DeliveryError, FileRefused
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def build_web_client(
 
 
 class WebApiGateway:
-    """Implements `bot.pipeline.SlackGateway` with a slack_sdk WebClient."""
+    """Implements `bot.services.gateway.SlackGateway` with a slack_sdk WebClient."""
 
     def __init__(self, client: WebClient):
         self.client = client

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import App
 
-from bot.csv_drop import FileDrop
-from bot.listeners.payloads import MessageEvent, plain_text
-from bot.pipeline import SOURCE_MESSAGE
-from qualifiers.models import Lead
-
-if TYPE_CHECKING:
-    from bot.app import Services
+from bot.domain.lifecycle import LeadSource
+from bot.intake.csv_drop import FileDrop
+from bot.intake.slack_messages import message_dedupe_key, message_lead, plain_text
+from bot.services.container import Services
+from bot.slack.listeners.payloads import MessageEvent
 
 
 def register(app: App, services: Services) -> None:
     intake_channels = frozenset(services.settings.intake_channel_ids)
-    leads = services.leads
-    csv_drops = services.csv_drops
+    receive = services.receive
 
     @app.event("message")
     def on_message(event: dict) -> None:
@@ -28,11 +23,11 @@ def register(app: App, services: Services) -> None:
         if not message.from_person:
             return
         if message.is_reply:
-            stored = leads.lead_for_reply(
+            stored = receive.lead_for_reply(
                 message.channel, message.thread_ts, intake=message.channel in intake_channels
             )
             if stored is not None:
-                leads.add_answer(
+                receive.add_answer(
                     stored,
                     plain_text(message.text),
                     message.user,
@@ -42,21 +37,14 @@ def register(app: App, services: Services) -> None:
         if message.channel in intake_channels and message.files:
             # A file drop: each CSV's rows are leads; the message's text is only a comment.
             for file in message.files:
-                csv_drops.receive(
+                receive.receive_file(
                     FileDrop(channel=message.channel, ts=message.ts, user=message.user, file=file)
                 )
             return
         if message.channel in intake_channels and message.text.strip():
-            leads.receive(
-                Lead(
-                    text=plain_text(message.text), source=SOURCE_MESSAGE, submitted_by=message.user
-                ),
+            receive.receive(
+                message_lead(message.text, message.user, LeadSource.SLACK_MESSAGE),
                 dedupe_key=message_dedupe_key(message.channel, message.ts),
                 intake_channel=message.channel,
                 intake_ts=message.ts,
             )
-
-
-def message_dedupe_key(channel: str, ts: str) -> str:
-    """One lead per Slack message, whether dropped, redelivered or shortcut later."""
-    return f"slack:{channel}:{ts}"

@@ -19,8 +19,8 @@ from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import LeadbotApp
-from bot.webhook import WEBHOOK_PATH, LeadWebhook, status_line
+from bot.bootstrap import LeadbotApp
+from bot.intake.webhook import WEBHOOK_PATH, LeadWebhook, status_line
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ StartResponse = Callable[[str, list[tuple[str, str]]], object]
 def wsgi_app(leadbot: LeadbotApp) -> Callable[[dict, StartResponse], Iterable[bytes]]:
     slack = VerifiedSlackRequestHandler(leadbot)
     queue = leadbot.worker.queue
-    webhook = LeadWebhook(leadbot.services.leads, leadbot.services.settings.webhook_secret)
+    webhook = LeadWebhook(leadbot.services.receive, leadbot.services.settings.webhook_secret)
 
     def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":

@@ -9,9 +9,25 @@ from __future__ import annotations
 
 import re
 
-from bot.blocks import escape, safe, tier_label, truncate
-from bot.render_text import sla_text
-from bot.rubric_changes import TierShift
+from bot.render.kit import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_PASTE_CHARS,
+    MAX_SECTION_TEXT,
+    MAX_VIEW_BLOCKS,
+    button,
+    context,
+    escape,
+    escaped_within,
+    header,
+    mention,
+    plain,
+    safe,
+    section,
+    truncate,
+)
+from bot.render.summary import tier_label
+from bot.render.text import sla_text
+from bot.services.rubric_changes import TierShift
 from bot.store.stats import (
     FunnelFigures,
     FunnelStats,
@@ -32,11 +48,6 @@ ACTION_RUBRIC_YAML = "yaml"
 BLOCK_RUBRIC_FILE = "rubric_file"
 ACTION_RUBRIC_FILE = "file"
 
-MAX_VIEW_BLOCKS = 100
-MAX_MESSAGE_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_CONTEXT_TEXT = 2000
-MAX_PASTE_CHARS = 3000
 SLICES_SHOWN = 8
 ISSUES_SHOWN = 15
 
@@ -62,9 +73,9 @@ def home_view(
     notice: str | None = None,
 ) -> dict:
     """The Home tab: an optional notice, manager controls, the funnel, then the rubric."""
-    blocks: list[dict] = [_header("leadbot")]
+    blocks: list[dict] = [header("leadbot")]
     if notice:
-        blocks.append(_section(notice))
+        blocks.append(section(notice))
     if is_manager:
         blocks.extend(manager_controls())
     blocks.append({"type": "divider"})
@@ -81,11 +92,11 @@ def manager_controls() -> list[dict]:
             "type": "actions",
             "block_id": BLOCK_MANAGER_ACTIONS,
             "elements": [
-                _button("Reload rubric", ACTION_RUBRIC_RELOAD),
-                _button("Replace rubric", ACTION_RUBRIC_REPLACE),
+                button("Reload rubric", ACTION_RUBRIC_RELOAD),
+                button("Replace rubric", ACTION_RUBRIC_REPLACE),
             ],
         },
-        _context(
+        context(
             "Managers: *Reload rubric* re-reads the rubric file and applies it only if it is "
             "valid. *Replace rubric* takes new YAML, shows a diff and a back-test first."
         ),
@@ -103,7 +114,7 @@ def issues_notice(title: str, issues: list[str]) -> str:
     shown = issues[:ISSUES_SHOWN]
     more = len(issues) - len(shown)
     listing = "\n".join(truncate(issue, 300) for issue in shown)
-    text = f"⚠️ *{escape(title)}*\n```{_escaped_within(listing, 2500)}```"
+    text = f"⚠️ *{escape(title)}*\n```{escaped_within(listing, 2500)}```"
     if more:
         text += f"\n…and {more} more"
     return text
@@ -119,13 +130,13 @@ def rubric_blocks(
     header = f"*Rubric in force: {safe(rubric.name, 200)}* · version `{rubric.version}`"
     if rubric.description:
         header += f"\n{safe(rubric.description, 500)}"
-    blocks = [_section(header)]
+    blocks = [section(header)]
     criteria_lines = [_criterion_text(criterion) for criterion in rubric.criteria]
     total = f"*Criteria* ({rubric.max_points} points in all"
     total += ", scores scaled to 0–100)" if rubric.max_points != 100 else ")"
     tail = [
-        _section(_knockouts_text(rubric)),
-        _section(_tiers_text(rubric, default_channel)),
+        section(_knockouts_text(rubric)),
+        section(_tiers_text(rubric, default_channel)),
     ]
     room = max(1, max_blocks - len(blocks) - len(tail))
     blocks.extend(_packed_sections([total, *criteria_lines], room))
@@ -199,11 +210,11 @@ def stats_blocks(stats: FunnelStats) -> list[dict]:
     """Per window: the funnel, then per source and per marketer, then model usage."""
     blocks: list[dict] = []
     for window in stats.windows:
-        blocks.append(_section(f"*Last {window.days} days*\n{_figures_text(window)}"))
+        blocks.append(section(f"*Last {window.days} days*\n{_figures_text(window)}"))
         for title, slices in (("By source", window.by_source), ("By marketer", window.by_marketer)):
             if slices:
-                blocks.append(_section(_slices_text(title, slices)))
-        blocks.append(_context(_usage_text(window)))
+                blocks.append(section(_slices_text(title, slices)))
+        blocks.append(context(_usage_text(window)))
     return blocks
 
 
@@ -232,7 +243,7 @@ def _slices_text(title: str, slices: list[SliceFigures]) -> str:
     lines = [f"*{title}*"]
     for item in slices[:SLICES_SHOWN]:
         lines.append(
-            f"• {_who(item.key)}: {item.leads} leads · claimed {item.claimed}/{item.claimable} "
+            f"• {mention(item.key)}: {item.leads} leads · claimed {item.claimed}/{item.claimable} "
             f"({format_share(item.claimed_share)}) · median "
             f"{format_minutes(item.median_minutes_to_claim)}"
         )
@@ -256,13 +267,6 @@ def _usage_text(window: WindowStats) -> str:
     return " · ".join(parts)
 
 
-def _who(key: str) -> str:
-    """A Slack user id becomes a mention; anything else (an email, a name) is shown as text."""
-    if re.fullmatch(r"[UW][A-Z0-9]{2,}", key):
-        return f"<@{key}>"
-    return safe(key, 100)
-
-
 # --- rubric replace modals -----------------------------------------------------------------
 
 
@@ -271,11 +275,11 @@ def replace_rubric_modal(current: Rubric) -> dict:
     return {
         "type": "modal",
         "callback_id": CALLBACK_RUBRIC_REPLACE,
-        "title": _plain("Replace rubric"),
-        "submit": _plain("Review"),
-        "close": _plain("Cancel"),
+        "title": plain("Replace rubric"),
+        "submit": plain("Review"),
+        "close": plain("Cancel"),
         "blocks": [
-            _section(
+            section(
                 f"In force: *{safe(current.name, 200)}* · version `{current.version}`.\n"
                 "Paste the new rubric YAML (up to 3,000 characters) or upload a `.yaml` file. "
                 "You will see a diff and a back-test on stored leads before anything changes."
@@ -284,7 +288,7 @@ def replace_rubric_modal(current: Rubric) -> dict:
                 "type": "input",
                 "block_id": BLOCK_RUBRIC_YAML,
                 "optional": True,
-                "label": _plain("Rubric YAML"),
+                "label": plain("Rubric YAML"),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ACTION_RUBRIC_YAML,
@@ -296,7 +300,7 @@ def replace_rubric_modal(current: Rubric) -> dict:
                 "type": "input",
                 "block_id": BLOCK_RUBRIC_FILE,
                 "optional": True,
-                "label": _plain("…or upload a rubric file"),
+                "label": plain("…or upload a rubric file"),
                 "element": {
                     "type": "file_input",
                     "action_id": ACTION_RUBRIC_FILE,
@@ -319,22 +323,22 @@ def confirm_rubric_modal(
 ) -> dict:
     """Step 2: what changes and what it does to stored leads; applies only on submit."""
     summary = "\n".join(f"• {line}" for line in changes) or "• No scoring changes."
-    diff = _escaped_within(yaml_diff or "(no text changes)", MAX_SECTION_TEXT - 100)
+    diff = escaped_within(yaml_diff or "(no text changes)", MAX_SECTION_TEXT - 100)
     return {
         "type": "modal",
         "callback_id": CALLBACK_RUBRIC_CONFIRM,
         "private_metadata": draft_token,
-        "title": _plain("Confirm new rubric"),
-        "submit": _plain("Apply rubric"),
-        "close": _plain("Cancel"),
+        "title": plain("Confirm new rubric"),
+        "submit": plain("Apply rubric"),
+        "close": plain("Cancel"),
         "blocks": [
-            _section(
+            section(
                 f"*{safe(old.name, 100)}* `{old.version}` → *{safe(new.name, 100)}* `{new.version}`"
             ),
-            _section(f"*What changes*\n{_escaped_within(summary, MAX_SECTION_TEXT - 100)}"),
-            _section(f"*Back-test on stored leads*\n{backtest}"),
-            _section(f"*YAML diff*\n```{diff}```"),
-            _context("Nothing changes until you press *Apply rubric*."),
+            section(f"*What changes*\n{escaped_within(summary, MAX_SECTION_TEXT - 100)}"),
+            section(f"*Back-test on stored leads*\n{backtest}"),
+            section(f"*YAML diff*\n```{diff}```"),
+            context("Nothing changes until you press *Apply rubric*."),
         ],
     }
 
@@ -365,9 +369,9 @@ def message_modal(title: str, text: str) -> dict:
     """A modal that only says something (the outcome of a rubric change, a refusal)."""
     return {
         "type": "modal",
-        "title": _plain(truncate(title, 24)),
-        "close": _plain("Close"),
-        "blocks": [_section(text)],
+        "title": plain(truncate(title, 24)),
+        "close": plain("Close"),
+        "blocks": [section(text)],
     }
 
 
@@ -387,36 +391,5 @@ def _packed_sections(lines: list[str], max_sections: int) -> list[dict]:
         shown = sum(text.count("\n• ") + text.startswith("• ") for text in kept)
         hidden = len(lines) - 1 - shown
         note = f"…{hidden} more criteria not shown; `leadbot rubric check` lists them all."
-        return [_section(text) for text in kept] + [_section(note)]
-    return [_section(text) for text in sections]
-
-
-def _escaped_within(text: str, limit: int) -> str:
-    """Escaped text no longer than `limit`, cut before escaping so no entity is split."""
-    cut = truncate(text, limit)
-    while len(escape(cut)) > limit:
-        cut = truncate(cut, len(cut) - (len(escape(cut)) - limit))
-    return escape(cut)
-
-
-def _header(text: str) -> dict:
-    return {"type": "header", "text": _plain(truncate(text, 150))}
-
-
-def _section(mrkdwn: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(mrkdwn, 3000)}}
-
-
-def _context(mrkdwn: str) -> dict:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn, MAX_CONTEXT_TEXT)}],
-    }
-
-
-def _button(text: str, action_id: str) -> dict:
-    return {"type": "button", "action_id": action_id, "text": _plain(text), "value": action_id}
-
-
-def _plain(text: str) -> dict:
-    return {"type": "plain_text", "text": text, "emoji": True}
+        return [section(text) for text in kept] + [section(note)]
+    return [section(text) for text in sections]

@@ -1,12 +1,16 @@
-"""Engine creation and automatic schema migration."""
+"""The database: engine creation, automatic schema migration, sessions."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -44,3 +48,37 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """The engine and its sessions. Use cases open a `UnitOfWork` on it; reports (stats,
+    the extraction cache, the work queue) open a session for their one statement."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """Connect and migrate the schema to the newest version."""
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+
+def insert_new(session: Session, row_class: type, values: dict, key: str):
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id: the new row's id, or None when a
+    row with the same `key` exists. No IntegrityError, so the transaction goes on."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(row_class).values(**values).on_conflict_do_nothing(index_elements=[key])
+    ).returning(row_class.id)
+    return session.execute(statement).scalar()

@@ -6,31 +6,11 @@ error handler answers with a 400 before anything is stored.
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot import blocks
-
-# <https://x|label>, <mailto:a@b.c|a@b.c>, <@U123>, <#C123|name>, <!here>
-_SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
-
-
-def plain_text(text: str) -> str:
-    """A message's text as the person typed it: links as their label, mentions as @ids, and
-    Slack's `&amp;`/`&lt;`/`&gt;` escapes undone. Evidence quotes this text verbatim."""
-
-    def readable(match: re.Match) -> str:
-        target, label = match.group(1), match.group(2)
-        if target.startswith(("@", "#")):
-            return f"{target[0]}{label or target[1:]}"
-        if target.startswith("!"):
-            return label if label and label.startswith("@") else f"@{target[1:].split('^')[0]}"
-        return label or target.removeprefix("mailto:")
-
-    return html.unescape(_SLACK_MARKUP.sub(readable, text))
+from bot.render import summary as blocks
 
 
 class _Payload(BaseModel):

@@ -1,12 +1,14 @@
 """A qualification as plain terminal text, laid out the way a rep reads the Slack summary.
 
-Shares its wording with bot/blocks.py (titles, tier labels, value formatting) so the CLI and
+Shares its wording with bot/render/summary.py (titles, tier labels, value formatting) so the CLI and
 Slack never disagree about what a lead is.
 """
 
 from __future__ import annotations
 
-from bot.blocks import format_value, lead_title, tier_label, truncate
+from bot.render.identity import lead_title
+from bot.render.kit import truncate
+from bot.render.summary import format_value, tier_label
 from qualifiers.models import Lead, Qualification
 from qualifiers.rubric import Rubric
 

@@ -1,0 +1,52 @@
+"""Who may do what to a lead or the rubric: pure functions of the lead's state and the
+team's managers, so every surface refuses the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from bot.domain.lifecycle import LeadStatus, can_move
+
+
+class Managers:
+    """The one manager check (LEADBOT_MANAGERS)."""
+
+    def __init__(self, user_ids: Collection[str] = ()):
+        self.user_ids = frozenset(user_ids)
+
+    def __contains__(self, user: str) -> bool:
+        return user in self.user_ids
+
+    def refusal(self, user: str, action: str) -> str | None:
+        """ "Only managers can <action>." for anyone else; None for a manager."""
+        return None if user in self.user_ids else f"Only managers can {action}."
+
+
+def claim_refusal(status: LeadStatus | None) -> str | None:
+    if status is None or status == LeadStatus.DISQUALIFIED:
+        return "This lead can no longer be claimed."
+    return None
+
+
+def release_refusal(
+    status: LeadStatus | None, claimed_by: str | None, user: str, *, manager: bool
+) -> str | None:
+    """Why `user` may not release the lead (status None: no such lead), or None."""
+    if status is None or claimed_by is None or status == LeadStatus.DISQUALIFIED:
+        return "This lead is not claimed."
+    if claimed_by != user and not manager:
+        return f"Only <@{claimed_by}> (who claimed it) or a manager can release this lead."
+    return None
+
+
+def disqualify_refusal(
+    status: LeadStatus | None, claimed_by: str | None, user: str, *, manager: bool
+) -> str | None:
+    """Why `user` may not disqualify the lead (status None: no such lead), or None."""
+    if status is None:
+        return "This lead no longer exists."
+    if not can_move(status, LeadStatus.DISQUALIFIED):
+        return "This lead is already disqualified."
+    if claimed_by and claimed_by != user and not manager:
+        return f"Only <@{claimed_by}> (who claimed it) or a manager can disqualify it."
+    return None

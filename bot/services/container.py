@@ -1,0 +1,31 @@
+"""Every service of the running app in one place: `bot.bootstrap` builds it, the Slack
+listeners and the web server take what they need from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.claims import ClaimsService
+from bot.services.deliver import DeliverService
+from bot.services.gateway import SlackGateway
+from bot.services.qualify import QualifyService
+from bot.services.receive import ReceiveService
+from bot.services.rubric_admin import RubricAdminService
+from bot.services.rubric_holder import RubricHolder
+from bot.settings import Settings
+from bot.store.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Services:
+    """What the Slack listeners and the web server work with."""
+
+    settings: Settings
+    uow: UnitOfWork
+    rubrics: RubricHolder
+    gateway: SlackGateway
+    receive: ReceiveService
+    qualify: QualifyService
+    deliver: DeliverService
+    claims: ClaimsService
+    rubric_admin: RubricAdminService
