@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 
 from qualifiers.models import Qualification
-from qualifiers.rubric import DISQUALIFIED as DISQUALIFIED_TIER
+from qualifiers.rubric import DISQUALIFIED as DISQUALIFIED_TIER  # the tier, re-exported
 from qualifiers.rubric import Rubric
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bot.domain.lifecycle import DISQUALIFIED_TIER
 from bot.render.kit import safe
 from bot.store.repository import StoredLead
 from qualifiers.models import Qualification
-from qualifiers.rubric import DISQUALIFIED
 
 MAX_ERRORS_SHOWN = 10
 
@@ -28,7 +28,7 @@ def drop_reply_text(
 ) -> str:
     """ "3 leads received (hot 1, warm 2); 1 row had errors: line 3: …" for the file's thread."""
     counts = Counter(qualification.tier for _, qualification, _ in received)
-    order = [*tier_order, DISQUALIFIED]
+    order = [*tier_order, DISQUALIFIED_TIER]
     tiers = sorted(counts, key=lambda tier: order.index(tier) if tier in order else len(order))
     text = f"📄 `{safe(name, 100)}`: {_count(len(received), 'lead')} received"
     if tiers:

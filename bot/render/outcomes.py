@@ -8,10 +8,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
+from bot.domain.lifecycle import DISQUALIFIED_TIER
 from bot.render.summary import summary_blocks, summary_text
 from bot.render.text import render_text
 from bot.services.qualify import Outcome
-from qualifiers.rubric import DISQUALIFIED, Rubric
+from qualifiers.rubric import Rubric
 
 
 def write_outcomes(
@@ -63,7 +64,7 @@ def tally_text(outcomes: Sequence[Outcome], rubric: Rubric) -> str:
     """`8 leads: 3 hot, 2 warm, 2 cold, 1 disqualified`, plus failed rows when there are any."""
     tiers = Counter(o.qualification.tier for o in outcomes if o.qualification is not None)
     qualified = sum(tiers.values())
-    order = [tier.id for tier in rubric.tiers] + [DISQUALIFIED]
+    order = [tier.id for tier in rubric.tiers] + [DISQUALIFIED_TIER]
     text = f"{qualified} lead{'s' if qualified != 1 else ''}"
     if qualified:
         text += ": " + ", ".join(f"{tiers[tier]} {tier}" for tier in order)

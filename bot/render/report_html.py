@@ -10,8 +10,8 @@ from html import escape
 
 import numpy as np
 
+from bot.domain.lifecycle import DISQUALIFIED_TIER
 from qualifiers.backtest import BacktestReport, RubricMetrics, ranking_keys, roc_curve
-from qualifiers.rubric import DISQUALIFIED
 
 COLOURS = ("#2563eb", "#ea580c")
 CONVERTED = "#16a34a"
@@ -148,7 +148,7 @@ def _tier_tables(rubrics: list[RubricMetrics]) -> str:
             f"<tr><td>{escape(tier)}</td><td>{s.leads:,}</td><td>{s.converted:,}</td>"
             f"<td>{_percent(s.rate)}</td></tr>"
             for tier, s in metrics.tiers.items()
-            if s.leads or tier != DISQUALIFIED
+            if s.leads or tier != DISQUALIFIED_TIER
         )
         tables.append(
             f"<table><caption>{escape(_title(metrics))}</caption><tr><th>Tier</th><th>Leads</th>"
@@ -229,7 +229,7 @@ def _nice_ceiling(share: float) -> float:
 
 
 def _tier_chart(metrics: RubricMetrics, colour: str) -> str:
-    tiers = [(t, s) for t, s in metrics.tiers.items() if s.leads or t != DISQUALIFIED]
+    tiers = [(t, s) for t, s in metrics.tiers.items() if s.leads or t != DISQUALIFIED_TIER]
     left, top, width, height = _plot_area()
     body = _axes(_percent_ticks(1.0), "tier", "converted")
     slot = width / max(len(tiers), 1)
@@ -281,7 +281,7 @@ def _roc_chart(rubrics: list[RubricMetrics], labels: list[bool]) -> str:
 def _distribution_chart(metrics: RubricMetrics, labels: list[bool]) -> str:
     scores = np.asarray(metrics.scores, dtype=int)
     outcome = np.asarray(labels, dtype=bool)
-    scored = np.asarray(metrics.tiers_by_lead, dtype=object) != DISQUALIFIED
+    scored = np.asarray(metrics.tiers_by_lead, dtype=object) != DISQUALIFIED_TIER
     bins = np.minimum(scores // SCORE_BIN, 100 // SCORE_BIN - 1)
     count = 100 // SCORE_BIN
     shares = []

@@ -8,6 +8,7 @@ text is cut to Block Kit's limits.
 
 from __future__ import annotations
 
+from bot.domain.lifecycle import DISQUALIFIED_TIER
 from bot.render.identity import EMAIL_FIELDS, TITLE_FIELDS, field_value, lead_title
 from bot.render.kit import (
     MAX_FALLBACK_TEXT,
@@ -23,7 +24,7 @@ from bot.render.kit import (
     truncate,
 )
 from qualifiers.models import CriterionResult, Lead, Qualification
-from qualifiers.rubric import DISQUALIFIED, Rubric
+from qualifiers.rubric import Rubric
 
 ACTION_CLAIM = "lead_claim"
 ACTION_RELEASE = "lead_release"
@@ -41,7 +42,7 @@ NO_TIMELINE_MONTHS = 99  # what rubrics answer for "just researching"
 MAX_EVIDENCE = 300
 MAX_EXCERPT = 500
 
-TIER_EMOJI = {"hot": "🔥", "warm": "🌤️", "cold": "❄️", DISQUALIFIED: "🚫"}
+TIER_EMOJI = {"hot": "🔥", "warm": "🌤️", "cold": "❄️", DISQUALIFIED_TIER: "🚫"}
 
 
 def format_value(rubric: Rubric | None, result: CriterionResult) -> str:

@@ -16,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from bot.domain.lifecycle import EventKind
+from bot.domain.lifecycle import DISQUALIFIED_TIER, EventKind
 from bot.store.database import Database, utcnow
 from bot.store.tables import EventRow, LeadRow, QualificationRow
-from qualifiers.rubric import DISQUALIFIED
 
 DEFAULT_WINDOWS = (7, 30)
 UNQUALIFIED = "unqualified"
@@ -154,7 +153,7 @@ def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
 def _figures(leads: Iterable[_LeadFacts]) -> FunnelFigures:
     leads = list(leads)
     tiers = Counter(lead.tier for lead in leads)
-    claimable = sum(1 for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED))
+    claimable = sum(1 for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED_TIER))
     minutes = [
         (lead.claimed_at - lead.created_at).total_seconds() / 60
         for lead in leads

@@ -26,7 +26,7 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 @pytest.fixture(params=BACKENDS)
 def repository(request, tmp_path) -> Iterator[StoreProbe]:
-    """A fresh, migrated StoreProbe on each configured backend."""
+    """A fresh, migrated database on each configured backend."""
     if request.param == "sqlite":
         repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
         yield repository
@@ -36,7 +36,7 @@ def repository(request, tmp_path) -> Iterator[StoreProbe]:
 
 
 def _postgres_repository(url: str) -> Iterator[StoreProbe]:
-    """A StoreProbe in its own freshly created schema, dropped afterwards."""
+    """A database in its own freshly created schema, dropped afterwards."""
     schema = f"leadbot_test_{uuid.uuid4().hex[:12]}"
     admin_url = make_url(url).set(drivername="postgresql+psycopg")
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

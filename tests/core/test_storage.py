@@ -6,6 +6,11 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from bot.domain.work import ProcessLead
+from bot.store.unit_of_work import UnitOfWork
+from bot.store.work_queue import WorkQueue
 from qualifiers.models import Lead, Qualification, RubricRef
 
 
@@ -90,3 +95,33 @@ def test_only_the_claimer_or_a_manager_may_release(repository):
     assert repository.claim(stored.id, "U2").won
     assert repository.release(stored.id, "MANAGER", by_manager=True) is True
     assert repository.claim(stored.id, "U3").won
+
+
+def test_a_unit_of_work_commits_lead_and_work_together_or_neither(repository):
+    woken = []
+    uow = UnitOfWork(repository, on_work=lambda: woken.append(True))
+    with pytest.raises(RuntimeError), uow as tx:
+        stored, _ = tx.leads.add_lead(Lead(text="lost"), dedupe_key="k:1")
+        tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+        raise RuntimeError("crash before the commit")
+    assert (repository.find_by_dedupe_key("k:1"), WorkQueue(repository).pending(), woken) == (
+        None,
+        0,
+        [],
+    )
+
+    with uow as tx:
+        stored, created = tx.leads.add_lead(Lead(text="kept"), dedupe_key="k:1")
+        again, created_again = tx.leads.add_lead(Lead(text="kept"), dedupe_key="k:1")
+        assert tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+        assert not tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+        assert woken == []  # nothing is woken inside the transaction
+    assert (created, created_again, again.id) == (True, False, stored.id)
+    assert woken == [True]
+    assert WorkQueue(repository).lease(60).message() == ProcessLead(lead_id=stored.id)
+
+
+def test_units_of_work_do_not_nest(repository):
+    uow = UnitOfWork(repository)
+    with pytest.raises(RuntimeError, match="do not nest"), uow, uow:
+        pass

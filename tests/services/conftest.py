@@ -1,0 +1,80 @@
+"""Fast unit tests of the services against in-memory fakes (tests/services/fakes.py): no
+database, no HTTP, a qualifier that answers what the test says."""
+
+from __future__ import annotations
+
+import pytest
+from services.fakes import MemoryUnitOfWork, RecordingGateway
+
+from bot.domain.permissions import Managers
+from bot.services.claims import ClaimsService
+from bot.services.deliver import DeliverService
+from bot.services.qualify import QualifyService
+from bot.services.receive import ReceiveService
+from bot.services.rubric_holder import RubricHolder
+from qualifiers.models import Lead, Qualification, RubricRef
+from qualifiers.rubric import DEFAULT_RUBRIC_PATH, Rubric
+
+SALES = "CSALES"
+MANAGER = "UMGR"
+
+
+class ScriptedQualifier:
+    """Qualifies every lead as `tier` (a test sets it), and counts its calls."""
+
+    def __init__(self) -> None:
+        self.tier, self.score, self.knockout = "warm", 55, None
+        self.calls = 0
+
+    def qualify(self, lead: Lead, rubric: Rubric) -> Qualification:
+        self.calls += 1
+        return Qualification(
+            score=self.score,
+            tier=self.tier,
+            knockout=self.knockout,
+            rubric=RubricRef(name=rubric.name, version=rubric.version),
+            qualifier="scripted",
+        )
+
+    def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:
+        return [self.qualify(lead, rubric) for lead in leads]
+
+
+@pytest.fixture
+def uow() -> MemoryUnitOfWork:
+    return MemoryUnitOfWork()
+
+
+@pytest.fixture
+def gateway() -> RecordingGateway:
+    return RecordingGateway()
+
+
+@pytest.fixture
+def qualifier() -> ScriptedQualifier:
+    return ScriptedQualifier()
+
+
+@pytest.fixture(scope="session")
+def rubrics() -> RubricHolder:
+    return RubricHolder.from_file(DEFAULT_RUBRIC_PATH)
+
+
+@pytest.fixture
+def qualify(uow, qualifier, rubrics) -> QualifyService:
+    return QualifyService(uow, qualifier, rubrics)
+
+
+@pytest.fixture
+def receive(uow, qualify, gateway) -> ReceiveService:
+    return ReceiveService(uow, qualify, gateway)
+
+
+@pytest.fixture
+def claims(uow) -> ClaimsService:
+    return ClaimsService(uow, Managers([MANAGER]))
+
+
+@pytest.fixture
+def deliver(uow, gateway, qualify, rubrics) -> DeliverService:
+    return DeliverService(uow, gateway, qualify, rubrics, sales_channel=SALES)
