@@ -94,7 +94,6 @@ def create_app(
     receive = ReceiveService(uow, qualify, gateway)
     services = Services(
         settings=settings,
-        uow=uow,
         rubrics=rubrics,
         gateway=gateway,
         receive=receive,

@@ -11,8 +11,8 @@ from bot.domain.permissions import (
     disqualify_refusal,
     release_refusal,
 )
-from bot.domain.work import NotifyThread, RefreshSummary, SendEphemeral
 from bot.render import summary as render
+from bot.services.notices import changed, tell
 from bot.store.unit_of_work import Transaction, UnitOfWork
 
 
@@ -84,14 +84,3 @@ class ClaimsService:
             user,
             manager=user in self.managers,
         )
-
-
-def tell(tx: Transaction, channel: str, user: str, text: str) -> None:
-    tx.work.add(SendEphemeral(channel=channel, user=user, text=text))
-
-
-def changed(tx: Transaction, lead_id: int, notice: str) -> None:
-    """After a claim, release, disqualification or answer: update the summary, tell the
-    marketer's thread."""
-    tx.work.add(RefreshSummary(lead_id=lead_id))
-    tx.work.add(NotifyThread(lead_id=lead_id, text=notice))

@@ -13,7 +13,6 @@ from bot.services.receive import ReceiveService
 from bot.services.rubric_admin import RubricAdminService
 from bot.services.rubric_holder import RubricHolder
 from bot.settings import Settings
-from bot.store.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -21,7 +20,6 @@ class Services:
     """What the Slack listeners and the web server work with."""
 
     settings: Settings
-    uow: UnitOfWork
     rubrics: RubricHolder
     gateway: SlackGateway
     receive: ReceiveService

@@ -33,8 +33,8 @@ from bot.domain.work import (
 )
 from bot.errors import ConfigurationError
 from bot.render import summary as render
-from bot.services.claims import changed
 from bot.services.gateway import DeliveryError, SlackGateway
+from bot.services.notices import changed
 from bot.services.qualify import QualifyService
 from bot.services.rubric_holder import RubricHolder
 from bot.store.repository import StoredLead
