@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from bot.domain.lifecycle import LeadSource
 from bot.intake.files import LeadEntry, parse_leads
 from bot.services.gateway import FileRefused, SlackGateway
-from bot.slack.listeners.payloads import SharedFile
+from bot.slack.payloads import SharedFile
 
 MAX_CSV_BYTES = 5_000_000
 DOWNLOAD_TIMEOUT_SECONDS = 60.0

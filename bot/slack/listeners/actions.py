@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from bot.render import summary as blocks
 from bot.services.container import Services
 from bot.services.gateway import DeliveryError
-from bot.slack.listeners.payloads import LeadButton
+from bot.slack.payloads import LeadButton
 
 logger = logging.getLogger(__name__)
 

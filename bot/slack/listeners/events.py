@@ -8,7 +8,7 @@ from bot.domain.lifecycle import LeadSource
 from bot.intake.csv_drop import FileDrop
 from bot.intake.slack_messages import message_dedupe_key, message_lead, plain_text
 from bot.services.container import Services
-from bot.slack.listeners.payloads import MessageEvent
+from bot.slack.payloads import MessageEvent
 
 
 def register(app: App, services: Services) -> None:

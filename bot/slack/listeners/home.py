@@ -13,7 +13,7 @@ from slack_bolt import App
 from bot.render import home as home_blocks
 from bot.services.container import Services
 from bot.services.rubric_admin import SubmissionError
-from bot.slack.listeners.payloads import ViewSubmission
+from bot.slack.payloads import ViewSubmission
 
 
 class _User(BaseModel):

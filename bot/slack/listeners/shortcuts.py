@@ -8,7 +8,7 @@ from bot.domain.lifecycle import LeadSource
 from bot.intake.slack_messages import message_dedupe_key, message_lead
 from bot.render import summary as blocks
 from bot.services.container import Services
-from bot.slack.listeners.payloads import MessageShortcut
+from bot.slack.payloads import MessageShortcut
 
 
 def register(app: App, services: Services) -> None:

@@ -7,7 +7,7 @@ from slack_bolt import Ack, App
 from bot.intake.slack_messages import modal_lead
 from bot.render import summary as blocks
 from bot.services.container import Services
-from bot.slack.listeners.payloads import DisqualifySubmission, ViewSubmission
+from bot.slack.payloads import DisqualifySubmission, ViewSubmission
 
 NOTES_FIELD = "Notes"
 
