@@ -20,7 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.bootstrap import LeadbotApp
-from bot.intake.webhook import WEBHOOK_PATH, LeadWebhook, status_line
+from bot.slack.webhook_endpoint import WEBHOOK_PATH, LeadWebhook, status_line
 
 logger = logging.getLogger(__name__)
 
