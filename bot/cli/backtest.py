@@ -31,6 +31,7 @@ from qualifiers.extract.prompt import lead_prompt, system_prompt
 from qualifiers.models import Lead
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import Rubric
+from qualifiers.verdict import mover_lines, verdict
 
 CHARS_PER_TOKEN = 4
 OUTPUT_TOKENS_PER_CRITERION = 30
@@ -69,7 +70,9 @@ def register(subparsers) -> None:
 def run(args, settings: Settings) -> int:
     rubric = load_rubric_for_cli(args.rubric)
     against = load_rubric_for_cli(args.against) if args.against else None
-    data = read_labelled_leads(args.data, args.label, args.positive, args.text_column)
+    data = read_labelled_leads(
+        args.data, args.label, args.positive, args.text_column, args.id_column
+    )
     report_skipped(data.skipped, len(data.leads) + len(data.skipped))
     qualifier = Qualifier(OfflineExtractor())
     processes = os.cpu_count() or 1  # offline qualification is CPU-bound
@@ -94,7 +97,7 @@ def run(args, settings: Settings) -> int:
         processes=processes,
     )
     if args.format == "json":
-        print(json.dumps(report.public_dict()))
+        print(json.dumps({**report.public_dict(), "verdict": verdict(report).model_dump()}))
     else:
         print(report_text(report, args.data))
     if args.html:
@@ -184,6 +187,7 @@ def report_text(report: BacktestReport, data_name: str) -> str:
     primary = report.primary
     columns = [primary] + ([report.against] if report.against else [])
     lines = [
+        verdict(report).text,
         f"Back-test on {data_name}: {primary.rows:,} leads, {primary.positives:,} converted "
         f"({_percent(primary.positives / primary.rows if primary.rows else None)})",
         "",
@@ -205,6 +209,8 @@ def report_text(report: BacktestReport, data_name: str) -> str:
             f"Leads that change tier ({_title(report.against)} -> {_title(primary)}): {moved:,}",
         ]
         lines += [f"  {change}: {count:,}" for change, count in report.changed_tier.items()]
+        if report.changes:
+            lines += ["The first of them:", *(f"  {line}" for line in mover_lines(report))]
     return "\n".join(lines)
 
 

@@ -37,6 +37,12 @@ def add_data_arguments(parser) -> None:
         f"(default: {', '.join(DEFAULT_POSITIVES)})",
     )
     parser.add_argument("--text-column", help="CSV column holding the lead's free text")
+    parser.add_argument(
+        "--id-column",
+        metavar="COLUMN",
+        help="CSV column holding the lead's CRM id, to name leads by it in the report "
+        "(default: an id/lead_id column, else FILE:LINE); never scored",
+    )
 
 
 def report_skipped(skipped: list[str], total: int) -> None:

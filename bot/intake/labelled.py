@@ -22,15 +22,23 @@ class LabelledLeads:
 
 
 def read_labelled_leads(
-    path: str, label: str, positives: list[str] | None = None, text_column: str | None = None
+    path: str,
+    label: str,
+    positives: list[str] | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
 ) -> LabelledLeads:
     """The CSV's rows as leads with their outcome; the label column is removed from the fields.
 
     Unreadable rows and rows with an empty label are skipped and listed; a file with no usable
-    row, or whose label column is missing or never positive, is a `UserError`.
+    row, or whose label column is missing or never positive, is a `UserError`. With
+    `id_column`, each lead's id is that column's value (the column is removed from the fields:
+    a CRM id is not for the rubric either).
     """
     entries = _read_rows(path, text_column)
-    column = _label_column(path, entries, label)
+    column = _column(path, entries, label, "--label")
+    if id_column:
+        _name_by(entries, _column(path, entries, id_column, "--id-column"))
     wanted = {value.strip().lower() for value in (positives or DEFAULT_POSITIVES)}
     data = _with_outcomes(entries, column, wanted)
     _check_outcomes(path, column, data, wanted)
@@ -46,16 +54,23 @@ def _read_rows(path: str, text_column: str | None) -> list[LeadEntry]:
     return entries
 
 
-def _label_column(path: str, entries: list[LeadEntry], label: str) -> str:
-    """The column named `label`, exactly or else ignoring case."""
+def _column(path: str, entries: list[LeadEntry], name: str, option: str) -> str:
+    """The column called `name`, exactly or else ignoring case."""
     columns = list(dict.fromkeys(key for e in entries if e.lead for key in e.lead.fields))
-    column = next((c for c in columns if c == label), None) or next(
-        (c for c in columns if c.lower() == label.lower()), None
+    column = next((c for c in columns if c == name), None) or next(
+        (c for c in columns if c.lower() == name.lower()), None
     )
     if column is None:
         shown = ", ".join(columns[:30]) or "none with values"
-        raise UserError(f"{path}: --label: no column {label!r}; the columns are: {shown}")
+        raise UserError(f"{path}: {option}: no column {name!r}; the columns are: {shown}")
     return column
+
+
+def _name_by(entries: list[LeadEntry], column: str) -> None:
+    """Each lead's id from `column` (a blank cell keeps the id it had)."""
+    for entry in entries:
+        if entry.lead is not None:
+            entry.lead.id = entry.lead.fields.pop(column, "").strip() or entry.lead.id
 
 
 def _with_outcomes(entries: list[LeadEntry], column: str, wanted: set[str]) -> LabelledLeads:
