@@ -64,7 +64,7 @@ def propose_bands(
     min_share: float = MIN_BAND_SHARE,
     min_leads: int = MIN_BAND_LEADS,
 ) -> list[Band]:
-    """Contiguous bands (open at both ends) from the original edges and the values' quantiles.
+    """Contiguous bands (open at both ends) from the original edges, then the values' quantiles.
 
     Every band holds at least `min_leads` and `min_share` of the answered leads; with too few
     answered leads to split, the original bands come back unchanged. Points are 0: the fit
@@ -74,22 +74,32 @@ def propose_bands(
     least = max(min_leads, int(np.ceil(min_share * len(answered))))
     if len(answered) < 2 * least:
         return list(original)
-    candidates = {band.min for band in original if band.min is not None}
-    candidates |= {band.max + 1 for band in original if band.max is not None}
+    own = {band.min for band in original if band.min is not None}
+    own |= {band.max + 1 for band in original if band.max is not None}
     cuts = np.quantile(answered, np.linspace(0, 1, max_bands + 1)[1:-1], method="higher")
-    candidates |= {readable(cut) for cut in cuts}
     edges: list[int] = []
-    for edge in sorted(candidates):
-        below = np.searchsorted(answered, edge, side="left")
-        since_last = below - (np.searchsorted(answered, edges[-1], side="left") if edges else 0)
-        if since_last >= least and len(answered) - below >= least:
-            edges.append(edge)
+    for candidates in (own, {readable(cut) for cut in cuts}):  # the manager's edges first
+        for edge in sorted(candidates):
+            if _room_for(edge, edges, answered, least):
+                edges = sorted([*edges, edge])
     if not edges:
         return list(original)
     bands = [Band(max=edges[0] - 1, points=0)]
     bands += [Band(min=low, max=high - 1, points=0) for low, high in pairwise(edges)]
     bands.append(Band(min=edges[-1], points=0))
     return bands
+
+
+def _room_for(edge: int, edges: list[int], answered: np.ndarray, least: int) -> bool:
+    """Whether a band starting at `edge` leaves `least` leads on both sides of it."""
+    below = [e for e in edges if e < edge]
+    above = [e for e in edges if e > edge]
+    if edge in edges:
+        return False
+    start = np.searchsorted(answered, below[-1]) if below else 0
+    end = np.searchsorted(answered, above[0]) if above else len(answered)
+    cut = np.searchsorted(answered, edge)
+    return cut - start >= least and end - cut >= least
 
 
 def merge_equal_bands(bands: Sequence[Band], points: Sequence[int]) -> list[Band]:

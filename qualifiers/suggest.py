@@ -429,7 +429,7 @@ def suggest(
             )
         )
     everyone = np.arange(len(outcome))
-    final = _merged(fitted(everyone))
+    final = _merged(fitted(everyone)) if new_bands else fitted(everyone)
     new_name = name or f"{rubric.name}-suggested"
     new_text = rewrite_numbers(rubric_text, _replacements(final, new_name), header)
     suggested = parse_rubric(new_text, file)
@@ -580,7 +580,7 @@ def _replacement_span(
         if node.flow_style:
             return node.start_mark.index, node.end_mark.index, "[" + ", ".join(items) + "]"
         last = node.value[-1]
-        while not last.flow_style and isinstance(last, yaml.MappingNode) and last.value:
+        while isinstance(last, yaml.MappingNode) and not last.flow_style and last.value:
             last = last.value[-1][1]  # a block mapping ends where its last value ends
         indent = "\n" + " " * node.start_mark.column
         return node.start_mark.index, last.end_mark.index, indent.join(f"- {i}" for i in items)
