@@ -431,7 +431,7 @@ def suggest(
     everyone = np.arange(len(outcome))
     final = _merged(fitted(everyone)) if new_bands else fitted(everyone)
     new_name = name or f"{rubric.name}-suggested"
-    new_text = rewrite_numbers(rubric_text, _replacements(final, new_name), header)
+    new_text = rewrite_numbers(rubric_text, _replacements(answers.options, final, new_name), header)
     suggested = parse_rubric(new_text, file)
     final_codes = answers.codes_under(final.options, everyone)
     suggested_scores = scores_for(final_codes, final.points)
@@ -456,9 +456,7 @@ def suggest(
                 new=[_band_label(b.min, b.max) for b in new.criterion.bands],
             )
             for old, new in zip(answers.options, final.options, strict=True)
-            if old.criterion.bands != new.criterion.bands
-            and [(b.min, b.max) for b in old.criterion.bands]
-            != [(b.min, b.max) for b in new.criterion.bands]
+            if _redrawn(old, new)
         ],
         thresholds=[
             ThresholdChange(tier=tier.id, old=tier.min_score, new=new, share=share)
@@ -519,11 +517,21 @@ def _held_out_auc(
     return roc_auc(ranking_keys(scores_for(codes, points), tiers), labels)
 
 
-def _replacements(fit: _Fit, name: str) -> dict[tuple, int | str | list[Band]]:
+def _redrawn(before: AnswerOptions, after: AnswerOptions) -> bool:
+    """Whether the suggestion's bands for this criterion span other ranges than the original's."""
+    spans = [(band.min, band.max) for band in before.criterion.bands]
+    return spans != [(band.min, band.max) for band in after.criterion.bands]
+
+
+def _replacements(
+    original: Sequence[AnswerOptions], fit: _Fit, name: str
+) -> dict[tuple, int | str | list[Band]]:
+    """What to rewrite: the name, thresholds, points, and whole `bands:` lists where redrawn
+    (otherwise only their points, so a diff shows just the numbers)."""
     changes: dict[tuple, int | str | list[Band]] = {("name",): name}
-    for option, new_points in zip(fit.options, fit.points, strict=True):
-        if option.criterion.type in NUMERIC_TYPES:
-            changes[(*option.yaml_path(0)[:3],)] = list(option.criterion.bands)
+    for before, option, new_points in zip(original, fit.options, fit.points, strict=True):
+        if _redrawn(before, option):
+            changes[("criteria", option.index, "bands")] = list(option.criterion.bands)
             continue
         for j, value in enumerate(new_points):
             changes[option.yaml_path(j)] = value

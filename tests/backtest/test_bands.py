@@ -243,3 +243,13 @@ def test_whole_numbers_ignore_what_is_not_a_number():
     wholes = whole_numbers(rubric.criteria[0], [30, 45.9, None, True, "x"])
     assert wholes[:2].tolist() == [30, 45]
     assert np.isnan(wholes[2:]).all()
+
+
+def test_kept_bands_change_only_their_points_in_the_text(age_suggestions):
+    _, kept, _ = age_suggestions
+    new_lines = kept.yaml_text.splitlines()
+    assert len(new_lines) == len(AGE_RUBRIC.splitlines())
+    for old, new in zip(AGE_RUBRIC.splitlines(), new_lines, strict=True):
+        if old != new:
+            assert old.split(":")[0] == new.split(":")[0], (old, new)
+            assert "points" in old or "min_score" in old or old.startswith("name:")
