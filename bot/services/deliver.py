@@ -97,7 +97,8 @@ class DeliverService:
             text = render.disqualified_reply_text(qualification, rubric)
             self._say_once(stored, MessageKind.INTAKE_REPLY, text)
             return
-        channel, ts = self._post_summary_once(stored, qualification)
+        digest = (message.digest_channel, message.digest_ts) if message.digest_ts else None
+        channel, ts = self._post_summary_once(stored, qualification, digest)
         self._schedule_reminder(stored, qualification)
         text = render.intake_reply_text(qualification, self._permalink(channel, ts))
         if qualification.missing:
@@ -214,6 +215,15 @@ class DeliverService:
             raise ConfigurationError(f"no channel for tier {qualification.tier!r}")
         return channel
 
+    def digest_channel(self) -> str:
+        """Where a CSV drop's digest goes: the sales channel, else the lowest tier's channel
+        (`check_routing` made sure every tier has one)."""
+        tiers = self.rubrics.get().tiers
+        channel = self.sales_channel or (tiers[-1].channel if tiers else None)
+        if not channel:
+            raise ConfigurationError("set LEADBOT_SALES_CHANNEL: CSV digests go there")
+        return channel
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _lead(self, lead_id: int) -> StoredLead | None:
@@ -251,14 +261,18 @@ class DeliverService:
         self._record(stored, MessageKind.REACTION, stored.intake_channel, stored.intake_ts)
 
     def _post_summary_once(
-        self, stored: StoredLead, qualification: Qualification
+        self,
+        stored: StoredLead,
+        qualification: Qualification,
+        digest: tuple[str, str] | None = None,
     ) -> tuple[str, str]:
+        """Post the summary in the tier's channel, or in a CSV digest's thread."""
         location = self._location(stored, MessageKind.SUMMARY)
         if location and location[1]:
             return location[0], location[1]
-        channel = self.summary_channel(qualification)
+        channel, thread_ts = digest or (self.summary_channel(qualification), None)
         text, summary = self.render_summary(stored, qualification)
-        channel, ts = self.gateway.post_message(channel, text, blocks=summary)
+        channel, ts = self.gateway.post_message(channel, text, blocks=summary, thread_ts=thread_ts)
         with self.uow as tx:
             tx.leads.mark_posted(stored.id, channel, ts)
         return channel, ts

@@ -1,5 +1,6 @@
 """Receive leads: store a lead and queue its processing in one transaction, before Slack
-(or a webhook caller) is answered; take the marketer's follow-up answers; read CSV drops.
+(or a webhook caller) is answered; take the marketer's follow-up answers; queue CSV drops
+(read by `bot.services.csv_drops`).
 
 A redelivered message finds its lead stored and queues nothing new: the lead and its work
 item are written together or not at all, so no crash can leave a lead without its work.
@@ -8,11 +9,9 @@ item are written together or not at all, so no crash can leave a lead without it
 from __future__ import annotations
 
 from bot.domain.lifecycle import LeadSource, LeadStatus, MessageKind
-from bot.domain.work import Handler, ProcessLead, ReadCsvDrop, Requalify, WorkMessage
-from bot.errors import UserError
-from bot.intake.csv_drop import FileDrop, read_drop, row_dedupe_key, without_file_name
-from bot.render.drops import drop_reply_text, refusal_text
-from bot.services.gateway import FileRefused, SlackGateway
+from bot.domain.work import ProcessLead, ReadCsvDrop, Requalify
+from bot.intake.csv_drop import FileDrop
+from bot.services.gateway import SlackGateway
 from bot.services.qualify import QualifyService
 from bot.store.repository import StoredLead
 from bot.store.unit_of_work import Transaction, UnitOfWork
@@ -27,9 +26,6 @@ class ReceiveService:
         self.qualify = qualify
         self.gateway = gateway
 
-    def work_handlers(self) -> dict[type[WorkMessage], Handler]:
-        return {ReadCsvDrop: self.read_csv_drop}
-
     def receive(
         self,
         lead: Lead,
@@ -43,7 +39,7 @@ class ReceiveService:
             stored, created = tx.leads.add_lead(
                 lead, dedupe_key=dedupe_key, intake_channel=intake_channel, intake_ts=intake_ts
             )
-            _queue_processing(tx, stored)
+            queue_processing(tx, stored)
         return stored, created
 
     def receive_many(
@@ -52,9 +48,11 @@ class ReceiveService:
         *,
         intake_channel: str | None = None,
         intake_ts: str | None = None,
+        queue: bool = True,
     ) -> list[tuple[StoredLead, Qualification, bool]]:
         """Store a batch of (lead, dedupe key), e.g. a CSV's rows, qualify the new ones in
-        chunks, and queue their posting. Run again it adds nothing.
+        chunks, and queue their posting (unless `queue` is false: a CSV drop queues them
+        after its digest). Run again it adds nothing.
         Returns (lead, qualification, created) per row."""
         with self.uow as tx:
             received = [
@@ -67,9 +65,10 @@ class ReceiveService:
         for start in range(0, len(received), QUALIFY_CHUNK):
             chunk = received[start : start + QUALIFY_CHUNK]
             qualifications = self.qualify.qualify_many([stored for stored, _ in chunk])
-            with self.uow as tx:
-                for stored, _ in chunk:
-                    _queue_processing(tx, stored)
+            if queue:
+                with self.uow as tx:
+                    for stored, _ in chunk:
+                        queue_processing(tx, stored)
             for (stored, created), qualification in zip(chunk, qualifications, strict=True):
                 results.append((stored, qualification, created))
         return results
@@ -104,33 +103,16 @@ class ReceiveService:
                 dedupe_key=f"file:{drop.channel}:{drop.ts}:{drop.file.id}",
             )
 
-    def read_csv_drop(self, message: ReadCsvDrop, _attempts: int) -> None:
-        """Download and read the file, store and qualify its rows, answer in its thread.
-        A file that cannot be read stores nothing; the reply says why."""
-        drop = FileDrop.model_validate(message.model_dump(exclude={"lead_id"}))
-        try:
-            entries = read_drop(drop, self.gateway)
-        except (FileRefused, UserError) as exc:
-            self._reply(drop, refusal_text(drop.name, without_file_name(str(exc), drop.name)))
-            return
-        if not entries:
-            reason = "It has a header row but no rows of leads under it."
-            self._reply(drop, refusal_text(drop.name, reason))
-            return
-        leads = [
-            (entry.lead.model_copy(update={"submitted_by": drop.user}), row_dedupe_key(drop, entry))
-            for entry in entries
-            if entry.lead is not None
-        ]
-        received = self.receive_many(leads, intake_channel=drop.channel, intake_ts=drop.ts)
-        errors = [without_file_name(entry.error, drop.name) for entry in entries if entry.error]
-        tiers = [tier.id for tier in self.qualify.rubrics.get().tiers]
-        self._reply(drop, drop_reply_text(drop.name, received, errors, tiers))
 
-    def _reply(self, drop: FileDrop, text: str) -> None:
-        self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)
-
-
-def _queue_processing(tx: Transaction, stored: StoredLead) -> None:
+def queue_processing(
+    tx: Transaction,
+    stored: StoredLead,
+    *,
+    digest_channel: str | None = None,
+    digest_ts: str | None = None,
+) -> None:
     # Queued even for a redelivery: the dedupe key makes it a no-op when it exists already.
-    tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+    tx.work.add(
+        ProcessLead(lead_id=stored.id, digest_channel=digest_channel, digest_ts=digest_ts),
+        dedupe_key=f"process:{stored.id}",
+    )
