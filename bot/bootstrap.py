@@ -92,16 +92,15 @@ def create_app(
     qualify = QualifyService(uow, qualifier, rubrics)
     deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
     deliver.check_routing()
-    receive = ReceiveService(uow, qualify, gateway)
     csv_drops = CsvDropService(
         uow,
         gateway,
-        receive,
         deliver,
         rubrics,
         max_rows=settings.csv_max_rows,
         hard_max_rows=settings.csv_hard_max_rows,
     )
+    receive = ReceiveService(uow, qualify, gateway, csv_drops)
     services = Services(
         settings=settings,
         rubrics=rubrics,
@@ -122,7 +121,7 @@ def create_app(
     )
     worker = Worker(
         WorkQueue(database),
-        handlers_by_kind({**deliver.work_handlers(), **csv_drops.work_handlers()}),
+        handlers_by_kind({**deliver.work_handlers(), **receive.work_handlers()}),
         threads=settings.worker_threads,
         expected_errors=(DeliveryError,),
     )

@@ -7,16 +7,14 @@ import pytest
 from services.conftest import SALES
 
 from bot.domain.work import ProcessLead, ReadCsvDrop
-from bot.services.csv_drops import CsvDropService
 
 CSV = b"Name,Notes\nDana,CFO 50k budget\nBob,reporting\nPriya,VP finance\n"
 URL = "https://files.example/F1/leads.csv"
 
 
 @pytest.fixture
-def csv_drops(uow, gateway, receive, deliver, rubrics) -> CsvDropService:
+def drop_file(gateway) -> None:
     gateway.files[URL] = CSV
-    return CsvDropService(uow, gateway, receive, deliver, rubrics, max_rows=500, hard_max_rows=5000)
 
 
 def _drop() -> ReadCsvDrop:
@@ -24,12 +22,13 @@ def _drop() -> ReadCsvDrop:
     return ReadCsvDrop(channel="CIN", ts="1.0", user="UMKT", file={**file, "url_private": URL})
 
 
+@pytest.mark.usefixtures("drop_file")
 def test_a_retried_drop_posts_its_digest_once_and_threads_the_lower_tiers(
-    csv_drops, deliver, gateway, uow, qualifier
+    receive, deliver, gateway, uow, qualifier
 ):
     qualifier.tier = "warm"
-    csv_drops.read_csv_drop(_drop(), 1)
-    csv_drops.read_csv_drop(_drop(), 2)  # run again, as after a crash before the ack
+    receive.read_csv_drop(_drop(), 1)
+    receive.read_csv_drop(_drop(), 2)  # run again, as after a crash before the ack
 
     digests = [c for c in gateway.named("post_message") if c.args[0] == SALES]
     assert len(digests) == 1 and "3 leads (warm 3)" in digests[0].args[1]
@@ -44,7 +43,8 @@ def test_a_retried_drop_posts_its_digest_once_and_threads_the_lower_tiers(
     assert [c.kwargs["thread_ts"] for c in threaded] == ["1700000000.000001"] * 3
 
 
-def test_top_tier_rows_are_posted_on_their_own(csv_drops, uow, qualifier):
+@pytest.mark.usefixtures("drop_file")
+def test_top_tier_rows_are_posted_on_their_own(receive, uow, qualifier):
     qualifier.tier, qualifier.score = "hot", 90
-    csv_drops.read_csv_drop(_drop(), 1)
+    receive.read_csv_drop(_drop(), 1)
     assert {message.digest_ts for message in uow.queued(ProcessLead)} == {None}
