@@ -90,6 +90,7 @@ class SlaReminder(WorkMessage):
     lead_id: int
     tier: str
     sla_minutes: int
+    thread_ts: str | None = None  # the CSV digest whose thread holds the summary
 
 
 class ReadCsvDrop(WorkMessage):

@@ -99,7 +99,7 @@ class DeliverService:
             return
         digest = (message.digest_channel, message.digest_ts) if message.digest_ts else None
         channel, ts = self._post_summary_once(stored, qualification, digest)
-        self._schedule_reminder(stored, qualification)
+        self._schedule_reminder(stored, qualification, message.digest_ts)
         text = render.intake_reply_text(qualification, self._permalink(channel, ts))
         if qualification.missing:
             text += "\n\n" + render.questions_text(qualification, rubric)
@@ -137,8 +137,9 @@ class DeliverService:
             self._say(stored, message.text)
 
     def remind(self, message: SlaReminder, _attempts: int = 1) -> None:
-        """The tier's claim SLA ran out: say so once in the summary's thread, unless the lead
-        was claimed or disqualified in the meantime."""
+        """The tier's claim SLA ran out: say so once in the summary's thread (also shown in
+        the channel, except in a CSV digest's thread), unless the lead was claimed or
+        disqualified in the meantime."""
         with self.uow as tx:
             stored = tx.leads.get_lead(message.lead_id)
             if stored is None or stored.claimed_by or stored.status == LeadStatus.DISQUALIFIED:
@@ -150,8 +151,8 @@ class DeliverService:
         self.gateway.post_message(
             location[0],
             render.sla_reminder_text(message.tier, message.sla_minutes),
-            thread_ts=location[1],
-            broadcast=True,
+            thread_ts=message.thread_ts or location[1],
+            broadcast=message.thread_ts is None,  # a CSV digest's thread stays in its thread
         )
         with self.uow as tx:
             tx.leads.add_event(
@@ -233,7 +234,9 @@ class DeliverService:
             logger.error("work names lead %s, which does not exist", lead_id)
         return stored
 
-    def _schedule_reminder(self, stored: StoredLead, qualification: Qualification) -> None:
+    def _schedule_reminder(
+        self, stored: StoredLead, qualification: Qualification, thread_ts: str | None
+    ) -> None:
         """A reminder due when the tier's claim SLA runs out (once per lead, even when the
         summary's posting is retried)."""
         tier = self.rubrics.get().tier(qualification.tier)
@@ -241,7 +244,12 @@ class DeliverService:
             return
         with self.uow as tx:
             tx.work.add(
-                SlaReminder(lead_id=stored.id, tier=tier.id, sla_minutes=tier.sla_minutes),
+                SlaReminder(
+                    lead_id=stored.id,
+                    tier=tier.id,
+                    sla_minutes=tier.sla_minutes,
+                    thread_ts=thread_ts,
+                ),
                 dedupe_key=f"sla:{stored.id}",
                 delay=timedelta(minutes=tier.sla_minutes),
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from services.conftest import SALES
 
-from bot.domain.work import ProcessLead, ReadCsvDrop
+from bot.domain.work import ProcessLead, ReadCsvDrop, SlaReminder
 
 CSV = b"Name,Notes\nDana,CFO 50k budget\nBob,reporting\nPriya,VP finance\n"
 URL = "https://files.example/F1/leads.csv"
@@ -48,3 +48,24 @@ def test_top_tier_rows_are_posted_on_their_own(receive, uow, qualifier):
     qualifier.tier, qualifier.score = "hot", 90
     receive.read_csv_drop(_drop(), 1)
     assert {message.digest_ts for message in uow.queued(ProcessLead)} == {None}
+
+
+@pytest.mark.usefixtures("drop_file")
+def test_an_sla_reminder_for_a_row_in_the_digest_thread_stays_in_that_thread(
+    receive, deliver, gateway, uow, qualifier
+):
+    qualifier.tier = "warm"
+    receive.read_csv_drop(_drop(), 1)
+    first = uow.queued(ProcessLead)[0]
+    deliver.process(first)
+    [reminder] = uow.queued(SlaReminder)
+    assert reminder.thread_ts == first.digest_ts
+
+    gateway.calls.clear()
+    deliver.remind(reminder)
+    [call] = gateway.named("post_message")
+    assert (call.args[0], call.kwargs["thread_ts"], call.kwargs["broadcast"]) == (
+        SALES,
+        first.digest_ts,
+        False,
+    )
