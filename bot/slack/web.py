@@ -1,8 +1,11 @@
 """HTTP mode: a WSGI app with Bolt's `/slack/events`, `/healthz` and the web-form webhook
-(bot/webhook.py), served by gunicorn.
+(bot/slack/webhook_endpoint.py), served by gunicorn.
 
-Requests are checked before Bolt sees them: a bad signature gets 401 and a body that is not
-a Slack payload gets 400, and neither reaches a listener, so neither stores anything.
+Requests are checked before Bolt sees them (bot/slack/http_limits.py): Slack's signature
+headers before the body is read, the body's size from its Content-Length (or as a chunked
+body is read), then its signature, encoding and shape. Each refusal is a 4xx with a one-line
+reason, and none reaches a listener, so none stores anything. `BoundedThreadWorker` gives
+each request a read deadline, so a slow client holds a thread for a bounded time.
 """
 
 from __future__ import annotations
