@@ -75,8 +75,8 @@ def digest_text(
 def confirm_drop_text(name: str, rows: int, cap: int) -> str:
     return (
         f"📄 `{safe(name, 100)}` has {rows:,} rows, more than the {cap:,} a file may have "
-        "without asking. Nothing is stored or posted yet. Import all its rows? Their "
-        "summaries go in one digest thread in the sales channel."
+        "without asking. Nothing is stored or posted yet. Import all its rows? The sales "
+        "channel gets one digest; only the top tier's leads are posted on their own."
     )
 
 
