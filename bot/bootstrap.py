@@ -18,6 +18,7 @@ from bot.domain.work import handlers_by_kind
 from bot.errors import UserError
 from bot.services.claims import ClaimsService
 from bot.services.container import Services
+from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
 from bot.services.gateway import DeliveryError
 from bot.services.qualify import QualifyService
@@ -73,7 +74,7 @@ def create_app(
     from slack_bolt import App
 
     from bot.slack.gateway import BotIdentity, WebApiGateway, build_web_client
-    from bot.slack.listeners import actions, commands, events, home, shortcuts, views
+    from bot.slack.listeners import actions, commands, drops, events, home, shortcuts, views
 
     database = database or Database.from_url(settings.database_url)
     rubrics = RubricHolder.from_file(settings.rubric_path)
@@ -91,12 +92,21 @@ def create_app(
     qualify = QualifyService(uow, qualifier, rubrics)
     deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
     deliver.check_routing()
-    receive = ReceiveService(uow, qualify, gateway)
+    csv_drops = CsvDropService(
+        uow,
+        gateway,
+        deliver,
+        rubrics,
+        max_rows=settings.csv_max_rows,
+        hard_max_rows=settings.csv_hard_max_rows,
+    )
+    receive = ReceiveService(uow, qualify, gateway, csv_drops)
     services = Services(
         settings=settings,
         rubrics=rubrics,
         gateway=gateway,
         receive=receive,
+        csv_drops=csv_drops,
         qualify=qualify,
         deliver=deliver,
         claims=ClaimsService(uow, managers),
@@ -128,7 +138,7 @@ def create_app(
         process_before_response=True,
         request_verification_enabled=settings.slack_app_token is None,
     )
-    for surface in (events, actions, views, commands, shortcuts, home):
+    for surface in (events, actions, drops, views, commands, shortcuts, home):
         surface.register(bolt, services)
     bolt.error(handle_error)
     return LeadbotApp(bolt, services, worker, database)

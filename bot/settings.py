@@ -77,6 +77,39 @@ class Settings(BaseSettings):
         alias="LEADBOT_WORKER_THREADS",
         description="Threads qualifying and posting leads after Slack is acknowledged.",
     )
+    http_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        alias="LEADBOT_HTTP_READ_TIMEOUT",
+        description="Seconds a client has to send one request's headers and body.",
+    )
+    webhook_max_bytes: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        le=10_000_000,
+        alias="LEADBOT_WEBHOOK_MAX_BYTES",
+        description="Largest body POST /webhooks/lead reads; larger ones get 413 unread.",
+    )
+    webhook_rate_per_minute: int = Field(
+        default=60,
+        ge=1,
+        le=100_000,
+        alias="LEADBOT_WEBHOOK_RATE_LIMIT",
+        description="Leads per minute one source may send to the webhook, then 429.",
+    )
+    csv_max_rows: int = Field(
+        default=500,
+        ge=1,
+        alias="LEADBOT_CSV_MAX_ROWS",
+        description="Rows a CSV drop may have before the marketer is asked to confirm it.",
+    )
+    csv_hard_max_rows: int = Field(
+        default=5_000,
+        ge=1,
+        alias="LEADBOT_CSV_HARD_MAX_ROWS",
+        description="Rows a confirmed CSV drop may have at most; larger files are refused.",
+    )
     log_level: str = Field(default="INFO", alias="LEADBOT_LOG_LEVEL")
 
     @property

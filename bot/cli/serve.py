@@ -76,6 +76,10 @@ def _http(settings: Settings, host: str, port: int) -> int:
 
     logger.info("serving Slack requests on http://%s:%s/slack/events", host, port)
     GunicornServer(
-        lambda: build(settings), host=host, port=port, threads=settings.http_threads
+        lambda: build(settings),
+        host=host,
+        port=port,
+        threads=settings.http_threads,
+        read_timeout=settings.http_read_timeout_seconds,
     ).run()
     return 0

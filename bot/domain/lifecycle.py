@@ -44,6 +44,7 @@ class MessageKind(StrEnum):
     THREAD = "thread"  # the bot's DM thread with the marketer (modal and shortcut leads)
     INTAKE_REPLY = "intake_reply"  # the answer in the marketer's thread
     REACTION = "reaction"  # the receipt reaction on the intake message
+    DIGEST = "digest"  # a CSV drop's digest in the sales channel, kept on the file's first row
 
 
 class LeadSource(StrEnum):

@@ -42,10 +42,13 @@ class WorkMessage(BaseModel):
 
 
 class ProcessLead(WorkMessage):
-    """Qualify a new lead, post its summary, answer the marketer."""
+    """Qualify a new lead, post its summary, answer the marketer. A CSV row that is not of
+    the top tier is posted in its file's digest thread (`digest_channel`, `digest_ts`)."""
 
     kind: ClassVar[str] = "process"
     lead_id: int
+    digest_channel: str | None = None
+    digest_ts: str | None = None
 
 
 class Requalify(WorkMessage):
@@ -87,6 +90,7 @@ class SlaReminder(WorkMessage):
     lead_id: int
     tier: str
     sla_minutes: int
+    thread_ts: str | None = None  # the CSV digest whose thread holds the summary
 
 
 class ReadCsvDrop(WorkMessage):
@@ -97,6 +101,7 @@ class ReadCsvDrop(WorkMessage):
     ts: str
     user: str | None
     file: dict  # the Slack file, validated as `bot.intake.csv_drop.FileDrop.file` by its handler
+    confirmed: bool = False  # the marketer confirmed a file over LEADBOT_CSV_MAX_ROWS
 
 
 # What runs a kind of work: (message, attempts so far, counting this one).

@@ -105,6 +105,8 @@ def _json_object(raw: bytes) -> dict:
         raise ValueError(
             f"body: expected JSON, line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ValueError("body: expected JSON, found arrays or objects nested too deeply") from None
     if not isinstance(parsed, dict):
         raise ValueError(f"body: expected a JSON object, got {type(parsed).__name__}")
     return parsed

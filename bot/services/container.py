@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.claims import ClaimsService
+from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
 from bot.services.gateway import SlackGateway
 from bot.services.qualify import QualifyService
@@ -23,6 +24,7 @@ class Services:
     rubrics: RubricHolder
     gateway: SlackGateway
     receive: ReceiveService
+    csv_drops: CsvDropService
     qualify: QualifyService
     deliver: DeliverService
     claims: ClaimsService

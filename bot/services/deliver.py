@@ -97,8 +97,9 @@ class DeliverService:
             text = render.disqualified_reply_text(qualification, rubric)
             self._say_once(stored, MessageKind.INTAKE_REPLY, text)
             return
-        channel, ts = self._post_summary_once(stored, qualification)
-        self._schedule_reminder(stored, qualification)
+        digest = (message.digest_channel, message.digest_ts) if message.digest_ts else None
+        channel, ts = self._post_summary_once(stored, qualification, digest)
+        self._schedule_reminder(stored, qualification, message.digest_ts)
         text = render.intake_reply_text(qualification, self._permalink(channel, ts))
         if qualification.missing:
             text += "\n\n" + render.questions_text(qualification, rubric)
@@ -136,8 +137,9 @@ class DeliverService:
             self._say(stored, message.text)
 
     def remind(self, message: SlaReminder, _attempts: int = 1) -> None:
-        """The tier's claim SLA ran out: say so once in the summary's thread, unless the lead
-        was claimed or disqualified in the meantime."""
+        """The tier's claim SLA ran out: say so once in the summary's thread (also shown in
+        the channel, except in a CSV digest's thread), unless the lead was claimed or
+        disqualified in the meantime."""
         with self.uow as tx:
             stored = tx.leads.get_lead(message.lead_id)
             if stored is None or stored.claimed_by or stored.status == LeadStatus.DISQUALIFIED:
@@ -149,8 +151,8 @@ class DeliverService:
         self.gateway.post_message(
             location[0],
             render.sla_reminder_text(message.tier, message.sla_minutes),
-            thread_ts=location[1],
-            broadcast=True,
+            thread_ts=message.thread_ts or location[1],
+            broadcast=message.thread_ts is None,  # a CSV digest's thread stays in its thread
         )
         with self.uow as tx:
             tx.leads.add_event(
@@ -214,6 +216,15 @@ class DeliverService:
             raise ConfigurationError(f"no channel for tier {qualification.tier!r}")
         return channel
 
+    def digest_channel(self) -> str:
+        """Where a CSV drop's digest goes: the sales channel, else the lowest tier's channel
+        (`check_routing` made sure every tier has one)."""
+        tiers = self.rubrics.get().tiers
+        channel = self.sales_channel or (tiers[-1].channel if tiers else None)
+        if not channel:
+            raise ConfigurationError("set LEADBOT_SALES_CHANNEL: CSV digests go there")
+        return channel
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _lead(self, lead_id: int) -> StoredLead | None:
@@ -223,7 +234,9 @@ class DeliverService:
             logger.error("work names lead %s, which does not exist", lead_id)
         return stored
 
-    def _schedule_reminder(self, stored: StoredLead, qualification: Qualification) -> None:
+    def _schedule_reminder(
+        self, stored: StoredLead, qualification: Qualification, thread_ts: str | None
+    ) -> None:
         """A reminder due when the tier's claim SLA runs out (once per lead, even when the
         summary's posting is retried)."""
         tier = self.rubrics.get().tier(qualification.tier)
@@ -231,7 +244,12 @@ class DeliverService:
             return
         with self.uow as tx:
             tx.work.add(
-                SlaReminder(lead_id=stored.id, tier=tier.id, sla_minutes=tier.sla_minutes),
+                SlaReminder(
+                    lead_id=stored.id,
+                    tier=tier.id,
+                    sla_minutes=tier.sla_minutes,
+                    thread_ts=thread_ts,
+                ),
                 dedupe_key=f"sla:{stored.id}",
                 delay=timedelta(minutes=tier.sla_minutes),
             )
@@ -251,14 +269,18 @@ class DeliverService:
         self._record(stored, MessageKind.REACTION, stored.intake_channel, stored.intake_ts)
 
     def _post_summary_once(
-        self, stored: StoredLead, qualification: Qualification
+        self,
+        stored: StoredLead,
+        qualification: Qualification,
+        digest: tuple[str, str] | None = None,
     ) -> tuple[str, str]:
+        """Post the summary in the tier's channel, or in a CSV digest's thread."""
         location = self._location(stored, MessageKind.SUMMARY)
         if location and location[1]:
             return location[0], location[1]
-        channel = self.summary_channel(qualification)
+        channel, thread_ts = digest or (self.summary_channel(qualification), None)
         text, summary = self.render_summary(stored, qualification)
-        channel, ts = self.gateway.post_message(channel, text, blocks=summary)
+        channel, ts = self.gateway.post_message(channel, text, blocks=summary, thread_ts=thread_ts)
         with self.uow as tx:
             tx.leads.mark_posted(stored.id, channel, ts)
         return channel, ts

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from bot.domain.work import NotifyThread, RefreshSummary, SendEphemeral
+from bot.domain.work import NotifyThread, ProcessLead, RefreshSummary, SendEphemeral
 from bot.store.unit_of_work import Transaction
+
+
+def queue_processing(
+    tx: Transaction,
+    lead_id: int,
+    *,
+    digest_channel: str | None = None,
+    digest_ts: str | None = None,
+) -> None:
+    """Qualify and post a stored lead (in a CSV digest's thread when one is given). Queued
+    even for a redelivery: the dedupe key makes it a no-op when it exists already."""
+    tx.work.add(
+        ProcessLead(lead_id=lead_id, digest_channel=digest_channel, digest_ts=digest_ts),
+        dedupe_key=f"process:{lead_id}",
+    )
 
 
 def tell(tx: Transaction, channel: str, user: str, text: str) -> None:

@@ -8,24 +8,33 @@ item are written together or not at all, so no crash can leave a lead without it
 from __future__ import annotations
 
 from bot.domain.lifecycle import LeadSource, LeadStatus, MessageKind
-from bot.domain.work import Handler, ProcessLead, ReadCsvDrop, Requalify, WorkMessage
+from bot.domain.work import Handler, ReadCsvDrop, Requalify, WorkMessage
 from bot.errors import UserError
 from bot.intake.csv_drop import FileDrop, read_drop, row_dedupe_key, without_file_name
 from bot.render.drops import drop_reply_text, refusal_text
+from bot.services.csv_drops import CsvDropService
 from bot.services.gateway import FileRefused, SlackGateway
+from bot.services.notices import queue_processing
 from bot.services.qualify import QualifyService
 from bot.store.repository import StoredLead
-from bot.store.unit_of_work import Transaction, UnitOfWork
+from bot.store.unit_of_work import UnitOfWork
 from qualifiers.models import Lead, Qualification
 
 QUALIFY_CHUNK = 50  # leads of a batch qualified together before their summaries are queued
 
 
 class ReceiveService:
-    def __init__(self, uow: UnitOfWork, qualify: QualifyService, gateway: SlackGateway):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        qualify: QualifyService,
+        gateway: SlackGateway,
+        drops: CsvDropService,
+    ):
         self.uow = uow
         self.qualify = qualify
         self.gateway = gateway
+        self.drops = drops
 
     def work_handlers(self) -> dict[type[WorkMessage], Handler]:
         return {ReadCsvDrop: self.read_csv_drop}
@@ -43,7 +52,7 @@ class ReceiveService:
             stored, created = tx.leads.add_lead(
                 lead, dedupe_key=dedupe_key, intake_channel=intake_channel, intake_ts=intake_ts
             )
-            _queue_processing(tx, stored)
+            queue_processing(tx, stored.id)
         return stored, created
 
     def receive_many(
@@ -52,9 +61,11 @@ class ReceiveService:
         *,
         intake_channel: str | None = None,
         intake_ts: str | None = None,
+        queue: bool = True,
     ) -> list[tuple[StoredLead, Qualification, bool]]:
         """Store a batch of (lead, dedupe key), e.g. a CSV's rows, qualify the new ones in
-        chunks, and queue their posting. Run again it adds nothing.
+        chunks, and queue their posting (unless `queue` is false: a CSV drop queues its rows
+        after posting its digest). Run again it adds nothing.
         Returns (lead, qualification, created) per row."""
         with self.uow as tx:
             received = [
@@ -67,9 +78,10 @@ class ReceiveService:
         for start in range(0, len(received), QUALIFY_CHUNK):
             chunk = received[start : start + QUALIFY_CHUNK]
             qualifications = self.qualify.qualify_many([stored for stored, _ in chunk])
-            with self.uow as tx:
-                for stored, _ in chunk:
-                    _queue_processing(tx, stored)
+            if queue:
+                with self.uow as tx:
+                    for stored, _ in chunk:
+                        queue_processing(tx, stored.id)
             for (stored, created), qualification in zip(chunk, qualifications, strict=True):
                 results.append((stored, qualification, created))
         return results
@@ -105,9 +117,10 @@ class ReceiveService:
             )
 
     def read_csv_drop(self, message: ReadCsvDrop, _attempts: int) -> None:
-        """Download and read the file, store and qualify its rows, answer in its thread.
-        A file that cannot be read stores nothing; the reply says why."""
-        drop = FileDrop.model_validate(message.model_dump(exclude={"lead_id"}))
+        """Download and read the file, store and qualify its rows, post its digest
+        (`CsvDropService`), answer in its thread. A file that cannot be read, or that has
+        more rows than allowed without confirmation, stores nothing; the reply says why."""
+        drop = FileDrop.model_validate(message.model_dump(exclude={"lead_id", "confirmed"}))
         try:
             entries = read_drop(drop, self.gateway)
         except (FileRefused, UserError) as exc:
@@ -117,20 +130,20 @@ class ReceiveService:
             reason = "It has a header row but no rows of leads under it."
             self._reply(drop, refusal_text(drop.name, reason))
             return
+        if self.drops.held_back(drop, len(entries), confirmed=message.confirmed):
+            return
         leads = [
             (entry.lead.model_copy(update={"submitted_by": drop.user}), row_dedupe_key(drop, entry))
             for entry in entries
             if entry.lead is not None
         ]
-        received = self.receive_many(leads, intake_channel=drop.channel, intake_ts=drop.ts)
+        received = self.receive_many(
+            leads, intake_channel=drop.channel, intake_ts=drop.ts, queue=False
+        )
+        self.drops.publish(drop, received)
         errors = [without_file_name(entry.error, drop.name) for entry in entries if entry.error]
         tiers = [tier.id for tier in self.qualify.rubrics.get().tiers]
         self._reply(drop, drop_reply_text(drop.name, received, errors, tiers))
 
     def _reply(self, drop: FileDrop, text: str) -> None:
         self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)
-
-
-def _queue_processing(tx: Transaction, stored: StoredLead) -> None:
-    # Queued even for a redelivery: the dedupe key makes it a no-op when it exists already.
-    tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")

@@ -10,6 +10,7 @@ decisions are made here, with the manager check in one place (`Managers`).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -141,9 +142,8 @@ class RubricAdminService:
         )
         with self.uow as tx:
             leads = [stored.lead for stored in tx.leads.recent_leads(PREVIEW_LEADS)]
-        shift = tier_shift(
-            leads, old, new, self.preview_qualifier, time_budget_seconds=PREVIEW_SECONDS
-        )
+        deadline = time.monotonic() + PREVIEW_SECONDS
+        shift = tier_shift(leads, old, new, self.preview_qualifier, deadline=deadline)
         return render.confirm_rubric_modal(
             draft_token=token,
             old=old,

@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -182,21 +183,30 @@ def tier_shift(
     new: Rubric,
     qualifier: Qualifier,
     *,
-    time_budget_seconds: float = 1.5,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TierShift:
-    """Re-qualify `leads` (newest first) under both rubrics, stopping when time runs out.
+    """Re-qualify `leads` (newest first) under both rubrics until `deadline` (a `clock`
+    time), checked before every qualification, so a slow lead stops the preview mid-list;
+    a lead only half re-scored is left out (`complete` says whether every lead was).
 
     Both sides use the same `qualifier`, so the comparison shows the rubric's effect only.
-    Slack waits 3 seconds for the modal's answer, hence the time budget (`complete` says
-    whether every lead was re-scored).
+    Slack waits 3 seconds for the modal's answer, hence the deadline; the qualifier's own
+    per-lead budget bounds the one lead under way when it passes.
     """
-    deadline = time.monotonic() + time_budget_seconds
     before: list[str] = []
     after: list[str] = []
+
+    def in_time() -> bool:
+        return deadline is None or clock() < deadline
+
     for lead in leads:
-        if time.monotonic() > deadline:
+        if not in_time():
             break
-        before.append(qualifier.qualify(lead, old).tier)
+        old_tier = qualifier.qualify(lead, old).tier
+        if not in_time():
+            break
+        before.append(old_tier)
         after.append(qualifier.qualify(lead, new).tier)
     moves = Counter(f"{b} → {a}" for b, a in zip(before, after, strict=True) if b != a)
     return TierShift(

@@ -8,6 +8,7 @@ import pytest
 from fakes.store_probe import StoreProbe
 
 from bot.cli import main
+from bot.render.home import backtest_text
 from bot.services.rubric_changes import (
     RubricDraft,
     RubricDrafts,
@@ -248,17 +249,38 @@ def test_tier_shift_counts_leads_that_change_tier(default_rubric):
     assert shift.moves == {"hot → warm": 1}
 
 
-def test_tier_shift_stops_at_its_time_budget(default_rubric):
+class SlowQualifier(Qualifier):
+    """Each qualification takes half a second on `clock`."""
+
+    def __init__(self) -> None:
+        super().__init__(BudgetOnly())
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def qualify(self, lead, rubric):
+        self.now += 0.5
+        return super().qualify(lead, rubric)
+
+
+def test_tier_shift_stops_mid_list_at_its_deadline(default_rubric):
+    """Two qualifications a lead, half a second each, 1.2 s: the first lead is re-scored,
+    the second stops between its two rubrics and is left out."""
+    slow = SlowQualifier()
     shift = tier_shift(
         [Lead(text="budget=1")] * 3,
         default_rubric,
         default_rubric,
-        Qualifier(BudgetOnly()),
-        time_budget_seconds=-1,
+        slow,
+        deadline=1.2,
+        clock=slow.clock,
     )
 
-    assert shift.leads == 0
-    assert not shift.complete
+    assert (shift.leads, shift.complete) == (1, False)
+    assert slow.now == 1.5  # three qualifications, then the deadline
+    text = backtest_text(shift, requested=3)
+    assert text.startswith("Re-scored the latest 1 stored leads (of 3; time limit reached)")
 
 
 def test_rubric_history_lists_changes_made_from_slack(tmp_path, monkeypatch, capsys):

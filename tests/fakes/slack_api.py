@@ -140,6 +140,11 @@ class FakeSlackAPI(LocalService):
         with self._cond:
             return [c for c in self._calls if method is None or c.method == method]
 
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted in `channel` so far, as Slack stores them (with their ts)."""
+        with self._cond:
+            return [dict(message) for message in self._messages[channel]]
+
     def clear(self) -> None:
         """Forget recorded calls and pending failures; configured data stays."""
         with self._cond:

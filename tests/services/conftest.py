@@ -8,6 +8,7 @@ from services.fakes import MemoryUnitOfWork, RecordingGateway
 
 from bot.domain.permissions import Managers
 from bot.services.claims import ClaimsService
+from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
@@ -66,8 +67,13 @@ def qualify(uow, qualifier, rubrics) -> QualifyService:
 
 
 @pytest.fixture
-def receive(uow, qualify, gateway) -> ReceiveService:
-    return ReceiveService(uow, qualify, gateway)
+def csv_drops(uow, gateway, deliver, rubrics) -> CsvDropService:
+    return CsvDropService(uow, gateway, deliver, rubrics, max_rows=500, hard_max_rows=5000)
+
+
+@pytest.fixture
+def receive(uow, qualify, gateway, csv_drops) -> ReceiveService:
+    return ReceiveService(uow, qualify, gateway, csv_drops)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bot.domain.work import WORK_MESSAGES, ReadCsvDrop, Requalify, SlaReminder, 
 
 def test_a_work_message_round_trips_through_its_row():
     message = SlaReminder(lead_id=7, tier="hot", sla_minutes=15)
-    assert message.payload() == {"tier": "hot", "sla_minutes": 15}
+    assert message.payload() == {"tier": "hot", "sla_minutes": 15, "thread_ts": None}
     assert WorkMessage.load("sla_reminder", 7, message.payload()) == message
 
 

@@ -3,83 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from slack_helpers import INTAKE, SALES, SIGNING_SECRET, WARM_LEAD, SlackSide
+from served import serve
+from slack_helpers import SALES, SIGNING_SECRET, WARM_LEAD, SlackSide
 
 from bot.render import summary as blocks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 REPS = [f"UREP{n:02d}" for n in range(20)]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def served(fake_slack, tmp_path):
     """`leadbot serve --port N` in a subprocess; yields its base URL once it is ready."""
-    port = _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.url,
-        LEADBOT_INTAKE_CHANNELS=INTAKE,
-        LEADBOT_SALES_CHANNEL=SALES,
-        LEADBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
-        LEADBOT_MODEL="offline",
-    )
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("leadbot")),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = threading.Event()
-    log: list[str] = []
-
-    def read_log() -> None:
-        for line in process.stderr:
-            log.append(line)
-            if "leadbot ready" in line:
-                ready.set()
-
-    reader = threading.Thread(target=read_log, daemon=True)
-    reader.start()
-    try:
-        if not ready.wait(30):
-            pytest.fail("leadbot serve did not start:\n" + "".join(log))
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(15)
-        reader.join(5)
+    with serve(fake_slack, tmp_path) as server:
+        yield server.url
 
 
 def test_serve_answers_health_and_handles_twenty_concurrent_claims(served, fake_slack):
