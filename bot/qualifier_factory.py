@@ -26,7 +26,7 @@ def build_qualifier(settings: Settings, store: Repository | None = None) -> Qual
     """
     offline = OfflineExtractor()
     if settings.model_name == "offline":
-        return Qualifier(offline)
+        return Qualifier(offline, limits=settings.read_limits)
     # Imported here: LangChain costs about a second of start-up that offline runs never need.
     from bot.store.cache import DatabaseExtractionCache
     from qualifiers.concurrent import ConcurrentQualifier
@@ -40,7 +40,9 @@ def build_qualifier(settings: Settings, store: Repository | None = None) -> Qual
         redact_pii=settings.redact_pii,
         deadline_seconds=settings.model_deadline_seconds,
     )
-    return ConcurrentQualifier(extractor, concurrency=settings.model_concurrency)
+    return ConcurrentQualifier(
+        extractor, concurrency=settings.model_concurrency, limits=settings.read_limits
+    )
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:

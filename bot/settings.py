@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qualifiers.limits import DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_CHARS, ReadLimits
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH
 
 
@@ -61,6 +62,18 @@ class Settings(BaseSettings):
         description="Longest a lead waits for the model, retries included, before going offline.",
     )
     redact_pii: bool = Field(default=False, alias="LEADBOT_REDACT_PII")
+    lead_text_limit: int = Field(
+        default=DEFAULT_MAX_CHARS,
+        ge=1_000,
+        alias="LEADBOT_LEAD_TEXT_LIMIT",
+        description="Characters of one lead that are read; the rest is kept, marked unread.",
+    )
+    lead_time_budget_seconds: float = Field(
+        default=DEFAULT_BUDGET_SECONDS,
+        gt=0,
+        alias="LEADBOT_LEAD_TIME_BUDGET",
+        description="Seconds of rule-based reading per lead; past it, what was read counts.",
+    )
 
     port: int = Field(default=3000, alias="PORT")
     http_threads: int = Field(
@@ -86,6 +99,12 @@ class Settings(BaseSettings):
     @property
     def manager_ids(self) -> list[str]:
         return _csv_list(self.managers)
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(
+            max_chars=self.lead_text_limit, budget_seconds=self.lead_time_budget_seconds
+        )
 
     @property
     def model_name(self) -> str:
