@@ -38,6 +38,7 @@ def build_qualifier(settings: Settings, store: Repository | None = None) -> Qual
         fallback=offline,
         cache=DatabaseExtractionCache(store) if store is not None else None,
         redact_pii=settings.redact_pii,
+        phone_regions=settings.phone_regions,
         deadline_seconds=settings.model_deadline_seconds,
     )
     return ConcurrentQualifier(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qualifiers.extract.redact import is_phone_region
 from qualifiers.limits import DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_CHARS, ReadLimits
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH
 
@@ -62,6 +63,11 @@ class Settings(BaseSettings):
         description="Longest a lead waits for the model, retries included, before going offline.",
     )
     redact_pii: bool = Field(default=False, alias="LEADBOT_REDACT_PII")
+    phone_region: str = Field(
+        default="US",
+        alias="LEADBOT_PHONE_REGION",
+        description="Region(s) whose national phone numbers are masked, e.g. US or GB,FR.",
+    )
     lead_text_limit: int = Field(
         default=DEFAULT_MAX_CHARS,
         ge=1_000,
@@ -99,6 +105,18 @@ class Settings(BaseSettings):
     @property
     def manager_ids(self) -> list[str]:
         return _csv_list(self.managers)
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_regions(cls, value: str) -> str:
+        unknown = [code for code in _csv_list(value.upper()) if not is_phone_region(code)]
+        if unknown or not _csv_list(value):
+            raise ValueError(f"expected ISO region codes such as US or GB,FR; got {value!r}")
+        return value.upper()
+
+    @property
+    def phone_regions(self) -> tuple[str, ...]:
+        return tuple(_csv_list(self.phone_region))
 
     @property
     def read_limits(self) -> ReadLimits:
