@@ -43,10 +43,11 @@ def make_engine(url: str) -> Engine:
 
 def _create_private_file(path: str | None) -> None:
     """A new database file is readable by its owner only (0600): it holds every lead. SQLite
-    gives its -wal and -shm files the same mode. An existing file keeps the mode it has."""
+    gives its -wal and -shm files the same mode. An existing file keeps the mode it has; a
+    file that cannot be made here (no such folder) is left for SQLite to report as usual."""
     if not path or path == ":memory:" or path.startswith("file:"):
         return
-    with contextlib.suppress(FileExistsError):
+    with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
