@@ -230,19 +230,20 @@ def find_money(
 ) -> Found | None:
     """The amount a `context` word points at, unless a `distractors` word sits nearer.
 
-    Each pattern scans the text once and each amount looks its nearest words up by bisection,
-    so the cost stays linear however many amounts share one long clause."""
-    found_amounts = amounts(text)
-    if not found_amounts:
+    Each pattern scans each clause with an amount once and each amount looks its nearest
+    words up by bisection, so the cost stays linear however many amounts share one clause."""
+    found = [(amount, clauses.around(amount.start, amount.end)) for amount in amounts(text)]
+    if not found:
         return None
-    keywords, vetoes = _Spans(context, text), _Spans(distractors, text)
+    windows = sorted({clause for _, clause in found})
+    keywords, vetoes = _Spans(context, text, windows), None
     best: tuple[int, int, Found] | None = None
-    for amount in found_amounts:
-        left, right = clauses.around(amount.start, amount.end)
+    for amount, (left, right) in found:
         keyword = keywords.nearest(left, right, amount)
         if keyword is None:
             continue
         distance, key_start, key_end = keyword
+        vetoes = vetoes or _Spans(distractors, text, windows)  # most amounts have no keyword
         veto = vetoes.nearest(left, right, amount)
         if veto is not None and veto[0] < distance:
             continue
@@ -257,10 +258,11 @@ def find_money(
 
 
 class _Spans:
-    """Where one pattern matches in a text, in order, for nearest-match look-ups."""
+    """Where one pattern matches in the clauses of a text that hold amounts, in order, for
+    nearest-match look-ups: each clause is scanned once, however many amounts it holds."""
 
-    def __init__(self, pattern: re.Pattern[str], text: str):
-        spans = [match.span() for match in pattern.finditer(text)]
+    def __init__(self, pattern: re.Pattern[str], text: str, windows: list[tuple[int, int]]):
+        spans = [m.span() for left, right in windows for m in pattern.finditer(text, left, right)]
         self.starts = [start for start, _ in spans]
         self.ends = [end for _, end in spans]
 

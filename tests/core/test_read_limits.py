@@ -118,8 +118,10 @@ def test_nearest_budget_word_by_bisection_matches_a_rescan(seed):
     text = " ".join(rng.choice(words) for _ in range(rng.randint(5, 80)))
     clauses = Clauses(text)
     for pattern in (BUDGET_CONTEXT, BUDGET_DISTRACTORS):
-        spans = _Spans(pattern, text)
-        for amount in amounts(text):
+        found = amounts(text)
+        windows = sorted({clauses.around(amount.start, amount.end) for amount in found})
+        spans = _Spans(pattern, text, windows)
+        for amount in found:
             left, right = clauses.around(amount.start, amount.end)
             assert spans.nearest(left, right, amount) == _nearest_by_scan(
                 pattern, text, left, right, amount
