@@ -115,7 +115,7 @@ def create_app(
             gateway,
             rubrics,
             managers,
-            Qualifier(OfflineExtractor()),
+            Qualifier(OfflineExtractor(), limits=settings.read_limits),
             sales_channel=settings.sales_channel,
         ),
     )
@@ -200,7 +200,7 @@ def build_qualifier(settings: Settings, database: Database | None = None) -> Qua
     """
     offline = OfflineExtractor()
     if settings.model_name == "offline":
-        return Qualifier(offline)
+        return Qualifier(offline, limits=settings.read_limits)
     # Imported here: LangChain costs about a second of start-up that offline runs never need.
     from bot.store.cache import DatabaseExtractionCache
     from qualifiers.concurrent import ConcurrentQualifier
@@ -212,9 +212,12 @@ def build_qualifier(settings: Settings, database: Database | None = None) -> Qua
         fallback=offline,
         cache=DatabaseExtractionCache(database) if database is not None else None,
         redact_pii=settings.redact_pii,
+        phone_regions=settings.phone_regions,
         deadline_seconds=settings.model_deadline_seconds,
     )
-    return ConcurrentQualifier(extractor, concurrency=settings.model_concurrency)
+    return ConcurrentQualifier(
+        extractor, concurrency=settings.model_concurrency, limits=settings.read_limits
+    )
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qualifiers.extract.redact import is_phone_region
+from qualifiers.limits import DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_CHARS, ReadLimits
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH
 
 
@@ -61,6 +63,23 @@ class Settings(BaseSettings):
         description="Longest a lead waits for the model, retries included, before going offline.",
     )
     redact_pii: bool = Field(default=False, alias="LEADBOT_REDACT_PII")
+    phone_region: str = Field(
+        default="US",
+        alias="LEADBOT_PHONE_REGION",
+        description="Region(s) whose national phone numbers are masked, e.g. US or GB,FR.",
+    )
+    lead_text_limit: int = Field(
+        default=DEFAULT_MAX_CHARS,
+        ge=1_000,
+        alias="LEADBOT_LEAD_TEXT_LIMIT",
+        description="Characters of one lead that are read; the rest is kept, marked unread.",
+    )
+    lead_time_budget_seconds: float = Field(
+        default=DEFAULT_BUDGET_SECONDS,
+        gt=0,
+        alias="LEADBOT_LEAD_TIME_BUDGET",
+        description="Seconds of rule-based reading per lead; past it, what was read counts.",
+    )
 
     port: int = Field(default=3000, alias="PORT")
     http_threads: int = Field(
@@ -119,6 +138,24 @@ class Settings(BaseSettings):
     @property
     def manager_ids(self) -> list[str]:
         return _csv_list(self.managers)
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_regions(cls, value: str) -> str:
+        unknown = [code for code in _csv_list(value.upper()) if not is_phone_region(code)]
+        if unknown or not _csv_list(value):
+            raise ValueError(f"expected ISO region codes such as US or GB,FR; got {value!r}")
+        return value.upper()
+
+    @property
+    def phone_regions(self) -> tuple[str, ...]:
+        return tuple(_csv_list(self.phone_region))
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(
+            max_chars=self.lead_text_limit, budget_seconds=self.lead_time_budget_seconds
+        )
 
     @property
     def model_name(self) -> str:

@@ -11,6 +11,7 @@ import sys
 from pydantic import ValidationError
 
 from bot.errors import UserError
+from bot.logs import configure_logging
 from bot.settings import Settings
 
 COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats")
@@ -36,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
             name = ".".join(str(part) for part in error["loc"])
             print(f"leadbot: setting {name}: {error['msg']}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    configure_logging(
+        logging.DEBUG if args.verbose else settings.log_level.upper(),
+        pii=settings.redact_pii,
+        phone_regions=settings.phone_regions,
     )
     if not args.verbose:
         # Alembic reports every schema check at INFO; only a migration problem is news.

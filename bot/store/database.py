@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +25,8 @@ def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if not in_memory:
+        _create_private_file(make_url(url).database)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -39,6 +43,16 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _create_private_file(path: str | None) -> None:
+    """A new database file is readable by its owner only (0600): it holds every lead. SQLite
+    gives its -wal and -shm files the same mode. An existing file keeps the mode it has; a
+    file that cannot be made here (no such folder) is left for SQLite to report as usual."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def migrate(engine: Engine) -> None:
