@@ -108,6 +108,7 @@ def create_app(
             Qualifier(OfflineExtractor()),
             sales_channel=settings.sales_channel,
         ),
+        own_ids=identity.own_ids,
     )
     worker = Worker(
         WorkQueue(database),

@@ -97,6 +97,7 @@ class ReadCsvDrop(WorkMessage):
     ts: str
     user: str | None
     file: dict  # the Slack file, validated as `bot.intake.csv_drop.FileDrop.file` by its handler
+    text_is_lead: bool = False
 
 
 # What runs a kind of work: (message, attempts so far, counting this one).

@@ -10,14 +10,16 @@ from __future__ import annotations
 from bot.domain.lifecycle import LeadSource, LeadStatus, MessageKind
 from bot.domain.work import Handler, ProcessLead, ReadCsvDrop, Requalify, WorkMessage
 from bot.errors import UserError
-from bot.intake.csv_drop import FileDrop, read_drop, row_dedupe_key, without_file_name
+from bot.intake.csv_drop import FileDrop, is_csv, read_drop, row_dedupe_key, without_file_name
 from bot.render.drops import drop_reply_text, refusal_text
-from bot.services.gateway import FileRefused, SlackGateway
+from bot.services.gateway import DeliveryError, FileRefused, SlackGateway
 from bot.services.qualify import QualifyService
+from bot.slack.payloads import SharedFile
 from bot.store.repository import StoredLead
 from bot.store.unit_of_work import Transaction, UnitOfWork
 from qualifiers.models import Lead, Qualification
 
+FILE_GONE_ERRORS = frozenset({"file_not_found", "file_deleted", "access_denied"})
 QUALIFY_CHUNK = 50  # leads of a batch qualified together before their summaries are queued
 
 
@@ -109,6 +111,9 @@ class ReceiveService:
         A file that cannot be read stores nothing; the reply says why."""
         drop = FileDrop.model_validate(message.model_dump(exclude={"lead_id"}))
         try:
+            drop = self._complete(drop)
+            if drop.text_is_lead and not is_csv(drop.file):
+                return  # a screenshot beside a lead's text: the text is the lead
             entries = read_drop(drop, self.gateway)
         except (FileRefused, UserError) as exc:
             self._reply(drop, refusal_text(drop.name, without_file_name(str(exc), drop.name)))
@@ -126,6 +131,18 @@ class ReceiveService:
         errors = [without_file_name(entry.error, drop.name) for entry in entries if entry.error]
         tiers = [tier.id for tier in self.qualify.rubrics.get().tiers]
         self._reply(drop, drop_reply_text(drop.name, received, errors, tiers))
+
+    def _complete(self, drop: FileDrop) -> FileDrop:
+        """A partial file object (`file_access: check_file_info`) completed with files.info."""
+        if not drop.file.partial:
+            return drop
+        try:
+            info = self.gateway.file_info(drop.file.id)
+        except DeliveryError as exc:
+            if exc.error in FILE_GONE_ERRORS:
+                raise FileRefused("The file was deleted or is no longer shared here.") from exc
+            raise
+        return drop.model_copy(update={"file": SharedFile.model_validate(info)})
 
     def _reply(self, drop: FileDrop, text: str) -> None:
         self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)
