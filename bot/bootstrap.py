@@ -91,7 +91,7 @@ def create_app(
     qualify = QualifyService(uow, qualifier, rubrics)
     deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
     deliver.check_routing()
-    receive = ReceiveService(uow, qualify, gateway)
+    receive = ReceiveService(uow, qualify, gateway, managers)
     services = Services(
         settings=settings,
         rubrics=rubrics,
@@ -99,7 +99,7 @@ def create_app(
         receive=receive,
         qualify=qualify,
         deliver=deliver,
-        claims=ClaimsService(uow, managers),
+        claims=ClaimsService(uow, managers, rubrics),
         rubric_admin=RubricAdminService(
             uow,
             gateway,

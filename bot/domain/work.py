@@ -49,11 +49,15 @@ class ProcessLead(WorkMessage):
 
 
 class Requalify(WorkMessage):
-    """The marketer answered in the thread: qualify again with the answers."""
+    """Qualify again: someone answered in the thread (`answer`, keyed `answer_key` so a retry
+    records it once) or edited the intake message (`edited`)."""
 
     kind: ClassVar[str] = "requalify"
     lead_id: int
     actor: str | None = None
+    answer: str | None = None
+    answer_key: str | None = None
+    edited: bool = False
 
 
 class RefreshSummary(WorkMessage):
@@ -64,10 +68,20 @@ class RefreshSummary(WorkMessage):
 
 
 class NotifyThread(WorkMessage):
-    """Say something in the marketer's thread about the lead."""
+    """Say something in the marketer's thread about the lead (maybe with a button)."""
 
     kind: ClassVar[str] = "notify"
     lead_id: int
+    text: str
+    blocks: list[dict] | None = None
+
+
+class NotifyUser(WorkMessage):
+    """A direct message to one person about a lead, e.g. a rep whose claim was ended."""
+
+    kind: ClassVar[str] = "notify_user"
+    lead_id: int
+    user: str
     text: str
 
 

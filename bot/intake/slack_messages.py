@@ -28,6 +28,14 @@ def plain_text(text: str) -> str:
     return html.unescape(_SLACK_MARKUP.sub(readable, text))
 
 
+_OVERRIDE = re.compile(r"\bnot\s+a\s+knock[- ]?out\b", re.IGNORECASE)
+
+
+def is_override(text: str) -> bool:
+    """A thread reply saying the rubric's knockout is wrong ("Not a knockout: she's staff")."""
+    return bool(_OVERRIDE.search(text))
+
+
 def message_dedupe_key(channel: str, ts: str) -> str:
     """One lead per Slack message, whether dropped, redelivered or shortcut later."""
     return f"slack:{channel}:{ts}"

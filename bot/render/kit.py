@@ -52,8 +52,13 @@ def header(text: str) -> dict:
     return {"type": "header", "text": plain(truncate(text, MAX_HEADER_TEXT))}
 
 
-def section(mrkdwn: str, block_id: str | None = None) -> dict:
-    block = {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION_TEXT]}}
+def section(mrkdwn: str, block_id: str | None = None, *, verbatim: bool = False) -> dict:
+    """`verbatim` for text that quotes a lead: Slack then turns no names or URLs in it into
+    links or mentions."""
+    text = {"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION_TEXT]}
+    if verbatim:
+        text["verbatim"] = True
+    block = {"type": "section", "text": text}
     if block_id:
         block["block_id"] = block_id
     return block

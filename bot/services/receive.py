@@ -7,12 +7,16 @@ item are written together or not at all, so no crash can leave a lead without it
 
 from __future__ import annotations
 
-from bot.domain.lifecycle import LeadSource, LeadStatus, MessageKind
+from bot.domain.lifecycle import CLOSED, LeadSource, LeadStatus, MessageKind
+from bot.domain.permissions import Managers, may_answer
 from bot.domain.work import Handler, ProcessLead, ReadCsvDrop, Requalify, WorkMessage
 from bot.errors import UserError
 from bot.intake.csv_drop import FileDrop, is_csv, read_drop, row_dedupe_key, without_file_name
 from bot.render.drops import drop_reply_text, refusal_text
+from bot.render.identity import lead_title
+from bot.render.summary import claim_withdrawn_text
 from bot.services.gateway import DeliveryError, FileRefused, SlackGateway
+from bot.services.notices import changed, tell_claimer
 from bot.services.qualify import QualifyService
 from bot.slack.payloads import SharedFile
 from bot.store.repository import StoredLead
@@ -24,10 +28,17 @@ QUALIFY_CHUNK = 50  # leads of a batch qualified together before their summaries
 
 
 class ReceiveService:
-    def __init__(self, uow: UnitOfWork, qualify: QualifyService, gateway: SlackGateway):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        qualify: QualifyService,
+        gateway: SlackGateway,
+        managers: Managers | None = None,
+    ):
         self.uow = uow
         self.qualify = qualify
         self.gateway = gateway
+        self.managers = managers or Managers()
 
     def work_handlers(self) -> dict[type[WorkMessage], Handler]:
         return {ReadCsvDrop: self.read_csv_drop}
@@ -86,14 +97,52 @@ class ReceiveService:
             return tx.leads.find_by_slack_message(MessageKind.THREAD, channel, thread_ts)
 
     def add_answer(self, stored: StoredLead, text: str, user: str, *, dedupe_key: str) -> bool:
-        """Append a marketer's reply to the lead and queue re-qualification, once per reply
-        (a redelivered Slack reply adds nothing). Returns whether it was added."""
-        if stored.status == LeadStatus.DISQUALIFIED or not text.strip():
+        """Queue a thread reply to be read as an answer, once per reply (a redelivered Slack
+        reply adds nothing). Only the submitter's, the claimer's or a manager's replies can
+        answer; the worker keeps only those that answer something. Returns whether queued."""
+        manager = user in self.managers
+        if stored.status in CLOSED or not text.strip():
             return False
+        if not may_answer(
+            user,
+            submitted_by=stored.lead.submitted_by,
+            claimed_by=stored.claimed_by,
+            manager=manager,
+        ):
+            return False
+        answer = Requalify(
+            lead_id=stored.id, actor=user, answer=text.strip(), answer_key=dedupe_key
+        )
         with self.uow as tx:
-            if not tx.work.add(Requalify(lead_id=stored.id, actor=user), dedupe_key=dedupe_key):
+            return tx.work.add(answer, dedupe_key=dedupe_key)
+
+    def revise(self, channel: str, ts: str, lead: Lead, user: str | None, *, edit_key: str) -> bool:
+        """The intake message was edited: the lead takes its new words and is qualified again
+        (its summary is updated in place). Returns whether it changed anything."""
+        with self.uow as tx:
+            stored = tx.leads.find_by_intake(channel, ts)
+            if stored is None or stored.status == LeadStatus.WITHDRAWN:
                 return False
-            tx.leads.append_text(stored.id, text.strip(), user)
+            if (stored.lead.text, stored.lead.fields) == (lead.text, lead.fields):
+                return False  # Slack also reports thread and unfurl changes as edits
+            if not tx.work.add(
+                Requalify(lead_id=stored.id, actor=user, edited=True), dedupe_key=edit_key
+            ):
+                return False
+            tx.leads.revise(stored.id, lead.text, lead.fields, user)
+        return True
+
+    def withdraw(self, channel: str, ts: str) -> bool:
+        """The intake message was deleted: the lead is withdrawn, its summary loses its
+        buttons and its claimer is told. Returns whether a lead was withdrawn."""
+        with self.uow as tx:
+            stored = tx.leads.find_by_intake(channel, ts)
+            if stored is None or stored.status == LeadStatus.WITHDRAWN:
+                return False
+            tx.leads.set_status(stored.id, LeadStatus.WITHDRAWN)
+            changed(tx, stored.id, None)
+            ended = claim_withdrawn_text(lead_title(stored.lead, stored.id))
+            tell_claimer(tx, stored.id, stored.claimed_by, None, ended)
         return True
 
     # --- CSV drops -----------------------------------------------------------------------------

@@ -77,6 +77,11 @@ class _BotProfile(_Payload):
 NEW_MESSAGE_SUBTYPES = (None, "file_share", "bot_message", "thread_broadcast")
 
 
+class _Edited(_Payload):
+    user: str | None = None
+    ts: str | None = None
+
+
 class ChangedMessage(_Payload):
     """The message as it is now, inside a `message_changed` event."""
 
@@ -85,6 +90,17 @@ class ChangedMessage(_Payload):
     text: str = ""
     thread_ts: str | None = None
     bot_id: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    blocks: list[dict] = Field(default_factory=list)
+    edited: _Edited | None = None
+
+    @property
+    def editor(self) -> str | None:
+        return (self.edited.user if self.edited else None) or self.user
+
+    @property
+    def edited_ts(self) -> str | None:
+        return self.edited.ts if self.edited else None
 
 
 class MessageEvent(_Payload):

@@ -153,10 +153,11 @@ def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
 def _figures(leads: Iterable[_LeadFacts]) -> FunnelFigures:
     leads = list(leads)
     tiers = Counter(lead.tier for lead in leads)
-    claimable = sum(1 for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED_TIER))
-    minutes = [
+    claimable_leads = [lead for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED_TIER)]
+    claimable = len(claimable_leads)
+    minutes = [  # a lead knocked out after its claim is neither claimable nor claimed
         (lead.claimed_at - lead.created_at).total_seconds() / 60
-        for lead in leads
+        for lead in claimable_leads
         if lead.claimed_at is not None
     ]
     return FunnelFigures(

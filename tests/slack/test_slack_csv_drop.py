@@ -103,7 +103,8 @@ def test_each_row_becomes_a_lead_and_the_marketer_gets_one_reply(
 
     posted = summaries(fake_slack)
     assert len(posted) == 3
-    assert all("Source: slack_csv" in str(summary.body["blocks"]) for summary in posted)
+    assert all("From a CSV file by umkt" in str(summary.body["blocks"]) for summary in posted)
+    assert not any("slack_csv" in str(summary.body["blocks"]) for summary in posted)
 
     tiers = Counter(repo.latest_qualification(stored.id).tier for stored in leads)
     order = [tier.id for tier in leadbot.services.rubrics.get().tiers]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.domain.lifecycle import LeadSource
+from bot.domain.lifecycle import LeadSource, LeadStatus
 from bot.intake.csv_drop import FileDrop, is_csv
 from bot.intake.slack_messages import (
     integration_content,
     integration_lead,
+    is_override,
     message_dedupe_key,
     message_lead,
     plain_text,
@@ -40,7 +41,11 @@ def register(app: App, services: Services) -> None:
         """Store the lead or the answer; Bolt acknowledges once this returns (the app runs
         with process_before_response), so nothing acknowledged is ever lost."""
         message = MessageEvent.model_validate(event)
-        if message.from_person:
+        if message.is_edit:
+            take_edit(message)
+        elif message.is_deletion and message.channel in intake_channels:
+            receive.withdraw(message.channel, message.deleted_ts)
+        elif message.from_person:
             if message.is_reply:  # a thread broadcast too: it is a reply shown in the channel
                 take_answer(message)
             elif message.channel in intake_channels:
@@ -55,17 +60,41 @@ def register(app: App, services: Services) -> None:
                     intake_ts=message.ts,
                 )
 
+    def take_edit(message: MessageEvent) -> None:
+        """An edited intake message (a person's, or a listed integration's post)."""
+        edited = message.message
+        if message.channel not in intake_channels or edited.thread_ts not in (None, edited.ts):
+            return
+        if edited.bot_id:
+            text, fields = integration_content(edited.text, edited.attachments, edited.blocks)
+            lead = integration_lead(text, fields, edited.bot_id)
+        else:
+            lead = message_lead(edited.text, edited.user, LeadSource.SLACK_MESSAGE)
+        receive.revise(
+            message.channel,
+            edited.ts,
+            lead,
+            edited.editor,
+            edit_key=f"edit:{message.channel}:{edited.ts}:{edited.edited_ts or message.ts}",
+        )
+
     def take_answer(message: MessageEvent) -> None:
         stored = receive.lead_for_reply(
             message.channel, message.thread_ts, intake=message.channel in intake_channels
         )
-        if stored is not None:
-            receive.add_answer(
-                stored,
-                plain_text(message.text),
-                message.user,
-                dedupe_key=f"answer:{message.channel}:{message.ts}",
-            )
+        if stored is None:
+            return
+        if is_override(message.text) and stored.status == LeadStatus.DISQUALIFIED:
+            refusal = services.claims.override_knockout(stored.id, message.user)
+            if refusal:
+                services.claims.tell(message.channel, message.user, refusal)
+            return
+        receive.add_answer(
+            stored,
+            plain_text(message.text),
+            message.user,
+            dedupe_key=f"answer:{message.channel}:{message.ts}",
+        )
 
     def take_drop(message: MessageEvent) -> None:
         """A message in an intake channel: its text is a lead, unless it shares CSV files
