@@ -4,7 +4,7 @@ summary's update and the notices are posted by the worker."""
 
 from __future__ import annotations
 
-from bot.domain.lifecycle import EventKind, LeadStatus, without_knockout
+from bot.domain.lifecycle import UNPOSTED, EventKind, LeadStatus, without_knockout
 from bot.domain.permissions import (
     Managers,
     claim_refusal,
@@ -115,7 +115,7 @@ class ClaimsService:
         """ "Qualify as lead" on a message that did not look like one: post it after all."""
         with self.uow as tx:
             stored = tx.leads.get_lead(lead_id)
-            if stored is None or stored.status != LeadStatus.QUALIFIED:
+            if stored is None or stored.status not in UNPOSTED:
                 return "This message is already handled."
             if tx.leads.latest_event(lead_id, EventKind.CONFIRMED) is not None:
                 return None  # a double click

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from bot.domain.lifecycle import (
     CLOSED,
+    UNPOSTED,
     EventKind,
     LeadSource,
     LeadStatus,
@@ -153,6 +154,9 @@ class DeliverService:
                 changed(tx, stored.id, text, render.knockout_reply_blocks(text, stored.id))
                 ended = render.claim_knocked_out_text(title, label)
                 tell_claimer(tx, stored.id, current.claimed_by, None, ended)
+                return
+            if current.status in UNPOSTED:
+                post_now(tx, stored.id)  # not posted yet (held back): decide again
                 return
             if not is_knocked_out(qualification) and by_rubric:
                 tx.leads.set_status(stored.id, LeadStatus.QUALIFIED, message.actor, lifted=True)

@@ -258,3 +258,15 @@ def test_a_message_with_no_lead_signal_gets_a_qualify_button_instead_of_a_summar
     leadbot.worker.wait_until_idle()
     assert len(summaries(fake_slack)) == 1
     assert repo.latest_event(stored.id, EventKind.CONFIRMED).actor == MARKETER
+
+
+def test_a_message_edited_into_a_lead_is_posted(slack, leadbot, fake_slack, repo):
+    chat = slack.message_event("lead incoming :eyes:")
+    slack.event(chat)
+    leadbot.worker.wait_until_idle()
+    assert summaries(fake_slack) == []
+
+    slack.event(edit_event(slack, INTAKE, chat["ts"], WARM_LEAD))
+    leadbot.worker.wait_until_idle()
+    [summary] = summaries(fake_slack)
+    assert "Dana Whitfield" in block_text(summary.body["blocks"])
