@@ -18,7 +18,6 @@ from bot.render.summary import claim_withdrawn_text
 from bot.services.gateway import DeliveryError, FileRefused, SlackGateway
 from bot.services.notices import changed, tell_claimer
 from bot.services.qualify import QualifyService
-from bot.slack.payloads import SharedFile
 from bot.store.repository import StoredLead
 from bot.store.unit_of_work import Transaction, UnitOfWork
 from qualifiers.models import Lead, Qualification
@@ -191,7 +190,7 @@ class ReceiveService:
             if exc.error in FILE_GONE_ERRORS:
                 raise FileRefused("The file was deleted or is no longer shared here.") from exc
             raise
-        return drop.model_copy(update={"file": SharedFile.model_validate(info)})
+        return FileDrop.model_validate({**drop.model_dump(), "file": info})
 
     def _reply(self, drop: FileDrop, text: str) -> None:
         self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)
