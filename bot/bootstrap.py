@@ -100,7 +100,7 @@ def create_app(
         max_rows=settings.csv_max_rows,
         hard_max_rows=settings.csv_hard_max_rows,
     )
-    receive = ReceiveService(uow, qualify, gateway, csv_drops)
+    receive = ReceiveService(uow, qualify, gateway, csv_drops, managers)
     services = Services(
         settings=settings,
         rubrics=rubrics,
@@ -109,7 +109,7 @@ def create_app(
         csv_drops=csv_drops,
         qualify=qualify,
         deliver=deliver,
-        claims=ClaimsService(uow, managers),
+        claims=ClaimsService(uow, managers, rubrics),
         rubric_admin=RubricAdminService(
             uow,
             gateway,
@@ -118,6 +118,7 @@ def create_app(
             Qualifier(OfflineExtractor(), limits=settings.read_limits),
             sales_channel=settings.sales_channel,
         ),
+        own_ids=identity.own_ids,
     )
     worker = Worker(
         WorkQueue(database),

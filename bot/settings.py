@@ -34,6 +34,12 @@ class Settings(BaseSettings):
 
     intake_channels: str = Field(default="", alias="LEADBOT_INTAKE_CHANNELS")
     sales_channel: str | None = Field(default=None, alias="LEADBOT_SALES_CHANNEL")
+    intake_bots: str = Field(
+        default="",
+        alias="LEADBOT_INTAKE_BOTS",
+        description="Bot or app ids (B…, A…) of integrations (HubSpot, Zapier, Workflow "
+        "Builder) whose posts in intake channels are leads, or `*` for any; never leadbot's own.",
+    )
     managers: str = Field(default="", alias="LEADBOT_MANAGERS")
     webhook_secret: SecretStr | None = Field(
         default=None,
@@ -134,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def intake_channel_ids(self) -> list[str]:
         return _csv_list(self.intake_channels)
+
+    @property
+    def intake_bot_ids(self) -> frozenset[str]:
+        return frozenset(_csv_list(self.intake_bots))
 
     @property
     def manager_ids(self) -> list[str]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from qualifiers.models import Qualification
+from qualifiers.models import Lead, Qualification
 from qualifiers.rubric import DISQUALIFIED as DISQUALIFIED_TIER  # the tier, re-exported
 from qualifiers.rubric import Rubric
+from qualifiers.scoring import tier_for
 
 
 class LeadStatus(StrEnum):
@@ -22,6 +23,7 @@ class LeadStatus(StrEnum):
     POSTED = "posted"
     CLAIMED = "claimed"
     DISQUALIFIED = "disqualified"
+    WITHDRAWN = "withdrawn"  # the intake message was deleted
 
 
 class EventKind(StrEnum):
@@ -35,6 +37,10 @@ class EventKind(StrEnum):
     RELEASED = "released"
     ANSWERED = "answered"
     SLA_REMINDER = "sla_reminder"
+    EDITED = "edited"  # the marketer edited the intake message
+    WITHDRAWN = "withdrawn"
+    KNOCKOUT_OVERRIDDEN = "knockout_overridden"  # "Not a knockout", by the marketer or a manager
+    CONFIRMED = "confirmed"  # "Qualify as lead" on a message with no lead signal
 
 
 class MessageKind(StrEnum):
@@ -45,6 +51,7 @@ class MessageKind(StrEnum):
     INTAKE_REPLY = "intake_reply"  # the answer in the marketer's thread
     REACTION = "reaction"  # the receipt reaction on the intake message
     DIGEST = "digest"  # a CSV drop's digest in the sales channel, kept on the file's first row
+    NOT_A_LEAD = "not_a_lead"  # the "Qualify as lead" reply to a message with no lead signal
 
 
 class LeadSource(StrEnum):
@@ -58,17 +65,24 @@ class LeadSource(StrEnum):
 
 
 # Where a lead may go from each status. A claim or release changes `claimed_by` with the
-# status; a re-qualification never moves a lead that a person already acted on.
+# status; moving to disqualified or withdrawn ends a claim. A knockout (disqualified by the
+# rubric, not by a person) is lifted by an override or a re-qualification without it.
+_ENDED = {LeadStatus.DISQUALIFIED, LeadStatus.WITHDRAWN}
 TRANSITIONS: dict[LeadStatus, frozenset[LeadStatus]] = {
-    LeadStatus.RECEIVED: frozenset({LeadStatus.QUALIFIED, LeadStatus.DISQUALIFIED}),
-    LeadStatus.QUALIFIED: frozenset({LeadStatus.POSTED, LeadStatus.DISQUALIFIED}),
-    LeadStatus.POSTED: frozenset({LeadStatus.CLAIMED, LeadStatus.DISQUALIFIED}),
-    LeadStatus.CLAIMED: frozenset({LeadStatus.POSTED, LeadStatus.DISQUALIFIED}),
-    LeadStatus.DISQUALIFIED: frozenset(),
+    LeadStatus.RECEIVED: frozenset({LeadStatus.QUALIFIED, *_ENDED}),
+    LeadStatus.QUALIFIED: frozenset({LeadStatus.POSTED, *_ENDED}),
+    LeadStatus.POSTED: frozenset({LeadStatus.CLAIMED, *_ENDED}),
+    LeadStatus.CLAIMED: frozenset({LeadStatus.POSTED, *_ENDED}),
+    LeadStatus.DISQUALIFIED: frozenset({LeadStatus.QUALIFIED, LeadStatus.WITHDRAWN}),
+    LeadStatus.WITHDRAWN: frozenset(),
 }
 UNPOSTED = (LeadStatus.RECEIVED, LeadStatus.QUALIFIED)
+CLOSED = frozenset(_ENDED)  # no claim, no Claim button
 
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+MENTIONED_USER = re.compile(r"@([UW][A-Z0-9]{2,})\b")
+NO_SIGNAL_MAX_WORDS = 5  # a message this short that answers nothing is not taken for a lead
+_WORD = re.compile(r"(?<![:@#\w])[^\W\d_][\w'’-]*(?![\w:])")  # not :emoji:, @user or #channel
 
 
 def can_move(current: LeadStatus, new: LeadStatus) -> bool:
@@ -83,6 +97,35 @@ def is_knocked_out(qualification: Qualification) -> bool:
 def status_after_qualification(qualification: Qualification) -> LeadStatus:
     """A new lead's status once it has its first qualification."""
     return LeadStatus.DISQUALIFIED if is_knocked_out(qualification) else LeadStatus.QUALIFIED
+
+
+def without_knockout(qualification: Qualification, rubric: Rubric) -> Qualification:
+    """The qualification as if its knockout had not hit: a person said it was wrong. The
+    score is unchanged (knockouts never score); the tier follows from it."""
+    if not qualification.knockout:
+        return qualification
+    tier = tier_for(rubric, qualification.score, None)
+    return qualification.model_copy(
+        update={"tier": tier, "knockout": None, "knockout_evidence": None}
+    )
+
+
+def has_lead_signal(qualification: Qualification, lead: Lead) -> bool:
+    """Something to qualify: an answered criterion, a knockout, form fields, or more than a
+    few words. "ok thanks everyone :wave:" has none; "Bob from Initech wants to fix their
+    reporting." is a lead that answers nothing yet."""
+    answered = any(result.value is not None for result in qualification.criteria)
+    return (
+        answered
+        or qualification.knockout is not None
+        or bool(lead.fields)
+        or len(_WORD.findall(lead.text)) > NO_SIGNAL_MAX_WORDS
+    )
+
+
+def mentioned_users(text: str) -> list[str]:
+    """User ids a lead's text names (`@U0BOSS`, as `plain_text` leaves a mention)."""
+    return MENTIONED_USER.findall(text)
 
 
 def is_slack_user_id(text: str | None) -> bool:

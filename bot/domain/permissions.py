@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bot.domain.lifecycle import LeadStatus, can_move
+from bot.domain.lifecycle import CLOSED, LeadStatus, can_move
 
 
 class Managers:
@@ -23,8 +23,30 @@ class Managers:
 
 
 def claim_refusal(status: LeadStatus | None) -> str | None:
-    if status is None or status == LeadStatus.DISQUALIFIED:
+    if status is None or status in CLOSED:
         return "This lead can no longer be claimed."
+    return None
+
+
+def may_answer(user: str, *, submitted_by: str | None, claimed_by: str | None, manager: bool):
+    """Whose thread replies answer the lead's questions: the person who submitted it, the rep
+    who claimed it, or a manager. Anyone else's reply is conversation."""
+    return manager or user in (submitted_by, claimed_by)
+
+
+def override_refusal(
+    status: LeadStatus | None,
+    knocked_out: bool,
+    user: str,
+    *,
+    submitted_by: str | None,
+    manager: bool,
+) -> str | None:
+    """Why `user` may not say "Not a knockout" (lift the rubric's knockout), or None."""
+    if status != LeadStatus.DISQUALIFIED or not knocked_out:
+        return "This lead is not knocked out."
+    if user != submitted_by and not manager:
+        return "Only the person who submitted the lead or a manager can override a knockout."
     return None
 
 
@@ -32,7 +54,7 @@ def release_refusal(
     status: LeadStatus | None, claimed_by: str | None, user: str, *, manager: bool
 ) -> str | None:
     """Why `user` may not release the lead (status None: no such lead), or None."""
-    if status is None or claimed_by is None or status == LeadStatus.DISQUALIFIED:
+    if status is None or claimed_by is None or status in CLOSED:
         return "This lead is not claimed."
     if claimed_by != user and not manager:
         return f"Only <@{claimed_by}> (who claimed it) or a manager can release this lead."
@@ -45,6 +67,8 @@ def disqualify_refusal(
     """Why `user` may not disqualify the lead (status None: no such lead), or None."""
     if status is None:
         return "This lead no longer exists."
+    if status == LeadStatus.WITHDRAWN:
+        return "This lead was withdrawn."
     if not can_move(status, LeadStatus.DISQUALIFIED):
         return "This lead is already disqualified."
     if claimed_by and claimed_by != user and not manager:

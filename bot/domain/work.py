@@ -52,11 +52,15 @@ class ProcessLead(WorkMessage):
 
 
 class Requalify(WorkMessage):
-    """The marketer answered in the thread: qualify again with the answers."""
+    """Qualify again: someone answered in the thread (`answer`, keyed `answer_key` so a retry
+    records it once) or edited the intake message (`edited`)."""
 
     kind: ClassVar[str] = "requalify"
     lead_id: int
     actor: str | None = None
+    answer: str | None = None
+    answer_key: str | None = None
+    edited: bool = False
 
 
 class RefreshSummary(WorkMessage):
@@ -67,10 +71,20 @@ class RefreshSummary(WorkMessage):
 
 
 class NotifyThread(WorkMessage):
-    """Say something in the marketer's thread about the lead."""
+    """Say something in the marketer's thread about the lead (maybe with a button)."""
 
     kind: ClassVar[str] = "notify"
     lead_id: int
+    text: str
+    blocks: list[dict] | None = None
+
+
+class NotifyUser(WorkMessage):
+    """A direct message to one person about a lead, e.g. a rep whose claim was ended."""
+
+    kind: ClassVar[str] = "notify_user"
+    lead_id: int
+    user: str
     text: str
 
 
@@ -102,6 +116,7 @@ class ReadCsvDrop(WorkMessage):
     user: str | None
     file: dict  # the Slack file, validated as `bot.intake.csv_drop.FileDrop.file` by its handler
     confirmed: bool = False  # the marketer confirmed a file over LEADBOT_CSV_MAX_ROWS
+    text_is_lead: bool = False
 
 
 # What runs a kind of work: (message, attempts so far, counting this one).

@@ -30,6 +30,7 @@ class FileDrop(BaseModel):
     ts: str
     user: str | None
     file: SharedFile
+    text_is_lead: bool = False  # the message's text was taken as a lead: no refusal needed
 
     @property
     def name(self) -> str:
@@ -40,8 +41,7 @@ def read_drop(drop: FileDrop, gateway: SlackGateway) -> list[LeadEntry]:
     """The file's rows as lead entries. Raises `FileRefused` for a file that is not read
     (not a CSV, too large) and `UserError` for one that cannot be parsed."""
     file = drop.file
-    suffix = Path(file.name).suffix.lower().lstrip(".")
-    if file.filetype.lower() not in CSV_FILETYPES and suffix not in CSV_FILETYPES:
+    if not is_csv(file):
         raise FileRefused(
             "It is not a CSV file. Share a .csv with a header row and one lead per row, "
             "or post a single lead's text as a message."
@@ -55,6 +55,11 @@ def read_drop(drop: FileDrop, gateway: SlackGateway) -> list[LeadEntry]:
         file.url, max_bytes=MAX_CSV_BYTES, timeout=DOWNLOAD_TIMEOUT_SECONDS
     )
     return parse_leads(data, drop.name, input_format="csv", source=LeadSource.SLACK_CSV)
+
+
+def is_csv(file: SharedFile) -> bool:
+    suffix = Path(file.name).suffix.lower().lstrip(".")
+    return file.filetype.lower() in CSV_FILETYPES or suffix in CSV_FILETYPES
 
 
 def row_dedupe_key(drop: FileDrop, entry: LeadEntry) -> str:

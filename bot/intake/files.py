@@ -126,7 +126,8 @@ def _read_file(path: str) -> bytes:
 
 
 def _decode(data: bytes, name: str) -> str:
-    """UTF-8 text (a byte-order mark is fine); binary data is refused with where it starts."""
+    """UTF-8 text (a byte-order mark is fine), else Windows-1252 or Latin-1 (what Excel on
+    Windows saves as "CSV"); binary data is refused with where it starts."""
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -135,13 +136,17 @@ def _decode(data: bytes, name: str) -> str:
         )
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise UserError(
-            f"{name}:{line}: expected UTF-8 text, found a byte that is not UTF-8 "
-            f"(byte {exc.start}); save the file as UTF-8"
-        ) from None
+    except UnicodeDecodeError:
+        text = _decode_legacy(data)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_legacy(data: bytes) -> str:
+    """Windows-1252 leaves five bytes undefined; a file using them is Latin-1."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _size_error(field: str, text: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.lifecycle import LeadSource
 from bot.render.kit import (
     MAX_MESSAGE_BLOCKS,
     MAX_PASTE_CHARS,
@@ -16,16 +17,18 @@ from bot.render.kit import (
     MAX_VIEW_BLOCKS,
     button,
     context,
+    count_text,
     escape,
     escaped_within,
     header,
     mention,
+    money_text,
     plain,
     safe,
     section,
     truncate,
 )
-from bot.render.summary import tier_label
+from bot.render.summary import source_label, tier_label
 from bot.render.text import sla_text
 from bot.services.rubric_changes import TierShift
 from bot.store.stats import (
@@ -38,6 +41,7 @@ from bot.store.stats import (
 )
 from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric
 
+SOURCE_KINDS = frozenset(LeadSource)
 ACTION_RUBRIC_RELOAD = "rubric_reload"
 ACTION_RUBRIC_REPLACE = "rubric_replace"
 BLOCK_MANAGER_ACTIONS = "rubric_manager_actions"
@@ -52,9 +56,16 @@ SLICES_SHOWN = 8
 ISSUES_SHOWN = 15
 
 HELP_TEXT = (
-    "*leadbot* qualifies inbound leads against the team's rubric.\n"
-    "• Drop a lead as a message in an intake channel, or use `/lead` to fill in a form.\n"
-    "• Use the message shortcut *Qualify as lead* to turn any message into a lead.\n"
+    "*leadbot* qualifies inbound leads against the team's rubric. Ways to send a lead:\n"
+    "• Post it as a message in an intake channel (a screenshot beside the text is fine).\n"
+    "• `/lead` opens a form to fill in.\n"
+    "• The message shortcut *Qualify as lead* turns any message into a lead.\n"
+    "• Share a CSV file in an intake channel: one lead per row, with a header row.\n"
+    "• Integrations (HubSpot, Zapier, Workflow Builder) posting in an intake channel, and "
+    "web forms through the webhook, are read the same way.\n"
+    "*Answer in the lead's thread* when leadbot asks something; a later answer corrects an "
+    "earlier one, and `not a knockout` overrides a wrong knockout. Editing or deleting the "
+    "message updates or withdraws the lead.\n"
     "• Reps claim leads with the *Claim* button on the summary in the sales channel.\n"
     "• `/leadbot rubric`: the rubric in force. `/leadbot stats`: the last 7 and 30 days.\n"
     "• The *Home* tab shows both; managers reload or replace the rubric there."
@@ -222,7 +233,7 @@ def stats_message(stats: FunnelStats) -> dict:
     """`/leadbot stats`: an ephemeral message."""
     week = stats.windows[0]
     return {
-        "text": f"Last {week.days} days: {week.leads} leads",
+        "text": f"Last {week.days} days: {count_text(week.leads, 'lead')}",
         "blocks": stats_blocks(stats)[:MAX_MESSAGE_BLOCKS],
     }
 
@@ -232,18 +243,26 @@ def _figures_text(figures: FunnelFigures) -> str:
         return "No leads."
     tiers = " · ".join(f"{tier_label(tier)} {count}" for tier, count in figures.tiers.items())
     return (
-        f"{figures.leads} leads: {tiers}\n"
+        f"{count_text(figures.leads, 'lead')}: {tiers}\n"
         f"Claimed {figures.claimed} of {figures.claimable} "
         f"({format_share(figures.claimed_share)}) · median time to claim "
         f"{format_minutes(figures.median_minutes_to_claim)}"
     )
 
 
+def _slice_name(key: str) -> str:
+    """A slice of the stats: a marketer (a mention), or a source in words."""
+    if key in SOURCE_KINDS or key.partition(":")[0] in SOURCE_KINDS:
+        return escape(source_label(key))
+    return mention(key)
+
+
 def _slices_text(title: str, slices: list[SliceFigures]) -> str:
     lines = [f"*{title}*"]
     for item in slices[:SLICES_SHOWN]:
         lines.append(
-            f"• {mention(item.key)}: {item.leads} leads · claimed {item.claimed}/{item.claimable} "
+            f"• {_slice_name(item.key)}: {count_text(item.leads, 'lead')} · "
+            f"claimed {item.claimed}/{item.claimable} "
             f"({format_share(item.claimed_share)}) · median "
             f"{format_minutes(item.median_minutes_to_claim)}"
         )
@@ -257,13 +276,14 @@ def _usage_text(window: WindowStats) -> str:
         return "No qualifications."
     parts = [
         f"{safe(u.qualifier, 60)}{f' ({safe(u.model, 80)})' if u.model else ''}: "
-        f"{u.qualifications} qualifications"
+        f"{count_text(u.qualifications, 'qualification')}"
         for u in window.usage[:SLICES_SHOWN]
     ]
-    parts.append(
-        f"{window.input_tokens:,} input / {window.output_tokens:,} output tokens · "
-        f"${window.cost_usd:.4f}"
-    )
+    if any(u.model for u in window.usage):
+        parts.append(
+            f"{window.input_tokens:,} input / {window.output_tokens:,} output tokens · "
+            f"{money_text(window.cost_usd)}"
+        )
     return " · ".join(parts)
 
 

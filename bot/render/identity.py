@@ -1,5 +1,5 @@
 """Who a lead is, for titles and headers: `Name, Company` from its fields or text, else the
-opening line of its text minus greetings and e-mail headers."""
+first sentence of its text that is not a greeting or an e-mail header."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ SALUTATION = re.compile(
     r"(?:\s+[\w.'-]+){0,3}?\s*(?:[,.!:–-]|$)",
     re.IGNORECASE,
 )
+EMOJI_CODE = re.compile(r":[a-z0-9_+'-]+:")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 HEADER_LINE = re.compile(r"^(?:fwd?|re|subject|from|to|date|sent|cc)\s*:|^-{2,}", re.IGNORECASE)
 
 # Form fields (the /lead modal, CSV columns) that say who the lead is.
@@ -34,6 +36,11 @@ def field_value(lead: Lead, names: tuple[str, ...]) -> str | None:
     return None
 
 
+def has_identity(lead: Lead) -> bool:
+    """The lead names a person or a company (its title is not just its opening words)."""
+    return bool(field_value(lead, NAME_FIELDS) or field_value(lead, COMPANY_FIELDS))
+
+
 def lead_title(lead: Lead, lead_id: int | str | None = None) -> str:
     """`Name, Company` when known, else the start of the lead's text (unescaped)."""
     name = field_value(lead, NAME_FIELDS)
@@ -44,7 +51,7 @@ def lead_title(lead: Lead, lead_id: int | str | None = None) -> str:
         return name or company or ""
     opening = next(filter(None, map(_without_salutation, lead.text.splitlines())), "")
     if opening:
-        return truncate(opening, 80)
+        return truncate(SENTENCE_END.split(opening, 1)[0], 80)
     return f"Lead {lead_id}" if lead_id is not None else "Lead"
 
 
@@ -52,6 +59,7 @@ def _without_salutation(line: str) -> str:
     """A text line minus any greeting; empty for salutations and headers ("Hi team,",
     "From the website chat:", "Fwd: ..."), which say nothing about who the lead is."""
     line = SALUTATION.sub("", line.strip()).strip()
-    if not line or line.endswith((",", ":")) or HEADER_LINE.match(line):
+    bare = EMOJI_CODE.sub("", line).strip()  # "New lead :rocket:" does not end with a colon
+    if not bare or bare.endswith((",", ":")) or HEADER_LINE.match(bare):
         return ""
     return line

@@ -39,6 +39,16 @@ def escaped_within(text: str, limit: int) -> str:
     return escape(cut)
 
 
+def count_text(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 lead`, `3 leads`: numbers in plain English."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def money_text(usd: float) -> str:
+    """Model spend (`$0.0123`); nothing spent says so instead of `$0.0000`."""
+    return f"${usd:.4f}" if usd else "no model spend"
+
+
 def mention(user: str, limit: int = 100) -> str:
     """A Slack user id becomes a mention; anything else (an email, a name) is shown as text."""
     return f"<@{user}>" if is_slack_user_id(user) else safe(user, limit)
@@ -52,8 +62,13 @@ def header(text: str) -> dict:
     return {"type": "header", "text": plain(truncate(text, MAX_HEADER_TEXT))}
 
 
-def section(mrkdwn: str, block_id: str | None = None) -> dict:
-    block = {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION_TEXT]}}
+def section(mrkdwn: str, block_id: str | None = None, *, verbatim: bool = False) -> dict:
+    """`verbatim` for text that quotes a lead: Slack then turns no names or URLs in it into
+    links or mentions."""
+    text = {"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION_TEXT]}
+    if verbatim:
+        text["verbatim"] = True
+    block = {"type": "section", "text": text}
     if block_id:
         block["block_id"] = block_id
     return block

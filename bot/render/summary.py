@@ -8,8 +8,17 @@ text is cut to Block Kit's limits.
 
 from __future__ import annotations
 
-from bot.domain.lifecycle import DISQUALIFIED_TIER
-from bot.render.identity import EMAIL_FIELDS, TITLE_FIELDS, field_value, lead_title
+import re
+from collections.abc import Mapping, Sequence
+
+from bot.domain.lifecycle import DISQUALIFIED_TIER, MENTIONED_USER, LeadSource, LeadStatus
+from bot.render.identity import (
+    EMAIL_FIELDS,
+    TITLE_FIELDS,
+    field_value,
+    has_identity,
+    lead_title,
+)
 from bot.render.kit import (
     MAX_FALLBACK_TEXT,
     MAX_MESSAGE_BLOCKS,
@@ -29,7 +38,10 @@ from qualifiers.rubric import Rubric
 ACTION_CLAIM = "lead_claim"
 ACTION_RELEASE = "lead_release"
 ACTION_DISQUALIFY = "lead_disqualify"
+ACTION_NOT_KNOCKOUT = "lead_not_knockout"  # on the knockout reply in the marketer's thread
+ACTION_CONFIRM_LEAD = "lead_confirm"  # "Qualify as lead" on a message with no lead signal
 BLOCK_ACTIONS = "lead_actions"
+BLOCK_THREAD_ACTIONS = "lead_thread_actions"
 
 CALLBACK_LEAD_MODAL = "lead_modal"
 CALLBACK_DISQUALIFY_MODAL = "lead_disqualify_modal"
@@ -41,6 +53,16 @@ ACTION_FIELD = "value"
 NO_TIMELINE_MONTHS = 99  # what rubrics answer for "just researching"
 MAX_EVIDENCE = 300
 MAX_EXCERPT = 500
+
+MAX_ANSWERS_SHOWN = 10
+SOURCE_LABELS = {
+    LeadSource.SLACK_MESSAGE: "Posted in an intake channel",
+    LeadSource.SLACK_MODAL: "Sent with /lead",
+    LeadSource.SLACK_SHORTCUT: "Sent with the Qualify as lead shortcut",
+    LeadSource.SLACK_CSV: "From a CSV file",
+    LeadSource.WEBHOOK: "From a web form",
+}
+_BROADCAST = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
 
 TIER_EMOJI = {"hot": "🔥", "warm": "🌤️", "cold": "❄️", DISQUALIFIED_TIER: "🚫"}
 
@@ -76,6 +98,29 @@ def tier_label(tier: str) -> str:
     return f"{TIER_EMOJI.get(tier, '📋')} {tier.replace('_', ' ').capitalize()}"
 
 
+def _name(user: str, names: Mapping[str, str]) -> str:
+    """How people know a user: the name Slack gave (users.info), else the id or text."""
+    return names.get(user) or user
+
+
+def _state_title(
+    qualification: Qualification,
+    status: str | None,
+    claimed_by: str | None,
+    disqualified_by: str | None,
+    names: Mapping[str, str],
+) -> str:
+    """The lead's state as the header's and the notification's first words."""
+    if status == LeadStatus.WITHDRAWN:
+        return "🗑️ Withdrawn"
+    if disqualified_by or status == LeadStatus.DISQUALIFIED or qualification.knockout:
+        return "🚫 Disqualified"
+    scored = f"{tier_label(qualification.tier)} · {qualification.score}/100"
+    if claimed_by:
+        return f"✅ Claimed by {_name(claimed_by, names)} · {scored}"
+    return scored
+
+
 def summary_text(
     qualification: Qualification,
     lead: Lead,
@@ -83,16 +128,18 @@ def summary_text(
     lead_id: int | str | None = None,
     claimed_by: str | None = None,
     disqualified_by: str | None = None,
+    status: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> str:
     """The notification / fallback text of a summary (no blocks needed to read it)."""
-    text = (
-        f"{tier_label(qualification.tier)} lead ({qualification.score}/100): "
-        f"{safe(lead_title(lead, lead_id), 200)}"
-    )
-    if disqualified_by:
-        text += f" — disqualified by <@{disqualified_by}>"
-    elif claimed_by:
-        text += f" — claimed by <@{claimed_by}>"
+    names = names or {}
+    state = _state_title(qualification, status, claimed_by, disqualified_by, names)
+    title = safe(lead_title(lead, lead_id), 200)
+    scored = f"{tier_label(qualification.tier)} lead ({qualification.score}/100)"
+    if state.startswith(tier_label(qualification.tier)):
+        text = f"{scored}: {title}"
+    else:
+        text = f"{state.split(' · ')[0]}: {title} · {scored}"
     return truncate(text, MAX_FALLBACK_TEXT)
 
 
@@ -105,50 +152,79 @@ def summary_blocks(
     claimed_by: str | None = None,
     permalink: str | None = None,
     submitted_by: str | None = None,
-    updated_by: str | None = None,
     disqualified_by: str | None = None,
     disqualify_reason: str | None = None,
+    status: str | None = None,
+    edited_by: str | None = None,
+    answers: Sequence[tuple[str | None, str]] = (),
+    answered_by: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[dict]:
-    """The sales summary: who, tier and score, each criterion with evidence, what is missing,
-    where it came from, and the buttons for its current state (open, claimed, disqualified)."""
+    """The sales summary: its state and who, tier and score, each criterion with evidence
+    (and who answered it in the thread), what is missing, the lead's words, where it came
+    from, and the buttons for its state (open, claimed, disqualified, withdrawn).
+
+    `answers` are the thread's answers as (who, text); `names` maps user ids to the names
+    people know them by (ids without a name are shown as mentions)."""
+    names = names or {}
     title = lead_title(lead, lead_id)
-    blocks: list[dict] = [
-        header(f"{tier_label(qualification.tier)} · {qualification.score}/100 · {title}"),
-        section(_who(lead, title)),
-    ]
+    state = _state_title(qualification, status, claimed_by, disqualified_by, names)
+    blocks: list[dict] = [header(f"{state} · {title}")]
+    if status == LeadStatus.WITHDRAWN or disqualified_by or status == LeadStatus.DISQUALIFIED:
+        blocks.append(context(f"Was {tier_label(qualification.tier)} · {qualification.score}/100"))
+    who = _who(lead, title)
+    if who:
+        blocks.append(section(who))
     if qualification.knockout:
-        knockout = _knockout_label(rubric, qualification.knockout)
+        knockout = knockout_label(rubric, qualification.knockout)
         line = f"🚫 *Knockout: {escape(knockout)}*"
         if qualification.knockout_evidence:
-            line += f"\n{_quote(qualification.knockout_evidence)}"
-        blocks.append(section(line))
-    blocks.extend(_criteria_sections(rubric, qualification.criteria))
+            line += f"\n{_quote(qualification.knockout_evidence, names=names)}"
+        blocks.append(section(line, verbatim=True))
+    blocks.extend(_criteria_sections(rubric, qualification.criteria, answered_by or {}, names))
     if qualification.missing and not qualification.knockout:  # nothing to ask a knockout
         blocks.append(section(_missing_text(rubric, qualification)))
     if lead.text.strip():
-        excerpt = _quote(lead.text, MAX_EXCERPT, keep_lines=True)
-        blocks.append(section(f"*Lead as received*\n{excerpt}"))
-    blocks.append(
-        context(_provenance(qualification, lead, permalink, submitted_by or lead.submitted_by))
-    )
+        excerpt = _quote(lead.text, MAX_EXCERPT, keep_lines=True, names=names)
+        blocks.append(section(f"*Lead as received*\n{excerpt}", verbatim=True))
+    if answers:
+        blocks.append(section(_answers_text(answers, names), verbatim=True))
+    blocks.append(context(_provenance(lead, permalink, submitted_by or lead.submitted_by, names)))
     if qualification.note:
         blocks.append(context(f"⚠️ {safe(qualification.note, 500)}"))
-    if updated_by:
-        blocks.append(context(f"✏️ Updated with answers from <@{updated_by}>"))
-    blocks.extend(_state_blocks(lead_id, claimed_by, disqualified_by, disqualify_reason))
+    if edited_by:
+        blocks.append(context(f"✏️ Edited by {_who_did(edited_by, names)}"))
+    blocks.extend(
+        _state_blocks(lead_id, status, claimed_by, disqualified_by, disqualify_reason, names)
+    )
     return _fit(blocks)
 
 
-def _quote(text: str, limit: int = MAX_EVIDENCE, *, keep_lines: bool = False) -> str:
+def display_text(text: str, names: Mapping[str, str]) -> str:
+    """Lead text as reps read it: `@U0BOSS` as `@Boss Name`, and `@here`, `@channel`,
+    `@everyone` broken with a zero-width space so no client ever treats them as pings."""
+    text = MENTIONED_USER.sub(lambda m: f"@{names.get(m.group(1), m.group(1))}", text)
+    return _BROADCAST.sub(lambda m: f"@\u200b{m.group(1)}", text)
+
+
+def _quote(
+    text: str,
+    limit: int = MAX_EVIDENCE,
+    *,
+    keep_lines: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> str:
     """A block quote of lead text, escaped, one `>` per line."""
     if not keep_lines:
         text = " ".join(text.split())
-    lines = safe(text, limit).splitlines()
+    lines = safe(display_text(text, names or {}), limit).splitlines()
     return "\n".join(f">{line}" for line in lines if line.strip()) or ">"
 
 
 def _who(lead: Lead, title: str) -> str:
-    parts = [f"*{safe(title, 200)}*"]
+    """Who the lead is, beyond the header: the title again only when it is a name or a
+    company (a title from the text's opening would just repeat the header)."""
+    parts = [f"*{safe(title, 200)}*"] if has_identity(lead) else []
     for label, names in (("Title", TITLE_FIELDS), ("Email", EMAIL_FIELDS)):
         value = field_value(lead, names)
         if value:
@@ -156,7 +232,20 @@ def _who(lead: Lead, title: str) -> str:
     return "\n".join(parts)
 
 
-def _knockout_label(rubric: Rubric | None, knockout_id: str) -> str:
+def _who_did(user: str, names: Mapping[str, str]) -> str:
+    """A person in a context line: their name when known (no ping), else a mention."""
+    return safe(names[user], 100) if user in names else mention(user)
+
+
+def _answers_text(answers: Sequence[tuple[str | None, str]], names: Mapping[str, str]) -> str:
+    lines = ["*Answers in the thread*"]
+    for user, text in answers[-MAX_ANSWERS_SHOWN:]:
+        who = _who_did(user, names) if user else "someone"
+        lines.append(f"• {who}: {safe(display_text(' '.join(text.split()), names), 400)}")
+    return "\n".join(lines)
+
+
+def knockout_label(rubric: Rubric | None, knockout_id: str) -> str:
     if rubric is not None:
         for knockout in rubric.knockouts:
             if knockout.id == knockout_id:
@@ -164,28 +253,37 @@ def _knockout_label(rubric: Rubric | None, knockout_id: str) -> str:
     return knockout_id
 
 
-def _criterion_line(rubric: Rubric | None, result: CriterionResult) -> str:
+def _criterion_line(
+    rubric: Rubric | None, result: CriterionResult, by: str | None, names: Mapping[str, str]
+) -> str:
     line = (
         f"*{escape(result.label)}*: {safe(format_value(rubric, result), 200)} · "
         f"{result.points}/{result.max_points} pts"
     )
+    if by:
+        line += f" · _{_who_did(by, names)} in the thread_"
     if result.evidence:
-        line += f"\n{_quote(result.evidence)}"
+        line += f"\n{_quote(result.evidence, names=names)}"
     return line
 
 
-def _criteria_sections(rubric: Rubric | None, criteria: list[CriterionResult]) -> list[dict]:
+def _criteria_sections(
+    rubric: Rubric | None,
+    criteria: list[CriterionResult],
+    answered_by: Mapping[str, str],
+    names: Mapping[str, str],
+) -> list[dict]:
     """Criteria lines packed into as few sections as Block Kit's 3000-character limit allows."""
     sections: list[dict] = []
     chunk = ""
     for result in criteria:
-        line = _criterion_line(rubric, result)
+        line = _criterion_line(rubric, result, answered_by.get(result.id), names)
         if chunk and len(chunk) + 1 + len(line) > MAX_SECTION_TEXT:
-            sections.append(section(chunk))
+            sections.append(section(chunk, verbatim=True))
             chunk = ""
         chunk = f"{chunk}\n{line}" if chunk else line
     if chunk:
-        sections.append(section(chunk))
+        sections.append(section(chunk, verbatim=True))
     return sections
 
 
@@ -203,33 +301,41 @@ def _missing_text(rubric: Rubric | None, qualification: Qualification) -> str:
     return "\n".join(lines)
 
 
+def source_label(source: str) -> str:
+    """Where a lead came in, in words (`slack_modal` is "the /lead form")."""
+    kind, _, form = source.partition(":")
+    label = SOURCE_LABELS.get(kind, "Imported")
+    return f"{label} ({form})" if form else label
+
+
 def _provenance(
-    qualification: Qualification, lead: Lead, permalink: str | None, submitted_by: str | None
+    lead: Lead, permalink: str | None, submitted_by: str | None, names: Mapping[str, str]
 ) -> str:
-    parts = [f"Source: {safe(lead.source, 40)}"]
+    parts = [source_label(lead.source)]
     if submitted_by:  # a Slack user, or whoever a webhook names (e.g. an email address)
-        who = mention(submitted_by)
-        parts.append(f"dropped by {who}")
+        parts[0] += f" by {_who_did(submitted_by, names)}"
     if permalink:
         parts.append(f"<{_link(permalink)}|original message>")
-    parts.append(
-        f"rubric {safe(qualification.rubric.name, 60)} {qualification.rubric.version}"
-        f" · {safe(qualification.qualifier, 60)}"
-    )
     return " · ".join(parts)
 
 
 def _state_blocks(
     lead_id: int | str | None,
+    status: str | None,
     claimed_by: str | None,
     disqualified_by: str | None,
     disqualify_reason: str | None,
+    names: Mapping[str, str],
 ) -> list[dict]:
+    if status == LeadStatus.WITHDRAWN:
+        return [section("🗑️ Withdrawn: the intake message was deleted.", "lead_state")]
     if disqualified_by:
-        text = f"🚫 Disqualified by {mention(disqualified_by)}"
+        text = f"🚫 Disqualified by {_who_did(disqualified_by, names)}"
         if disqualify_reason:
             text += f": {safe(disqualify_reason, 1000)}"
         return [section(text, "lead_state")]
+    if status == LeadStatus.DISQUALIFIED:
+        return [section("🚫 Disqualified by a knockout rule.", "lead_state")]
     if lead_id is None:
         return []
     value = str(lead_id)
@@ -239,7 +345,10 @@ def _state_blocks(
             {
                 "type": "actions",
                 "block_id": BLOCK_ACTIONS,
-                "elements": [button("Release", ACTION_RELEASE, value)],
+                "elements": [
+                    button("Release", ACTION_RELEASE, value),
+                    button("Disqualify", ACTION_DISQUALIFY, value, style="danger"),
+                ],
             },
         ]
     return [
@@ -271,9 +380,13 @@ def _fit(blocks: list[dict]) -> list[dict]:
 # --- thread replies, ephemerals and modals --------------------------------------------------
 
 
-def intake_reply_text(qualification: Qualification, summary_permalink: str | None) -> str:
-    """The reply in the marketer's thread once the lead is qualified and posted."""
-    text = f"{tier_label(qualification.tier)} lead, score {qualification.score}/100."
+def intake_reply_text(
+    qualification: Qualification, summary_permalink: str | None, title: str | None = None
+) -> str:
+    """The reply in the marketer's thread once the lead is qualified and posted; it names
+    the lead (a DM thread holds many)."""
+    named = f" *{safe(title, 150)}*" if title else ""
+    text = f"{tier_label(qualification.tier)} lead{named}, score {qualification.score}/100."
     if summary_permalink:
         text += f" <{_link(summary_permalink)}|View the summary>"
     return text
@@ -281,11 +394,84 @@ def intake_reply_text(qualification: Qualification, summary_permalink: str | Non
 
 def disqualified_reply_text(qualification: Qualification, rubric: Rubric | None) -> str:
     """Why a knocked-out lead was not posted to sales."""
-    label = _knockout_label(rubric, qualification.knockout or "") or "a knockout rule"
+    label = knockout_label(rubric, qualification.knockout or "") or "a knockout rule"
     text = f"🚫 Not posted to sales: disqualified ({escape(label)})."
     if qualification.knockout_evidence:
         text += f"\n{_quote(qualification.knockout_evidence)}"
     return text
+
+
+def thread_buttons(*buttons: dict) -> dict:
+    return {"type": "actions", "block_id": BLOCK_THREAD_ACTIONS, "elements": list(buttons)}
+
+
+def with_button(text: str, label: str, action_id: str, lead_id: int) -> list[dict]:
+    """A thread reply's text with one button under it."""
+    return [section(text), thread_buttons(button(label, action_id, str(lead_id)))]
+
+
+def knockout_reply_blocks(text: str, lead_id: int) -> list[dict]:
+    """The knockout reply, with the marketer's (or a manager's) way to say it is wrong."""
+    return with_button(
+        text + "\nWrong? Press *Not a knockout* or reply `not a knockout`.",
+        "Not a knockout",
+        ACTION_NOT_KNOCKOUT,
+        lead_id,
+    )
+
+
+def not_a_lead_text() -> str:
+    return (
+        "👋 This doesn't read like a lead (nothing to qualify in it), so nothing went to "
+        "sales. If it is one, press *Qualify as lead*."
+    )
+
+
+def knockout_overridden_text(user: str) -> str:
+    return f"↩️ {mention(user)} says this is not a knockout: posting it to sales."
+
+
+def knocked_out_after_requalify_text(qualification: Qualification, rubric: Rubric | None) -> str:
+    """Re-qualified into a knockout: the lead leaves sales (claim ended, no Claim button)."""
+    return disqualified_reply_text(qualification, rubric).replace(
+        "Not posted to sales", "Taken off sales", 1
+    )
+
+
+def claim_released_text(user: str, title: str) -> str:
+    return f"↩️ {mention(user)} released your claim on *{safe(title, 150)}*; it is open again."
+
+
+def claim_disqualified_text(user: str, title: str, reason: str) -> str:
+    return (
+        f"🚫 {mention(user)} disqualified *{safe(title, 150)}*, which you had claimed: "
+        f"{safe(reason, 500)}"
+    )
+
+
+def claim_knocked_out_text(title: str, knockout: str) -> str:
+    return (
+        f"🚫 *{safe(title, 150)}*, which you had claimed, is now disqualified "
+        f"({escape(knockout)}) after new information; your claim has ended."
+    )
+
+
+def claim_withdrawn_text(title: str) -> str:
+    return (
+        f"🗑️ *{safe(title, 150)}*, which you had claimed, was withdrawn: its intake message "
+        "was deleted. Your claim has ended."
+    )
+
+
+def requalified_text(
+    qualification: Qualification, actor: str | None, *, edited: bool, title: str
+) -> str:
+    who = mention(actor) if actor else "someone"
+    what = f"{who} edited the lead" if edited else f"Thanks {who}"
+    return (
+        f"{what}: *{safe(title, 150)}* re-qualified as {tier_label(qualification.tier)}, "
+        f"score {qualification.score}/100."
+    )
 
 
 def questions_text(qualification: Qualification, rubric: Rubric | None) -> str:

@@ -3,6 +3,7 @@ listeners and the web server take what they need from it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.services.claims import ClaimsService
@@ -29,3 +30,4 @@ class Services:
     deliver: DeliverService
     claims: ClaimsService
     rubric_admin: RubricAdminService
+    own_ids: Callable[[], frozenset[str]] = frozenset  # the bot's own user/bot/app ids

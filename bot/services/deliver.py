@@ -10,20 +10,26 @@ called, and what Slack answered is recorded in the next.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 from bot.domain.lifecycle import (
+    CLOSED,
+    UNPOSTED,
     EventKind,
     LeadSource,
     LeadStatus,
     MessageKind,
+    has_lead_signal,
     is_knocked_out,
     is_slack_user_id,
+    mentioned_users,
     unrouted_tiers,
 )
 from bot.domain.work import (
     Handler,
     NotifyThread,
+    NotifyUser,
     ProcessLead,
     RefreshSummary,
     Requalify,
@@ -33,8 +39,9 @@ from bot.domain.work import (
 )
 from bot.errors import ConfigurationError
 from bot.render import summary as render
+from bot.render.identity import lead_title
 from bot.services.gateway import DeliveryError, SlackGateway
-from bot.services.notices import changed
+from bot.services.notices import changed, post_now, tell_claimer
 from bot.services.qualify import QualifyService
 from bot.services.rubric_holder import RubricHolder
 from bot.store.repository import StoredLead
@@ -64,6 +71,7 @@ class DeliverService:
         self.rubrics = rubrics
         self.sales_channel = sales_channel
         self._permalinks: dict[tuple[str, str], str] = {}
+        self._user_names: dict[str, str] = {}
 
     def work_handlers(self) -> dict[type[WorkMessage], Handler]:
         return {
@@ -71,6 +79,7 @@ class DeliverService:
             Requalify: self.requalify,
             RefreshSummary: self.refresh,
             NotifyThread: self.notify,
+            NotifyUser: self.notify_user,
             SendEphemeral: self.ephemeral,
             SlaReminder: self.remind,
         }
@@ -86,39 +95,110 @@ class DeliverService:
     # --- work handlers -------------------------------------------------------------------------
 
     def process(self, message: ProcessLead, _attempts: int = 1) -> None:
-        """Qualify a new lead, post its summary and answer in the marketer's thread."""
+        """Qualify a new lead, post its summary and answer in the marketer's thread. A
+        message with no lead signal gets a "Qualify as lead" button instead."""
         stored = self._lead(message.lead_id)
-        if stored is None:
+        if stored is None or stored.status == LeadStatus.WITHDRAWN:
             return
         rubric = self.rubrics.get()
-        self._react_once(stored)
         qualification = self.qualify.latest_or_qualify(stored)
+        if self._held_back(stored, qualification):
+            if self._location(stored, MessageKind.NOT_A_LEAD) is None:
+                blocks = render.with_button(
+                    render.not_a_lead_text(),
+                    "Qualify as lead",
+                    render.ACTION_CONFIRM_LEAD,
+                    stored.id,
+                )
+                self._say_once(stored, MessageKind.NOT_A_LEAD, render.not_a_lead_text(), blocks)
+            return
+        self._react_once(stored)
         if is_knocked_out(qualification):
             text = render.disqualified_reply_text(qualification, rubric)
-            self._say_once(stored, MessageKind.INTAKE_REPLY, text)
+            blocks = render.knockout_reply_blocks(text, stored.id)
+            self._say_once(stored, MessageKind.INTAKE_REPLY, text, blocks)
             return
         digest = (message.digest_channel, message.digest_ts) if message.digest_ts else None
         channel, ts = self._post_summary_once(stored, qualification, digest)
         self._schedule_reminder(stored, qualification, message.digest_ts)
-        text = render.intake_reply_text(qualification, self._permalink(channel, ts))
+        text = render.intake_reply_text(
+            qualification, self._permalink(channel, ts), lead_title(stored.lead, stored.id)
+        )
         if qualification.missing:
             text += "\n\n" + render.questions_text(qualification, rubric)
         self._say_once(stored, MessageKind.INTAKE_REPLY, text)
 
     def requalify(self, message: Requalify, _attempts: int = 1) -> None:
-        """Re-qualify with the marketer's answers; the summary and the thread follow as work."""
+        """Qualify again after an answer in the thread or an edit. A reply that answers
+        nothing (chit-chat) changes nothing; a knockout takes the lead off sales (its claim
+        ends, the claimer is told); a knockout the rubric no longer finds is lifted."""
         stored = self._lead(message.lead_id)
-        if stored is None:
+        if stored is None or stored.status == LeadStatus.WITHDRAWN:
             return
+        if message.answer is not None and not self._record_answer(stored, message):
+            return
+        rubric = self.rubrics.get()
         qualification = self.qualify.qualify(stored)
-        text = (
-            f"Thanks <@{message.actor}>: re-qualified as "
-            f"{render.tier_label(qualification.tier)}, score {qualification.score}/100."
-        )
-        if qualification.missing:
-            text += "\n\n" + render.questions_text(qualification, self.rubrics.get())
+        title = lead_title(stored.lead, stored.id)
         with self.uow as tx:
+            current = tx.leads.get_lead(stored.id)
+            disqualified = tx.leads.latest_event(stored.id, EventKind.DISQUALIFIED)
+            by_rubric = current.status == LeadStatus.DISQUALIFIED and (
+                disqualified is None or disqualified.actor is None
+            )
+            if is_knocked_out(qualification) and current.status not in CLOSED:
+                label = render.knockout_label(rubric, qualification.knockout or "")
+                tx.leads.set_status(
+                    stored.id, LeadStatus.DISQUALIFIED, knockout=qualification.knockout
+                )
+                text = render.knocked_out_after_requalify_text(qualification, rubric)
+                changed(tx, stored.id, text, render.knockout_reply_blocks(text, stored.id))
+                ended = render.claim_knocked_out_text(title, label)
+                tell_claimer(tx, stored.id, current.claimed_by, None, ended)
+                return
+            if current.status in UNPOSTED:
+                post_now(tx, stored.id)  # not posted yet (held back): decide again
+                return
+            if not is_knocked_out(qualification) and by_rubric:
+                tx.leads.set_status(stored.id, LeadStatus.QUALIFIED, message.actor, lifted=True)
+                post_now(tx, stored.id)
+            if current.status == LeadStatus.DISQUALIFIED and not by_rubric:
+                return  # a rep's decision stands; the answer is on record
+            text = render.requalified_text(
+                qualification, message.actor, edited=message.edited, title=title
+            )
+            if qualification.missing and not is_knocked_out(qualification):
+                text += "\n\n" + render.questions_text(qualification, rubric)
             changed(tx, stored.id, text)
+
+    def _record_answer(self, stored: StoredLead, message: Requalify) -> bool:
+        """Keep a thread reply that answers something (a value for a criterion, or a knockout
+        statement), once; returns whether it did."""
+        found = self.qualify.answers_in(message.answer or "")
+        if not found.answers and not found.knockouts:
+            return False
+        with self.uow as tx:
+            known = tx.leads.events(stored.id, EventKind.ANSWERED)
+            if any(event.data.get("key") == message.answer_key for event in known):
+                return True  # a retry after the answer was recorded
+            tx.leads.add_answer(
+                stored.id,
+                message.answer,
+                message.actor,
+                key=message.answer_key,
+                answers={cid: a.model_dump(mode="json") for cid, a in found.answers.items()},
+                knockouts=[hit.model_dump(mode="json") for hit in found.knockouts],
+            )
+        return True
+
+    def _held_back(self, stored: StoredLead, qualification: Qualification) -> bool:
+        """A message in an intake channel with no lead signal, not confirmed as a lead."""
+        if stored.lead.source != LeadSource.SLACK_MESSAGE or has_lead_signal(
+            qualification, stored.lead
+        ):
+            return False
+        with self.uow as tx:
+            return tx.leads.latest_event(stored.id, EventKind.CONFIRMED) is None
 
     def refresh(self, message: RefreshSummary, _attempts: int = 1) -> None:
         """Re-render the summary in place from the database (claims, answers, disqualify)."""
@@ -134,7 +214,11 @@ class DeliverService:
     def notify(self, message: NotifyThread, _attempts: int = 1) -> None:
         stored = self._lead(message.lead_id)
         if stored is not None:
-            self._say(stored, message.text)
+            self._say(stored, message.text, message.blocks)
+
+    def notify_user(self, message: NotifyUser, _attempts: int = 1) -> None:
+        """A direct message (the DM with the bot) to a rep, e.g. whose claim was ended."""
+        self.gateway.post_message(message.user, message.text)
 
     def remind(self, message: SlaReminder, _attempts: int = 1) -> None:
         """The tier's claim SLA ran out: say so once in the summary's thread (also shown in
@@ -183,11 +267,22 @@ class DeliverService:
                 if stored.status == LeadStatus.DISQUALIFIED
                 else None
             )
-            answered = tx.leads.latest_event(stored.id, EventKind.ANSWERED)
+            answers = tx.leads.events(stored.id, EventKind.ANSWERED)
+            edited = tx.leads.latest_event(stored.id, EventKind.EDITED)
         disqualified_by = disqualified.actor if disqualified else None
+        answered_by = {
+            criterion_id: event.actor
+            for event in answers
+            if event.actor
+            for criterion_id in event.data.get("answers") or {}
+        }
         original = None
         if stored.intake_channel and stored.intake_ts:
             original = self._permalink(stored.intake_channel, stored.intake_ts)
+        people = [stored.lead.submitted_by, stored.claimed_by, disqualified_by]
+        people += [edited.actor if edited else None, *(event.actor for event in answers)]
+        people += mentioned_users(stored.lead.text)
+        names = self._names(people)
         summary = render.summary_blocks(
             qualification,
             stored.lead,
@@ -196,9 +291,13 @@ class DeliverService:
             claimed_by=stored.claimed_by,
             permalink=original,
             submitted_by=stored.lead.submitted_by,
-            updated_by=answered.actor if answered else None,
             disqualified_by=disqualified_by,
             disqualify_reason=disqualified.data.get("reason") if disqualified else None,
+            status=stored.status,
+            edited_by=edited.actor if edited else None,
+            answers=[(event.actor, event.data["text"]) for event in answers],
+            answered_by=answered_by,
+            names=names,
         )
         text = render.summary_text(
             qualification,
@@ -206,8 +305,26 @@ class DeliverService:
             lead_id=stored.id,
             claimed_by=stored.claimed_by,
             disqualified_by=disqualified_by,
+            status=stored.status,
+            names=names,
         )
         return text, summary
+
+    def _names(self, users: Iterable[str | None]) -> dict[str, str]:
+        """Slack users' names (users.info, cached); a user Slack cannot name is left out
+        and shown as a mention."""
+        names = {}
+        for user in filter(is_slack_user_id, set(users)):
+            if user not in self._user_names:
+                if len(self._user_names) >= PERMALINK_CACHE_SIZE:
+                    self._user_names.clear()
+                try:
+                    self._user_names[user] = self.gateway.user_name(user)
+                except DeliveryError as exc:
+                    logger.warning("no name for %s: %s", user, exc)
+                    continue
+            names[user] = self._user_names[user]
+        return names
 
     def summary_channel(self, qualification: Qualification) -> str:
         tier = self.rubrics.get().tier(qualification.tier)
@@ -285,13 +402,17 @@ class DeliverService:
             tx.leads.mark_posted(stored.id, channel, ts)
         return channel, ts
 
-    def _say_once(self, stored: StoredLead, kind: MessageKind, text: str) -> None:
+    def _say_once(
+        self, stored: StoredLead, kind: MessageKind, text: str, blocks: list[dict] | None = None
+    ) -> None:
         if self._location(stored, kind) is None:
-            location = self._say(stored, text)
+            location = self._say(stored, text, blocks)
             if location:
                 self._record(stored, kind, *location)
 
-    def _say(self, stored: StoredLead, text: str) -> tuple[str, str] | None:
+    def _say(
+        self, stored: StoredLead, text: str, blocks: list[dict] | None = None
+    ) -> tuple[str, str] | None:
         """Post in the marketer's thread: the intake message's thread for a dropped lead, else
         a thread the bot opens in the marketer's DM (the first message starts it). A CSV's
         leads say nothing each: the marketer got one reply for the whole file."""
@@ -300,15 +421,15 @@ class DeliverService:
             return None
         if source == LeadSource.SLACK_MESSAGE and stored.intake_channel and stored.intake_ts:
             return self.gateway.post_message(
-                stored.intake_channel, text, thread_ts=stored.intake_ts
+                stored.intake_channel, text, blocks=blocks, thread_ts=stored.intake_ts
             )
         thread = self._location(stored, MessageKind.THREAD)
         if thread and thread[1]:
-            return self.gateway.post_message(thread[0], text, thread_ts=thread[1])
+            return self.gateway.post_message(thread[0], text, blocks=blocks, thread_ts=thread[1])
         user = stored.lead.submitted_by
         if not is_slack_user_id(user):
             return None  # a lead from the CLI or a file has nobody to tell in Slack
-        channel, ts = self.gateway.post_message(user, text)
+        channel, ts = self.gateway.post_message(user, text, blocks=blocks)
         self._record(stored, MessageKind.THREAD, channel, ts)
         return channel, ts
 

@@ -48,6 +48,12 @@ class SlackGateway(Protocol):
     def download_file(self, url: str, *, max_bytes: int, timeout: float) -> bytes:
         """A file shared in Slack. Raises `FileRefused` when it will not be fetched."""
 
+    def file_info(self, file_id: str) -> dict:
+        """files.info's `file`: completes a partial file object (`check_file_info`)."""
+
+    def user_name(self, user: str) -> str:
+        """How people know a member (display name, else real name) from users.info."""
+
     def open_view(self, trigger_id: str, view: dict) -> None: ...
 
     def publish_home(self, user: str, view: dict) -> None: ...

@@ -10,14 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.lifecycle import LeadStatus, status_after_qualification
+from bot.domain.lifecycle import (
+    EventKind,
+    LeadStatus,
+    status_after_qualification,
+    without_knockout,
+)
 from bot.intake.files import LeadEntry
 from bot.services.rubric_holder import RubricHolder
-from bot.store.repository import LeadRepository, StoredLead
+from bot.store.repository import LeadEvent, LeadRepository, StoredLead
 from bot.store.unit_of_work import UnitOfWork
-from qualifiers.models import Qualification
+from qualifiers.extract.offline import OfflineExtractor
+from qualifiers.models import Answer, Extraction, KnockoutHit, Lead, Qualification
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import Rubric
+from qualifiers.scoring import score
 
 
 class QualifyService:
@@ -25,13 +32,36 @@ class QualifyService:
         self.uow = uow
         self.qualifier = qualifier
         self.rubrics = rubrics
+        self._answer_reader = OfflineExtractor()
 
     def qualify(self, stored: StoredLead) -> Qualification:
-        """A fresh qualification under the rubric in force, stored."""
-        qualification = self.qualifier.qualify(stored.lead, self.rubrics.get())
+        """A fresh qualification under the rubric in force, with the thread's answers (the
+        latest answer for a criterion wins) and any knockout override, stored."""
+        rubric = self.rubrics.get()
+        with self.uow as tx:
+            answers = tx.leads.events(stored.id, EventKind.ANSWERED)
+            overridden = tx.leads.latest_event(stored.id, EventKind.KNOCKOUT_OVERRIDDEN)
+        if answers:
+            lead = stored.lead.model_copy(
+                update={"text": "\n".join([stored.lead.text, *(a.data["text"] for a in answers)])}
+            )
+            extraction, usage = self.qualifier.extractor.extract(lead, rubric)
+            extraction = with_answers(extraction, answers)
+            qualification = score(
+                rubric, extraction, qualifier=self.qualifier.name, lead_id=lead.id, usage=usage
+            )
+        else:
+            qualification = self.qualifier.qualify(stored.lead, rubric)
+        if overridden is not None:
+            qualification = without_knockout(qualification, rubric)
         with self.uow as tx:
             save_qualification(tx.leads, stored, qualification)
         return qualification
+
+    def answers_in(self, text: str) -> Extraction:
+        """What a thread reply answers on its own (the offline rules, whatever the qualifier:
+        deciding that "thanks!" answers nothing must not cost a model call)."""
+        return self._answer_reader.extract(Lead(text=text), self.rubrics.get())[0]
 
     def latest_or_qualify(self, stored: StoredLead) -> Qualification:
         with self.uow as tx:
@@ -51,6 +81,26 @@ class QualifyService:
                     save_qualification(tx.leads, stored, qualification)
                     known[stored.id] = qualification
         return [known[stored.id] for stored in leads]
+
+
+def with_answers(extraction: Extraction, answers: list[LeadEvent]) -> Extraction:
+    """The thread's answers over what the lead's text says: per criterion the latest answer
+    wins ("Correction: budget is only 5k"); a knockout stated in an answer counts."""
+    merged = dict(extraction.answers)
+    knockouts = list(extraction.knockouts)
+    for event in answers:
+        for criterion_id, answer in (event.data.get("answers") or {}).items():
+            merged[criterion_id] = Answer.model_validate(answer)
+        found = {hit.id for hit in knockouts}
+        knockouts += [
+            hit
+            for hit in map(KnockoutHit.model_validate, event.data.get("knockouts") or [])
+            if hit.id not in found
+        ]
+    questions = {cid: q for cid, q in extraction.questions.items() if cid not in merged}
+    return extraction.model_copy(
+        update={"answers": merged, "knockouts": knockouts, "questions": questions}
+    )
 
 
 def save_qualification(

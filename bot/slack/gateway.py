@@ -97,6 +97,20 @@ class WebApiGateway:
     def open_view(self, trigger_id: str, view: dict) -> None:
         self._call("views_open", trigger_id=trigger_id, view=view)
 
+    def file_info(self, file_id: str) -> dict:
+        return self._call("files_info", file=file_id)["file"]
+
+    def user_name(self, user: str) -> str:
+        member = self._call("users_info", user=user)["user"]
+        profile = member.get("profile") or {}
+        return (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or member.get("real_name")
+            or member.get("name")
+            or user
+        )
+
     def publish_home(self, user: str, view: dict) -> None:
         self._call("views_publish", user_id=user, view=view)
 
@@ -163,6 +177,14 @@ class BotIdentity:
     def verify(self) -> None:
         """Ask Slack who the token belongs to; raises `DeliveryError` (e.g. invalid_auth)."""
         self.auth = WebApiGateway(self.client)._call("auth_test")
+
+    def own_ids(self) -> frozenset[str]:
+        """The bot's own user, bot and app ids (auth.test, asked once): its posts are never
+        leads. Raises `DeliveryError` while Slack cannot say, so the event is retried."""
+        if not self.auth:
+            self.verify()
+        keys = ("user_id", "bot_id", "app_id")
+        return frozenset(str(self.auth[key]) for key in keys if self.auth.get(key))
 
     def authorize(self) -> Callable[..., AuthorizeResult]:
         """The function Bolt calls on each request (Bolt passes arguments by their names)."""

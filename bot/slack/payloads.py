@@ -39,10 +39,68 @@ class SharedFile(_Payload):
     size: int = 0
     url_private_download: str | None = None
     url_private: str | None = None
+    file_access: str | None = Field(
+        default=None, description="`check_file_info`: a partial object; ask files.info."
+    )
+
+    @property
+    def partial(self) -> bool:
+        return self.file_access == "check_file_info" or not self.url
 
     @property
     def url(self) -> str:
         return self.url_private_download or self.url_private or ""
+
+
+class AttachmentField(_Payload):
+    title: str = ""
+    value: str = ""
+
+
+class Attachment(_Payload):
+    """A legacy attachment, as HubSpot, Zapier and many form integrations still post."""
+
+    fallback: str = ""
+    pretext: str = ""
+    title: str = ""
+    text: str = ""
+    fields: list[AttachmentField] = Field(default_factory=list)
+
+
+class _BotProfile(_Payload):
+    name: str = ""
+    app_id: str | None = None
+
+
+# Subtypes of a new message worth reading: a plain post, a file share, an integration's
+# post, and a thread reply also sent to the channel.
+NEW_MESSAGE_SUBTYPES = (None, "file_share", "bot_message", "thread_broadcast")
+
+
+class _Edited(_Payload):
+    user: str | None = None
+    ts: str | None = None
+
+
+class ChangedMessage(_Payload):
+    """The message as it is now, inside a `message_changed` event."""
+
+    ts: str
+    user: str | None = None
+    text: str = ""
+    thread_ts: str | None = None
+    bot_id: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    blocks: list[dict] = Field(default_factory=list)
+    edited: _Edited | None = None
+
+    @property
+    def editor(self) -> str | None:
+        return (self.edited.user if self.edited else None) or self.user
+
+    @property
+    def edited_ts(self) -> str | None:
+        return self.edited.ts if self.edited else None
 
 
 class MessageEvent(_Payload):
@@ -53,17 +111,52 @@ class MessageEvent(_Payload):
     thread_ts: str | None = None
     subtype: str | None = None
     bot_id: str | None = None
+    app_id: str | None = None
+    username: str | None = None
+    bot_profile: _BotProfile | None = None
     channel_type: str | None = None
     files: list[SharedFile] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
+    blocks: list[dict] = Field(default_factory=list)
+    message: ChangedMessage | None = None  # message_changed
+    deleted_ts: str | None = None  # message_deleted
 
     @property
     def from_person(self) -> bool:
         """A person's new message: not a bot, not an edit, deletion or join notice."""
-        return bool(self.user) and not self.bot_id and self.subtype in (None, "file_share")
+        return (
+            bool(self.user)
+            and not self.bot_id
+            and self.subtype in NEW_MESSAGE_SUBTYPES
+            and self.subtype != "bot_message"
+        )
+
+    @property
+    def from_bot(self) -> bool:
+        """A new message an integration (or leadbot itself) posted."""
+        return bool(self.bot_id) and self.subtype in NEW_MESSAGE_SUBTYPES
+
+    @property
+    def app(self) -> str | None:
+        return self.app_id or (self.bot_profile.app_id if self.bot_profile else None)
+
+    @property
+    def bot_name(self) -> str:
+        """Who posted it, as people know the integration ("HubSpot")."""
+        name = (self.bot_profile.name if self.bot_profile else "") or self.username or ""
+        return name or self.bot_id or "an integration"
 
     @property
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
+
+    @property
+    def is_edit(self) -> bool:
+        return self.subtype == "message_changed" and self.message is not None
+
+    @property
+    def is_deletion(self) -> bool:
+        return self.subtype == "message_deleted" and self.deleted_ts is not None
 
 
 class _LeadButtonAction(_Payload):

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import distinct, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.lifecycle import UNPOSTED, EventKind, LeadStatus, MessageKind
+from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
 from bot.store.database import insert_new, utcnow
 from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
 from qualifiers.models import Lead, Qualification
@@ -120,17 +120,36 @@ class LeadRepository:
     def set_status(
         self, lead_id: int, status: LeadStatus, actor: str | None = None, **data
     ) -> None:
-        """Move the lead and record the event of the same name."""
-        self.session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(status=status))
+        """Move the lead and record the event of the same name; a disqualified or withdrawn
+        lead is nobody's claim any more."""
+        values: dict = {"status": status}
+        if status in CLOSED:
+            values.update(claimed_by=None, claimed_at=None)
+        self.session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(**values))
         self.add_event(lead_id, EventKind(status), actor, **data)
 
-    def append_text(self, lead_id: int, addition: str, actor: str | None) -> None:
-        """Add follow-up answers to a lead's text; the original words stay as they were."""
+    def add_answer(self, lead_id: int, text: str, actor: str | None, **found) -> None:
+        """Record a thread answer (its text, who gave it, what it answers); the lead's own
+        words stay as they were."""
+        self.add_event(lead_id, EventKind.ANSWERED, actor, text=text, **found)
+
+    def revise(self, lead_id: int, text: str, fields: dict[str, str], actor: str | None) -> None:
+        """The intake message was edited: the lead says what the message says now."""
         row = self.session.get(LeadRow, lead_id)
         if row is None:
             raise LookupError(f"no lead {lead_id}")
-        row.text = f"{row.text}\n{addition}" if row.text else addition
-        self.add_event(lead_id, EventKind.ANSWERED, actor, text=addition)
+        previous = row.text
+        row.text, row.fields = text, dict(fields)
+        self.add_event(lead_id, EventKind.EDITED, actor, previous=previous)
+
+    def events(self, lead_id: int, kind: EventKind) -> list[LeadEvent]:
+        """The lead's events of `kind`, oldest first."""
+        rows = self.session.scalars(
+            select(EventRow)
+            .where(EventRow.lead_id == lead_id, EventRow.kind == kind)
+            .order_by(EventRow.id)
+        )
+        return [LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) for row in rows]
 
     def add_event(self, lead_id: int, kind: EventKind, actor: str | None = None, **data) -> None:
         """Record something that happened to a lead, e.g. a reminder sent."""

@@ -77,6 +77,7 @@ class _LeadFacts:
     marketer: str
     created_at: datetime
     tier: str
+    score: int
     claimed_at: datetime | None
 
 
@@ -129,6 +130,7 @@ def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
             LeadRow.submitted_by,
             LeadRow.created_at,
             QualificationRow.tier,
+            QualificationRow.score,
             first_claim.c.claimed_at,
         )
         .outerjoin(latest, latest.c.lead_id == LeadRow.id)
@@ -144,28 +146,47 @@ def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
             marketer=submitted_by or NO_MARKETER,
             created_at=_aware(created_at),
             tier=tier or UNQUALIFIED,
+            score=score or 0,
             claimed_at=_aware(claimed_at) if claimed_at else None,
         )
-        for source, submitted_by, created_at, tier, claimed_at in rows
+        for source, submitted_by, created_at, tier, score, claimed_at in rows
     ]
 
 
 def _figures(leads: Iterable[_LeadFacts]) -> FunnelFigures:
     leads = list(leads)
     tiers = Counter(lead.tier for lead in leads)
-    claimable = sum(1 for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED_TIER))
-    minutes = [
+    claimable_leads = [lead for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED_TIER)]
+    claimable = len(claimable_leads)
+    minutes = [  # a lead knocked out after its claim is neither claimable nor claimed
         (lead.claimed_at - lead.created_at).total_seconds() / 60
-        for lead in leads
+        for lead in claimable_leads
         if lead.claimed_at is not None
     ]
     return FunnelFigures(
         leads=len(leads),
-        tiers=dict(tiers.most_common()),
+        tiers={tier: tiers[tier] for tier in _tier_order(leads)},
         claimable=claimable,
         claimed=len(minutes),
         claimed_share=round(len(minutes) / claimable, 4) if claimable else None,
         median_minutes_to_claim=round(statistics.median(minutes), 1) if minutes else None,
+    )
+
+
+def _tier_order(leads: list[_LeadFacts]) -> list[str]:
+    """Tiers as the rubric ranks them (a higher tier holds higher scores), knocked-out and
+    unqualified leads last; the stats need no rubric to say hot, warm, cold."""
+    scores: dict[str, list[int]] = {}
+    for lead in leads:
+        scores.setdefault(lead.tier, []).append(lead.score)
+    last = (DISQUALIFIED_TIER, UNQUALIFIED)
+    return sorted(
+        scores,
+        key=lambda tier: (
+            tier in last,
+            last.index(tier) if tier in last else 0,
+            -min(scores[tier]),
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bot.domain.lifecycle import EventKind
 from bot.domain.work import ProcessLead
 from bot.store.unit_of_work import UnitOfWork
 from bot.store.work_queue import WorkQueue
@@ -38,10 +39,21 @@ def test_a_stored_lead_is_never_overwritten(repository):
     assert repository.get_lead(stored.id).lead.text == "original words"
 
 
-def test_follow_up_answers_are_appended_after_the_original_text(repository):
+def test_answers_are_events_beside_the_original_text_and_an_edit_replaces_the_text(repository):
     stored, _ = repository.add_lead(Lead(text="CFO at Globex"))
-    repository.append_text(stored.id, "Budget is 50k", actor="U1")
-    assert repository.get_lead(stored.id).lead.text == "CFO at Globex\nBudget is 50k"
+    repository.add_answer(stored.id, "Budget is 50k", "U1", answers={"budget": {}})
+    repository.add_answer(stored.id, "Correction: 5k", "U2", answers={"budget": {}})
+    repository.revise(stored.id, "CFO at Globex Freight", {"Company": "Globex"}, "U1")
+    lead = repository.get_lead(stored.id).lead
+    assert (lead.text, lead.fields) == ("CFO at Globex Freight", {"Company": "Globex"})
+    answers = repository.events(stored.id, EventKind.ANSWERED)
+    assert [(a.actor, a.data["text"]) for a in answers] == [
+        ("U1", "Budget is 50k"),
+        ("U2", "Correction: 5k"),
+    ]
+    assert repository.latest_event(stored.id, EventKind.EDITED).data == {
+        "previous": "CFO at Globex"
+    }
 
 
 def test_requalification_adds_a_row_and_the_latest_wins(repository):

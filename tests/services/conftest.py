@@ -13,15 +13,28 @@ from bot.services.deliver import DeliverService
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
 from bot.services.rubric_holder import RubricHolder
-from qualifiers.models import Lead, Qualification, RubricRef
+from qualifiers.models import CriterionResult, Extraction, Lead, Qualification, RubricRef
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH, Rubric
 
 SALES = "CSALES"
 MANAGER = "UMGR"
 
 
+class _NoAnswers:
+    """The extractor behind a lead with thread answers: finds nothing in the text itself."""
+
+    name = "scripted"
+
+    def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, None]:
+        return Extraction(), None
+
+
 class ScriptedQualifier:
-    """Qualifies every lead as `tier` (a test sets it), and counts its calls."""
+    """Qualifies every lead as `tier` (a test sets it), with a budget answered (a lead
+    signal), and counts its calls."""
+
+    name = "scripted"
+    extractor = _NoAnswers()
 
     def __init__(self) -> None:
         self.tier, self.score, self.knockout = "warm", 55, None
@@ -35,6 +48,7 @@ class ScriptedQualifier:
             knockout=self.knockout,
             rubric=RubricRef(name=rubric.name, version=rubric.version),
             qualifier="scripted",
+            criteria=[CriterionResult(id="budget", label="Budget", value=50000, max_points=25)],
         )
 
     def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:
@@ -73,12 +87,12 @@ def csv_drops(uow, gateway, deliver, rubrics) -> CsvDropService:
 
 @pytest.fixture
 def receive(uow, qualify, gateway, csv_drops) -> ReceiveService:
-    return ReceiveService(uow, qualify, gateway, csv_drops)
+    return ReceiveService(uow, qualify, gateway, csv_drops, Managers([MANAGER]))
 
 
 @pytest.fixture
-def claims(uow) -> ClaimsService:
-    return ClaimsService(uow, Managers([MANAGER]))
+def claims(uow, rubrics) -> ClaimsService:
+    return ClaimsService(uow, Managers([MANAGER]), rubrics)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.lifecycle import UNPOSTED, EventKind, LeadStatus, MessageKind
+from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
 from bot.domain.work import WorkMessage
 from bot.services.gateway import DeliveryError
 from bot.store.repository import ClaimResult, LeadEvent, StoredLead, content_dedupe_key
@@ -34,6 +34,8 @@ class RecordingGateway:
         self.calls: list[GatewayCall] = []
         self.fail: dict[str, str] = {}
         self.files: dict[str, bytes] = {}
+        self.file_infos: dict[str, dict] = {}
+        self.names: dict[str, str] = {}
         self._ts = itertools.count(1)
 
     def named(self, method: str) -> list[GatewayCall]:
@@ -67,6 +69,14 @@ class RecordingGateway:
     def download_file(self, url, *, max_bytes, timeout):
         self._record("download_file", url, max_bytes=max_bytes, timeout=timeout)
         return self.files[url]
+
+    def file_info(self, file_id):
+        self._record("file_info", file_id)
+        return self.file_infos[file_id]
+
+    def user_name(self, user):
+        self._record("user_name", user)
+        return self.names.get(user, user.lower())
 
     def open_view(self, trigger_id, view):
         self._record("open_view", trigger_id, view)
@@ -146,14 +156,20 @@ class MemoryLeads:
         return None
 
     def set_status(self, lead_id, status, actor=None, **data) -> None:
-        self._update(lead_id, status=status)
+        ended = {"claimed_by": None, "claimed_at": None} if status in CLOSED else {}
+        self._update(lead_id, status=status, **ended)
         self.add_event(lead_id, EventKind(status), actor, **data)
 
-    def append_text(self, lead_id, addition, actor) -> None:
+    def add_answer(self, lead_id, text, actor, **found) -> None:
+        self.add_event(lead_id, EventKind.ANSWERED, actor, text=text, **found)
+
+    def revise(self, lead_id, text, fields, actor) -> None:
         lead = self.state.leads[lead_id].stored.lead
-        text = f"{lead.text}\n{addition}" if lead.text else addition
-        self._update(lead_id, lead=lead.model_copy(update={"text": text}))
-        self.add_event(lead_id, EventKind.ANSWERED, actor, text=addition)
+        self._update(lead_id, lead=lead.model_copy(update={"text": text, "fields": dict(fields)}))
+        self.add_event(lead_id, EventKind.EDITED, actor, previous=lead.text)
+
+    def events(self, lead_id, kind) -> list[LeadEvent]:
+        return [e for i, e in self.state.events if i == lead_id and e.kind == kind]
 
     def add_event(self, lead_id, kind, actor=None, **data) -> None:
         self.state.events.append((lead_id, LeadEvent(kind=kind, actor=actor, data=data)))

@@ -84,7 +84,9 @@ def test_refresh_re_renders_the_posted_summary_in_place(deliver, claims, gateway
     deliver.refresh(RefreshSummary(lead_id=dropped.id))
 
     [update] = gateway.named("update_message")
-    assert "<@UREP1>" in update.args[2]
+    assert update.args[2].startswith("✅ Claimed by urep1: CFO, budget 50k")  # users.info's name
+    header = update.kwargs["blocks"][0]["text"]["text"]
+    assert header == "✅ Claimed by urep1 · 🌤️ Warm · 55/100 · CFO, budget 50k"
 
 
 def test_the_sla_reminder_is_sent_once_and_not_for_a_claimed_lead(

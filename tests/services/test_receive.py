@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from services.fakes import MemoryOutbox
 
-from bot.domain.lifecycle import EventKind, LeadSource, LeadStatus
+from bot.domain.lifecycle import LeadSource, LeadStatus
 from bot.domain.work import ProcessLead, Requalify
 from qualifiers.models import Lead
+
+MANAGER = "UMGR"
 
 
 def slack_lead(text="CFO at Globex, budget 50k"):
@@ -42,18 +44,23 @@ def test_a_failure_inside_the_unit_of_work_stores_neither_lead_nor_work(receive,
     assert uow.state.leads == {} and uow.state.work == []
 
 
-def test_an_answer_is_appended_and_requalified_once_per_reply(receive, uow):
+def test_a_reply_is_queued_as_an_answer_once_and_only_from_who_may_answer(receive, uow):
     stored, _ = receive.receive(slack_lead(), dedupe_key="slack:C1:1.0")
 
     assert receive.add_answer(stored, " Budget is 80k ", "UMKT", dedupe_key="answer:C1:2.0")
     assert not receive.add_answer(stored, "Budget is 80k", "UMKT", dedupe_key="answer:C1:2.0")
+    assert not receive.add_answer(stored, "I'm a student", "USTRANGER", dedupe_key="answer:3")
+    assert receive.add_answer(stored, "Budget is 90k", MANAGER, dedupe_key="answer:4")
+    claimed = stored.model_copy(update={"claimed_by": "UREP1"})
+    assert receive.add_answer(claimed, "CEO signs off", "UREP1", dedupe_key="answer:5")
 
     with uow as tx:
-        text = tx.leads.get_lead(stored.id).lead.text
-        answered = tx.leads.latest_event(stored.id, EventKind.ANSWERED)
-    assert text == "CFO at Globex, budget 50k\nBudget is 80k"
-    assert answered.actor == "UMKT"
-    assert uow.queued(Requalify) == [Requalify(lead_id=stored.id, actor="UMKT")]
+        assert tx.leads.get_lead(stored.id).lead.text == "CFO at Globex, budget 50k"
+    assert [(r.actor, r.answer) for r in uow.queued(Requalify)] == [
+        ("UMKT", "Budget is 80k"),
+        (MANAGER, "Budget is 90k"),
+        ("UREP1", "CEO signs off"),
+    ]
 
 
 def test_a_disqualified_lead_or_an_empty_reply_takes_no_answer(receive, uow):

@@ -71,7 +71,7 @@ def test_open_summary_has_criteria_evidence_missing_and_buttons(default_rubric):
     ]
 
 
-def test_claimed_summary_shows_claimer_and_only_release(default_rubric):
+def test_claimed_summary_shows_claimer_and_offers_release_and_disqualify(default_rubric):
     result = blocks.summary_blocks(
         _qualification(default_rubric),
         Lead(text="hi"),
@@ -80,11 +80,21 @@ def test_claimed_summary_shows_claimer_and_only_release(default_rubric):
         claimed_by="UREP",
     )
     assert "Claimed by <@UREP>" in _all_text(result)
+    assert result[0]["text"]["text"].startswith("✅ Claimed by UREP · ❄️ Cold")  # no name: the id
     [actions] = _actions(result)
-    assert [e["action_id"] for e in actions["elements"]] == [blocks.ACTION_RELEASE]
-    assert blocks.summary_text(
-        _qualification(default_rubric), Lead(text="hi"), claimed_by="UREP"
-    ).endswith("claimed by <@UREP>")
+    assert [e["action_id"] for e in actions["elements"]] == [
+        blocks.ACTION_RELEASE,
+        blocks.ACTION_DISQUALIFY,
+    ]
+    assert (
+        blocks.summary_text(
+            _qualification(default_rubric),
+            Lead(text="hi"),
+            claimed_by="UREP",
+            names={"UREP": "Ana"},
+        )
+        == "✅ Claimed by Ana: Lead · ❄️ Cold lead (0/100)"
+    )
 
 
 def test_disqualified_summary_has_reason_and_no_buttons(default_rubric):

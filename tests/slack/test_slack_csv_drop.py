@@ -138,8 +138,12 @@ def test_each_row_becomes_a_lead_and_the_marketer_gets_one_reply(
     # hot rows are posted on their own (to their routed channel), the cold one in the thread
     posted = summaries(fake_slack)
     assert [summary.body["channel"] for summary in posted] == [HOT_CHANNEL, HOT_CHANNEL]
+    assert all("From a CSV file by umkt" in str(summary.body["blocks"]) for summary in posted)
     [in_thread] = digest_thread(fake_slack, digest)
-    assert "Source: slack_csv" in str(in_thread["blocks"]) and "Initech" in in_thread["text"]
+    assert "From a CSV file by umkt" in str(in_thread["blocks"]) and "Initech" in in_thread["text"]
+    assert not any(
+        "slack_csv" in str(message["blocks"]) for message in [*(p.body for p in posted), in_thread]
+    )
 
     assert thread_replies(fake_slack, INTAKE, event["ts"]) == [
         "📄 `leads.csv`: 3 leads received (hot 2, cold 1)."
@@ -206,7 +210,7 @@ def test_a_bad_row_is_reported_by_line_and_the_others_are_posted(slack, leadbot,
         pytest.param(b"Name,Notes\n", {}, "It has a header row but no rows", 1, id="no-rows"),
         pytest.param(b"  \n", {}, "The file is empty", 1, id="empty"),
         pytest.param(
-            b"Name,Notes\nA,\xff\xfe\n", {}, "Line 2: expected UTF-8 text", 1, id="binary"
+            b"Name,Notes\nA,\x00\xfe\n", {}, "Line 2: expected UTF-8 text", 1, id="binary"
         ),
     ],
 )
@@ -215,6 +219,7 @@ def test_a_file_that_cannot_be_read_gets_a_clear_reply_and_stores_nothing(
 ):
     event = file_share_event(slack, fake_slack, content)
     event["files"][0].update(file_fields)
+    event["text"] = ""  # with text beside it, a file that is no CSV leaves the text as the lead
     share(slack, leadbot, event)
 
     [reply] = thread_replies(fake_slack, INTAKE, event["ts"])

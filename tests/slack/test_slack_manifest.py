@@ -17,6 +17,8 @@ SCOPES_NEEDED = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "reactions.add": "reactions:write",
+    "users.info": "users:read",
+    "files.info": "files:read",
 }
 EVENTS_NEEDED = {"message.channels", "message.groups", "message.im", "app_home_opened"}
 

@@ -86,7 +86,7 @@ def test_lead_is_stored_before_202_then_qualified_and_posted(slack, leadbot, fak
     leadbot.worker.wait_until_idle()
     [summary] = summaries(fake_slack)
     context = str(summary.body["blocks"])
-    assert "Source: webhook:typeform · dropped by jane@example.com" in context
+    assert "From a web form (typeform) by jane@example.com" in context
     assert "Dana Whitfield, Globex Freight" in summary.body["text"]
     assert len(fake_slack.calls("chat.postMessage")) == 1  # nobody in Slack to answer
 

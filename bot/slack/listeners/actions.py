@@ -1,8 +1,10 @@
-"""Buttons on a lead summary: Claim, Release, Disqualify."""
+"""Buttons on a lead summary (Claim, Release, Disqualify) and in the marketer's thread
+(Not a knockout, Qualify as lead)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import Ack, App
 
@@ -48,3 +50,20 @@ def register(app: App, services: Services) -> None:
             logger.exception("could not open the disqualify modal for lead %s", click.lead_id)
 
     app.action(blocks.ACTION_DISQUALIFY)(ack=acknowledge_disqualify, lazy=[open_disqualify_modal])
+
+    def thread_button(action_id: str, act: Callable[[int, str], str | None]) -> None:
+        """A button in the marketer's thread: act on the lead, or say why not."""
+
+        def handle(ack: Ack, body: dict) -> None:
+            click = LeadButton.model_validate(body)
+            refusal = act(click.lead_id, click.user.id)
+            if refusal:
+                claims.tell(click.channel_id, click.user.id, refusal)
+            ack()
+
+        app.action(action_id)(handle)
+
+    # The submitter or a manager says the rubric's knockout is wrong.
+    thread_button(blocks.ACTION_NOT_KNOCKOUT, claims.override_knockout)
+    # A message that did not read like a lead is one after all.
+    thread_button(blocks.ACTION_CONFIRM_LEAD, claims.confirm_lead)

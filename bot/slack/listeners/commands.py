@@ -13,6 +13,12 @@ from bot.slack.payloads import SlashCommand
 
 logger = logging.getLogger(__name__)
 
+TRIGGER_ERRORS = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
+LEAD_FORM_TOO_LATE = (
+    "Sorry, Slack took too long to open the lead form. Please run `/lead` again, or post "
+    "the lead as a message in an intake channel."
+)
+
 
 def register(app: App, services: Services) -> None:
     def acknowledge(ack: Ack, body: dict) -> None:
@@ -26,8 +32,13 @@ def register(app: App, services: Services) -> None:
         modal = blocks.lead_modal(services.rubrics.get(), channel=command.channel_id)
         try:
             services.gateway.open_view(command.trigger_id, modal)
-        except DeliveryError:
-            logger.exception("could not open the /lead modal for %s", command.user_id)
+        except DeliveryError as exc:
+            if exc.error not in TRIGGER_ERRORS:
+                logger.exception("could not open the /lead modal for %s", command.user_id)
+                return
+            # Slack gives 3 s to open a modal; a slow moment is the user's to retry, not a bug.
+            logger.warning("the /lead modal came too late for %s: %s", command.user_id, exc)
+            services.claims.tell(command.channel_id, command.user_id, LEAD_FORM_TOO_LATE)
 
     app.command("/lead")(ack=acknowledge, lazy=[open_lead_modal])
 
