@@ -7,6 +7,7 @@ import importlib
 import logging
 import os
 import sys
+from importlib.metadata import version
 
 from pydantic import ValidationError
 
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="leadbot", description="Qualify inbound sales leads against a rubric."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    parser.add_argument("--version", action="version", version=f"leadbot {version('leadbot')}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"bot.cli.{name}").register(subparsers)

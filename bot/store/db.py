@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Package data, found with importlib.resources (Alembic's "package:folder" form).
+MIGRATIONS = "bot.store:migrations"
 
 
 def make_engine(url: str) -> Engine:
@@ -40,7 +39,7 @@ def make_engine(url: str) -> Engine:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", MIGRATIONS)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
