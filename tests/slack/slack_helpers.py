@@ -1,5 +1,6 @@
-"""Slack's side of the tests: signed requests built from the real payload shapes in
-../shared/slack-payloads/, and readers for what the app sent to FakeSlackAPI."""
+"""Slack's side of the tests: signed requests built from the payloads in payloads/ (Slack's
+wire shapes, checked against Slack's own fixtures by test_slack_payload_shapes.py), and
+readers for what the app sent to FakeSlackAPI."""
 
 from __future__ import annotations
 
@@ -15,10 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import pytest
 from slack_sdk.signature import SignatureVerifier
 
-PAYLOADS = Path(__file__).resolve().parents[2] / ".." / "shared" / "slack-payloads"
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
 INTAKE = "CINTAKE"
 SALES = "CSALES"
@@ -35,13 +35,8 @@ COLD_LEAD = "Bob from Initech wants to fix their reporting."
 
 
 def load_payload(relative: str) -> dict:
-    path = PAYLOADS / relative
-    if not path.is_file():
-        pytest.fail(
-            f"missing shared Slack payload {path.resolve()}: the Slack tests build their "
-            "requests from ../shared/slack-payloads/ next to the repository"
-        )
-    return json.loads(path.read_text())
+    """A fresh copy of payloads/<relative>, e.g. "events/event_callback_message_channel.json"."""
+    return json.loads((PAYLOADS / relative).read_text(encoding="utf-8"))
 
 
 @dataclass
