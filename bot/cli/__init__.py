@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot.errors import UserError
 from bot.settings import Settings
 
-COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats")
+COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats", "manifest", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,9 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"])
-            print(f"leadbot: setting {name}: {error['msg']}", file=sys.stderr)
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        if on_bad_settings := getattr(args, "on_bad_settings", None):
+            return on_bad_settings(problems)
+        for problem in problems:
+            print(f"leadbot: setting {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else settings.log_level.upper(),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 
@@ -36,10 +38,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, list[str]]:
+    """The database's Alembic revision (None: no leadbot tables yet) and every revision this
+    leadbot knows, newest first. Reads only; raises SQLAlchemyError when unreachable."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, [revision.revision for revision in script.walk_revisions()]
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
