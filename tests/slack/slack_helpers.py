@@ -7,6 +7,9 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
+import socket
+import sys
 import threading
 import time
 import urllib.error
@@ -127,6 +130,36 @@ class SlackSide:
         fields = load_payload("commands/slash_command.form_fields.json")
         fields.update(command=command, text=text, user_id=user, channel_id=INTAKE)
         return self.post(urlencode(fields), "application/x-www-form-urlencoded")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve_command(port: int | None = None) -> list[str]:
+    """`leadbot serve` on 127.0.0.1, as the installed console script a user runs."""
+    leadbot = str(Path(sys.executable).with_name("leadbot"))
+    return [leadbot, "serve", "--host", "127.0.0.1", "--port", str(port or free_port())]
+
+
+def serve_environment(fake_slack, database: Path) -> dict[str, str]:
+    """What a user sets to serve, in the environment (where Bolt reads SLACK_BOT_TOKEN too),
+    pointed at `fake_slack`; nothing of the test run's own SLACK_/LEADBOT_/OPENAI_ settings."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        LEADBOT_INTAKE_CHANNELS=INTAKE,
+        LEADBOT_SALES_CHANNEL=SALES,
+        LEADBOT_DATABASE_URL=f"sqlite:///{database}",
+        LEADBOT_MODEL="offline",
+    )
+    return env
 
 
 def summaries(fake_slack, channel: str | None = None) -> list:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from slack_helpers import INTAKE, SALES, SIGNING_SECRET, WARM_LEAD, SlackSide
+from slack_helpers import (
+    SALES,
+    SIGNING_SECRET,
+    WARM_LEAD,
+    SlackSide,
+    free_port,
+    serve_command,
+    serve_environment,
+)
 
 from bot import blocks
 
@@ -23,41 +28,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 REPS = [f"UREP{n:02d}" for n in range(20)]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def served(fake_slack, tmp_path):
     """`leadbot serve --port N` in a subprocess; yields its base URL once it is ready."""
-    port = _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.url,
-        LEADBOT_INTAKE_CHANNELS=INTAKE,
-        LEADBOT_SALES_CHANNEL=SALES,
-        LEADBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
-        LEADBOT_MODEL="offline",
-    )
+    port = free_port()
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("leadbot")),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        serve_command(port),
         cwd=tmp_path,
-        env=env,
+        env=serve_environment(fake_slack, tmp_path / "served.db"),
         stderr=subprocess.PIPE,
         text=True,
     )
