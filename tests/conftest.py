@@ -35,6 +35,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 # Read at import: the autouse `hermetic_env` fixture scrubs LEADBOT_* before each test.
 DATASETS = Path(os.environ.get("LEADBOT_DATASETS") or SHARED / "datasets")
+# .ci/run sets it where the material is meant to be there: missing, it fails instead of skips.
+REFERENCE_REQUIRED = os.environ.get("LEADBOT_REFERENCE_REQUIRED") == "1"
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +81,7 @@ def dataset() -> Callable[..., Path]:
     def find(*parts: str) -> Path:
         path = DATASETS.joinpath(*parts)
         if not path.is_file():
-            pytest.skip(
+            _not_present(
                 f"dataset not present: put {parts[-1]} at {path} "
                 f"(or set LEADBOT_DATASETS to a folder holding {Path(*parts)})"
             )
@@ -93,5 +95,11 @@ def shared_slack_payloads() -> Path:
     """../shared/slack-payloads/, Slack's own request fixtures; skips the test when absent."""
     path = SHARED / "slack-payloads"
     if not path.is_dir():
-        pytest.skip(f"reference payloads not present: Slack's fixtures go in {path}")
+        _not_present(f"reference payloads not present: Slack's fixtures go in {path}")
     return path
+
+
+def _not_present(reason: str) -> None:
+    if REFERENCE_REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
