@@ -10,6 +10,7 @@ from setuptools import find_namespace_packages, setup
 
 RESOURCE_PACKAGES = {
     "qualifiers.rubrics": "rubrics",
+    "qualifiers.rubrics.examples": "rubrics/examples",
     "qualifiers.prompts": "prompts",
     "bot.manifests": "slack",
     "bot.examples": "examples",
