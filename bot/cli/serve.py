@@ -108,9 +108,7 @@ def _socket_mode(leadbot, settings: Settings) -> int:
     try:
         with _failures_reported_by_serve("slack_sdk", "slack_bolt.App"):
             handler.connect()
-    except SlackApiError as exc:
-        raise UserError(_slack_problem(exc, "SLACK_APP_TOKEN", settings)) from None
-    except (SlackClientError, OSError) as exc:  # URLError and timeouts are OSErrors
+    except (SlackClientError, OSError) as exc:  # SlackApiError included; URLError is an OSError
         raise UserError(_slack_problem(exc, "SLACK_APP_TOKEN", settings)) from None
     leadbot.start_worker()
     try:
