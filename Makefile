@@ -31,6 +31,7 @@ bench: bench-offline bench-llm bench-backtest
 
 bench-offline: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/length_scaling.py
 	$(BIN)/python benchmarks/accuracy.py --data benchmarks/data/blind_leads.yaml
 	$(BIN)/python benchmarks/accuracy.py --data benchmarks/data/holdout_leads.yaml
 

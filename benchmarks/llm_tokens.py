@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from fakes.openai_api import FakeOpenAI, FakeResponse  # noqa: E402
 
-from bot.qualifier_factory import build_qualifier  # noqa: E402
+from bot.bootstrap import build_qualifier  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from qualifiers.models import Lead  # noqa: E402
 from qualifiers.rubric import load_rubric  # noqa: E402

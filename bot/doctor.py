@@ -27,8 +27,8 @@ from bot.setup_checks import (
     slack_unreachable,
     warning,
 )
-from bot.slack_gateway import TIMEOUT_SECONDS
-from bot.store.db import make_engine, schema_revisions
+from bot.slack.gateway import TIMEOUT_SECONDS
+from bot.store.database import make_engine, schema_revisions
 from qualifiers.rubric import Rubric, RubricError, load_rubric
 
 PING_PROMPT = "Reply with the single word OK."
@@ -208,7 +208,7 @@ def model_check(settings: Settings) -> Check:
     # Imported here: LangChain and openai cost a second that offline set-ups never need.
     import openai
 
-    from bot.qualifier_factory import build_chat_model
+    from bot.bootstrap import build_chat_model
 
     try:
         model = build_chat_model(settings.model_copy(update={"model_max_retries": 0}))

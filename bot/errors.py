@@ -3,3 +3,7 @@
 
 class UserError(Exception):
     """Bad input or configuration, with a message that says what was expected."""
+
+
+class ConfigurationError(Exception):
+    """The settings and the rubric do not say where a summary goes."""

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.errors import UserError
-from bot.web import EVENTS_PATH
+from bot.slack.web import EVENTS_PATH
 
 HTTP_MANIFEST = "manifest.yaml"
 SOCKET_MODE_MANIFEST = "manifest.socket-mode.yaml"

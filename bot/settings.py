@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qualifiers.extract.redact import is_phone_region
+from qualifiers.limits import DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_CHARS, ReadLimits
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH
 
 
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
 
     intake_channels: str = Field(default="", alias="LEADBOT_INTAKE_CHANNELS")
     sales_channel: str | None = Field(default=None, alias="LEADBOT_SALES_CHANNEL")
+    intake_bots: str = Field(
+        default="",
+        alias="LEADBOT_INTAKE_BOTS",
+        description="Bot or app ids (B…, A…) of integrations (HubSpot, Zapier, Workflow "
+        "Builder) whose posts in intake channels are leads, or `*` for any; never leadbot's own.",
+    )
     managers: str = Field(default="", alias="LEADBOT_MANAGERS")
     webhook_secret: SecretStr | None = Field(
         default=None,
@@ -61,6 +69,23 @@ class Settings(BaseSettings):
         description="Longest a lead waits for the model, retries included, before going offline.",
     )
     redact_pii: bool = Field(default=False, alias="LEADBOT_REDACT_PII")
+    phone_region: str = Field(
+        default="US",
+        alias="LEADBOT_PHONE_REGION",
+        description="Region(s) whose national phone numbers are masked, e.g. US or GB,FR.",
+    )
+    lead_text_limit: int = Field(
+        default=DEFAULT_MAX_CHARS,
+        ge=1_000,
+        alias="LEADBOT_LEAD_TEXT_LIMIT",
+        description="Characters of one lead that are read; the rest is kept, marked unread.",
+    )
+    lead_time_budget_seconds: float = Field(
+        default=DEFAULT_BUDGET_SECONDS,
+        gt=0,
+        alias="LEADBOT_LEAD_TIME_BUDGET",
+        description="Seconds of rule-based reading per lead; past it, what was read counts.",
+    )
 
     port: int = Field(default=3000, alias="PORT")
     http_threads: int = Field(
@@ -77,6 +102,39 @@ class Settings(BaseSettings):
         alias="LEADBOT_WORKER_THREADS",
         description="Threads qualifying and posting leads after Slack is acknowledged.",
     )
+    http_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        alias="LEADBOT_HTTP_READ_TIMEOUT",
+        description="Seconds a client has to send one request's headers and body.",
+    )
+    webhook_max_bytes: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        le=10_000_000,
+        alias="LEADBOT_WEBHOOK_MAX_BYTES",
+        description="Largest body POST /webhooks/lead reads; larger ones get 413 unread.",
+    )
+    webhook_rate_per_minute: int = Field(
+        default=60,
+        ge=1,
+        le=100_000,
+        alias="LEADBOT_WEBHOOK_RATE_LIMIT",
+        description="Leads per minute one source may send to the webhook, then 429.",
+    )
+    csv_max_rows: int = Field(
+        default=500,
+        ge=1,
+        alias="LEADBOT_CSV_MAX_ROWS",
+        description="Rows a CSV drop may have before the marketer is asked to confirm it.",
+    )
+    csv_hard_max_rows: int = Field(
+        default=5_000,
+        ge=1,
+        alias="LEADBOT_CSV_HARD_MAX_ROWS",
+        description="Rows a confirmed CSV drop may have at most; larger files are refused.",
+    )
     log_level: str = Field(default="INFO", alias="LEADBOT_LOG_LEVEL")
 
     @property
@@ -84,8 +142,30 @@ class Settings(BaseSettings):
         return _csv_list(self.intake_channels)
 
     @property
+    def intake_bot_ids(self) -> frozenset[str]:
+        return frozenset(_csv_list(self.intake_bots))
+
+    @property
     def manager_ids(self) -> list[str]:
         return _csv_list(self.managers)
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_regions(cls, value: str) -> str:
+        unknown = [code for code in _csv_list(value.upper()) if not is_phone_region(code)]
+        if unknown or not _csv_list(value):
+            raise ValueError(f"expected ISO region codes such as US or GB,FR; got {value!r}")
+        return value.upper()
+
+    @property
+    def phone_regions(self) -> tuple[str, ...]:
+        return tuple(_csv_list(self.phone_region))
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(
+            max_chars=self.lead_text_limit, budget_seconds=self.lead_time_budget_seconds
+        )
 
     @property
     def model_name(self) -> str:

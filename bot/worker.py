@@ -1,22 +1,20 @@
 """Runs durable work items in background threads, after Slack has been acknowledged.
 
-Each item kind has a handler. A handler that raises leaves its item pending: it is retried
-with exponential backoff (a Slack outage delays a summary, never loses it). Items left
-leased by a crashed process become available again when their lease runs out, so pending
-work resumes on start.
+Each kind of work message (`bot.domain.work`) has a handler. A handler that raises leaves
+its item pending: it is retried with exponential backoff (a Slack outage delays a summary,
+never loses it). Items left leased by a crashed process become available again when their
+lease runs out, so pending work resumes on start.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
+from bot.domain.work import Handler
 from bot.store.work_queue import WorkItem, WorkQueue
 
 logger = logging.getLogger(__name__)
-
-Handler = Callable[[WorkItem], None]
 
 
 class Worker:
@@ -90,7 +88,7 @@ class Worker:
         try:
             if handler is None:
                 raise LookupError(f"no handler for work of kind {item.kind!r}")
-            handler(item)
+            handler(item.message(), item.attempts)
         except Exception as exc:  # any failure leaves the work pending, to be retried
             delay = self.retry_delay(item.attempts)
             log = logger.warning if isinstance(exc, self.expected_errors) else logger.exception

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from qualifiers.extract.base import Extractor
+from qualifiers.limits import ReadLimits
 from qualifiers.models import Lead, Qualification
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import Rubric
@@ -17,8 +18,10 @@ class ConcurrentQualifier(Qualifier):
     extractor must be thread-safe (LLMExtractor is).
     """
 
-    def __init__(self, extractor: Extractor, *, concurrency: int = 8):
-        super().__init__(extractor)
+    def __init__(
+        self, extractor: Extractor, *, concurrency: int = 8, limits: ReadLimits | None = None
+    ):
+        super().__init__(extractor, limits=limits)
         self.concurrency = max(1, concurrency)
 
     def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:

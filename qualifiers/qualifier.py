@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from qualifiers.extract.base import Extractor
+from qualifiers.limits import ReadLimits, capped_lead, lead_budget
 from qualifiers.models import Lead, Qualification
 from qualifiers.rubric import Rubric
 from qualifiers.scoring import score
 
 
 class Qualifier:
-    def __init__(self, extractor: Extractor):
+    """`limits` bound what one lead costs: the characters read and the time spent reading."""
+
+    def __init__(self, extractor: Extractor, *, limits: ReadLimits | None = None):
         self.extractor = extractor
+        self.limits = limits or ReadLimits()
 
     @property
     def name(self) -> str:
         return self.extractor.name
 
     def qualify(self, lead: Lead, rubric: Rubric) -> Qualification:
-        extraction, usage = self.extractor.extract(lead, rubric)
+        read, truncated = capped_lead(lead, self.limits.max_chars)
+        with lead_budget(self.limits.budget_seconds) as budget:
+            extraction, usage = self.extractor.extract(read, rubric)
+        notes = [extraction.note, truncated, budget and budget.note()]
+        if truncated or (budget and budget.skipped):
+            extraction = extraction.model_copy(update={"note": "; ".join(filter(None, notes))})
         return score(rubric, extraction, qualifier=self.name, lead_id=lead.id, usage=usage)
 
     def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:

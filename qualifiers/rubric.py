@@ -33,6 +33,10 @@ def bundled_rubric_path(name: str = "default.yaml") -> Path:
 DEFAULT_RUBRIC_PATH = bundled_rubric_path()
 DISQUALIFIED = "disqualified"
 MAX_RUBRIC_BYTES = 1_000_000
+# The bundled rubric has about 350 YAML nodes; a rubric with 50 criteria of 20 hints each
+# stays well under this. Past it (or with any alias) a file is refused before it is built.
+MAX_RUBRIC_NODES = 20_000
+_NO_REFERENCES = "not allowed in a rubric (write the value out in full)"
 
 CriterionType = Literal["money", "number", "months", "choice", "yes_no", "text"]
 NUMERIC_TYPES = ("money", "number", "months")
@@ -255,6 +259,7 @@ def parse_rubric(text: str, file: str = "<rubric>") -> Rubric:
     if "\x00" in text:
         raise RubricError([RubricIssue(file, None, "", "expected YAML text, got binary data")])
     try:
+        _check_yaml_shape(text, file)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -281,6 +286,24 @@ def parse_rubric(text: str, file: str = "<rubric>") -> Rubric:
     if issues:
         raise RubricError(issues)
     return rubric
+
+
+def _check_yaml_shape(text: str, file: str) -> None:
+    """Refuses anchors, aliases and oversized documents from the parser's events, before any
+    node is built: a few hundred bytes of nested aliases expand to billions of nodes."""
+    nodes = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        problem = None
+        if isinstance(event, yaml.AliasEvent):
+            problem = f"YAML alias *{event.anchor}: {_NO_REFERENCES}"
+        elif isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            problem = f"YAML anchor &{event.anchor}: {_NO_REFERENCES}"
+        elif isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_RUBRIC_NODES:
+                problem = f"too large for a rubric (more than {MAX_RUBRIC_NODES:,} YAML nodes)"
+        if problem:
+            raise RubricError([RubricIssue(file, event.start_mark.line + 1, "", problem)])
 
 
 def _line_index(node: yaml.Node | None) -> dict[tuple, int]:

@@ -1,11 +1,13 @@
 """Suggest rubric points and tier thresholds from leads whose outcomes are known.
 
-The suggestion keeps the rubric a manager can read: the same criteria, bands, choices and hints,
-only new points and thresholds. Points come from an L2-regularised logistic regression over the
-criteria's answers (one column per band, choice or yes/no, "no answer" as the zero baseline),
-fitted with every weight >= 0 because an answer can only earn points. Weights are scaled so the
-best answers add up to 100 and rounded to whole points. Tier thresholds keep each tier's share of
-leads, so the sales team's workload stays the same and the leads in each tier get better.
+The suggestion keeps the rubric a manager can read: the same criteria, choices and hints, new
+points and thresholds, its own name, and for numeric criteria bands redrawn from the values past
+leads gave (`qualifiers.bands`; neighbouring bands earning the same points are merged).
+Points come from an L2-regularised logistic regression over the criteria's answers (one column
+per band, choice or yes/no, "no answer" as the zero baseline), fitted with every weight >= 0
+because an answer can only earn points. Weights are scaled so the best answers add up to 100
+and rounded to whole points. Tier thresholds keep each tier's share of leads, so the sales
+team's workload stays the same and the leads in each tier get better.
 
 Cross-validation refits the points on each training fold and scores the held-out fold with the
 whole-point rubric, so the reported gain is what a new lead would see, not an over-fitted one.
@@ -13,6 +15,8 @@ whole-point rubric, so the reported gain is what a new lead would see, not an ov
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,8 +25,15 @@ import yaml
 from pydantic import BaseModel, Field
 
 from qualifiers.backtest import ScoredLead, ranking_keys, roc_auc
+from qualifiers.bands import (
+    band_codes,
+    band_yaml,
+    merge_equal_bands,
+    propose_bands,
+    whole_numbers,
+)
 from qualifiers.models import AnswerValue
-from qualifiers.rubric import DISQUALIFIED, NUMERIC_TYPES, Criterion, Rubric, parse_rubric
+from qualifiers.rubric import DISQUALIFIED, NUMERIC_TYPES, Band, Criterion, Rubric, parse_rubric
 from qualifiers.scoring import normalise_number
 
 POINTS_TOTAL = 100
@@ -224,6 +235,17 @@ class ThresholdChange(BaseModel):
     share: float = Field(description="Share of the leads (not knocked out) in this tier")
 
 
+class BandChange(BaseModel):
+    criterion: str
+    old: list[str]
+    new: list[str]
+
+
+class NameChange(BaseModel):
+    old: str
+    new: str
+
+
 class FoldAUC(BaseModel):
     original: float | None
     suggested: float | None
@@ -241,10 +263,20 @@ class Suggestion(BaseModel):
     suggested_cv_auc_std: float | None
     suggested_in_sample_auc: float | None = Field(description="Fitted and scored on all leads")
     points: list[PointChange]
+    bands: list[BandChange] = Field(description="Numeric criteria whose bands the fit redrew")
     thresholds: list[ThresholdChange]
+    name: NameChange
+
+    @property
+    def changed_points(self) -> list[PointChange]:
+        """The answers whose points move, biggest move first."""
+        moved = [p for p in self.points if p.old != p.new]
+        return sorted(moved, key=lambda p: -abs(p.new - p.old))
 
     def public_dict(self) -> dict:
-        return self.model_dump(mode="json", exclude={"rubric", "yaml_text"})
+        data = self.model_dump(mode="json", exclude={"rubric", "yaml_text"})
+        data["changed_points"] = [p.model_dump() for p in self.changed_points]
+        return data
 
 
 def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -258,7 +290,52 @@ def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class _Answers:
+    """The leads' answers as codes under the original rubric, and the numbers behind bands."""
+
+    options: list[AnswerOptions]
+    codes: np.ndarray
+    wholes: dict[int, np.ndarray]  # criterion index -> whole numbers (NaN: unanswered)
+
+    @classmethod
+    def of(cls, rubric: Rubric, scored: Sequence[ScoredLead]) -> _Answers:
+        options = answer_options(rubric)
+        wholes = {
+            o.index: whole_numbers(o.criterion, [lead.values[o.index] for lead in scored])
+            for o in options
+            if o.criterion.type in NUMERIC_TYPES
+        }
+        return cls(options, encode(options, scored), wholes)
+
+    def rebanded(self, rows: np.ndarray, propose: bool) -> list[AnswerOptions]:
+        """The options with bands proposed from the leads in `rows` (when `propose`)."""
+        if not propose:
+            return list(self.options)
+        return [
+            AnswerOptions.of(
+                o.criterion.model_copy(
+                    update={"bands": propose_bands(o.criterion.bands, self.wholes[o.index][rows])}
+                ),
+                o.index,
+            )
+            if o.index in self.wholes
+            else o
+            for o in self.options
+        ]
+
+    def codes_under(self, options: Sequence[AnswerOptions], rows: np.ndarray) -> np.ndarray:
+        """Option codes of the leads in `rows` under `options` (same criteria, maybe new bands)."""
+        codes = self.codes[rows].copy()
+        for o in options:
+            original = self.options[o.index].criterion.bands
+            if o.index in self.wholes and o.criterion.bands != original:
+                codes[:, o.index] = band_codes(o.criterion.bands, self.wholes[o.index][rows])
+        return codes
+
+
+@dataclass(frozen=True)
 class _Fit:
+    options: list[AnswerOptions]
     points: list[list[int]]
     thresholds: list[int]
     tier_shares: list[float]
@@ -266,29 +343,42 @@ class _Fit:
 
 def _fit(
     rubric: Rubric,
-    options: Sequence[AnswerOptions],
-    codes: np.ndarray,
+    answers: _Answers,
+    rows: np.ndarray,
     labels: np.ndarray,
     knocked_out: np.ndarray,
     original_tiers: np.ndarray,
     l2: float,
+    propose: bool,
 ) -> _Fit:
-    weights = fit_nonnegative_logistic(codes, [len(o.keys) for o in options], labels, l2=l2)
+    options = answers.rebanded(rows, propose)
+    codes = answers.codes_under(options, rows)
+    outcome = labels[rows]
+    weights = fit_nonnegative_logistic(codes, [len(o.keys) for o in options], outcome, l2=l2)
     points = whole_points(weights)
     if not any(any(p) for p in points):
         raise ValueError("no criterion's answers predict the outcome: nothing to suggest")
-    eligible = ~knocked_out
+    eligible = ~knocked_out[rows]
     tier_ids = [tier.id for tier in rubric.tiers]
-    counted = original_tiers[eligible]
+    counted = original_tiers[rows][eligible]
     shares = [float((counted == tier).mean()) if len(counted) else 0.0 for tier in tier_ids]
     thresholds = thresholds_keeping_shares(scores_for(codes[eligible], points), shares)
-    return _Fit(points, thresholds, shares)
+    return _Fit(options, points, thresholds, shares)
 
 
-def _held_out_auc(
-    codes: np.ndarray, points: Sequence[Sequence[int]], tiers: np.ndarray, labels: np.ndarray
-) -> float | None:
-    return roc_auc(ranking_keys(scores_for(codes, points), tiers), labels)
+def _merged(fit: _Fit) -> _Fit:
+    """The fit with neighbouring bands that earn the same points merged: same scores."""
+    options, points = [], []
+    for option, option_points in zip(fit.options, fit.points, strict=True):
+        if option.criterion.type in NUMERIC_TYPES:
+            bands = merge_equal_bands(option.criterion.bands, option_points)
+            option = AnswerOptions.of(
+                option.criterion.model_copy(update={"bands": bands}), option.index
+            )
+            option_points = [band.points for band in bands]
+        options.append(option)
+        points.append(option_points)
+    return _Fit(options, points, fit.thresholds, fit.tier_shares)
 
 
 def suggest(
@@ -301,11 +391,15 @@ def suggest(
     seed: int = 0,
     l2: float = 1.0,
     header: str = "",
+    name: str | None = None,
+    new_bands: bool = True,
 ) -> Suggestion:
-    """Fit points and thresholds for the rubric in `rubric_text` from leads scored under it.
+    """Fit points and thresholds (and, with `new_bands`, bands) for the rubric in
+    `rubric_text` from leads scored under it.
 
     `scored` must come from qualifying the leads under that same rubric: the suggestion reuses
-    its answers. Returns the new rubric's YAML, the original text with only numbers changed.
+    its answers. Returns the new rubric's YAML: the original text with only numbers and bands
+    changed, and the rubric named `name` (default: the original's name + "-suggested").
     """
     rubric = parse_rubric(rubric_text, file)
     outcome = np.asarray(labels, dtype=bool)
@@ -313,29 +407,34 @@ def suggest(
         raise ValueError(f"{len(scored)} scored leads but {len(outcome)} labels")
     if outcome.all() or not outcome.any():
         raise ValueError("the outcomes need both converted and not converted leads")
-    options = answer_options(rubric)
-    codes = encode(options, scored)
+    answers = _Answers.of(rubric, scored)
     tiers = np.asarray([lead.tier for lead in scored], dtype=object)
     knocked_out = tiers == DISQUALIFIED
     original_keys = ranking_keys([lead.score for lead in scored], tiers)
 
+    def fitted(rows: np.ndarray) -> _Fit:
+        return _fit(rubric, answers, rows, outcome, knocked_out, tiers, l2, new_bands)
+
     fold_of = stratified_folds(outcome, folds, seed)
     fold_results = []
     for fold in range(folds):
-        train, test = fold_of != fold, fold_of == fold
-        fit = _fit(
-            rubric, options, codes[train], outcome[train], knocked_out[train], tiers[train], l2
-        )
+        train, test = np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)
+        fit = fitted(train)
         fold_results.append(
             FoldAUC(
                 original=roc_auc(original_keys[test], outcome[test]),
-                suggested=_held_out_auc(codes[test], fit.points, tiers[test], outcome[test]),
+                suggested=_held_out_auc(
+                    answers.codes_under(fit.options, test), fit.points, tiers[test], outcome[test]
+                ),
             )
         )
-    final = _fit(rubric, options, codes, outcome, knocked_out, tiers, l2)
-    new_text = rewrite_numbers(rubric_text, _replacements(rubric, options, final), header)
+    everyone = np.arange(len(outcome))
+    final = _merged(fitted(everyone)) if new_bands else fitted(everyone)
+    new_name = name or f"{rubric.name}-suggested"
+    new_text = rewrite_numbers(rubric_text, _replacements(answers.options, final, new_name), header)
     suggested = parse_rubric(new_text, file)
-    suggested_scores = scores_for(codes, final.points)
+    final_codes = answers.codes_under(final.options, everyone)
+    suggested_scores = scores_for(final_codes, final.points)
     cv = [f.suggested for f in fold_results if f.suggested is not None]
     original_cv = [f.original for f in fold_results if f.original is not None]
     return Suggestion(
@@ -349,10 +448,15 @@ def suggest(
         suggested_cv_auc=float(np.mean(cv)) if cv else None,
         suggested_cv_auc_std=float(np.std(cv)) if cv else None,
         suggested_in_sample_auc=roc_auc(ranking_keys(suggested_scores, tiers), outcome),
-        points=[
-            PointChange(criterion=o.criterion.id, answer=key, old=old, new=new)
-            for o, new_points in zip(options, final.points, strict=True)
-            for key, old, new in zip(o.keys, o.points(), new_points, strict=True)
+        points=point_changes(answers.options, answers.codes, final.options, final_codes, final),
+        bands=[
+            BandChange(
+                criterion=new.criterion.id,
+                old=[_band_label(b.min, b.max) for b in old.criterion.bands],
+                new=[_band_label(b.min, b.max) for b in new.criterion.bands],
+            )
+            for old, new in zip(answers.options, final.options, strict=True)
+            if _redrawn(old, new)
         ],
         thresholds=[
             ThresholdChange(tier=tier.id, old=tier.min_score, new=new, share=share)
@@ -360,12 +464,75 @@ def suggest(
                 rubric.tiers, final.thresholds, final.tier_shares, strict=True
             )
         ],
+        name=NameChange(old=rubric.name, new=suggested.name),
     )
 
 
-def _replacements(rubric: Rubric, options: Sequence[AnswerOptions], fit: _Fit) -> dict[tuple, int]:
-    changes: dict[tuple, int] = {}
-    for option, new_points in zip(options, fit.points, strict=True):
+def point_changes(
+    original: Sequence[AnswerOptions],
+    original_codes: np.ndarray,
+    options: Sequence[AnswerOptions],
+    codes: np.ndarray,
+    fit: _Fit,
+) -> list[PointChange]:
+    """Old and new points per answer of the suggestion. A new band's old points are what most
+    of its leads earned under the original bands (or the original points at its lower end,
+    when no lead falls in it)."""
+    changes = []
+    for before, after, new_points in zip(original, options, fit.points, strict=True):
+        old_points = np.asarray([0, *before.points()])
+        same_options = before.keys == after.keys
+        for j, (key, new) in enumerate(zip(after.keys, new_points, strict=True)):
+            if same_options:
+                old = int(old_points[j + 1])
+            else:
+                old = _old_points_of_band(before, after, j, original_codes, codes, old_points)
+            changes.append(PointChange(criterion=after.criterion.id, answer=key, old=old, new=new))
+    return changes
+
+
+def _old_points_of_band(
+    before: AnswerOptions,
+    after: AnswerOptions,
+    band: int,
+    original_codes: np.ndarray,
+    codes: np.ndarray,
+    old_points: np.ndarray,
+) -> int:
+    inside = codes[:, after.index] == band + 1
+    if inside.any():
+        earned = old_points[original_codes[inside, before.index]]
+        values, counts = np.unique(earned, return_counts=True)
+        return int(values[np.argmax(counts)])
+    edge = after.criterion.bands[band]
+    at = edge.min if edge.min is not None else edge.max
+    if at is None:
+        return 0
+    return next((b.points for b in before.criterion.bands if b.contains(at)), 0)
+
+
+def _held_out_auc(
+    codes: np.ndarray, points: Sequence[Sequence[int]], tiers: np.ndarray, labels: np.ndarray
+) -> float | None:
+    return roc_auc(ranking_keys(scores_for(codes, points), tiers), labels)
+
+
+def _redrawn(before: AnswerOptions, after: AnswerOptions) -> bool:
+    """Whether the suggestion's bands for this criterion span other ranges than the original's."""
+    spans = [(band.min, band.max) for band in before.criterion.bands]
+    return spans != [(band.min, band.max) for band in after.criterion.bands]
+
+
+def _replacements(
+    original: Sequence[AnswerOptions], fit: _Fit, name: str
+) -> dict[tuple, int | str | list[Band]]:
+    """What to rewrite: the name, thresholds, points, and whole `bands:` lists where redrawn
+    (otherwise only their points, so a diff shows just the numbers)."""
+    changes: dict[tuple, int | str | list[Band]] = {("name",): name}
+    for before, option, new_points in zip(original, fit.options, fit.points, strict=True):
+        if _redrawn(before, option):
+            changes[("criteria", option.index, "bands")] = list(option.criterion.bands)
+            continue
         for j, value in enumerate(new_points):
             changes[option.yaml_path(j)] = value
     for t, value in enumerate(fit.thresholds):
@@ -376,19 +543,22 @@ def _replacements(rubric: Rubric, options: Sequence[AnswerOptions], fit: _Fit) -
 # --- rewriting the YAML in place ----------------------------------------------------------------
 
 
-def rewrite_numbers(text: str, replacements: dict[tuple, int], header: str = "") -> str:
-    """The rubric text with the scalars at the given paths replaced, everything else untouched.
+def rewrite_numbers(
+    text: str, replacements: dict[tuple, int | str | list[Band]], header: str = ""
+) -> str:
+    """The rubric text with the nodes at the given paths replaced, everything else untouched.
 
-    Comments, key order, flow or block style and quoting all survive, so a manager can diff the
+    A number or a name replaces a scalar; a list of bands replaces a `bands:` sequence, written
+    one `{min, max, points}` a line (or inline, when the original was inline). Comments, key
+    order, flow or block style and quoting elsewhere all survive, so a manager can diff the
     suggestion against the original line by line.
     """
     spans: list[tuple[int, int, str]] = []
 
     def walk(node: yaml.Node, path: tuple) -> None:
         if path in replacements:
-            if not isinstance(node, yaml.ScalarNode):
-                raise ValueError(f"expected a number at {path}, found a {node.id}")
-            spans.append((node.start_mark.index, node.end_mark.index, str(replacements[path])))
+            spans.append(_replacement_span(text, node, path, replacements[path]))
+            return
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 walk(value_node, (*path, key_node.value))
@@ -406,3 +576,26 @@ def rewrite_numbers(text: str, replacements: dict[tuple, int], header: str = "")
     if header:
         text = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines()) + text
     return text
+
+
+def _replacement_span(
+    text: str, node: yaml.Node, path: tuple, value: int | str | list[Band]
+) -> tuple[int, int, str]:
+    if isinstance(value, list):
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise ValueError(f"expected a list of bands at {path}, found a {node.id}")
+        items = [band_yaml(band) for band in value]
+        if node.flow_style:
+            return node.start_mark.index, node.end_mark.index, "[" + ", ".join(items) + "]"
+        last = node.value[-1]
+        while isinstance(last, yaml.MappingNode) and not last.flow_style and last.value:
+            last = last.value[-1][1]  # a block mapping ends where its last value ends
+        indent = "\n" + " " * node.start_mark.column
+        return node.start_mark.index, last.end_mark.index, indent.join(f"- {i}" for i in items)
+    if not isinstance(node, yaml.ScalarNode):
+        raise ValueError(f"expected a number at {path}, found a {node.id}")
+    if isinstance(value, int) or re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+        rendered = str(value)
+    else:
+        rendered = json.dumps(value, ensure_ascii=False)
+    return node.start_mark.index, node.end_mark.index, rendered

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fakes.store_probe import StoreProbe
 
-from bot.store.repository import Repository
 from qualifiers.rubric import Rubric, load_rubric
 
 pytest_plugins = ["fakes.fixtures"]
@@ -55,9 +55,9 @@ def default_rubric() -> Rubric:
 
 
 @pytest.fixture
-def repo(tmp_path) -> Repository:
+def repo(tmp_path) -> StoreProbe:
     """A fresh, migrated SQLite database per test."""
-    repository = Repository.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
+    repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
     yield repository
     repository.engine.dispose()
 

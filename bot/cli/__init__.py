@@ -12,6 +12,7 @@ from importlib.metadata import version
 from pydantic import ValidationError
 
 from bot.errors import UserError
+from bot.logs import configure_logging
 from bot.settings import Settings
 
 COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats", "manifest", "doctor")
@@ -43,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"leadbot: setting {problem}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    configure_logging(
+        logging.DEBUG if args.verbose else settings.log_level.upper(),
+        pii=settings.redact_pii,
+        phone_regions=settings.phone_regions,
     )
     if not args.verbose:
         # Alembic reports every schema check at INFO; only a migration problem is news.

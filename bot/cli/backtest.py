@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
-from bot.cli.rubric import load_rubric_for_cli
+from bot.bootstrap import build_qualifier
+from bot.cli.common import (
+    OUTPUT_FORMATS,
+    ProgressBar,
+    add_data_arguments,
+    load_rubric_for_cli,
+    report_skipped,
+)
 from bot.errors import UserError
-from bot.lead_files import read_leads
-from bot.qualifier_factory import build_qualifier
-from bot.report_html import render_report
+from bot.intake.labelled import read_labelled_leads
+from bot.render.report_html import render_report
 from bot.settings import Settings
 from qualifiers.backtest import BacktestReport, RubricMetrics, run_backtest
 from qualifiers.extract.offline import OfflineExtractor
@@ -28,12 +31,10 @@ from qualifiers.extract.prompt import lead_prompt, system_prompt
 from qualifiers.models import Lead
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import Rubric
+from qualifiers.verdict import mover_lines, verdict
 
-DEFAULT_POSITIVES = ("1", "yes", "true")
-OUTPUT_FORMATS = ("text", "json")
 CHARS_PER_TOKEN = 4
 OUTPUT_TOKENS_PER_CRITERION = 30
-MAX_ROW_ERRORS_SHOWN = 5
 
 
 def register(subparsers) -> None:
@@ -66,110 +67,12 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def add_data_arguments(parser) -> None:
-    """The labelled-data options `backtest` and `rubric suggest` share."""
-    parser.add_argument("--data", required=True, metavar="FILE.csv", help="past leads, one a row")
-    parser.add_argument("--label", required=True, metavar="COLUMN", help="the outcome column")
-    parser.add_argument(
-        "--positive",
-        action="append",
-        metavar="VALUE",
-        help="label value meaning converted, case-insensitive; repeatable "
-        f"(default: {', '.join(DEFAULT_POSITIVES)})",
-    )
-    parser.add_argument("--text-column", help="CSV column holding the lead's free text")
-
-
-@dataclass(frozen=True)
-class LabelledLeads:
-    leads: list[Lead]
-    labels: list[bool]
-    skipped: list[str]
-
-
-def read_labelled_leads(
-    path: str, label: str, positives: list[str] | None = None, text_column: str | None = None
-) -> LabelledLeads:
-    """The CSV's rows as leads with their outcome; the label column is removed from the fields.
-
-    Unreadable rows and rows with an empty label are skipped and listed; a file with no usable
-    row, or whose label column is missing or never positive, is a `UserError`.
-    """
-    if Path(path).is_file() and Path(path).stat().st_size == 0:
-        raise UserError(f"{path}: the file is empty; expected a header row and past leads")
-    entries = read_leads([path], input_format="csv", text_column=text_column)
-    if not entries:
-        raise UserError(f"{path}: no row after the header; expected past leads, one a row")
-    columns = list(dict.fromkeys(key for e in entries if e.lead for key in e.lead.fields))
-    column = next((c for c in columns if c == label), None) or next(
-        (c for c in columns if c.lower() == label.lower()), None
-    )
-    if column is None:
-        shown = ", ".join(columns[:30]) or "none with values"
-        raise UserError(f"{path}: --label: no column {label!r}; the columns are: {shown}")
-    wanted = {value.strip().lower() for value in (positives or DEFAULT_POSITIVES)}
-    leads: list[Lead] = []
-    labels: list[bool] = []
-    skipped = [entry.error for entry in entries if entry.error]
-    seen_values: set[str] = set()
-    for entry in entries:
-        if entry.lead is None:
-            continue
-        value = entry.lead.fields.pop(column, "").strip()  # the outcome is not for the rubric
-        if not value:
-            skipped.append(f"{entry.location}: {column}: expected the outcome, got an empty cell")
-            continue
-        seen_values.add(value)
-        leads.append(entry.lead)
-        labels.append(value.lower() in wanted)
-    if not leads:
-        raise UserError(f"{path}: no row has both a lead and an outcome in {column!r}")
-    if not any(labels):
-        raise UserError(
-            f"{path}: no row of {column!r} counts as converted (values seen: "
-            f"{', '.join(sorted(seen_values)[:10])}); pass --positive VALUE"
-        )
-    return LabelledLeads(leads, labels, skipped)
-
-
-def report_skipped(skipped: list[str], total: int) -> None:
-    for error in skipped[:MAX_ROW_ERRORS_SHOWN]:
-        print(f"leadbot: skipped {error}", file=sys.stderr)
-    if skipped:
-        print(f"leadbot: skipped {len(skipped)} of {total} rows", file=sys.stderr)
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, label: str, stream: TextIO | None = None, min_interval: float = 0.1):
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self.min_interval = min_interval
-        self._last_drawn = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if done < total and now - self._last_drawn < self.min_interval:
-            return
-        self._last_drawn = now
-        width = 30
-        filled = width * done // max(total, 1)
-        self.stream.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
-        )
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def run(args, settings: Settings) -> int:
     rubric = load_rubric_for_cli(args.rubric)
     against = load_rubric_for_cli(args.against) if args.against else None
-    data = read_labelled_leads(args.data, args.label, args.positive, args.text_column)
+    data = read_labelled_leads(
+        args.data, args.label, args.positive, args.text_column, args.id_column
+    )
     report_skipped(data.skipped, len(data.leads) + len(data.skipped))
     qualifier = Qualifier(OfflineExtractor())
     processes = os.cpu_count() or 1  # offline qualification is CPU-bound
@@ -194,7 +97,7 @@ def run(args, settings: Settings) -> int:
         processes=processes,
     )
     if args.format == "json":
-        print(json.dumps(report.public_dict()))
+        print(json.dumps({**report.public_dict(), "verdict": verdict(report).model_dump()}))
     else:
         print(report_text(report, args.data))
     if args.html:
@@ -284,6 +187,7 @@ def report_text(report: BacktestReport, data_name: str) -> str:
     primary = report.primary
     columns = [primary] + ([report.against] if report.against else [])
     lines = [
+        verdict(report).text,
         f"Back-test on {data_name}: {primary.rows:,} leads, {primary.positives:,} converted "
         f"({_percent(primary.positives / primary.rows if primary.rows else None)})",
         "",
@@ -305,6 +209,8 @@ def report_text(report: BacktestReport, data_name: str) -> str:
             f"Leads that change tier ({_title(report.against)} -> {_title(primary)}): {moved:,}",
         ]
         lines += [f"  {change}: {count:,}" for change, count in report.changed_tier.items()]
+        if report.changes:
+            lines += ["The first of them:", *(f"  {line}" for line in mover_lines(report))]
     return "\n".join(lines)
 
 

@@ -13,18 +13,14 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from bot.cli.qualify import (
-    blocks_message,
-    open_repository,
-    qualify_entries,
-    tally_text,
-    write_outcomes,
-)
-from bot.cli.rubric import load_rubric_for_cli
+from bot.bootstrap import build_qualifier, open_database
+from bot.cli.common import load_rubric_for_cli
 from bot.errors import UserError
-from bot.lead_files import LeadEntry, parse_leads
-from bot.qualifier_factory import build_qualifier
+from bot.intake.files import LeadEntry, parse_leads
+from bot.render.outcomes import blocks_message, tally_text, write_outcomes
+from bot.services.qualify import qualify_entries
 from bot.settings import Settings
+from bot.store.unit_of_work import UnitOfWork
 
 SAMPLE_NAME = "examples/leads.txt"
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder"
@@ -57,8 +53,9 @@ def run(args, settings: Settings) -> int:
     )
     rubric = load_rubric_for_cli(settings.rubric_path)
     entries = _sample_leads()
-    store = open_repository(settings.database_url)
-    outcomes = qualify_entries(entries, rubric, build_qualifier(settings, store), store)
+    database = open_database(settings.database_url)
+    qualifier = build_qualifier(settings, database)
+    outcomes = qualify_entries(entries, rubric, qualifier, UnitOfWork(database))
 
     print(f"leadbot demo: {len(entries)} sample leads from {SAMPLE_NAME}, offline qualifier\n")
     write_outcomes(outcomes, "text", rubric, sys.stdout, settings.sales_channel)

@@ -6,27 +6,15 @@ qualification row), unless `--no-store` asks for a dry run.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TextIO
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-from bot.blocks import summary_blocks, summary_text
-from bot.cli.rubric import load_rubric_for_cli
-from bot.errors import UserError
-from bot.lead_files import INPUT_FORMATS, LeadEntry, read_leads
-from bot.qualifier_factory import build_qualifier
-from bot.render_text import render_text
+from bot.bootstrap import build_qualifier, display_url, open_database
+from bot.cli.common import load_rubric_for_cli
+from bot.intake.files import INPUT_FORMATS, read_leads
+from bot.render.outcomes import tally_text, write_outcomes
+from bot.services.qualify import qualify_entries
 from bot.settings import Settings
-from bot.store.repository import Repository
-from qualifiers.models import Qualification
-from qualifiers.qualifier import Qualifier
-from qualifiers.rubric import DISQUALIFIED, Rubric
+from bot.store.unit_of_work import UnitOfWork
 
 OUTPUT_FORMATS = ("text", "json", "blocks")
 
@@ -68,141 +56,24 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One input row's result: a qualification, or the entry's error."""
-
-    entry: LeadEntry
-    qualification: Qualification | None = None
-    stored_id: int | None = None
-
-
 def run(args, settings: Settings) -> int:
     if args.model:
         settings = settings.model_copy(update={"model": args.model})
     rubric = load_rubric_for_cli(args.rubric or settings.rubric_path)
     entries = read_leads(args.files, input_format=args.input_format, text_column=args.text_column)
-    store = None if args.no_store else open_repository(settings.database_url)
-    qualifier = build_qualifier(settings, store)
-    outcomes = qualify_entries(entries, rubric, qualifier, store)
+    database = None if args.no_store else open_database(settings.database_url)
+    qualifier = build_qualifier(settings, database)
+    uow = UnitOfWork(database) if database is not None else None
+    outcomes = qualify_entries(entries, rubric, qualifier, uow)
     write_outcomes(outcomes, args.format, rubric, sys.stdout, settings.sales_channel)
     failed = [outcome.entry.error for outcome in outcomes if outcome.entry.error]
     for error in failed:
         print(f"leadbot: {error}", file=sys.stderr)
     if args.format == "text":
         print(tally_text(outcomes, rubric))
-        if store is not None:
+        if database is not None:
             print(f"Stored in {display_url(settings.database_url)} (--no-store for a dry run)")
     if failed:
         print(f"leadbot: {len(failed)} of {len(outcomes)} rows failed", file=sys.stderr)
         return 1
     return 0
-
-
-def open_repository(url: str) -> Repository:
-    """The store at `url`, migrated; a clear error instead of a driver traceback."""
-    try:
-        return Repository.from_url(url)
-    except ArgumentError:
-        raise UserError(
-            f"LEADBOT_DATABASE_URL: expected a database URL such as sqlite:///leadbot.db, "
-            f"got {url!r}"
-        ) from None
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise UserError(f"cannot open the database {display_url(url)}: {reason}") from None
-
-
-def display_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-def qualify_entries(
-    entries: Sequence[LeadEntry],
-    rubric: Rubric,
-    qualifier: Qualifier,
-    store: Repository | None = None,
-) -> list[Outcome]:
-    """Store the readable leads first (when a store is given), qualify them in one bulk call,
-    then store each qualification as a new row. Returns one outcome per entry, in order."""
-    leads = [entry.lead for entry in entries if entry.lead is not None]
-    stored = iter([store.add_lead(lead) for lead in leads] if store is not None else [])
-    qualifications = iter(qualifier.qualify_many(leads, rubric))
-    outcomes: list[Outcome] = []
-    for entry in entries:
-        if entry.lead is None:
-            outcomes.append(Outcome(entry))
-            continue
-        qualification = next(qualifications)
-        stored_id = None
-        if store is not None:
-            stored_lead, created = next(stored)
-            stored_id = stored_lead.id
-            store.add_qualification(stored_id, qualification)
-            if created:
-                status = DISQUALIFIED if qualification.tier == DISQUALIFIED else "qualified"
-                store.set_status(stored_id, status)
-        outcomes.append(Outcome(entry, qualification, stored_id))
-    return outcomes
-
-
-def write_outcomes(
-    outcomes: Iterable[Outcome],
-    output_format: str,
-    rubric: Rubric,
-    out: TextIO,
-    default_channel: str | None = None,
-) -> None:
-    """Print each outcome in input order. In json and blocks, a failed row is a line with
-    `{"id", "error"}` so every input row has exactly one output line."""
-    for outcome in outcomes:
-        qualification, entry = outcome.qualification, outcome.entry
-        if output_format == "text":
-            if qualification is not None:
-                lead_id = outcome.stored_id or entry.id
-                out.write(
-                    render_text(
-                        qualification,
-                        entry.lead,
-                        rubric,
-                        lead_id=lead_id,
-                        default_channel=default_channel,
-                    )
-                    + "\n\n"
-                )
-            continue
-        if qualification is None:
-            record = {"id": entry.id, "error": entry.error}
-        elif output_format == "json":
-            record = qualification.public_dict()
-        else:
-            record = blocks_message(outcome, rubric)
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def blocks_message(outcome: Outcome, rubric: Rubric) -> dict:
-    """The chat.postMessage payload the bot posts for this lead: fallback text and blocks."""
-    lead_id = outcome.stored_id or outcome.entry.id
-    lead = outcome.entry.lead
-    return {
-        "id": outcome.entry.id,
-        "text": summary_text(outcome.qualification, lead, lead_id=lead_id),
-        "blocks": summary_blocks(outcome.qualification, lead, rubric=rubric, lead_id=lead_id),
-    }
-
-
-def tally_text(outcomes: Sequence[Outcome], rubric: Rubric) -> str:
-    """`8 leads: 3 hot, 2 warm, 2 cold, 1 disqualified`, plus failed rows when there are any."""
-    tiers = Counter(o.qualification.tier for o in outcomes if o.qualification is not None)
-    qualified = sum(tiers.values())
-    order = [tier.id for tier in rubric.tiers] + [DISQUALIFIED]
-    text = f"{qualified} lead{'s' if qualified != 1 else ''}"
-    if qualified:
-        text += ": " + ", ".join(f"{tiers[tier]} {tier}" for tier in order)
-    failed = len(outcomes) - qualified
-    if failed:
-        text += f"; {failed} row{'s' if failed != 1 else ''} failed"
-    return text

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli import rubric_suggest
+from bot.cli.common import load_rubric_for_cli
 from bot.errors import UserError
-from bot.render_text import routing_text
+from bot.render.text import routing_text
 from bot.settings import Settings
-from bot.store.repository import Repository, RubricUsage
+from bot.store.database import Database
+from bot.store.repository import RubricUsage
 from bot.store.rubric_audit import RubricChange, rubric_changes
+from bot.store.unit_of_work import UnitOfWork
 from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric, RubricError, load_rubric
 
 RECENT_CHANGES = 20
@@ -39,19 +42,7 @@ def register(subparsers) -> None:
     )
     history.add_argument("--rubric", help="the rubric in use (default: LEADBOT_RUBRIC)")
     history.set_defaults(handler=run_history)
-    # Imported here: rubric_suggest imports this module for load_rubric_for_cli.
-    from bot.cli import rubric_suggest
-
     rubric_suggest.register(commands)
-
-
-def load_rubric_for_cli(path: str | Path) -> Rubric:
-    """The rubric at `path`, or a `UserError` listing every problem (file:line: field: what)."""
-    try:
-        return load_rubric(path)
-    except RubricError as exc:
-        problems = "\n".join(f"  {issue}" for issue in exc.issues)
-        raise UserError(f"{path}: the rubric is not valid:\n{problems}") from None
 
 
 def run_check(args, settings: Settings) -> int:
@@ -112,9 +103,10 @@ def _scoring_text(criterion: Criterion) -> str:
 def run_history(args, settings: Settings) -> int:
     current = load_rubric_for_cli(args.rubric or settings.rubric_path)
     try:
-        repository = Repository.from_url(settings.database_url)
-        usage = repository.rubric_usage()
-        changes = rubric_changes(repository, limit=RECENT_CHANGES)
+        database = Database.from_url(settings.database_url)
+        with UnitOfWork(database) as tx:
+            usage = tx.leads.rubric_usage()
+        changes = rubric_changes(database, limit=RECENT_CHANGES)
     except SQLAlchemyError as exc:
         raise UserError(f"cannot read the database {settings.database_url}: {exc}") from None
     print(history_table(usage, current))

@@ -12,15 +12,15 @@ import shlex
 from datetime import date
 from pathlib import Path
 
-from bot.cli.backtest import (
+from bot.cli.common import (
     OUTPUT_FORMATS,
     ProgressBar,
     add_data_arguments,
-    read_labelled_leads,
+    load_rubric_for_cli,
     report_skipped,
 )
-from bot.cli.rubric import load_rubric_for_cli
 from bot.errors import UserError
+from bot.intake.labelled import read_labelled_leads
 from bot.settings import Settings
 from qualifiers.backtest import qualify_all
 from qualifiers.extract.offline import OfflineExtractor
@@ -43,6 +43,14 @@ def register(rubric_subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="where to write the new YAML")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default="text")
+    parser.add_argument(
+        "--name", help="name of the suggested rubric (default: the original's + '-suggested')"
+    )
+    parser.add_argument(
+        "--keep-bands",
+        action="store_true",
+        help="keep the numeric criteria's bands; by default the fit proposes new ones",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -53,7 +61,9 @@ def run(args, settings: Settings) -> int:
     if not 2 <= args.folds <= 20:
         raise UserError(f"--folds: expected 2 to 20, got {args.folds}")
     rubric = load_rubric_for_cli(source)
-    data = read_labelled_leads(args.data, args.label, args.positive, args.text_column)
+    data = read_labelled_leads(
+        args.data, args.label, args.positive, args.text_column, args.id_column
+    )
     report_skipped(data.skipped, len(data.leads) + len(data.skipped))
     if len(data.leads) < 10 * args.folds or sum(data.labels) < args.folds:
         raise UserError(
@@ -71,7 +81,7 @@ def run(args, settings: Settings) -> int:
     header = (
         f"Suggested by `leadbot rubric suggest` on {date.today():%Y-%m-%d} from {source.name}\n"
         f"and {len(data.leads):,} past leads in {Path(args.data).name} (outcome: {args.label}).\n"
-        "Only points and tier thresholds differ from the original."
+        "Only the name, points, bands and tier thresholds differ from the original."
     )
     try:
         suggestion = suggest(
@@ -81,6 +91,8 @@ def run(args, settings: Settings) -> int:
             file=str(source),
             folds=args.folds,
             header=header,
+            name=args.name,
+            new_bands=not args.keep_bands,
         )
     except ValueError as exc:
         raise UserError(f"{args.data}: cannot suggest points: {exc}") from None
@@ -99,6 +111,17 @@ def _auc(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def change_lines(suggestion: Suggestion) -> list[str]:
+    """Each suggested change a manager signs off: points (biggest first), then bands."""
+    moved = suggestion.changed_points
+    lines = [f"Point changes ({len(moved)} of {len(suggestion.points)} answers):"]
+    lines += [f"  {p.criterion}.{p.answer}: {p.old} -> {p.new} ({p.new - p.old:+d})" for p in moved]
+    for change in suggestion.bands:
+        lines.append(f"Bands of {change.criterion}: {', '.join(change.new)}")
+        lines.append(f"  (were {', '.join(change.old)})")
+    return lines
+
+
 def suggestion_text(suggestion: Suggestion, out: str, args) -> str:
     folds = len(suggestion.folds)
     lines = [
@@ -110,6 +133,9 @@ def suggestion_text(suggestion: Suggestion, out: str, args) -> str:
         f"  suggested  {_auc(suggestion.suggested_cv_auc)} ± "
         f"{_auc(suggestion.suggested_cv_auc_std)}   (fitted and scored on all leads: "
         f"{_auc(suggestion.suggested_in_sample_auc)})",
+        "",
+        f"Suggested rubric: {suggestion.name.new} (from {suggestion.name.old}).",
+        *change_lines(suggestion),
         "",
         "Points (old -> new):",
     ]

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.errors import UserError
-from bot.pipeline import ConfigurationError, DeliveryError
+from bot.errors import ConfigurationError, UserError
+from bot.services.gateway import DeliveryError
 from bot.settings import Settings
 from bot.setup_checks import Status, intake_check, routing, slack_refusal, slack_unreachable
 from qualifiers.rubric import RubricError
@@ -43,7 +43,7 @@ def run(args, settings: Settings) -> int:
     log_routes(leadbot)
     if settings.slack_app_token is not None:
         return _socket_mode(leadbot, settings)
-    leadbot.services.store.engine.dispose()  # the server builds its own after forking
+    leadbot.database.engine.dispose()  # the server builds its own after forking
     return _http(settings, args.host, args.port or settings.port)
 
 
@@ -66,7 +66,7 @@ def _failures_reported_by_serve(*names: str) -> Iterator[None]:
 
 
 def build(settings: Settings):
-    from bot.app import create_app
+    from bot.bootstrap import create_app
 
     try:
         with _failures_reported_by_serve("slack_sdk.web"):
@@ -128,10 +128,14 @@ def socket_mode_handler(leadbot, app_token: str):
 
 
 def _http(settings: Settings, host: str, port: int) -> int:
-    from bot.web import GunicornServer
+    from bot.slack.web import GunicornServer
 
     logger.info("serving Slack requests on http://%s:%s/slack/events", host, port)
     GunicornServer(
-        lambda: build(settings), host=host, port=port, threads=settings.http_threads
+        lambda: build(settings),
+        host=host,
+        port=port,
+        threads=settings.http_threads,
+        read_timeout=settings.http_read_timeout_seconds,
     ).run()
     return 0

@@ -8,8 +8,9 @@ import json
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import UserError
+from bot.render.kit import count_text, money_text
 from bot.settings import Settings
-from bot.store.repository import Repository
+from bot.store.database import Database
 from bot.store.stats import (
     DEFAULT_WINDOWS,
     FunnelFigures,
@@ -39,8 +40,7 @@ def register(subparsers) -> None:
 def run(args, settings: Settings) -> int:
     windows = [args.days] if args.days else list(DEFAULT_WINDOWS)
     try:
-        repository = Repository.from_url(settings.database_url)
-        stats = funnel_stats(repository, windows)
+        stats = funnel_stats(Database.from_url(settings.database_url), windows)
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
         raise UserError(f"cannot read the database {settings.database_url}: {reason}") from None
@@ -57,7 +57,8 @@ def render_text(stats: FunnelStats) -> str:
 
 def _window_text(window: WindowStats) -> str:
     lines = [
-        f"Last {window.days} days (since {window.since:%Y-%m-%d %H:%M} UTC): {window.leads} leads",
+        f"Last {window.days} days (since {window.since:%Y-%m-%d %H:%M} UTC): "
+        f"{count_text(window.leads, 'lead')}",
         f"  {_figures_text(window)}",
     ]
     for title, slices in (("By source", window.by_source), ("By marketer", window.by_marketer)):
@@ -66,7 +67,7 @@ def _window_text(window: WindowStats) -> str:
         lines.append(f"  {title}:")
         width = max(len(s.key) for s in slices[:SLICE_LIMIT])
         lines.extend(
-            f"    {s.key:<{width}}  {s.leads:>4} leads  {_figures_text(s)}"
+            f"    {s.key:<{width}}  {count_text(s.leads, 'lead'):>10}  {_figures_text(s)}"
             for s in slices[:SLICE_LIMIT]
         )
         if len(slices) > SLICE_LIMIT:
@@ -75,16 +76,20 @@ def _window_text(window: WindowStats) -> str:
     if not window.usage:
         lines.append("    none")
     for usage in window.usage:
-        name = f"{usage.qualifier} ({usage.model})" if usage.model else usage.qualifier
+        qualifications = count_text(usage.qualifications, "qualification")
+        if not usage.model:  # the offline rules: no tokens, no spend
+            lines.append(f"    {usage.qualifier}: {qualifications}")
+            continue
         lines.append(
-            f"    {name}: {usage.qualifications} qualifications, "
+            f"    {usage.qualifier} ({usage.model}): {qualifications}, "
             f"{usage.input_tokens:,} input / {usage.output_tokens:,} output tokens, "
-            f"${usage.cost_usd:.4f}"
+            f"{money_text(usage.cost_usd)}"
         )
-    lines.append(
-        f"    total: {window.input_tokens:,} input / {window.output_tokens:,} output tokens, "
-        f"${window.cost_usd:.4f}"
-    )
+    if any(usage.model for usage in window.usage):
+        lines.append(
+            f"    total: {window.input_tokens:,} input / {window.output_tokens:,} output tokens, "
+            f"{money_text(window.cost_usd)}"
+        )
     return "\n".join(lines)
 
 

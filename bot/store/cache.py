@@ -8,7 +8,7 @@ import logging
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.store.repository import Repository, utcnow
+from bot.store.database import Database, utcnow
 from bot.store.tables import ExtractionCacheRow
 from qualifiers.models import Extraction, Usage
 
@@ -18,12 +18,12 @@ logger = logging.getLogger(__name__)
 class DatabaseExtractionCache:
     """Storage trouble never fails a qualification: a miss costs one model call, nothing more."""
 
-    def __init__(self, repository: Repository):
-        self.repository = repository
+    def __init__(self, database: Database):
+        self.database = database
 
     def get(self, key: str) -> Extraction | None:
         try:
-            with self.repository.session() as session:
+            with self.database.session() as session:
                 row = session.get(ExtractionCacheRow, key)
                 if row is None:
                     return None
@@ -40,7 +40,7 @@ class DatabaseExtractionCache:
             created_at=utcnow(),
         )
         try:
-            with self.repository.session() as session:
+            with self.database.session() as session:
                 session.add(row)
                 session.commit()
         except IntegrityError:

@@ -1,23 +1,21 @@
-"""The repository: everything leadbot stores or reads goes through here."""
+"""The lead repository: reads and writes a lead, its qualifications, events, claims and Slack
+messages inside the caller's unit of work. It never opens a session or commits: the unit of
+work does, once per use case."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, distinct, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import distinct, func, select, update
+from sqlalchemy.orm import Session
 
-from bot.store.db import make_engine, migrate
-from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow, WorkItemRow
+from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
+from bot.store.database import insert_new, utcnow
+from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
 from qualifiers.models import Lead, Qualification
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def content_dedupe_key(lead: Lead) -> str:
@@ -31,7 +29,7 @@ def content_dedupe_key(lead: Lead) -> str:
 class StoredLead(BaseModel):
     id: int
     lead: Lead
-    status: str
+    status: LeadStatus
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     intake_channel: str | None = None
@@ -40,7 +38,7 @@ class StoredLead(BaseModel):
 
 
 class LeadEvent(BaseModel):
-    kind: str
+    kind: EventKind
     actor: str | None = None
     data: dict
 
@@ -63,20 +61,9 @@ class RubricUsage:
     qualifications: int
 
 
-class Repository:
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    @classmethod
-    def from_url(cls, url: str) -> Repository:
-        """Connect and migrate the schema to the newest version."""
-        engine = make_engine(url)
-        migrate(engine)
-        return cls(engine)
-
-    def session(self) -> Session:
-        return self._sessions()
+class LeadRepository:
+    def __init__(self, session: Session):
+        self.session = session
 
     # --- leads ---------------------------------------------------------------------------------
 
@@ -90,193 +77,163 @@ class Repository:
     ) -> tuple[StoredLead, bool]:
         """Store a lead unless one with the same dedupe key exists; returns (lead, created)."""
         key = dedupe_key or content_dedupe_key(lead)
-        row = LeadRow(
-            dedupe_key=key,
-            external_id=lead.id,
-            text=lead.text,
-            fields=dict(lead.fields),
-            source=lead.source,
-            submitted_by=lead.submitted_by,
-            intake_channel=intake_channel,
-            intake_ts=intake_ts,
-            status="received",
-            created_at=utcnow(),
-        )
-        with self.session() as session:
-            session.add(row)
-            try:
-                session.flush()
-                session.add(_event(row.id, "received", lead.submitted_by, {"source": lead.source}))
-                session.commit()
-                return _stored(row), True
-            except IntegrityError:
-                session.rollback()
+        values = {
+            "dedupe_key": key,
+            "external_id": lead.id,
+            "text": lead.text,
+            "fields": dict(lead.fields),
+            "source": lead.source,
+            "submitted_by": lead.submitted_by,
+            "intake_channel": intake_channel,
+            "intake_ts": intake_ts,
+            "status": LeadStatus.RECEIVED,
+            "created_at": utcnow(),
+        }
+        lead_id = insert_new(self.session, LeadRow, values, "dedupe_key")
+        if lead_id is not None:
+            self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
+            return _stored(self.session.get(LeadRow, lead_id)), True
         existing = self.find_by_dedupe_key(key)
         if existing is None:
             raise LookupError(f"lead with dedupe key {key!r} vanished")
         return existing, False
 
     def find_by_dedupe_key(self, key: str) -> StoredLead | None:
-        with self.session() as session:
-            row = session.scalar(select(LeadRow).where(LeadRow.dedupe_key == key))
-            return _stored(row) if row else None
+        row = self.session.scalar(select(LeadRow).where(LeadRow.dedupe_key == key))
+        return _stored(row) if row else None
 
     def get_lead(self, lead_id: int) -> StoredLead | None:
-        with self.session() as session:
-            row = session.get(LeadRow, lead_id)
-            return _stored(row) if row else None
+        row = self.session.get(LeadRow, lead_id)
+        return _stored(row) if row else None
 
     def recent_leads(self, limit: int) -> list[StoredLead]:
         """The newest `limit` leads, newest first (e.g. to preview a rubric change on them)."""
-        with self.session() as session:
-            rows = session.scalars(select(LeadRow).order_by(LeadRow.id.desc()).limit(limit))
-            return [_stored(row) for row in rows]
+        rows = self.session.scalars(select(LeadRow).order_by(LeadRow.id.desc()).limit(limit))
+        return [_stored(row) for row in rows]
 
     def find_by_intake(self, channel: str, ts: str) -> StoredLead | None:
-        with self.session() as session:
-            row = session.scalar(
-                select(LeadRow).where(LeadRow.intake_channel == channel, LeadRow.intake_ts == ts)
-            )
-            return _stored(row) if row else None
+        row = self.session.scalar(
+            select(LeadRow).where(LeadRow.intake_channel == channel, LeadRow.intake_ts == ts)
+        )
+        return _stored(row) if row else None
 
-    def set_status(self, lead_id: int, status: str, actor: str | None = None, **data) -> None:
-        with self.session() as session:
-            session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(status=status))
-            session.add(_event(lead_id, status, actor, data))
-            session.commit()
+    def set_status(
+        self, lead_id: int, status: LeadStatus, actor: str | None = None, **data
+    ) -> None:
+        """Move the lead and record the event of the same name; a disqualified or withdrawn
+        lead is nobody's claim any more."""
+        values: dict = {"status": status}
+        if status in CLOSED:
+            values.update(claimed_by=None, claimed_at=None)
+        self.session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(**values))
+        self.add_event(lead_id, EventKind(status), actor, **data)
 
-    def append_answer(
-        self, lead_id: int, addition: str, actor: str | None, *, dedupe_key: str, work_kind: str
-    ) -> bool:
-        """Add follow-up answers to a lead's text (the original words stay as they were) and a
-        work item of `work_kind`, in one transaction, once per `dedupe_key` (a redelivered Slack
-        reply adds nothing). Returns whether it was added."""
-        with self.session() as session:
-            row = session.get(LeadRow, lead_id)
-            if row is None:
-                raise LookupError(f"no lead {lead_id}")
-            session.add(
-                WorkItemRow(
-                    kind=work_kind,
-                    lead_id=lead_id,
-                    payload={"actor": actor},
-                    dedupe_key=dedupe_key,
-                    due_at=utcnow(),
-                    attempts=0,
-                )
-            )
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                return False
-            row.text = f"{row.text}\n{addition}" if row.text else addition
-            session.add(_event(lead_id, "answered", actor, {"text": addition}))
-            session.commit()
-            return True
+    def add_answer(self, lead_id: int, text: str, actor: str | None, **found) -> None:
+        """Record a thread answer (its text, who gave it, what it answers); the lead's own
+        words stay as they were."""
+        self.add_event(lead_id, EventKind.ANSWERED, actor, text=text, **found)
 
-    def add_event(self, lead_id: int, kind: str, actor: str | None = None, **data) -> None:
+    def revise(self, lead_id: int, text: str, fields: dict[str, str], actor: str | None) -> None:
+        """The intake message was edited: the lead says what the message says now."""
+        row = self.session.get(LeadRow, lead_id)
+        if row is None:
+            raise LookupError(f"no lead {lead_id}")
+        previous = row.text
+        row.text, row.fields = text, dict(fields)
+        self.add_event(lead_id, EventKind.EDITED, actor, previous=previous)
+
+    def events(self, lead_id: int, kind: EventKind) -> list[LeadEvent]:
+        """The lead's events of `kind`, oldest first."""
+        rows = self.session.scalars(
+            select(EventRow)
+            .where(EventRow.lead_id == lead_id, EventRow.kind == kind)
+            .order_by(EventRow.id)
+        )
+        return [LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) for row in rows]
+
+    def add_event(self, lead_id: int, kind: EventKind, actor: str | None = None, **data) -> None:
         """Record something that happened to a lead, e.g. a reminder sent."""
-        with self.session() as session:
-            session.add(_event(lead_id, kind, actor, data))
-            session.commit()
+        self.session.add(
+            EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=utcnow())
+        )
 
-    def latest_event(self, lead_id: int, kind: str) -> LeadEvent | None:
-        with self.session() as session:
-            row = session.scalar(
-                select(EventRow)
-                .where(EventRow.lead_id == lead_id, EventRow.kind == kind)
-                .order_by(EventRow.id.desc())
-                .limit(1)
-            )
-            return LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) if row else None
+    def latest_event(self, lead_id: int, kind: EventKind) -> LeadEvent | None:
+        row = self.session.scalar(
+            select(EventRow)
+            .where(EventRow.lead_id == lead_id, EventRow.kind == kind)
+            .order_by(EventRow.id.desc())
+            .limit(1)
+        )
+        return LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) if row else None
 
     # --- claims --------------------------------------------------------------------------------
 
     def claim(self, lead_id: int, user: str) -> ClaimResult:
         """One conditional UPDATE: of any number of simultaneous clicks, exactly one wins."""
-        with self.session() as session:
-            result = session.execute(
-                update(LeadRow)
-                .where(LeadRow.id == lead_id, LeadRow.claimed_by.is_(None))
-                .values(claimed_by=user, claimed_at=utcnow(), status="claimed")
-            )
-            if result.rowcount == 1:
-                session.add(_event(lead_id, "claimed", user, {}))
-                session.commit()
-                return ClaimResult(won=True, claimed_by=user)
-            session.rollback()
-            holder = session.scalar(select(LeadRow.claimed_by).where(LeadRow.id == lead_id))
-            return ClaimResult(won=False, claimed_by=holder)
+        result = self.session.execute(
+            update(LeadRow)
+            .where(LeadRow.id == lead_id, LeadRow.claimed_by.is_(None))
+            .values(claimed_by=user, claimed_at=utcnow(), status=LeadStatus.CLAIMED)
+        )
+        if result.rowcount == 1:
+            self.add_event(lead_id, EventKind.CLAIMED, user)
+            return ClaimResult(won=True, claimed_by=user)
+        holder = self.session.scalar(select(LeadRow.claimed_by).where(LeadRow.id == lead_id))
+        return ClaimResult(won=False, claimed_by=holder)
 
     def release(self, lead_id: int, user: str, *, by_manager: bool = False) -> bool:
         """Release a claim; only the claimer may, unless `by_manager`. Returns whether it did."""
-        with self.session() as session:
-            condition = (
-                LeadRow.claimed_by.is_not(None) if by_manager else LeadRow.claimed_by == user
-            )
-            result = session.execute(
-                update(LeadRow)
-                .where(LeadRow.id == lead_id, condition)
-                .values(claimed_by=None, claimed_at=None, status="posted")
-            )
-            if result.rowcount != 1:
-                session.rollback()
-                return False
-            session.add(_event(lead_id, "released", user, {}))
-            session.commit()
-            return True
+        condition = LeadRow.claimed_by.is_not(None) if by_manager else LeadRow.claimed_by == user
+        result = self.session.execute(
+            update(LeadRow)
+            .where(LeadRow.id == lead_id, condition)
+            .values(claimed_by=None, claimed_at=None, status=LeadStatus.POSTED)
+        )
+        if result.rowcount != 1:
+            return False
+        self.add_event(lead_id, EventKind.RELEASED, user)
+        return True
 
     # --- qualifications ------------------------------------------------------------------------
 
-    def add_qualification(self, lead_id: int, qualification: Qualification) -> int:
+    def add_qualification(self, lead_id: int, qualification: Qualification) -> None:
         usage = qualification.usage
-        row = QualificationRow(
-            lead_id=lead_id,
-            rubric_name=qualification.rubric.name,
-            rubric_version=qualification.rubric.version,
-            qualifier=qualification.qualifier,
-            score=qualification.score,
-            tier=qualification.tier,
-            knockout=qualification.knockout,
-            result=qualification.model_dump(mode="json"),
-            model=usage.model if usage else None,
-            input_tokens=usage.input_tokens if usage else 0,
-            output_tokens=usage.output_tokens if usage else 0,
-            latency_ms=usage.latency_ms if usage else 0,
-            cost_usd=usage.cost_usd if usage else 0.0,
-            created_at=utcnow(),
-        )
-        with self.session() as session:
-            session.add(row)
-            session.flush()
-            session.add(
-                _event(
-                    lead_id,
-                    "qualified",
-                    None,
-                    {"score": qualification.score, "tier": qualification.tier},
-                )
+        self.session.add(
+            QualificationRow(
+                lead_id=lead_id,
+                rubric_name=qualification.rubric.name,
+                rubric_version=qualification.rubric.version,
+                qualifier=qualification.qualifier,
+                score=qualification.score,
+                tier=qualification.tier,
+                knockout=qualification.knockout,
+                result=qualification.model_dump(mode="json"),
+                model=usage.model if usage else None,
+                input_tokens=usage.input_tokens if usage else 0,
+                output_tokens=usage.output_tokens if usage else 0,
+                latency_ms=usage.latency_ms if usage else 0,
+                cost_usd=usage.cost_usd if usage else 0.0,
+                created_at=utcnow(),
             )
-            session.commit()
-            return row.id
+        )
+        self.add_event(
+            lead_id, EventKind.QUALIFIED, score=qualification.score, tier=qualification.tier
+        )
 
     def latest_qualification(self, lead_id: int) -> Qualification | None:
-        with self.session() as session:
-            row = session.scalar(
-                select(QualificationRow)
-                .where(QualificationRow.lead_id == lead_id)
-                .order_by(QualificationRow.id.desc())
-                .limit(1)
-            )
-            return Qualification.model_validate(row.result) if row else None
+        row = self.session.scalar(
+            select(QualificationRow)
+            .where(QualificationRow.lead_id == lead_id)
+            .order_by(QualificationRow.id.desc())
+            .limit(1)
+        )
+        return Qualification.model_validate(row.result) if row else None
 
     def count_qualifications(self, lead_id: int | None = None) -> int:
-        with self.session() as session:
-            query = select(func.count(QualificationRow.id))
-            if lead_id is not None:
-                query = query.where(QualificationRow.lead_id == lead_id)
-            return session.scalar(query) or 0
+        query = select(func.count(QualificationRow.id))
+        if lead_id is not None:
+            query = query.where(QualificationRow.lead_id == lead_id)
+        return self.session.scalar(query) or 0
 
     def rubric_usage(self) -> list[RubricUsage]:
         """Every rubric name and version that qualified leads, oldest first."""
@@ -293,68 +250,54 @@ class Repository:
             .group_by(row.rubric_name, row.rubric_version)
             .order_by(func.min(row.created_at))
         )
-        with self.session() as session:
-            return [RubricUsage(*values) for values in session.execute(query)]
+        return [RubricUsage(*values) for values in self.session.execute(query)]
 
     # --- Slack message locations ---------------------------------------------------------------
 
-    def slack_message(self, lead_id: int, kind: str) -> tuple[str, str | None] | None:
-        """(channel, ts) of a lead's message of `kind`, e.g. 'summary'."""
-        with self.session() as session:
-            row = session.scalar(
-                select(SlackMessageRow).where(
-                    SlackMessageRow.lead_id == lead_id, SlackMessageRow.kind == kind
-                )
-            )
-            return (row.channel, row.ts) if row else None
+    def slack_message(self, lead_id: int, kind: MessageKind) -> tuple[str, str | None] | None:
+        """(channel, ts) of a lead's message of `kind`, e.g. the summary."""
+        row = self._slack_message_row(lead_id, kind)
+        return (row.channel, row.ts) if row else None
 
-    def save_slack_message(self, lead_id: int, kind: str, channel: str, ts: str | None) -> None:
-        with self.session() as session:
-            row = session.scalar(
-                select(SlackMessageRow).where(
-                    SlackMessageRow.lead_id == lead_id, SlackMessageRow.kind == kind
-                )
-            )
-            if row is None:
-                row = SlackMessageRow(lead_id=lead_id, kind=kind, created_at=utcnow())
-                session.add(row)
-            row.channel, row.ts = channel, ts
-            session.commit()
+    def save_slack_message(
+        self, lead_id: int, kind: MessageKind, channel: str, ts: str | None
+    ) -> None:
+        row = self._slack_message_row(lead_id, kind)
+        if row is None:
+            row = SlackMessageRow(lead_id=lead_id, kind=kind, created_at=utcnow())
+            self.session.add(row)
+        row.channel, row.ts = channel, ts
 
     def mark_posted(self, lead_id: int, channel: str, ts: str) -> None:
         """Record the summary's location and move a new lead to `posted` (a claim made in
-        the meantime is kept), in one transaction."""
-        with self.session() as session:
-            session.add(
-                SlackMessageRow(
-                    lead_id=lead_id, kind="summary", channel=channel, ts=ts, created_at=utcnow()
-                )
-            )
-            session.execute(
-                update(LeadRow)
-                .where(LeadRow.id == lead_id, LeadRow.status.in_(("received", "qualified")))
-                .values(status="posted")
-            )
-            session.add(_event(lead_id, "posted", None, {"channel": channel, "ts": ts}))
-            session.commit()
+        the meantime is kept)."""
+        self.save_slack_message(lead_id, MessageKind.SUMMARY, channel, ts)
+        self.session.execute(
+            update(LeadRow)
+            .where(LeadRow.id == lead_id, LeadRow.status.in_(UNPOSTED))
+            .values(status=LeadStatus.POSTED)
+        )
+        self.add_event(lead_id, EventKind.POSTED, channel=channel, ts=ts)
 
-    def find_by_slack_message(self, kind: str, channel: str, ts: str) -> StoredLead | None:
-        """The lead whose message of `kind` (e.g. 'thread') is at channel/ts."""
-        with self.session() as session:
-            row = session.scalar(
-                select(LeadRow)
-                .join(SlackMessageRow, SlackMessageRow.lead_id == LeadRow.id)
-                .where(
-                    SlackMessageRow.kind == kind,
-                    SlackMessageRow.channel == channel,
-                    SlackMessageRow.ts == ts,
-                )
+    def find_by_slack_message(self, kind: MessageKind, channel: str, ts: str) -> StoredLead | None:
+        """The lead whose message of `kind` (e.g. its DM thread) is at channel/ts."""
+        row = self.session.scalar(
+            select(LeadRow)
+            .join(SlackMessageRow, SlackMessageRow.lead_id == LeadRow.id)
+            .where(
+                SlackMessageRow.kind == kind,
+                SlackMessageRow.channel == channel,
+                SlackMessageRow.ts == ts,
             )
-            return _stored(row) if row else None
+        )
+        return _stored(row) if row else None
 
-
-def _event(lead_id: int | None, kind: str, actor: str | None, data: dict) -> EventRow:
-    return EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=utcnow())
+    def _slack_message_row(self, lead_id: int, kind: MessageKind) -> SlackMessageRow | None:
+        return self.session.scalar(
+            select(SlackMessageRow).where(
+                SlackMessageRow.lead_id == lead_id, SlackMessageRow.kind == kind
+            )
+        )
 
 
 def _stored(row: LeadRow) -> StoredLead:

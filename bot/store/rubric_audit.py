@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bot.store.repository import Repository, utcnow
+from bot.store.database import Database, utcnow
 from bot.store.tables import RubricChangeRow
 
 
@@ -23,37 +23,33 @@ class RubricChange(BaseModel):
     created_at: datetime
 
 
-def record_rubric_change(
-    repository: Repository,
-    *,
-    actor: str,
-    old_version: str | None,
-    new_version: str,
-    rubric_yaml: str,
-    apply: Callable[[], None],
-) -> RubricChange:
-    """Insert the audit entry and run `apply` (e.g. write the rubric file) in one transaction.
+class RubricChangeLog:
+    """Inside a unit of work: the entry commits with the use case, or not at all."""
 
-    The entry is committed only after `apply` returns, so a change that failed to apply
-    leaves no audit entry; if `apply` raises, the exception propagates unchanged.
-    """
-    row = RubricChangeRow(
-        actor=actor,
-        old_version=old_version,
-        new_version=new_version,
-        rubric_yaml=rubric_yaml,
-        created_at=utcnow(),
-    )
-    with repository.session() as session:
-        session.add(row)
-        session.flush()
-        apply()
-        session.commit()
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(
+        self, *, actor: str, old_version: str | None, new_version: str, rubric_yaml: str
+    ) -> RubricChange:
+        row = RubricChangeRow(
+            actor=actor,
+            old_version=old_version,
+            new_version=new_version,
+            rubric_yaml=rubric_yaml,
+            created_at=utcnow(),
+        )
+        self.session.add(row)
+        self.session.flush()
         return RubricChange.model_validate(row)
 
+    def recent(self, limit: int = 50) -> list[RubricChange]:
+        """The most recent replacements, newest first."""
+        query = select(RubricChangeRow).order_by(RubricChangeRow.id.desc()).limit(limit)
+        return [RubricChange.model_validate(row) for row in self.session.scalars(query)]
 
-def rubric_changes(repository: Repository, limit: int = 50) -> list[RubricChange]:
-    """The most recent replacements, newest first."""
-    query = select(RubricChangeRow).order_by(RubricChangeRow.id.desc()).limit(limit)
-    with repository.session() as session:
-        return [RubricChange.model_validate(row) for row in session.scalars(query)]
+
+def rubric_changes(database: Database, limit: int = 50) -> list[RubricChange]:
+    """For reports (`leadbot rubric history`): the most recent replacements, newest first."""
+    with database.session() as session:
+        return RubricChangeLog(session).recent(limit)

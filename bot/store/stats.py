@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from bot.store.repository import Repository, utcnow
+from bot.domain.lifecycle import DISQUALIFIED_TIER, EventKind
+from bot.store.database import Database, utcnow
 from bot.store.tables import EventRow, LeadRow, QualificationRow
-from qualifiers.rubric import DISQUALIFIED
 
 DEFAULT_WINDOWS = (7, 30)
 UNQUALIFIED = "unqualified"
@@ -77,23 +77,24 @@ class _LeadFacts:
     marketer: str
     created_at: datetime
     tier: str
+    score: int
     claimed_at: datetime | None
 
 
 def funnel_stats(
-    repository: Repository, days: Sequence[int] = DEFAULT_WINDOWS, now: datetime | None = None
+    database: Database, days: Sequence[int] = DEFAULT_WINDOWS, now: datetime | None = None
 ) -> FunnelStats:
     """Figures for each window of `days` ending at `now` (default: the current time)."""
     if not days or min(days) < 1:
         raise ValueError("expected windows of at least one day")
     now = _aware(now or utcnow())
     oldest = now - timedelta(days=max(days))
-    facts = _lead_facts(repository, oldest)
+    facts = _lead_facts(database, oldest)
     windows = []
     for window in days:
         since = now - timedelta(days=window)
         in_window = [lead for lead in facts if lead.created_at >= since]
-        usage = _model_usage(repository, since)
+        usage = _model_usage(database, since)
         windows.append(
             WindowStats(
                 days=window,
@@ -110,7 +111,7 @@ def funnel_stats(
     return FunnelStats(generated_at=now, windows=windows)
 
 
-def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
+def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
     latest = (
         select(QualificationRow.lead_id, func.max(QualificationRow.id).label("qualification_id"))
         .where(QualificationRow.created_at >= since)
@@ -119,7 +120,7 @@ def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
     )
     first_claim = (
         select(EventRow.lead_id, func.min(EventRow.created_at).label("claimed_at"))
-        .where(EventRow.kind == "claimed", EventRow.created_at >= since)
+        .where(EventRow.kind == EventKind.CLAIMED, EventRow.created_at >= since)
         .group_by(EventRow.lead_id)
         .subquery()
     )
@@ -129,6 +130,7 @@ def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
             LeadRow.submitted_by,
             LeadRow.created_at,
             QualificationRow.tier,
+            QualificationRow.score,
             first_claim.c.claimed_at,
         )
         .outerjoin(latest, latest.c.lead_id == LeadRow.id)
@@ -136,7 +138,7 @@ def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
         .outerjoin(first_claim, first_claim.c.lead_id == LeadRow.id)
         .where(LeadRow.created_at >= since)
     )
-    with repository.session() as session:
+    with database.session() as session:
         rows = session.execute(query).all()
     return [
         _LeadFacts(
@@ -144,28 +146,47 @@ def _lead_facts(repository: Repository, since: datetime) -> list[_LeadFacts]:
             marketer=submitted_by or NO_MARKETER,
             created_at=_aware(created_at),
             tier=tier or UNQUALIFIED,
+            score=score or 0,
             claimed_at=_aware(claimed_at) if claimed_at else None,
         )
-        for source, submitted_by, created_at, tier, claimed_at in rows
+        for source, submitted_by, created_at, tier, score, claimed_at in rows
     ]
 
 
 def _figures(leads: Iterable[_LeadFacts]) -> FunnelFigures:
     leads = list(leads)
     tiers = Counter(lead.tier for lead in leads)
-    claimable = sum(1 for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED))
-    minutes = [
+    claimable_leads = [lead for lead in leads if lead.tier not in (UNQUALIFIED, DISQUALIFIED_TIER)]
+    claimable = len(claimable_leads)
+    minutes = [  # a lead knocked out after its claim is neither claimable nor claimed
         (lead.claimed_at - lead.created_at).total_seconds() / 60
-        for lead in leads
+        for lead in claimable_leads
         if lead.claimed_at is not None
     ]
     return FunnelFigures(
         leads=len(leads),
-        tiers=dict(tiers.most_common()),
+        tiers={tier: tiers[tier] for tier in _tier_order(leads)},
         claimable=claimable,
         claimed=len(minutes),
         claimed_share=round(len(minutes) / claimable, 4) if claimable else None,
         median_minutes_to_claim=round(statistics.median(minutes), 1) if minutes else None,
+    )
+
+
+def _tier_order(leads: list[_LeadFacts]) -> list[str]:
+    """Tiers as the rubric ranks them (a higher tier holds higher scores), knocked-out and
+    unqualified leads last; the stats need no rubric to say hot, warm, cold."""
+    scores: dict[str, list[int]] = {}
+    for lead in leads:
+        scores.setdefault(lead.tier, []).append(lead.score)
+    last = (DISQUALIFIED_TIER, UNQUALIFIED)
+    return sorted(
+        scores,
+        key=lambda tier: (
+            tier in last,
+            last.index(tier) if tier in last else 0,
+            -min(scores[tier]),
+        ),
     )
 
 
@@ -178,7 +199,7 @@ def _slices(leads: list[_LeadFacts], key) -> list[SliceFigures]:
     return [SliceFigures(key=name, **_figures(group).model_dump()) for name, group in ordered]
 
 
-def _model_usage(repository: Repository, since: datetime) -> list[ModelUsage]:
+def _model_usage(database: Database, since: datetime) -> list[ModelUsage]:
     query = (
         select(
             QualificationRow.qualifier,
@@ -192,7 +213,7 @@ def _model_usage(repository: Repository, since: datetime) -> list[ModelUsage]:
         .group_by(QualificationRow.qualifier, QualificationRow.model)
         .order_by(func.count(QualificationRow.id).desc(), QualificationRow.qualifier)
     )
-    with repository.session() as session:
+    with database.session() as session:
         rows = session.execute(query).all()
     return [
         ModelUsage(

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.domain.lifecycle import LeadStatus
+
 
 class Base(DeclarativeBase):
     pass
@@ -26,7 +28,7 @@ class LeadRow(Base):
     submitted_by: Mapped[str | None] = mapped_column(String(100))
     intake_channel: Mapped[str | None] = mapped_column(String(40))
     intake_ts: Mapped[str | None] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=LeadStatus.RECEIVED, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(40))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -28,7 +28,7 @@ from qualifiers.extract.evidence import checked_extraction
 from qualifiers.extract.merge import as_fallback, merge
 from qualifiers.extract.pricing import estimate_cost
 from qualifiers.extract.prompt import lead_prompt, prompt_fingerprint, system_prompt
-from qualifiers.extract.redact import redact
+from qualifiers.extract.redact import DEFAULT_PHONE_REGIONS, redact
 from qualifiers.extract.schema import output_model
 from qualifiers.models import Extraction, Lead, Usage
 from qualifiers.rubric import Rubric
@@ -69,6 +69,7 @@ class LLMExtractor:
         fallback: Extractor,
         cache: ExtractionCache | None = None,
         redact_pii: bool = False,
+        phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS,
         deadline_seconds: float = 120.0,
     ):
         self.name = model_name
@@ -76,6 +77,7 @@ class LLMExtractor:
         self.fallback = fallback
         self.cache = cache
         self.redact_pii = redact_pii
+        self.phone_regions = phone_regions
         self.deadline_seconds = deadline_seconds
         self._prepared: dict[str, tuple[Runnable, str]] = {}
         self._lock = threading.Lock()
@@ -91,7 +93,7 @@ class LLMExtractor:
         lead_text = lead.searchable_text()
         if not lead_text.strip():
             return offline, None  # nothing for a model to read, nothing to pay for
-        sent = redact(lead_text, pii=self.redact_pii)
+        sent = redact(lead_text, pii=self.redact_pii, phone_regions=self.phone_regions)
         structured, system = self._prepare(rubric)
         messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(lead_prompt(sent))]
         try:
@@ -99,7 +101,7 @@ class LLMExtractor:
         except Exception as exc:  # any provider's failure: the lead is qualified offline
             reason = failure_reason(exc)
             logger.warning(
-                "model %s failed for lead %s (%s); qualifying offline",
+                "model %s failed for lead %r (%s); qualifying offline",
                 self.name,
                 lead.id,
                 reason,
@@ -113,12 +115,12 @@ class LLMExtractor:
             error = reply.get("parsing_error")
             reason = failure_reason(error) if error else "empty answer"
             logger.warning(
-                "model %s gave no usable answer for lead %s (%s)", self.name, lead.id, reason
+                "model %s gave no usable answer for lead %r (%s)", self.name, lead.id, reason
             )
             return as_fallback(offline, reason), usage
         extraction = checked_extraction(reply["parsed"], rubric, sent=sent, lead_text=lead_text)
         if extraction.note:
-            logger.info("lead %s: %s", lead.id, extraction.note)
+            logger.info("lead %r: %s", lead.id, extraction.note)
         if self.cache is not None:
             self.cache.put(key, extraction, usage)
         return merge(extraction, offline), usage

@@ -8,6 +8,7 @@ $10M" never becomes a budget. Ranges count at their low end; other currencies at
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from qualifiers.extract.numbers import (
     CURRENCY_SYMBOL,
@@ -217,6 +218,7 @@ def _digit_amount_matches(text: str, start: int, stop: int):
 
 
 _BARE_AFTER_KEYWORD = re.compile(r"(?:budget|bdgt|spend|allocated|approved|up to)\b[^\n]{0,25}$")
+_BARE_KEYWORD_REACH = 40  # the longest keyword above plus its 25 characters, and some
 
 
 def find_money(
@@ -226,18 +228,27 @@ def find_money(
     context: re.Pattern[str] = BUDGET_CONTEXT,
     distractors: re.Pattern[str] = BUDGET_DISTRACTORS,
 ) -> Found | None:
-    """The amount a `context` word points at, unless a `distractors` word sits nearer."""
+    """The amount a `context` word points at, unless a `distractors` word sits nearer.
+
+    Each pattern scans each clause with an amount once and each amount looks its nearest
+    words up by bisection, so the cost stays linear however many amounts share one clause."""
+    found = [(amount, clauses.around(amount.start, amount.end)) for amount in amounts(text)]
+    if not found:
+        return None
+    windows = sorted({clause for _, clause in found})
+    keywords, vetoes = _Spans(context, text, windows), None
     best: tuple[int, int, Found] | None = None
-    for amount in amounts(text):
-        left, right = clauses.around(amount.start, amount.end)
-        keyword = _nearest(context, text, left, right, amount)
+    for amount, (left, right) in found:
+        keyword = keywords.nearest(left, right, amount)
         if keyword is None:
             continue
         distance, key_start, key_end = keyword
-        veto = _nearest(distractors, text, left, right, amount)
+        vetoes = vetoes or _Spans(distractors, text, windows)  # most amounts have no keyword
+        veto = vetoes.nearest(left, right, amount)
         if veto is not None and veto[0] < distance:
             continue
-        if not amount.explicit and not _BARE_AFTER_KEYWORD.search(text, left, amount.start):
+        bare_from = max(left, amount.start - _BARE_KEYWORD_REACH)
+        if not amount.explicit and not _BARE_AFTER_KEYWORD.search(text, bare_from, amount.start):
             continue
         start, end = min(key_start, amount.start), max(key_end, amount.end)
         found = Found(amount.value, start, end, 0.8)
@@ -246,20 +257,35 @@ def find_money(
     return best[2] if best else None
 
 
-def _nearest(
-    pattern: re.Pattern[str], text: str, left: int, right: int, amount: Amount
-) -> tuple[int, int, int] | None:
-    nearest = None
-    for match in pattern.finditer(text, left, right):
-        if match.end() <= amount.start:
-            distance = amount.start - match.end()
-        elif match.start() >= amount.end:
-            distance = match.start() - amount.end
-        else:
-            distance = 0
-        if nearest is None or distance < nearest[0]:
-            nearest = (distance, match.start(), match.end())
-    return nearest
+class _Spans:
+    """Where one pattern matches in the clauses of a text that hold amounts, in order, for
+    nearest-match look-ups: each clause is scanned once, however many amounts it holds."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str, windows: list[tuple[int, int]]):
+        spans = [m.span() for left, right in windows for m in pattern.finditer(text, left, right)]
+        self.starts = [start for start, _ in spans]
+        self.ends = [end for _, end in spans]
+
+    def nearest(self, left: int, right: int, amount: Amount) -> tuple[int, int, int] | None:
+        """(distance, start, end) of the match in text[left:right] nearest `amount`, the
+        earlier on a tie."""
+        starts, ends = self.starts, self.ends
+        first = bisect_left(starts, left)
+        stop = bisect_right(ends, right)
+        if first >= stop:
+            return None
+        # Matches don't overlap, so ends are in order too: the last one ending at or before
+        # the amount, the next (which may touch it), and the first one starting after it.
+        before = bisect_right(ends, amount.start, first, stop) - 1
+        after = bisect_left(starts, amount.end, first, stop)
+        candidates = []
+        if before >= first:
+            candidates.append((amount.start - ends[before], starts[before], ends[before]))
+        if before + 1 < stop and starts[before + 1] < amount.end:
+            candidates.append((0, starts[before + 1], ends[before + 1]))
+        if after < stop:
+            candidates.append((starts[after] - amount.end, starts[after], ends[after]))
+        return min(candidates, default=None)
 
 
 _BELOW = re.compile(r"\b(?:under|below|less than|max(?:imum)?|up to|<)\s*$")

@@ -101,8 +101,10 @@ _CONCRETE = WordPattern(_CONCRETE_SOURCE)
 # scan fast and are mostly skipped by their literal pre-check.
 _MORE_CONCRETE = word_patterns(_MORE_CONCRETE_SOURCE, per_pattern=8)
 # An imperative answer in a form or table cell: "Use case: Automate vendor invoice approvals".
+# Spaces after a separator stop at a newline (which is a separator itself): `\s*` would rescan
+# every following blank line from every newline.
 _IMPERATIVE = re.compile(
-    r"(?:^|[:|,;.\n])\s*(?P<verb>"
+    r"(?:^|[:|,;.\n])[^\S\n]*(?P<verb>"
     + _GOAL_VERBS
     + r") (?:[\w-]+ ){0,3}(?:[\w-]+s|workflows?|process)\b"
 )

@@ -1,4 +1,5 @@
-"""Numbers as people write them: 1,400 / 40 000 / 2.5 / 80k / 1.2M / twelve / a dozen."""
+"""Numbers as people write them: 1,400 / 40 000 / 30'000 / 2.5 / 80k / 1.2M / 1,2 Mio. / twelve /
+a dozen / seventy-five."""
 
 from __future__ import annotations
 
@@ -50,8 +51,14 @@ WORD_NUMBERS = {
     "a hundred": 100,
     "half a": 0.5,
 }
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+# "twenty-five", "seventy five": tried before the single words, so "five" alone never wins.
+_COMPOUND = rf"(?:{'|'.join(_TENS)})[- ](?:{'|'.join(_UNITS)})\b"
 # Longest first so "a couple of" wins over "a".
-WORD_NUMBER = "|".join(sorted((re.escape(w) for w in WORD_NUMBERS), key=len, reverse=True))
+WORD_NUMBER = (
+    _COMPOUND + "|" + "|".join(sorted((re.escape(w) for w in WORD_NUMBERS), key=len, reverse=True))
+)
 
 MULTIPLIERS = {
     "k": 1e3,
@@ -74,9 +81,28 @@ MULTIPLIERS = {
     "lac": 1e5,
     "crore": 1e7,
     "crores": 1e7,
+    # Local abbreviations, as written after a number: "1,2 Mio. EUR", "50 Tsd. €", "1 Mrd.",
+    # "R$ 1,5 milhão". The dot is part of the word, so the amount's currency can follow it.
+    "tsd": 1e3,
+    "tsd.": 1e3,
+    "tausend": 1e3,
+    "mio": 1e6,
+    "mio.": 1e6,
+    "mln": 1e6,
+    "mln.": 1e6,
+    "millionen": 1e6,
+    "milhão": 1e6,
+    "milhões": 1e6,
+    "millón": 1e6,
+    "millones": 1e6,
+    "miljoen": 1e6,
+    "mrd": 1e9,
+    "mrd.": 1e9,
+    "milliarden": 1e9,
 }
 MULTIPLIER = (
-    r"(?:k|K|thousand|grand|mm|MM|mil|millions?|bn|billion|lakhs?|lac|crores?|m|M|b|B)"
+    r"(?:tsd\.?|tausend|mio\.?|mln\.?|millionen|milhão|milhões|millón|millones|miljoen|mrd\.?|"
+    r"milliarden|k|K|thousand|grand|mm|MM|mil|millions?|bn|billion|lakhs?|lac|crores?|m|M|b|B)"
     r"(?![a-zA-Z])"
 )
 
@@ -85,6 +111,8 @@ DIGITS = (
     r"\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])"  # Indian grouping: 4,00,000
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"
     r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])"
+    r"|\d{1,3}(?:['’]\d{3})+(?:[.,]\d+)?"  # Swiss grouping: 30'000, 1'250'000.50
+    r"|\d{1,3}(?:\.\d{3})+,\d{1,2}(?!\d)"  # European decimals: 85.000,00
     r"|\d{1,3}(?:\.\d{3}){2,}(?![\d,])"
     r"|\d+(?:[.,]\d+)?"
 )
@@ -96,14 +124,19 @@ _SCALED = re.compile(rf"(?P<num>{DIGITS})\s?(?P<mult>{MULTIPLIER})?")
 
 
 def to_float(digits: str) -> float | None:
-    """'1,400' -> 1400, '40 000' -> 40000, '2.5' -> 2.5, '2,5' -> 2.5, '1.200.000' -> 1200000."""
-    raw = digits.replace("\u00a0", " ").replace("\u202f", " ").replace(" ", "")
+    """'1,400' -> 1400, '40 000' -> 40000, '2.5' -> 2.5, '2,5' -> 2.5, '1.200.000' -> 1200000,
+    '85.000,50' -> 85000.5, "30'000" -> 30000."""
+    raw = digits.replace("'", "").replace("’", "")
+    raw = raw.replace("\u00a0", " ").replace("\u202f", " ").replace(" ", "")
     sign = -1.0 if raw.startswith("-") else 1.0
     raw = raw.lstrip("+-")
-    if raw.count(".") > 1:
+    if "," in raw and "." in raw:  # the last separator is the decimal one
+        if raw.rfind(",") > raw.rfind("."):
+            raw = raw.replace(".", "").replace(",", ".")
+        else:
+            raw = raw.replace(",", "")
+    elif raw.count(".") > 1:
         raw = raw.replace(".", "")
-    elif "," in raw and "." in raw:
-        raw = raw.replace(",", "")
     elif "," in raw:
         whole, _, tail = raw.rpartition(",")
         raw = raw.replace(",", "") if len(tail) == 3 else f"{whole.replace(',', '')}.{tail}"
@@ -131,7 +164,13 @@ def range_low(low: float, low_multiplier: str | None, high: float, high_multipli
 
 
 def word_number(word: str) -> float | None:
-    return WORD_NUMBERS.get(word.casefold())
+    """'twelve' -> 12, 'a dozen' -> 12, 'seventy-five' -> 75."""
+    folded = word.casefold()
+    value = WORD_NUMBERS.get(folded)
+    if value is None and re.fullmatch(_COMPOUND, folded):
+        tens, units = re.split(r"[- ]", folded)
+        value = WORD_NUMBERS[tens] + WORD_NUMBERS[units]
+    return value
 
 
 _FIELD_NUMBER = re.compile(

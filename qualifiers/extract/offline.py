@@ -52,6 +52,7 @@ from qualifiers.extract.text import (
     normalise_key,
 )
 from qualifiers.extract.timeline import find_timeline, parse_timeline
+from qualifiers.limits import within_budget
 from qualifiers.models import Answer, AnswerValue, Extraction, KnockoutHit, Lead, Usage
 from qualifiers.rubric import Criterion, Knockout, Rubric
 
@@ -430,11 +431,11 @@ class RubricRules:
     def extract(self, lead: Lead) -> Extraction:
         text = LeadText(lead)
         answers = {}
-        for rules in self.criteria:
+        for rules in within_budget(self.criteria):
             answer = rules.answer(text)
             if answer is not None:
                 answers[rules.id] = answer
-        knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text))]
+        knockouts = [hit for rules in within_budget(self.knockouts) if (hit := rules.hit(text))]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:

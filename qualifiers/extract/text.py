@@ -64,17 +64,30 @@ def mask_injections(text: str) -> str:
     if "<!--" in text:
         spans.extend(m.span() for m in _HTML_COMMENT.finditer(text))
     spans.extend(m.span() for m in _ROLE_LINE.finditer(lower))
+    sentences: Clauses | None = None  # found once: a long sentence may hold many matches
     for pattern in _INSTRUCTIONS:
         for match in pattern.finditer(lower):
-            spans.append(sentence_bounds(text, match.start(), match.end()))
+            sentences = sentences or Clauses(text, _SENTENCE_END)
+            left, right = sentences.around(match.start(), match.end())
+            spans.append((left, min(right + 1, len(text))))  # with its full stop
     if not spans:
         return text
-    chars = list(text)
-    for start, end in spans:
-        for i in range(start, end):
-            if chars[i] != "\n":
-                chars[i] = " "
-    return "".join(chars)
+    return _blank_spans(text, spans)
+
+
+def _blank_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each span's characters but newlines replaced by spaces; overlapping spans
+    (every instruction of one long sentence blanks the same sentence) are blanked once."""
+    pieces, position = [], 0
+    for start, end in sorted(spans):
+        start = max(start, position)
+        if start >= end:
+            continue
+        pieces.append(text[position:start])
+        pieces.append(re.sub(r"[^\n]", " ", text[start:end]))
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 # A reply's quoted history: "On Tue, Hannah Reyes wrote:", a quoted "> From: Daniel Ortiz, ..."
@@ -136,15 +149,6 @@ def lower_same_length(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence (or line) around text[start:end]."""
-    left = max(text.rfind("\n", 0, start), *(text.rfind(c, 0, start) for c in ".!?"))
-    while left > 0 and text[left] == "." and left + 1 < len(text) and text[left + 1].isdigit():
-        left = max(text.rfind("\n", 0, left), *(text.rfind(c, 0, left) for c in ".!?"))
-    match = _SENTENCE_END.search(text, end)
-    return left + 1, match.end() if match else len(text)
-
-
 # Clauses end at sentence punctuation, except the dot of "approx." and other abbreviations.
 _CLAUSE_BREAK = re.compile(
     r"[!?;\n]|\.(?<!approx\.)(?<!\best\.)(?<!\bca\.)(?<!\bvs\.)(?<!\betc\.)(?<!\bno\.)"
@@ -153,10 +157,11 @@ _CLAUSE_BREAK = re.compile(
 
 
 class Clauses:
-    """Clause boundaries of one text, so parsers can ask 'which clause is this in?' cheaply."""
+    """Clause boundaries of one text, so parsers can ask 'which clause is this in?' cheaply
+    (sentences with a `breaks` pattern of sentence ends)."""
 
-    def __init__(self, text: str):
-        self._breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+    def __init__(self, text: str, breaks: re.Pattern[str] | None = None):
+        self._breaks = [m.start() for m in (breaks or _CLAUSE_BREAK).finditer(text)]
         self._length = len(text)
 
     def around(self, start: int, end: int) -> tuple[int, int]:

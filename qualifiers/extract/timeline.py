@@ -121,6 +121,9 @@ _WEAK_CONTEXT = re.compile(
     r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must)\b",
 )
 _SENTENCE = re.compile(r"[.!?\n]")
+# How far a sentence is read either side of a timeline: a text without full stops would
+# otherwise be one sentence, rescanned for every timeline in it.
+_SENTENCE_REACH = 400
 _MONTHS_OUT = re.compile(r"\b(?:out|from now|away)$")
 
 
@@ -157,8 +160,7 @@ def find_timeline(text: str, *, bare: bool = False) -> Found | None:
     for context in (_STRONG_CONTEXT, _WEAK_CONTEXT):
         for found in candidates:
             start = _sentence_start(text, found.start)
-            end_match = _SENTENCE.search(text, found.end)
-            end = end_match.start() if end_match else len(text)
+            end = _sentence_end(text, found.end)
             if context.search(text, start, found.start) or context.search(text, found.end, end):
                 return found
     return None
@@ -174,7 +176,15 @@ def _reports_an_event(text: str, end: int) -> bool:
 
 
 def _sentence_start(text: str, position: int) -> int:
-    return max(text.rfind(c, 0, position) for c in ".!?\n") + 1
+    """Where the sentence around `position` starts, looking back at most `_SENTENCE_REACH`."""
+    reach = max(0, position - _SENTENCE_REACH)
+    return max(reach - 1, *(text.rfind(c, reach, position) for c in ".!?\n")) + 1
+
+
+def _sentence_end(text: str, position: int) -> int:
+    """Where the sentence around `position` ends, looking ahead at most `_SENTENCE_REACH`."""
+    end_match = _SENTENCE.search(text, position, position + _SENTENCE_REACH)
+    return end_match.start() if end_match else min(len(text), position + _SENTENCE_REACH)
 
 
 def _skipped(text: str, match: re.Match[str], bare: bool) -> bool:

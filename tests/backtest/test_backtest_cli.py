@@ -12,7 +12,7 @@ import pytest
 from backtest_helpers import history_rows, write_csv
 
 from bot.cli import main
-from bot.cli.backtest import ProgressBar
+from bot.cli.common import ProgressBar
 from qualifiers.backtest import roc_auc
 
 

@@ -83,11 +83,13 @@ def test_suggested_yaml_is_the_original_with_only_numbers_changed(suggestion):
     assert "# the best plan" in suggestion.yaml_text
     assert "# reps work warm leads too" in suggestion.yaml_text
     assert parse_rubric(suggestion.yaml_text).version == suggestion.rubric.version
-    assert suggestion.rubric.name == "plans-backwards"
+    assert new_lines[1] == "name: plans-backwards-suggested"
+    assert suggestion.rubric.name == "plans-backwards-suggested"
+    assert suggestion.name.old == "plans-backwards"
 
 
 def _holds_a_number(line: str) -> bool:
-    return "points" in line or "min_score" in line
+    return "points" in line or "min_score" in line or line.startswith("name:")
 
 
 def test_vectorised_scores_equal_the_real_scoring_of_the_written_rubric(suggestion):

@@ -10,11 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fakes.store_probe import StoreProbe
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-
-from bot.store.repository import Repository
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"
@@ -26,18 +25,18 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
 @pytest.fixture(params=BACKENDS)
-def repository(request, tmp_path) -> Iterator[Repository]:
-    """A fresh, migrated Repository on each configured backend."""
+def repository(request, tmp_path) -> Iterator[StoreProbe]:
+    """A fresh, migrated database on each configured backend."""
     if request.param == "sqlite":
-        repository = Repository.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
+        repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
         yield repository
         repository.engine.dispose()
         return
     yield from _postgres_repository(POSTGRES_URL)
 
 
-def _postgres_repository(url: str) -> Iterator[Repository]:
-    """A Repository in its own freshly created schema, dropped afterwards."""
+def _postgres_repository(url: str) -> Iterator[StoreProbe]:
+    """A database in its own freshly created schema, dropped afterwards."""
     schema = f"leadbot_test_{uuid.uuid4().hex[:12]}"
     admin_url = make_url(url).set(drivername="postgresql+psycopg")
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -48,7 +47,7 @@ def _postgres_repository(url: str) -> Iterator[Repository]:
         admin.dispose()
         pytest.fail(f"LEADBOT_TEST_POSTGRES_URL={url} is set but PostgreSQL is unreachable: {exc}")
     scoped = admin_url.update_query_dict({"options": f"-csearch_path={schema}"})
-    repository = Repository.from_url(scoped.render_as_string(hide_password=False))
+    repository = StoreProbe.from_url(scoped.render_as_string(hide_password=False))
     try:
         yield repository
     finally:

@@ -6,7 +6,8 @@ import json
 from importlib.metadata import version
 from pathlib import Path
 
-from bot.store.repository import Repository
+from fakes.store_probe import StoreProbe
+
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH, load_rubric
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -209,7 +210,7 @@ def test_qualify_stores_leads_once_and_adds_a_qualification_per_run(leadbot, tmp
         result = leadbot("qualify", leads)
         assert result.returncode == 0, result.stderr
     assert "Stored in sqlite:///leadbot.db (--no-store for a dry run)" in result.stdout
-    repository = Repository.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
+    repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'leadbot.db'}")
     assert [repository.get_lead(i) is not None for i in (8, 9)] == [True, False]
     assert repository.count_qualifications() == 16
     assert {repository.get_lead(i).status for i in range(1, 9)} <= {"qualified", "disqualified"}
@@ -240,11 +241,11 @@ def test_demo_runs_offline_and_writes_the_block_kit_json(leadbot, tmp_path: Path
     messages = json.loads((tmp_path / "out" / "demo-blocks.json").read_text())
     assert [m["id"] for m in messages][:2] == ["examples/leads.txt:1", "examples/leads.txt:12"]
     assert len(messages) == 8
-    repository = Repository.from_url(f"sqlite:///{tmp_path / 'out' / 'demo.db'}")
+    repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'out' / 'demo.db'}")
     assert repository.count_qualifications() == 8
     repository.engine.dispose()
     again = leadbot("demo")
     assert again.returncode == 0, again.stderr
-    repository = Repository.from_url(f"sqlite:///{tmp_path / 'out' / 'demo.db'}")
+    repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'out' / 'demo.db'}")
     assert repository.count_qualifications() == 8
     repository.engine.dispose()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes.store_probe import StoreProbe
 from sqlalchemy import update
 
-from bot.store.repository import Repository
 from bot.store.stats import NO_MARKETER, UNQUALIFIED, funnel_stats
 from bot.store.tables import EventRow, LeadRow, QualificationRow
 from qualifiers.models import Lead, Qualification, RubricRef, Usage
@@ -16,7 +16,7 @@ NOW = datetime(2025, 3, 31, 12, 0, tzinfo=UTC)
 
 
 def seed_lead(
-    repo: Repository,
+    repo: StoreProbe,
     text: str,
     *,
     age: timedelta,
@@ -25,6 +25,7 @@ def seed_lead(
     source: str = "slack",
     submitted_by: str | None = "UMARKETER",
     usage: Usage | None = None,
+    score: int = 50,
 ) -> int:
     """A lead received `age` before NOW, optionally qualified and claimed `claim_after` later."""
     stored, _ = repo.add_lead(Lead(text=text, source=source, submitted_by=submitted_by))
@@ -34,7 +35,7 @@ def seed_lead(
         session.commit()
     if tier is not None:
         qualification = Qualification(
-            score=50,
+            score=score,
             tier=tier,
             rubric=RubricRef(name="default", version="v1"),
             qualifier="llm" if usage else "offline",
@@ -102,6 +103,24 @@ def test_windows_tiers_claims_and_slices(repository):
     by_marketer = {m.key: m for m in week.by_marketer}
     assert by_marketer["UMARKETER"].claimed == 2
     assert by_marketer[NO_MARKETER].leads == 1
+
+
+def test_tiers_come_in_rank_order_and_a_knocked_out_claim_is_no_claim(repository):
+    for text, tier, score in [("a", "cold", 10), ("b", "cold", 20), ("c", "cold", 5)]:
+        seed_lead(repository, text, age=timedelta(hours=1), tier=tier, score=score)
+    seed_lead(repository, "d", age=timedelta(hours=1), tier="hot", score=90)
+    seed_lead(repository, "e", age=timedelta(hours=1), tier="warm", score=50)
+    seed_lead(
+        repository,
+        "f",
+        age=timedelta(hours=1),
+        tier="disqualified",
+        score=95,
+        claim_after=timedelta(minutes=5),  # claimed, then knocked out on re-qualifying
+    )
+    week = funnel_stats(repository, now=NOW).windows[0]
+    assert list(week.tiers) == ["hot", "warm", "cold", "disqualified"]  # not by count
+    assert (week.claimed, week.claimable) == (0, 5)
 
 
 def test_latest_qualification_decides_the_tier_and_first_claim_the_time(repository):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import UserError
-from bot.lead_files import MAX_LEAD_BYTES, parse_leads, read_leads, sniff_format
+from bot.intake.files import MAX_LEAD_BYTES, parse_leads, read_leads, sniff_format
 
 
 def leads_of(entries):
@@ -182,8 +182,15 @@ def test_an_empty_file_is_a_clear_error(data):
 def test_binary_data_is_refused_with_where_it_starts():
     with pytest.raises(UserError, match=r"^junk.csv:2: expected UTF-8 text, found binary data"):
         parse_leads(b"text\nabc\x00\x01\x02\xff", "junk.csv")
-    with pytest.raises(UserError, match=r"^latin.txt:1: expected UTF-8 text, .*save the file as"):
-        parse_leads("Caf\u00e9".encode("latin-1"), "latin.txt")
+
+
+def test_csv_saved_by_excel_on_windows_is_read_as_windows_1252_or_latin_1():
+    cp1252 = "Name,Notes\nRen\u00e9e M\u00fcller,\u201cBudget \u20ac50k\u201d \u2013 CFO\n"
+    [entry] = parse_leads(cp1252.encode("cp1252"), "excel.csv")
+    assert entry.lead.fields["Name"] == "Ren\u00e9e M\u00fcller"
+    assert entry.lead.text == "\u201cBudget \u20ac50k\u201d \u2013 CFO"
+    [latin] = parse_leads("Caf\u00e9 \x81".encode("latin-1"), "latin.txt")  # 0x81: no cp1252
+    assert latin.lead.text == "Caf\u00e9 \x81"
 
 
 def test_missing_files_and_directories_are_clear_errors(tmp_path: Path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render_text import render_text, routing_text, sla_text
+from bot.render.text import render_text, routing_text, sla_text
 from qualifiers.models import Answer, Extraction, KnockoutHit, Lead
 from qualifiers.scoring import score
 

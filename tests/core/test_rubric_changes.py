@@ -5,18 +5,20 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fakes.store_probe import StoreProbe
 
 from bot.cli import main
-from bot.rubric_changes import (
+from bot.render.home import backtest_text
+from bot.services.rubric_changes import (
     RubricDraft,
     RubricDrafts,
     rubric_changes_summary,
     tier_shift,
     yaml_diff,
 )
-from bot.rubric_holder import RubricHolder
-from bot.store.repository import Repository
-from bot.store.rubric_audit import record_rubric_change, rubric_changes
+from bot.services.rubric_holder import RubricHolder
+from bot.store.rubric_audit import rubric_changes
+from bot.store.unit_of_work import UnitOfWork
 from qualifiers.models import Answer, Extraction, Lead
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH, RubricError, RubricIssue, parse_rubric
@@ -128,31 +130,28 @@ def test_holder_serves_readers_while_replacing(rubric_file):
     assert seen <= versions
 
 
-def test_audit_entry_is_recorded_with_the_change(repository):
-    applied = []
+def record_rubric_change(database, **entry):
+    with UnitOfWork(database) as tx:
+        return tx.rubric_changes.add(**entry)
 
+
+def test_audit_entry_is_recorded_with_the_change(repository):
     change = record_rubric_change(
         repository,
         actor="UMANAGER",
         old_version="aaa",
         new_version="bbb",
         rubric_yaml="name: x",
-        apply=lambda: applied.append(True),
     )
 
-    assert applied == [True]
     assert (change.actor, change.old_version, change.new_version) == ("UMANAGER", "aaa", "bbb")
     assert [c.id for c in rubric_changes(repository)] == [change.id]
 
 
 def test_failed_change_leaves_no_audit_entry(repository):
-    def fail() -> None:
+    with pytest.raises(OSError), UnitOfWork(repository) as tx:
+        tx.rubric_changes.add(actor="U1", old_version="a", new_version="b", rubric_yaml="")
         raise OSError("read-only file system")
-
-    with pytest.raises(OSError):
-        record_rubric_change(
-            repository, actor="U1", old_version="a", new_version="b", rubric_yaml="", apply=fail
-        )
 
     assert rubric_changes(repository) == []
 
@@ -165,7 +164,6 @@ def test_audit_history_is_newest_first(repository):
             old_version=None,
             new_version=version,
             rubric_yaml="",
-            apply=list,
         )
 
     assert [c.new_version for c in rubric_changes(repository, limit=2)] == ["v3", "v2"]
@@ -251,29 +249,49 @@ def test_tier_shift_counts_leads_that_change_tier(default_rubric):
     assert shift.moves == {"hot → warm": 1}
 
 
-def test_tier_shift_stops_at_its_time_budget(default_rubric):
+class SlowQualifier(Qualifier):
+    """Each qualification takes half a second on `clock`."""
+
+    def __init__(self) -> None:
+        super().__init__(BudgetOnly())
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def qualify(self, lead, rubric):
+        self.now += 0.5
+        return super().qualify(lead, rubric)
+
+
+def test_tier_shift_stops_mid_list_at_its_deadline(default_rubric):
+    """Two qualifications a lead, half a second each, 1.2 s: the first lead is re-scored,
+    the second stops between its two rubrics and is left out."""
+    slow = SlowQualifier()
     shift = tier_shift(
         [Lead(text="budget=1")] * 3,
         default_rubric,
         default_rubric,
-        Qualifier(BudgetOnly()),
-        time_budget_seconds=-1,
+        slow,
+        deadline=1.2,
+        clock=slow.clock,
     )
 
-    assert shift.leads == 0
-    assert not shift.complete
+    assert (shift.leads, shift.complete) == (1, False)
+    assert slow.now == 1.5  # three qualifications, then the deadline
+    text = backtest_text(shift, requested=3)
+    assert text.startswith("Re-scored the latest 1 stored leads (of 3; time limit reached)")
 
 
 def test_rubric_history_lists_changes_made_from_slack(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'history.db'}"
-    repository = Repository.from_url(url)
+    repository = StoreProbe.from_url(url)
     record_rubric_change(
         repository,
         actor="UMANAGER",
         old_version="aaaaaaaaaaaa",
         new_version="bbbbbbbbbbbb",
         rubric_yaml="name: x",
-        apply=lambda: None,
     )
     repository.engine.dispose()
     monkeypatch.setenv("LEADBOT_DATABASE_URL", url)

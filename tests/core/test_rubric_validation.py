@@ -188,3 +188,42 @@ def test_the_version_is_a_content_hash_that_ignores_comments_and_layout():
     changed = parse_rubric(VALID.replace("points: 25", "points: 30"))
     assert base.version == reformatted.version
     assert base.version != changed.version
+
+
+BILLION_LAUGHS = """\
+name: laughs
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+def test_yaml_anchors_and_aliases_are_refused_before_they_expand(tmp_path):
+    assert issues_of(BILLION_LAUGHS) == [
+        "r.yaml:2: YAML anchor &a: not allowed in a rubric (write the value out in full)"
+    ]
+    shared = VALID.replace("    bands:\n", "    bands: &shared\n", 1)
+    shared = shared.replace("  - id: authority\n", "  - id: authority\n    bands: *shared\n")
+    assert issues_of(shared)[0].startswith("r.yaml:8: YAML anchor &shared")
+    path = tmp_path / "alias.yaml"
+    path.write_text(VALID + "extra: *missing\n", encoding="utf-8")
+    with pytest.raises(RubricError) as caught:
+        load_rubric(path)
+    assert str(caught.value) == (
+        f"{path}:{VALID.count(chr(10)) + 1}: YAML alias *missing: "
+        "not allowed in a rubric (write the value out in full)"
+    )
+
+
+def test_a_rubric_with_too_many_yaml_nodes_is_refused():
+    hints = "".join(f"      - 'word{i}'\n" for i in range(25_000))
+    text = VALID.replace("    label: Student\n", "    label: Student\n    hints:\n" + hints)
+    (issue,) = issues_of(text)
+    assert issue.startswith("r.yaml:")
+    assert issue.endswith(": too large for a rubric (more than 20,000 YAML nodes)")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from fakes.store_probe import StoreProbe
+
 from bot.cli import main
-from bot.store.repository import Repository
 from qualifiers.models import Lead, Qualification, RubricRef, Usage
 
 
 def seed(url: str) -> None:
-    repo = Repository.from_url(url)
+    repo = StoreProbe.from_url(url)
     usage = Usage(model="openai:gpt-4o-mini", input_tokens=1200, output_tokens=300, cost_usd=0.5)
     for text, tier, source in (("a", "hot", "slack"), ("b", "cold", "cli")):
         stored, _ = repo.add_lead(Lead(text=text, source=source, submitted_by="UMARK"))

@@ -6,6 +6,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from bot.domain.lifecycle import EventKind
+from bot.domain.work import ProcessLead
+from bot.store.unit_of_work import UnitOfWork
+from bot.store.work_queue import WorkQueue
 from qualifiers.models import Lead, Qualification, RubricRef
 
 
@@ -33,13 +39,21 @@ def test_a_stored_lead_is_never_overwritten(repository):
     assert repository.get_lead(stored.id).lead.text == "original words"
 
 
-def test_follow_up_answers_are_appended_after_the_original_text(repository):
+def test_answers_are_events_beside_the_original_text_and_an_edit_replaces_the_text(repository):
     stored, _ = repository.add_lead(Lead(text="CFO at Globex"))
-    added = repository.append_answer(
-        stored.id, "Budget is 50k", actor="U1", dedupe_key="answer:C1:2.0", work_kind="requalify"
-    )
-    assert added is True
-    assert repository.get_lead(stored.id).lead.text == "CFO at Globex\nBudget is 50k"
+    repository.add_answer(stored.id, "Budget is 50k", "U1", answers={"budget": {}})
+    repository.add_answer(stored.id, "Correction: 5k", "U2", answers={"budget": {}})
+    repository.revise(stored.id, "CFO at Globex Freight", {"Company": "Globex"}, "U1")
+    lead = repository.get_lead(stored.id).lead
+    assert (lead.text, lead.fields) == ("CFO at Globex Freight", {"Company": "Globex"})
+    answers = repository.events(stored.id, EventKind.ANSWERED)
+    assert [(a.actor, a.data["text"]) for a in answers] == [
+        ("U1", "Budget is 50k"),
+        ("U2", "Correction: 5k"),
+    ]
+    assert repository.latest_event(stored.id, EventKind.EDITED).data == {
+        "previous": "CFO at Globex"
+    }
 
 
 def test_requalification_adds_a_row_and_the_latest_wins(repository):
@@ -93,3 +107,33 @@ def test_only_the_claimer_or_a_manager_may_release(repository):
     assert repository.claim(stored.id, "U2").won
     assert repository.release(stored.id, "MANAGER", by_manager=True) is True
     assert repository.claim(stored.id, "U3").won
+
+
+def test_a_unit_of_work_commits_lead_and_work_together_or_neither(repository):
+    woken = []
+    uow = UnitOfWork(repository, on_work=lambda: woken.append(True))
+    with pytest.raises(RuntimeError), uow as tx:
+        stored, _ = tx.leads.add_lead(Lead(text="lost"), dedupe_key="k:1")
+        tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+        raise RuntimeError("crash before the commit")
+    assert (repository.find_by_dedupe_key("k:1"), WorkQueue(repository).pending(), woken) == (
+        None,
+        0,
+        [],
+    )
+
+    with uow as tx:
+        stored, created = tx.leads.add_lead(Lead(text="kept"), dedupe_key="k:1")
+        again, created_again = tx.leads.add_lead(Lead(text="kept"), dedupe_key="k:1")
+        assert tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+        assert not tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+        assert woken == []  # nothing is woken inside the transaction
+    assert (created, created_again, again.id) == (True, False, stored.id)
+    assert woken == [True]
+    assert WorkQueue(repository).lease(60).message() == ProcessLead(lead_id=stored.id)
+
+
+def test_units_of_work_do_not_nest(repository):
+    uow = UnitOfWork(repository)
+    with pytest.raises(RuntimeError, match="do not nest"), uow, uow:
+        pass

@@ -112,6 +112,7 @@ class FakeSlackAPI(LocalService):
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
+        self._file_infos: dict[str, dict[str, Any]] = {}
         self._socket_url: str | None = None
         self._scopes: list[str] | None = None
         self._missing_channels: set[str] = set()
@@ -129,6 +130,7 @@ class FakeSlackAPI(LocalService):
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
+            "files.info": self._files_info,
         }
 
     @property
@@ -141,6 +143,11 @@ class FakeSlackAPI(LocalService):
     def calls(self, method: str | None = None) -> list[SlackCall]:
         with self._cond:
             return [c for c in self._calls if method is None or c.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted in `channel` so far, as Slack stores them (with their ts)."""
+        with self._cond:
+            return [dict(message) for message in self._messages[channel]]
 
     def clear(self) -> None:
         """Forget recorded calls and pending failures; configured data stays."""
@@ -227,6 +234,11 @@ class FakeSlackAPI(LocalService):
         with self._cond:
             self._files[path] = (content, content_type)
         return self.url.removesuffix("/api/") + path
+
+    def set_file_info(self, file_id: str, **fields: Any) -> None:
+        """Answer files.info for ``file_id`` with these fields (else ``file_not_found``)."""
+        with self._cond:
+            self._file_infos[file_id] = {"id": file_id, **fields}
 
     def set_socket_url(self, url: str) -> None:
         """Answer apps.connections.open with ``url``: a local WebSocket server playing
@@ -361,6 +373,12 @@ class FakeSlackAPI(LocalService):
             "ok": True,
             "channel": self._channels.get(channel_id) or _default_channel(channel_id),
         }
+
+    def _files_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        info = self._file_infos.get(body.get("file", ""))
+        if info is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": info, "comments": [], "response_metadata": {"next_cursor": ""}}
 
     def _conversations_replies(self, body: dict[str, Any]) -> dict[str, Any]:
         channel, ts = body.get("channel", ""), body.get("ts", "")

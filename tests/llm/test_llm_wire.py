@@ -8,8 +8,8 @@ import time
 import pytest
 from fakes.openai_api import FakeOpenAI, FakeResponse
 
+from bot.bootstrap import build_qualifier
 from bot.errors import UserError
-from bot.qualifier_factory import build_qualifier
 from bot.settings import Settings
 from qualifiers.extract.prompt import system_prompt
 from qualifiers.models import Lead
@@ -173,10 +173,10 @@ def test_cache_in_the_database_answers_the_same_lead_without_a_request(
     fake_openai, default_rubric, repo
 ):
     fake_openai.enqueue(GOOD_ANSWER)
-    qualifier = build_qualifier(settings_for(fake_openai), store=repo)
+    qualifier = build_qualifier(settings_for(fake_openai), database=repo)
 
     first = qualifier.qualify(LEAD, default_rubric)
-    again = build_qualifier(settings_for(fake_openai), store=repo).qualify(
+    again = build_qualifier(settings_for(fake_openai), database=repo).qualify(
         LEAD.model_copy(update={"id": "42", "source": "slack"}), default_rubric
     )
 

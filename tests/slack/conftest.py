@@ -23,10 +23,10 @@ from slack_helpers import (
     SlackSide,
 )
 
-from bot.app import LeadbotApp, create_app
+from bot.bootstrap import LeadbotApp, create_app
 from bot.settings import Settings
-from bot.slack_gateway import build_web_client
-from bot.web import wsgi_app
+from bot.slack.gateway import build_web_client
+from bot.slack.web import wsgi_app
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH
 
 
@@ -73,7 +73,7 @@ def slack_settings(fake_slack, tmp_path, routed_rubric) -> Settings:
 @pytest.fixture
 def leadbot(slack_settings, fake_slack, repo) -> Iterator[LeadbotApp]:
     client = build_web_client("xoxb-test-token", fake_slack.url, backoff_seconds=0.01)
-    app = create_app(slack_settings, client=client, store=repo)
+    app = create_app(slack_settings, client=client, database=repo)
     app.worker.poll_seconds = 0.05
     app.worker.retry_base_seconds = 0.02
     app.worker.retry_max_seconds = 0.2

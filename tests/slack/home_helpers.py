@@ -6,7 +6,7 @@ import json
 
 from slack_helpers import MANAGER, SlackSide, block_text, load_payload, view_submission
 
-from bot import home_blocks
+from bot.render import home as home_blocks
 
 
 def open_home(slack: SlackSide, user: str, fake_slack, *, publishes_before: int = 0) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot import home_blocks
-from bot.rubric_changes import TierShift
+from bot.render import home as home_blocks
+from bot.services.rubric_changes import TierShift
 from bot.store.stats import FunnelStats, ModelUsage, SliceFigures, WindowStats
 from qualifiers.rubric import Band, Criterion, Rubric, TierRule
 

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 import pytest
 from slack_helpers import COLD_LEAD, SALES, drop_lead, thread_replies
 
-from bot import blocks
-from bot.pipeline import WORK_SLA_REMINDER
-from bot.store.repository import utcnow
+from bot.domain.lifecycle import EventKind
+from bot.domain.work import SlaReminder
+from bot.render import summary as blocks
+from bot.store.database import utcnow
 from bot.store.work_queue import WorkQueue
 from qualifiers.models import Lead
 
@@ -69,13 +70,13 @@ def test_unclaimed_lead_gets_one_reminder_when_its_sla_runs_out(
     assert f"(the SLA for {tier} leads)" in reminder.body["text"]
     assert reminder.body["reply_broadcast"] is True  # seen in the channel, without @here
     assert "<!here>" not in reminder.body["text"]
-    assert repo.latest_event(lead.id, WORK_SLA_REMINDER).data == {
+    assert repo.latest_event(lead.id, EventKind.SLA_REMINDER).data == {
         "tier": tier,
         "sla_minutes": minutes,
     }
 
     # the same reminder coming round again (e.g. retried after a crash) says nothing more
-    leadbot.worker.queue.enqueue(WORK_SLA_REMINDER, lead.id, {"tier": tier, "sla_minutes": minutes})
+    leadbot.worker.queue.enqueue(SlaReminder(lead_id=lead.id, tier=tier, sla_minutes=minutes))
     clock.advance(minutes)
     run_due_work(leadbot)
     assert len(thread_replies(fake_slack, lead.channel, lead.ts)) == 1
@@ -90,7 +91,7 @@ def test_claimed_or_disqualified_lead_gets_no_reminder(
     if action == blocks.ACTION_CLAIM:
         slack.click(blocks.ACTION_CLAIM, lead.id, "UREP1", lead.channel, lead.ts)
     else:
-        assert leadbot.services.leads.disqualify(lead.id, "UREP1", "duplicate") is None
+        assert leadbot.services.claims.disqualify(lead.id, "UREP1", "duplicate") is None
     leadbot.worker.wait_until_idle()
 
     clock.advance(minutes + 1)
@@ -98,7 +99,7 @@ def test_claimed_or_disqualified_lead_gets_no_reminder(
 
     replies = thread_replies(fake_slack, lead.channel, lead.ts)
     assert not any("Unclaimed" in text for text in replies)
-    assert repo.latest_event(lead.id, WORK_SLA_REMINDER) is None
+    assert repo.latest_event(lead.id, EventKind.SLA_REMINDER) is None
     assert leadbot.worker.queue.pending() == 0  # the reminder ran and did nothing
 
 
@@ -119,7 +120,9 @@ def test_scheduled_work_is_not_pending_until_due_but_a_retried_item_is(repo):
     clock = MovableClock()
     queue = WorkQueue(repo, clock=clock)
     lead, _ = repo.add_lead(Lead(text="a"))
-    queue.enqueue(WORK_SLA_REMINDER, lead.id, delay=timedelta(minutes=15))
+    queue.enqueue(
+        SlaReminder(lead_id=lead.id, tier="hot", sla_minutes=15), delay=timedelta(minutes=15)
+    )
     assert (queue.pending(), queue.lease(60)) == (0, None)
 
     clock.advance(15)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot import blocks
+from bot.render import identity, kit
+from bot.render import summary as blocks
 from qualifiers.models import Answer, Extraction, KnockoutHit, Lead
 from qualifiers.scoring import score
 
@@ -70,7 +71,7 @@ def test_open_summary_has_criteria_evidence_missing_and_buttons(default_rubric):
     ]
 
 
-def test_claimed_summary_shows_claimer_and_only_release(default_rubric):
+def test_claimed_summary_shows_claimer_and_offers_release_and_disqualify(default_rubric):
     result = blocks.summary_blocks(
         _qualification(default_rubric),
         Lead(text="hi"),
@@ -79,11 +80,21 @@ def test_claimed_summary_shows_claimer_and_only_release(default_rubric):
         claimed_by="UREP",
     )
     assert "Claimed by <@UREP>" in _all_text(result)
+    assert result[0]["text"]["text"].startswith("✅ Claimed by UREP · ❄️ Cold")  # no name: the id
     [actions] = _actions(result)
-    assert [e["action_id"] for e in actions["elements"]] == [blocks.ACTION_RELEASE]
-    assert blocks.summary_text(
-        _qualification(default_rubric), Lead(text="hi"), claimed_by="UREP"
-    ).endswith("claimed by <@UREP>")
+    assert [e["action_id"] for e in actions["elements"]] == [
+        blocks.ACTION_RELEASE,
+        blocks.ACTION_DISQUALIFY,
+    ]
+    assert (
+        blocks.summary_text(
+            _qualification(default_rubric),
+            Lead(text="hi"),
+            claimed_by="UREP",
+            names={"UREP": "Ana"},
+        )
+        == "✅ Claimed by Ana: Lead · ❄️ Cold lead (0/100)"
+    )
 
 
 def test_disqualified_summary_has_reason_and_no_buttons(default_rubric):
@@ -129,14 +140,14 @@ def test_huge_lead_stays_within_block_kit_limits(default_rubric):
         default_rubric, {"need": Answer(value=True, evidence="&" * 5000)}
     )
     result = blocks.summary_blocks(qualification, lead, rubric=default_rubric, lead_id=1)
-    assert len(result) <= blocks.MAX_BLOCKS
+    assert len(result) <= kit.MAX_MESSAGE_BLOCKS
     for block in result:
         if block["type"] == "header":
-            assert len(block["text"]["text"]) <= blocks.MAX_HEADER_TEXT
+            assert len(block["text"]["text"]) <= kit.MAX_HEADER_TEXT
         if block["type"] == "section":
-            assert len(block["text"]["text"]) <= blocks.MAX_SECTION_TEXT
+            assert len(block["text"]["text"]) <= kit.MAX_SECTION_TEXT
         if block["type"] == "context":
-            assert all(len(e["text"]) <= blocks.MAX_CONTEXT_TEXT for e in block["elements"])
+            assert all(len(e["text"]) <= kit.MAX_CONTEXT_TEXT for e in block["elements"])
 
 
 def test_lead_modal_has_contact_inputs_and_rubric_fields(default_rubric):
@@ -158,7 +169,7 @@ def test_disqualify_modal_carries_lead_id(default_rubric):
 
 def test_title_skips_greetings_and_headers_to_the_first_telling_line():
     def title(text: str) -> str:
-        return blocks.lead_title(Lead(text=text), 7)
+        return identity.lead_title(Lead(text=text), 7)
 
     assert title("From the website chat (Sam, ops):\nTom here, we need X") == "Tom here, we need X"
     assert title("Hi team,\n\nWe are Acme and need a CRM.") == "We are Acme and need a CRM."
@@ -167,7 +178,7 @@ def test_title_skips_greetings_and_headers_to_the_first_telling_line():
     assert title("Hiring managers need this") == "Hiring managers need this"
     assert title("Hi,\n") == "Lead 7"
     named = Lead(text="Hi team,", fields={"Name": "Ana Silva", "Company": "Nordwind"})
-    assert blocks.lead_title(named) == "Ana Silva, Nordwind"
+    assert identity.lead_title(named) == "Ana Silva, Nordwind"
 
 
 def test_no_timeline_reads_as_words_not_as_99_months(default_rubric):

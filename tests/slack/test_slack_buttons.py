@@ -16,7 +16,7 @@ from slack_helpers import (
     view_submission,
 )
 
-from bot import blocks
+from bot.render import summary as blocks
 
 REPS = [f"UREP{n:02d}" for n in range(20)]
 
@@ -52,7 +52,8 @@ def test_twenty_simultaneous_claims_make_one_winner(slack, leadbot, fake_slack, 
     assert winner in REPS
     [update] = _updates(fake_slack, lead)
     assert f"Claimed by <@{winner}>" in block_text(update.body["blocks"])
-    assert action_ids(update.body["blocks"]) == [blocks.ACTION_RELEASE]
+    assert update.body["blocks"][0]["text"]["text"].startswith(f"✅ Claimed by {winner.lower()}")
+    assert action_ids(update.body["blocks"]) == [blocks.ACTION_RELEASE, blocks.ACTION_DISQUALIFY]
     ephemerals = fake_slack.calls("chat.postEphemeral")
     assert sorted(c.body["user"] for c in ephemerals) == sorted(set(REPS) - {winner})
     assert all(f"already claimed by <@{winner}>" in c.body["text"] for c in ephemerals)
@@ -127,7 +128,8 @@ def test_disqualify_asks_a_reason_then_updates_and_tells_the_marketer(
     assert repo.get_lead(lead.id).status == "disqualified"
     [update] = _updates(fake_slack, lead)
     text = block_text(update.body["blocks"])
-    assert "Disqualified by <@UREP1>" in text and "&lt;@UBOSS&gt;" in text
+    assert "Disqualified by urep1" in text and "&lt;@UBOSS&gt;" in text  # users.info's name
+    assert update.body["blocks"][0]["text"]["text"].startswith("🚫 Disqualified · ")
     assert action_ids(update.body["blocks"]) == []
     notices = thread_replies(fake_slack, INTAKE, lead.intake_ts)
     assert any("Disqualified by <@UREP1>" in t and "account management" in t for t in notices)

@@ -10,16 +10,20 @@ import pytest
 import yaml
 from slack_helpers import (
     COLD_LEAD,
+    HOT_CHANNEL,
     INTAKE,
     MARKETER,
+    SALES,
     FileHost,
     load_payload,
     summaries,
     thread_replies,
 )
 
-from bot.pipeline import SOURCE_CSV, DeliveryError, FileRefused
-from bot.slack_gateway import WebApiGateway, build_web_client
+from bot.domain.lifecycle import LeadSource
+from bot.render.drops import ACTION_CONFIRM_DROP
+from bot.services.gateway import DeliveryError, FileRefused
+from bot.slack.gateway import WebApiGateway, build_web_client
 
 LEADS_CSV = (
     "Name,Company,Notes\n"
@@ -35,6 +39,33 @@ BAD_ROW_CSV = (
     "Bob,Initech,wants to fix reporting, soon, maybe\n"
     '"Priya Nair","Acme Corp","VP Finance, budget approved 80k"\n'
 )
+
+
+def digests(fake_slack, channel: str = SALES) -> list[dict]:
+    """A CSV drop's digests: top-level messages without blocks in the sales channel."""
+    return [
+        message
+        for message in fake_slack.messages(channel)
+        if "blocks" not in message and "thread_ts" not in message
+    ]
+
+
+def lead_summaries(fake_slack) -> list:
+    """Every lead summary posted, on its own or in a digest's thread."""
+    return [
+        call
+        for call in fake_slack.calls("chat.postMessage")
+        if "blocks" in call.body and call.body["channel"] != INTAKE
+    ]
+
+
+def digest_thread(fake_slack, digest: dict, channel: str = SALES) -> list[dict]:
+    """The lead summaries posted in a digest's thread."""
+    return [
+        message
+        for message in fake_slack.messages(channel)
+        if message.get("thread_ts") == digest["ts"] and "blocks" in message
+    ]
 
 
 def file_share_event(
@@ -75,7 +106,7 @@ def share(slack, leadbot, event: dict, **delivery) -> None:
 def test_each_row_becomes_a_lead_and_the_marketer_gets_one_reply(
     slack, leadbot, fake_slack, repo, monkeypatch
 ):
-    qualifier = leadbot.services.leads.qualifier
+    qualifier = leadbot.services.qualify.qualifier
     batches = []
     qualify_many = qualifier.qualify_many
     monkeypatch.setattr(
@@ -95,24 +126,31 @@ def test_each_row_becomes_a_lead_and_the_marketer_gets_one_reply(
         "Priya Nair",
     ]
     assert {(s.lead.source, s.lead.submitted_by, s.intake_ts) for s in leads} == {
-        (SOURCE_CSV, MARKETER, event["ts"])
+        (LeadSource.SLACK_CSV, MARKETER, event["ts"])
     }
     assert batches == [3]  # qualified together, not one by one
     assert repo.count_qualifications() == 3
 
-    posted = summaries(fake_slack)
-    assert len(posted) == 3
-    assert all("Source: slack_csv" in str(summary.body["blocks"]) for summary in posted)
-
     tiers = Counter(repo.latest_qualification(stored.id).tier for stored in leads)
-    order = [tier.id for tier in leadbot.services.rubrics.get().tiers]
-    counts = ", ".join(f"{tier} {tiers[tier]}" for tier in order if tiers[tier])
+    assert tiers == {"hot": 2, "cold": 1}
+    [digest] = digests(fake_slack)
+    assert digest["text"].startswith(f"📄 `leads.csv` from <@{MARKETER}>: 3 leads (hot 2, cold 1)")
+    # hot rows are posted on their own (to their routed channel), the cold one in the thread
+    posted = summaries(fake_slack)
+    assert [summary.body["channel"] for summary in posted] == [HOT_CHANNEL, HOT_CHANNEL]
+    assert all("From a CSV file by umkt" in str(summary.body["blocks"]) for summary in posted)
+    [in_thread] = digest_thread(fake_slack, digest)
+    assert "From a CSV file by umkt" in str(in_thread["blocks"]) and "Initech" in in_thread["text"]
+    assert not any(
+        "slack_csv" in str(message["blocks"]) for message in [*(p.body for p in posted), in_thread]
+    )
+
     assert thread_replies(fake_slack, INTAKE, event["ts"]) == [
-        f"📄 `leads.csv`: 3 leads received ({counts})."
+        "📄 `leads.csv`: 3 leads received (hot 2, cold 1)."
     ]
     # no per-lead chatter: no DM thread, no replies beyond the one above
     assert not [c for c in fake_slack.calls("chat.postMessage") if c.body["channel"] == MARKETER]
-    assert len(fake_slack.calls("chat.postMessage")) == 3 + 1
+    assert len(fake_slack.calls("chat.postMessage")) == 1 + 3 + 1
 
 
 def test_redelivery_and_sharing_the_file_again_add_no_leads(slack, leadbot, fake_slack, repo):
@@ -129,7 +167,7 @@ def test_redelivery_and_sharing_the_file_again_add_no_leads(slack, leadbot, fake
     assert "3 leads received" in reply
     assert "3 of them already received earlier (not posted again)" in reply
     assert len(repo.recent_leads(10)) == 3
-    assert len(summaries(fake_slack)) == 3
+    assert len(lead_summaries(fake_slack)) == 3 and len(digests(fake_slack)) == 1
     assert repo.count_qualifications() == 3
 
 
@@ -140,7 +178,7 @@ def test_a_bad_row_is_reported_by_line_and_the_others_are_posted(slack, leadbot,
     [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
     assert reply.startswith("📄 `leads.csv`: 2 leads received (")
     assert "; 1 row had errors:\n• line 3: expected 3 columns as in the header, got 5" in reply
-    assert len(summaries(fake_slack)) == 2
+    assert len(lead_summaries(fake_slack)) == 2
     names = {stored.lead.fields["Name"] for stored in repo.recent_leads(10)}
     assert names == {"Dana Whitfield", "Priya Nair"}
 
@@ -172,7 +210,7 @@ def test_a_bad_row_is_reported_by_line_and_the_others_are_posted(slack, leadbot,
         pytest.param(b"Name,Notes\n", {}, "It has a header row but no rows", 1, id="no-rows"),
         pytest.param(b"  \n", {}, "The file is empty", 1, id="empty"),
         pytest.param(
-            b"Name,Notes\nA,\xff\xfe\n", {}, "Line 2: expected UTF-8 text", 1, id="binary"
+            b"Name,Notes\nA,\x00\xfe\n", {}, "Line 2: expected UTF-8 text", 1, id="binary"
         ),
     ],
 )
@@ -181,6 +219,7 @@ def test_a_file_that_cannot_be_read_gets_a_clear_reply_and_stores_nothing(
 ):
     event = file_share_event(slack, fake_slack, content)
     event["files"][0].update(file_fields)
+    event["text"] = ""  # with text beside it, a file that is no CSV leaves the text as the lead
     share(slack, leadbot, event)
 
     [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
@@ -226,3 +265,75 @@ def test_download_never_follows_a_redirect_and_retries_only_server_errors(
     with host as url, pytest.raises(error):
         gateway.download_file(url, max_bytes=100, timeout=5)
     assert host.authorizations == ["Bearer xoxb-test-token"]  # sent once, to the file host
+
+
+@pytest.fixture
+def csv_limits() -> dict:
+    return {}
+
+
+@pytest.fixture
+def slack_settings(slack_settings, csv_limits):
+    return slack_settings.model_copy(update=csv_limits)
+
+
+def _confirm_button(fake_slack, thread_ts: str) -> tuple[str, dict]:
+    [question] = [
+        call.body
+        for call in fake_slack.calls("chat.postMessage")
+        if call.body.get("thread_ts") == thread_ts and "blocks" in call.body
+    ]
+    [button] = [
+        element
+        for block in question["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    return question["text"], button
+
+
+@pytest.mark.parametrize("csv_limits", [{"csv_max_rows": 2, "csv_hard_max_rows": 10}])
+def test_a_file_over_the_row_cap_waits_for_the_marketer_to_confirm(
+    slack, leadbot, fake_slack, repo
+):
+    event = file_share_event(slack, fake_slack, LEADS_CSV.encode())
+    share(slack, leadbot, event)
+    text, button = _confirm_button(fake_slack, event["ts"])
+    assert "has 3 rows, more than the 2 a file may have" in text
+    assert "Nothing is stored or posted yet" in text
+    assert (button["action_id"], button["text"]["text"]) == (ACTION_CONFIRM_DROP, "Import 3 rows")
+    assert repo.recent_leads(10) == [] and digests(fake_slack) == []
+    assert lead_summaries(fake_slack) == []
+
+    assert (
+        slack.click(ACTION_CONFIRM_DROP, button["value"], "USOMEONE", INTAKE, "1.2").status == 200
+    )
+    leadbot.worker.wait_until_idle()
+    [refusal] = fake_slack.calls("chat.postEphemeral")
+    assert refusal.body["user"] == "USOMEONE" and f"Only <@{MARKETER}>" in refusal.body["text"]
+    assert repo.recent_leads(10) == []
+
+    for _ in range(2):  # a double click imports once
+        assert (
+            slack.click(ACTION_CONFIRM_DROP, button["value"], MARKETER, INTAKE, "1.2").status == 200
+        )
+    leadbot.worker.wait_until_idle()
+    assert len(fake_slack.calls("file_download")) == 2  # read again once confirmed
+    assert len(repo.recent_leads(10)) == 3
+    [digest] = digests(fake_slack)
+    assert "3 leads (hot 2, cold 1)" in digest["text"]
+    assert len(lead_summaries(fake_slack)) == 3
+    assert thread_replies(fake_slack, INTAKE, event["ts"])[-1].startswith(
+        "📄 `leads.csv`: 3 leads received"
+    )
+
+
+@pytest.mark.parametrize("csv_limits", [{"csv_max_rows": 1, "csv_hard_max_rows": 2}])
+def test_a_file_over_the_hard_maximum_is_refused(slack, leadbot, fake_slack, repo):
+    event = file_share_event(slack, fake_slack, LEADS_CSV.encode())
+    share(slack, leadbot, event)
+    [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
+    assert "It has 3 rows; at most 2 are read from one file" in reply
+    assert "No leads were stored" in reply
+    assert repo.recent_leads(10) == [] and fake_slack.calls("chat.postEphemeral") == []
+    assert "blocks" not in fake_slack.calls("chat.postMessage")[0].body

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_helpers import INTAKE, WARM_LEAD, drop_lead, summaries, thread_replies
 
-from bot import blocks
-from bot.app import create_app
-from bot.slack_gateway import build_web_client
+from bot.bootstrap import create_app
+from bot.render import summary as blocks
+from bot.slack.gateway import build_web_client
 
 
 def test_slack_failing_then_recovering_posts_each_message_once(slack, leadbot, fake_slack, repo):
@@ -51,7 +51,7 @@ def test_pending_work_resumes_when_the_app_starts_again(
     assert leadbot.worker.queue.lease(seconds=0.05) is not None
 
     client = build_web_client("xoxb-test-token", fake_slack.url, backoff_seconds=0.01)
-    restarted = create_app(slack_settings, client=client, store=repo)
+    restarted = create_app(slack_settings, client=client, database=repo)
     restarted.worker.poll_seconds = 0.05
     restarted.start_worker()
     try:

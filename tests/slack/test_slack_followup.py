@@ -16,7 +16,8 @@ from slack_helpers import (
     view_submission,
 )
 
-from bot import blocks
+from bot.domain.lifecycle import EventKind
+from bot.render import summary as blocks
 
 ANSWERS = "Budget is $60,000 and we need it live next month. I'm the CFO."
 
@@ -38,13 +39,16 @@ def test_thread_answers_requalify_and_update_the_summary_keeping_the_claim(
     after = repo.latest_qualification(lead.id)
     assert repo.count_qualifications(lead.id) == 2
     assert after.score > before.score and "budget" not in after.missing
-    assert repo.get_lead(lead.id).lead.text.count(ANSWERS) == 1
+    [answered] = repo.events(lead.id, EventKind.ANSWERED)  # the retried event added nothing
+    assert (answered.actor, answered.data["text"]) == (MARKETER, ANSWERS)
+    assert repo.get_lead(lead.id).lead.text == COLD_LEAD  # the marketer's words stay theirs
     latest = [c for c in fake_slack.calls("chat.update") if c.body["ts"] == lead.ts][-1]
     text = block_text(latest.body["blocks"])
-    assert f"Updated with answers from <@{MARKETER}>" in text
+    assert f"*Answers in the thread*\\n• umkt: {ANSWERS}" in text  # who said what
+    assert "Budget*: 60,000 · 25/25 pts · _umkt in the thread_" in text
     assert f"{after.score}/100" in text
     assert "Claimed by <@UREP1>" in text
-    assert action_ids(latest.body["blocks"]) == [blocks.ACTION_RELEASE]
+    assert action_ids(latest.body["blocks"]) == [blocks.ACTION_RELEASE, blocks.ACTION_DISQUALIFY]
     assert any("re-qualified" in t for t in thread_replies(fake_slack, INTAKE, lead.intake_ts))
     assert len(summaries(fake_slack)) == 1
 
@@ -87,7 +91,8 @@ def test_lead_command_opens_a_modal_whose_submission_becomes_a_lead(
     slack.event(answer)
     leadbot.worker.wait_until_idle()
     assert repo.count_qualifications(stored.id) == 2
-    assert "250 employees" in repo.get_lead(stored.id).lead.text
+    [answered] = repo.events(stored.id, EventKind.ANSWERED)
+    assert answered.data["text"] == "We have 250 employees."
 
 
 def test_message_shortcut_turns_any_message_into_one_lead(slack, leadbot, fake_slack, repo):

@@ -18,7 +18,8 @@ from slack_helpers import (
     view_submission,
 )
 
-from bot import blocks, home_blocks
+from bot.render import home as home_blocks
+from bot.render import summary as blocks
 from bot.store.rubric_audit import rubric_changes
 from qualifiers.rubric import parse_rubric
 
@@ -55,7 +56,9 @@ def test_manager_home_shows_rubric_stats_and_manager_controls(slack, leadbot, fa
     assert f"<#{ROUTED_CHANNEL}> · claim within 4 h" in text
     assert "*Last 7 days*" in text and "*Last 30 days*" in text
     assert "Claimed 1 of 1 (100%)" in text
-    assert "<@UMKT>: 1 leads" in text
+    assert "<@UMKT>: 1 lead ·" in text  # plain English
+    assert "Posted in an intake channel: 1 lead" in text  # sources in words, not `slack`
+    assert "$0.0000" not in text
 
 
 def test_rep_home_has_the_rubric_and_stats_but_no_manager_controls(slack, fake_slack, leadbot):

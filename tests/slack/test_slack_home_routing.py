@@ -6,7 +6,7 @@ import pytest
 from home_helpers import home_click, last_home, submit_yaml
 from slack_helpers import MANAGER, SIGNING_SECRET
 
-from bot import home_blocks
+from bot.render import home as home_blocks
 from bot.settings import Settings
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH
 

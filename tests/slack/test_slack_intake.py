@@ -16,7 +16,7 @@ from slack_helpers import (
     thread_replies,
 )
 
-from bot import blocks
+from bot.render import summary as blocks
 
 
 def test_dropped_lead_is_stored_before_ack_then_summarised_in_the_routed_channel(

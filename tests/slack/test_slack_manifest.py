@@ -8,19 +8,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import blocks
 from bot.cli import main
 from bot.manifest import requested_bot_scopes
-from bot.web import EVENTS_PATH
+from bot.render import summary as blocks
+from bot.slack.web import EVENTS_PATH
 
 SLACK_DIR = Path(__file__).resolve().parents[2] / "slack"
-# Web API methods the app calls (bot/slack_gateway.py) and the bot scope each needs.
+# Web API methods the app calls (bot/slack/gateway.py) and the bot scope each needs.
 SCOPES_NEEDED = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "reactions.add": "reactions:write",
     "conversations.info": "channels:read",  # leadbot doctor, public channels
+    "users.info": "users:read",
+    "files.info": "files:read",
 }
 EVENTS_NEEDED = {"message.channels", "message.groups", "message.im", "app_home_opened"}
 

@@ -4,60 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from slack_helpers import (
-    SALES,
-    SIGNING_SECRET,
-    WARM_LEAD,
-    SlackSide,
-    free_port,
-    serve_command,
-    serve_environment,
-)
+from served import serve
+from slack_helpers import SALES, SIGNING_SECRET, WARM_LEAD, SlackSide
 
-from bot import blocks
+from bot.render import summary as blocks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 REPS = [f"UREP{n:02d}" for n in range(20)]
 
 
 @pytest.fixture
 def served(fake_slack, tmp_path):
     """`leadbot serve --port N` in a subprocess; yields its base URL once it is ready."""
-    port = free_port()
-    process = subprocess.Popen(
-        serve_command(port),
-        cwd=tmp_path,
-        env=serve_environment(fake_slack, tmp_path / "served.db"),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = threading.Event()
-    log: list[str] = []
-
-    def read_log() -> None:
-        for line in process.stderr:
-            log.append(line)
-            if "leadbot ready" in line:
-                ready.set()
-
-    reader = threading.Thread(target=read_log, daemon=True)
-    reader.start()
-    try:
-        if not ready.wait(30):
-            pytest.fail("leadbot serve did not start:\n" + "".join(log))
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(15)
-        reader.join(5)
+    with serve(fake_slack, tmp_path) as server:
+        yield server.url
 
 
 def test_serve_answers_health_and_handles_twenty_concurrent_claims(served, fake_slack):

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from bot.domain.work import ProcessLead, RefreshSummary
 from bot.store.work_queue import WorkQueue
 from bot.worker import Worker
 from qualifiers.models import Lead
@@ -19,10 +20,10 @@ def _lead(repo, text: str) -> int:
 def test_one_leased_item_per_lead_in_order_and_dedupe(repo):
     queue = WorkQueue(repo)
     first, second = _lead(repo, "a"), _lead(repo, "b")
-    assert queue.enqueue("process", first, dedupe_key="process:a")
-    assert not queue.enqueue("process", first, dedupe_key="process:a")
-    queue.enqueue("refresh", first)
-    queue.enqueue("process", second)
+    assert queue.enqueue(ProcessLead(lead_id=first), dedupe_key="process:a")
+    assert not queue.enqueue(ProcessLead(lead_id=first), dedupe_key="process:a")
+    queue.enqueue(RefreshSummary(lead_id=first))
+    queue.enqueue(ProcessLead(lead_id=second))
 
     taken = queue.lease(60)
     assert (taken.kind, taken.lead_id, taken.attempts) == ("process", first, 1)
@@ -36,7 +37,7 @@ def test_one_leased_item_per_lead_in_order_and_dedupe(repo):
 
 def test_failed_item_is_retried_after_its_delay_and_expired_leases_return(repo):
     queue = WorkQueue(repo)
-    queue.enqueue("process", _lead(repo, "a"))
+    queue.enqueue(ProcessLead(lead_id=_lead(repo, "a")))
     item = queue.lease(60)
     queue.retry_later(item.id, 3600, "DeliveryError: chat.postMessage: internal_error")
     assert queue.lease(60) is None  # not due yet
@@ -51,7 +52,7 @@ def test_worker_retries_a_failing_handler_until_it_succeeds(repo):
     failures = iter([RuntimeError("Slack down"), RuntimeError("still down")])
     done = threading.Event()
 
-    def flaky(item) -> None:
+    def flaky(message, attempts) -> None:
         error = next(failures, None)
         if error:
             raise error
@@ -59,7 +60,7 @@ def test_worker_retries_a_failing_handler_until_it_succeeds(repo):
 
     worker = Worker(queue, {"process": flaky}, threads=2, poll_seconds=0.02)
     worker.retry_base_seconds = 0.01
-    queue.enqueue("process", _lead(repo, "a"))
+    queue.enqueue(ProcessLead(lead_id=_lead(repo, "a")))
     worker.start()
     try:
         worker.wait_until_idle(timeout=10)
@@ -70,7 +71,7 @@ def test_worker_retries_a_failing_handler_until_it_succeeds(repo):
 
 def test_worker_idle_timeout_says_what_is_pending(repo):
     queue = WorkQueue(repo)
-    queue.enqueue("unknown_kind", None)
+    queue.enqueue(ProcessLead(lead_id=_lead(repo, "a")))
     worker = Worker(queue, {}, threads=1, poll_seconds=0.02, retry_base_seconds=60)
     worker.start()
     try:

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from fakes.store_probe import StoreProbe
 from slack_helpers import (
     INTAKE,
     MARKETER,
@@ -23,9 +24,9 @@ from slack_helpers import (
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from bot import blocks
-from bot.app import LeadbotApp
+from bot.bootstrap import LeadbotApp
 from bot.cli import serve as serve_command
+from bot.render import summary as blocks
 from bot.settings import Settings
 
 APP_TOKEN = "xapp-test"
@@ -153,7 +154,7 @@ def socket_mode_app(fake_slack, socket_end, tmp_path) -> Iterator[LeadbotApp]:
 
 
 def test_socket_mode_acks_stores_posts_and_claims(socket_mode_app, socket_end, fake_slack):
-    store = socket_mode_app.services.store
+    store = StoreProbe(socket_mode_app.database.engine)
     [opened] = fake_slack.calls("apps.connections.open")
     assert opened.token == APP_TOKEN
 

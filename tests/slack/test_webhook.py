@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
 from pydantic import SecretStr
 from slack_helpers import WARM_LEAD, Reply, summaries
+
+from bot.slack.webhook_endpoint import LeadWebhook, RateLimiter
 
 SECRET = "webhook-test-secret"
 FORM_LEAD = {
@@ -28,9 +32,16 @@ def webhook_secret() -> str | None:
 
 
 @pytest.fixture
-def slack_settings(slack_settings, webhook_secret):
+def rate_per_minute() -> int:
+    return 60
+
+
+@pytest.fixture
+def slack_settings(slack_settings, webhook_secret, rate_per_minute):
     secret = SecretStr(webhook_secret) if webhook_secret else None
-    return slack_settings.model_copy(update={"webhook_secret": secret})
+    return slack_settings.model_copy(
+        update={"webhook_secret": secret, "webhook_rate_per_minute": rate_per_minute}
+    )
 
 
 def post_lead(
@@ -75,7 +86,7 @@ def test_lead_is_stored_before_202_then_qualified_and_posted(slack, leadbot, fak
     leadbot.worker.wait_until_idle()
     [summary] = summaries(fake_slack)
     context = str(summary.body["blocks"])
-    assert "Source: webhook:typeform · dropped by jane@example.com" in context
+    assert "From a web form (typeform) by jane@example.com" in context
     assert "Dana Whitfield, Globex Freight" in summary.body["text"]
     assert len(fake_slack.calls("chat.postMessage")) == 1  # nobody in Slack to answer
 
@@ -150,4 +161,53 @@ def test_without_a_secret_the_endpoint_does_not_exist(slack, leadbot, repo):
         reply = post_lead(slack, FORM_LEAD, secret=secret)
         assert reply.status == 404
         assert "LEADBOT_WEBHOOK_SECRET" in json.loads(reply.body)["detail"]
+    assert_nothing_stored(leadbot, repo)
+
+
+@pytest.mark.parametrize("rate_per_minute", [3])
+def test_each_source_gets_its_rate_then_429_with_retry_after(slack, leadbot, repo):
+    """Ten concurrent leads from one form: the limit holds across the server's threads."""
+
+    def send(number: int) -> Reply:
+        return post_lead(slack, {**FORM_LEAD, "id": f"burst-{number}"})
+
+    with ThreadPoolExecutor(10) as pool:
+        replies = list(pool.map(send, range(10)))
+    assert sorted(reply.status for reply in replies) == [202] * 3 + [429] * 7
+    refused = next(reply for reply in replies if reply.status == 429)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 20  # a token comes back every 20 s
+    answer = json.loads(refused.body)
+    assert answer["error"] == "rate_limited" and "at most 3 leads a minute" in answer["detail"]
+    assert len(repo.recent_leads(20)) == 3
+
+    other_form = post_lead(slack, {**FORM_LEAD, "id": "other-1", "source": "hubspot"})
+    assert other_form.status == 202  # another source has its own allowance
+
+
+def test_the_rate_limiter_refills_as_time_passes():
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert [limiter.wait_seconds("form") for _ in range(3)] == [0, 0, 30]
+    assert limiter.wait_seconds("10.0.0.1") == 0
+    now[0] = 29.0
+    assert limiter.wait_seconds("form") == 1
+    now[0] = 30.0
+    assert limiter.wait_seconds("form") == 0
+
+
+def test_the_body_limit_is_a_setting(leadbot, repo):
+    webhook = LeadWebhook(
+        leadbot.services.receive, SecretStr(SECRET), max_bytes=2_000, rate_per_minute=60
+    )
+    body = json.dumps({**FORM_LEAD, "text": "x" * 3_000}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "HTTP_AUTHORIZATION": f"Bearer {SECRET}",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    answer = webhook.handle(environ)
+    assert (answer.status, answer.body["error"]) == (413, "too_large")
+    assert environ["wsgi.input"].tell() == 0  # refused from its length, unread
     assert_nothing_stored(leadbot, repo)

@@ -1,0 +1,290 @@
+"""The one wiring point: settings in, ready parts out. The Slack app (Bolt, services,
+worker) for `serve` and the web server, the qualifier and the database for the CLI.
+Nothing is built at import time; Slack and LangChain are imported only when asked for."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from bot.domain.permissions import Managers
+from bot.domain.work import handlers_by_kind
+from bot.errors import UserError
+from bot.services.claims import ClaimsService
+from bot.services.container import Services
+from bot.services.csv_drops import CsvDropService
+from bot.services.deliver import DeliverService
+from bot.services.gateway import DeliveryError
+from bot.services.qualify import QualifyService
+from bot.services.receive import ReceiveService
+from bot.services.rubric_admin import RubricAdminService
+from bot.services.rubric_holder import RubricHolder
+from bot.settings import Settings
+from bot.store.database import Database
+from bot.store.unit_of_work import UnitOfWork
+from bot.store.work_queue import WorkQueue
+from bot.worker import Worker
+from qualifiers.extract.offline import OfflineExtractor
+from qualifiers.qualifier import Qualifier
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from slack_bolt import App, BoltResponse
+    from slack_sdk import WebClient
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LeadbotApp:
+    bolt: App
+    services: Services
+    worker: Worker
+    database: Database
+
+    def start_worker(self) -> None:
+        """Start background work; anything left pending by an earlier run resumes now."""
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    qualifier: Qualifier | None = None,
+    database: Database | None = None,
+) -> LeadbotApp:
+    """Build the app. Without an injected `client` (tests) the bot token is checked now
+    (auth.test at SLACK_API_URL), after the settings and rubric, so a wrong token or an
+    unreachable Slack stops the start instead of failing every request.
+
+    Raises `RubricError` for a broken rubric, `ConfigurationError` when a tier has no channel
+    to go to, and `DeliveryError` when Slack refuses the token."""
+    from slack_bolt import App
+
+    from bot.slack.gateway import BotIdentity, WebApiGateway, build_web_client
+    from bot.slack.listeners import actions, commands, drops, events, home, shortcuts, views
+
+    database = database or Database.from_url(settings.database_url)
+    rubrics = RubricHolder.from_file(settings.rubric_path)
+    qualifier = qualifier or build_qualifier(settings, database)
+    verify_token = client is None
+    if client is None:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        client = build_web_client(token, settings.slack_api_url)
+    identity = BotIdentity(client)
+    gateway = WebApiGateway(client)
+    uow = UnitOfWork(database)
+    managers = Managers(settings.manager_ids)
+    qualify = QualifyService(uow, qualifier, rubrics)
+    deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
+    deliver.check_routing()
+    if verify_token:
+        identity.verify()  # a wrong token stops the start instead of failing every request
+    csv_drops = CsvDropService(
+        uow,
+        gateway,
+        deliver,
+        rubrics,
+        max_rows=settings.csv_max_rows,
+        hard_max_rows=settings.csv_hard_max_rows,
+    )
+    receive = ReceiveService(uow, qualify, gateway, csv_drops, managers)
+    services = Services(
+        settings=settings,
+        rubrics=rubrics,
+        gateway=gateway,
+        receive=receive,
+        csv_drops=csv_drops,
+        qualify=qualify,
+        deliver=deliver,
+        claims=ClaimsService(uow, managers, rubrics),
+        rubric_admin=RubricAdminService(
+            uow,
+            gateway,
+            rubrics,
+            managers,
+            Qualifier(OfflineExtractor(), limits=settings.read_limits),
+            sales_channel=settings.sales_channel,
+        ),
+        own_ids=identity.own_ids,
+    )
+    worker = Worker(
+        WorkQueue(database),
+        handlers_by_kind({**deliver.work_handlers(), **receive.work_handlers()}),
+        threads=settings.worker_threads,
+        expected_errors=(DeliveryError,),
+    )
+    uow.on_work = worker.wake
+
+    secret = settings.slack_signing_secret
+    quiet_deliberate_bolt_warnings()
+    bolt = App(
+        name="leadbot",
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else "",
+        authorize=identity.authorize(),
+        # Listeners store before they return; the ack is sent only then. Slow work runs in
+        # the worker or in lazy listeners.
+        process_before_response=True,
+        request_verification_enabled=settings.slack_app_token is None,
+    )
+    for surface in (events, actions, drops, views, commands, shortcuts, home):
+        surface.register(bolt, services)
+    bolt.error(handle_error)
+    return LeadbotApp(bolt, services, worker, database)
+
+
+class _DeliberateChoices(logging.Filter):
+    """Drops Bolt's start-up warnings about what leadbot does on purpose: it passes its own
+    WebClient (so SLACK_BOT_TOKEN in the environment is "unused") and its own `authorize`
+    (so the client's token is "ignored"), and both carry the same bot token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from slack_bolt.logger.messages import (
+            warning_client_prioritized_and_token_skipped,
+            warning_token_skipped,
+        )
+
+        self.messages = frozenset(
+            {warning_client_prioritized_and_token_skipped(), warning_token_skipped()}
+        )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.messages
+
+
+def quiet_deliberate_bolt_warnings() -> None:
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _DeliberateChoices) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_DeliberateChoices())
+
+
+def handle_error(error: Exception, body: dict) -> BoltResponse:
+    """The one error handler: a payload without what a listener needs is the sender's
+    fault (400, nothing stored); anything else is ours (500, logged)."""
+    from slack_bolt import BoltResponse
+
+    if isinstance(error, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
+        )
+        logger.warning("malformed Slack payload (%s): %s", body.get("type"), problems)
+        return BoltResponse(
+            status=400,
+            body=json.dumps({"error": "malformed_payload", "detail": problems}),
+            headers={"content-type": "application/json", "x-slack-no-retry": "1"},
+        )
+    logger.exception("Slack request failed", exc_info=error)
+    return BoltResponse(status=500, body=json.dumps({"error": "internal_error"}))
+
+
+# --- the CLI's parts -----------------------------------------------------------------------------
+
+
+def open_database(url: str) -> Database:
+    """The database at `url`, migrated; a clear error instead of a driver traceback."""
+    try:
+        return Database.from_url(url)
+    except ArgumentError:
+        raise UserError(
+            f"LEADBOT_DATABASE_URL: expected a database URL such as sqlite:///leadbot.db, "
+            f"got {url!r}"
+        ) from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise UserError(f"cannot open the database {display_url(url)}: {reason}") from None
+
+
+def display_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+# --- qualifiers ----------------------------------------------------------------------------------
+
+OPENAI_MODEL_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt")
+
+
+def build_qualifier(settings: Settings, database: Database | None = None) -> Qualifier:
+    """Offline when LEADBOT_MODEL is `offline` (or unset without an OpenAI key).
+
+    Otherwise the LLM qualifier: one call per lead to `settings.model_name`, the offline rules
+    as fallback and gap filler, and the database's extraction cache when one is given.
+    """
+    offline = OfflineExtractor()
+    if settings.model_name == "offline":
+        return Qualifier(offline, limits=settings.read_limits)
+    # Imported here: LangChain costs about a second of start-up that offline runs never need.
+    from bot.store.cache import DatabaseExtractionCache
+    from qualifiers.concurrent import ConcurrentQualifier
+    from qualifiers.extract.llm import LLMExtractor
+
+    extractor = LLMExtractor(
+        build_chat_model(settings),
+        model_name=settings.model_name,
+        fallback=offline,
+        cache=DatabaseExtractionCache(database) if database is not None else None,
+        redact_pii=settings.redact_pii,
+        phone_regions=settings.phone_regions,
+        deadline_seconds=settings.model_deadline_seconds,
+    )
+    return ConcurrentQualifier(
+        extractor, concurrency=settings.model_concurrency, limits=settings.read_limits
+    )
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel:
+    """`init_chat_model` with leadbot's timeout, retries and temperature.
+
+    The client retries timeouts, 429s and 5xx with exponential backoff (honouring
+    Retry-After); OpenAI models also get OPENAI_BASE_URL and OPENAI_API_KEY.
+    """
+    from langchain.chat_models import init_chat_model
+
+    name = settings.model_name
+    options: dict = {
+        "temperature": settings.model_temperature,
+        "timeout": settings.model_timeout_seconds,
+        "max_retries": settings.model_max_retries,
+    }
+    if is_openai_model(name):
+        options["base_url"] = settings.openai_base_url
+        options["api_key"] = settings.openai_api_key or _key_for_local_server(settings)
+    try:
+        return init_chat_model(name, **options)
+    except ImportError as exc:
+        raise UserError(
+            f"LEADBOT_MODEL={name}: the provider's LangChain package is not installed ({exc})"
+        ) from None
+    except (ValueError, ValidationError) as exc:
+        raise UserError(f"LEADBOT_MODEL={name}: {exc}") from None
+
+
+def is_openai_model(name: str) -> bool:
+    provider, _, model = name.rpartition(":")
+    if provider:
+        return provider == "openai"
+    return model.lower().startswith(OPENAI_MODEL_PREFIXES)
+
+
+def _key_for_local_server(settings: Settings) -> SecretStr:
+    """OpenAI-compatible local servers (vLLM, Ollama, LM Studio) accept any key."""
+    if not settings.openai_base_url:
+        raise UserError(
+            f"LEADBOT_MODEL={settings.model_name} needs OPENAI_API_KEY "
+            "(or OPENAI_BASE_URL for an OpenAI-compatible server), or use LEADBOT_MODEL=offline"
+        )
+    return SecretStr("not-needed")

@@ -1,0 +1,79 @@
+"""What the CLI commands share: rubric loading with every problem listed, the labelled-data
+options of `backtest` and `rubric suggest`, skipped-row reports and the progress bar."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from bot.errors import UserError
+from bot.intake.labelled import DEFAULT_POSITIVES
+from qualifiers.rubric import Rubric, RubricError, load_rubric
+
+OUTPUT_FORMATS = ("text", "json")
+MAX_ROW_ERRORS_SHOWN = 5
+
+
+def load_rubric_for_cli(path: str | Path) -> Rubric:
+    """The rubric at `path`, or a `UserError` listing every problem (file:line: field: what)."""
+    try:
+        return load_rubric(path)
+    except RubricError as exc:
+        problems = "\n".join(f"  {issue}" for issue in exc.issues)
+        raise UserError(f"{path}: the rubric is not valid:\n{problems}") from None
+
+
+def add_data_arguments(parser) -> None:
+    """The labelled-data options `backtest` and `rubric suggest` share."""
+    parser.add_argument("--data", required=True, metavar="FILE.csv", help="past leads, one a row")
+    parser.add_argument("--label", required=True, metavar="COLUMN", help="the outcome column")
+    parser.add_argument(
+        "--positive",
+        action="append",
+        metavar="VALUE",
+        help="label value meaning converted, case-insensitive; repeatable "
+        f"(default: {', '.join(DEFAULT_POSITIVES)})",
+    )
+    parser.add_argument("--text-column", help="CSV column holding the lead's free text")
+    parser.add_argument(
+        "--id-column",
+        metavar="COLUMN",
+        help="CSV column holding the lead's CRM id, to name leads by it in the report "
+        "(default: an id/lead_id column, else FILE:LINE); never scored",
+    )
+
+
+def report_skipped(skipped: list[str], total: int) -> None:
+    for error in skipped[:MAX_ROW_ERRORS_SHOWN]:
+        print(f"leadbot: skipped {error}", file=sys.stderr)
+    if skipped:
+        print(f"leadbot: skipped {len(skipped)} of {total} rows", file=sys.stderr)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, min_interval: float = 0.1):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.min_interval = min_interval
+        self._last_drawn = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last_drawn < self.min_interval:
+            return
+        self._last_drawn = now
+        width = 30
+        filled = width * done // max(total, 1)
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
+        )
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()

@@ -1,0 +1,128 @@
+"""Typed work messages: what must still happen to a lead after Slack was acknowledged.
+
+One pydantic model per kind. A work row's `kind` column names the class (`WorkMessage.kind`,
+registered in `WORK_MESSAGES`) and its payload holds the fields, so what a handler reads is
+exactly what its sender wrote, checked on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+WORK_MESSAGES: dict[str, type[WorkMessage]] = {}
+
+
+class WorkMessage(BaseModel):
+    """A unit of durable work. `lead_id` (when the work is about one lead) is stored in its
+    own column: the queue leases at most one item per lead at a time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ClassVar[str]
+    lead_id: int | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:
+            WORK_MESSAGES[cls.kind] = cls
+
+    def payload(self) -> dict:
+        return self.model_dump(mode="json", exclude={"lead_id"})
+
+    @classmethod
+    def load(cls, kind: str, lead_id: int | None, payload: dict | None) -> WorkMessage:
+        """The message a work row holds; `LookupError` for a kind no class names."""
+        message_class = WORK_MESSAGES.get(kind)
+        if message_class is None:
+            raise LookupError(f"no work message of kind {kind!r}")
+        return message_class.model_validate({**(payload or {}), "lead_id": lead_id})
+
+
+class ProcessLead(WorkMessage):
+    """Qualify a new lead, post its summary, answer the marketer. A CSV row that is not of
+    the top tier is posted in its file's digest thread (`digest_channel`, `digest_ts`)."""
+
+    kind: ClassVar[str] = "process"
+    lead_id: int
+    digest_channel: str | None = None
+    digest_ts: str | None = None
+
+
+class Requalify(WorkMessage):
+    """Qualify again: someone answered in the thread (`answer`, keyed `answer_key` so a retry
+    records it once) or edited the intake message (`edited`)."""
+
+    kind: ClassVar[str] = "requalify"
+    lead_id: int
+    actor: str | None = None
+    answer: str | None = None
+    answer_key: str | None = None
+    edited: bool = False
+
+
+class RefreshSummary(WorkMessage):
+    """Re-render the posted summary from the database (a claim, release, answer...)."""
+
+    kind: ClassVar[str] = "refresh"
+    lead_id: int
+
+
+class NotifyThread(WorkMessage):
+    """Say something in the marketer's thread about the lead (maybe with a button)."""
+
+    kind: ClassVar[str] = "notify"
+    lead_id: int
+    text: str
+    blocks: list[dict] | None = None
+
+
+class NotifyUser(WorkMessage):
+    """A direct message to one person about a lead, e.g. a rep whose claim was ended."""
+
+    kind: ClassVar[str] = "notify_user"
+    lead_id: int
+    user: str
+    text: str
+
+
+class SendEphemeral(WorkMessage):
+    """An ephemeral message to one user (a refusal, a notice); best effort."""
+
+    kind: ClassVar[str] = "ephemeral"
+    channel: str
+    user: str
+    text: str
+
+
+class SlaReminder(WorkMessage):
+    """The tier's claim SLA ran out: remind the sales channel, unless claimed meanwhile."""
+
+    kind: ClassVar[str] = "sla_reminder"
+    lead_id: int
+    tier: str
+    sla_minutes: int
+    thread_ts: str | None = None  # the CSV digest whose thread holds the summary
+
+
+class ReadCsvDrop(WorkMessage):
+    """A CSV file shared in an intake channel: download it, store and qualify its rows."""
+
+    kind: ClassVar[str] = "csv_file"
+    channel: str
+    ts: str
+    user: str | None
+    file: dict  # the Slack file, validated as `bot.intake.csv_drop.FileDrop.file` by its handler
+    confirmed: bool = False  # the marketer confirmed a file over LEADBOT_CSV_MAX_ROWS
+    text_is_lead: bool = False
+
+
+# What runs a kind of work: (message, attempts so far, counting this one).
+Handler = Callable[[WorkMessage, int], None]
+
+
+def handlers_by_kind(handlers: dict[type[WorkMessage], Handler]) -> dict[str, Handler]:
+    """The worker's registry: each message class's `kind` to its handler."""
+    return {message_class.kind: handler for message_class, handler in handlers.items()}

@@ -1,0 +1,114 @@
+"""The database: engine creation, automatic schema migration, sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import UTC, datetime
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+# Package data, found with importlib.resources (Alembic's "package:folder" form).
+MIGRATIONS = "bot.store:migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so threads share it safely."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if not in_memory:
+        _create_private_file(make_url(url).database)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def _create_private_file(path: str | None) -> None:
+    """A new database file is readable by its owner only (0600): it holds every lead. SQLite
+    gives its -wal and -shm files the same mode. An existing file keeps the mode it has; a
+    file that cannot be made here (no such folder) is left for SQLite to report as usual."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, list[str]]:
+    """The database's Alembic revision (None: no leadbot tables yet) and every revision this
+    leadbot knows, newest first. Reads only; raises SQLAlchemyError when unreachable."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, [revision.revision for revision in script.walk_revisions()]
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """The engine and its sessions. Use cases open a `UnitOfWork` on it; reports (stats,
+    the extraction cache, the work queue) open a session for their one statement."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """Connect and migrate the schema to the newest version."""
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+
+def insert_new(session: Session, row_class: type, values: dict, key: str):
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id: the new row's id, or None when a
+    row with the same `key` exists. No IntegrityError, so the transaction goes on."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(row_class).values(**values).on_conflict_do_nothing(index_elements=[key])
+    ).returning(row_class.id)
+    return session.execute(statement).scalar()

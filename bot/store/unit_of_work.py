@@ -1,0 +1,63 @@
+"""One unit of work per use case: `with uow as tx:` opens one session, commits once on
+success and rolls back on any error. Work queued inside wakes the worker only after the
+commit, never inside the transaction.
+
+A `UnitOfWork` is shared by the services of the app; each `with` gives the calling thread
+its own transaction, so listeners and worker threads never share a session.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.store.database import Database, utcnow
+from bot.store.repository import LeadRepository
+from bot.store.rubric_audit import RubricChangeLog
+from bot.store.work_queue import WorkOutbox
+
+
+class Transaction:
+    """What a use case works with inside `with uow as tx:`."""
+
+    def __init__(self, session: Session, clock: Callable[[], datetime]):
+        self.session = session
+        self.leads = LeadRepository(session)
+        self.work = WorkOutbox(session, clock=clock)
+        self.rubric_changes = RubricChangeLog(session)
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_work: Callable[[], None] = lambda: None,
+    ):
+        self.database = database
+        self.clock = clock
+        self.on_work = on_work  # the app wakes its worker here
+        self._local = threading.local()
+
+    def __enter__(self) -> Transaction:
+        if getattr(self._local, "transaction", None) is not None:
+            raise RuntimeError("a use case is one unit of work: do not nest `with uow`")
+        transaction = Transaction(self.database.session(), self.clock)
+        self._local.transaction = transaction
+        return transaction
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        transaction, self._local.transaction = self._local.transaction, None
+        try:
+            if exc_type is None:
+                transaction.session.commit()
+            else:
+                transaction.session.rollback()
+        finally:
+            transaction.session.close()
+        if exc_type is None and transaction.work.added:
+            self.on_work()
