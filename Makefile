@@ -7,7 +7,7 @@ PYTHON := $(shell for candidate in python3 python3.11 python3.12 python3.13 pyth
 	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& { echo $$candidate; break; }; done)
 
-.PHONY: demo test lint format bench bench-offline bench-llm bench-backtest serve clean
+.PHONY: demo test lint format bench bench-offline bench-llm bench-backtest serve clean python
 
 demo: $(VENV)/.installed
 	$(BIN)/leadbot demo
@@ -46,7 +46,11 @@ serve: $(VENV)/.installed
 	$(BIN)/leadbot serve
 
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) out build dist *.egg-info .pytest_cache .ruff_cache
+
+# The interpreter chosen above, for scripts (.ci/run builds and tries the wheel with it).
+python:
+	@echo $(PYTHON)
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { \
@@ -54,10 +58,10 @@ $(BIN)/python:
 		exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed

@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-
 
 @dataclass
 class LeadbotApp:
@@ -65,9 +63,9 @@ def create_app(
     qualifier: Qualifier | None = None,
     database: Database | None = None,
 ) -> LeadbotApp:
-    """Build the app. With the real Slack API the bot token is checked now (auth.test); an
-    injected `client` (tests) or a custom SLACK_API_URL skips that, so nothing talks to Slack
-    until there is work.
+    """Build the app. Without an injected `client` (tests) the bot token is checked now
+    (auth.test at SLACK_API_URL), after the settings and rubric, so a wrong token or an
+    unreachable Slack stops the start instead of failing every request.
 
     Raises `RubricError` for a broken rubric, `ConfigurationError` when a tier has no channel
     to go to, and `DeliveryError` when Slack refuses the token."""
@@ -79,19 +77,19 @@ def create_app(
     database = database or Database.from_url(settings.database_url)
     rubrics = RubricHolder.from_file(settings.rubric_path)
     qualifier = qualifier or build_qualifier(settings, database)
-    verify_token = client is None and settings.slack_api_url == DEFAULT_SLACK_API_URL
+    verify_token = client is None
     if client is None:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         client = build_web_client(token, settings.slack_api_url)
     identity = BotIdentity(client)
-    if verify_token:
-        identity.verify()  # a wrong token stops the start instead of failing every request
     gateway = WebApiGateway(client)
     uow = UnitOfWork(database)
     managers = Managers(settings.manager_ids)
     qualify = QualifyService(uow, qualifier, rubrics)
     deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
     deliver.check_routing()
+    if verify_token:
+        identity.verify()  # a wrong token stops the start instead of failing every request
     csv_drops = CsvDropService(
         uow,
         gateway,
@@ -129,6 +127,7 @@ def create_app(
     uow.on_work = worker.wake
 
     secret = settings.slack_signing_secret
+    quiet_deliberate_bolt_warnings()
     bolt = App(
         name="leadbot",
         client=client,
@@ -143,6 +142,32 @@ def create_app(
         surface.register(bolt, services)
     bolt.error(handle_error)
     return LeadbotApp(bolt, services, worker, database)
+
+
+class _DeliberateChoices(logging.Filter):
+    """Drops Bolt's start-up warnings about what leadbot does on purpose: it passes its own
+    WebClient (so SLACK_BOT_TOKEN in the environment is "unused") and its own `authorize`
+    (so the client's token is "ignored"), and both carry the same bot token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from slack_bolt.logger.messages import (
+            warning_client_prioritized_and_token_skipped,
+            warning_token_skipped,
+        )
+
+        self.messages = frozenset(
+            {warning_client_prioritized_and_token_skipped(), warning_token_skipped()}
+        )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.messages
+
+
+def quiet_deliberate_bolt_warnings() -> None:
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _DeliberateChoices) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_DeliberateChoices())
 
 
 def handle_error(error: Exception, body: dict) -> BoltResponse:

@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from qualifiers.models import AnswerValue
 
-DEFAULT_RUBRIC_PATH = Path(__file__).resolve().parent.parent / "rubrics" / "default.yaml"
+
+def bundled_rubric_path(name: str = "default.yaml") -> Path:
+    """A rubric shipped as package data (the repository's rubrics/ folder, installed as
+    `qualifiers.rubrics`), e.g. "default.yaml" or "examples/bank.yaml". A plain file path:
+    pip installs packages as folders, and Slack's rubric replace writes back to the file."""
+    return Path(resources.files("qualifiers.rubrics").joinpath(name))
+
+
+DEFAULT_RUBRIC_PATH = bundled_rubric_path()
 DISQUALIFIED = "disqualified"
 MAX_RUBRIC_BYTES = 1_000_000
 # The bundled rubric has about 350 YAML nodes; a rubric with 50 criteria of 20 hints each

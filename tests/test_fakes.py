@@ -106,6 +106,20 @@ def test_slack_error_mode_raises_slack_api_error(
     assert slack_client.chat_postMessage(channel="C1", text="hi")["ok"] is True
 
 
+def test_slack_scopes_header_and_missing_channels(
+    fake_slack: FakeSlackAPI, slack_client: WebClient
+) -> None:
+    assert "x-oauth-scopes" not in slack_client.auth_test().headers
+    fake_slack.set_scopes({"chat:write", "channels:read"})
+    assert slack_client.auth_test().headers["x-oauth-scopes"] == "channels:read,chat:write"
+
+    assert slack_client.conversations_info(channel="C1")["channel"]["is_member"] is True
+    fake_slack.remove_channel("C1")
+    with pytest.raises(SlackApiError) as excinfo:
+        slack_client.conversations_info(channel="C1")
+    assert excinfo.value.response["error"] == "channel_not_found"
+
+
 def test_slack_http500_and_disconnect(fake_slack: FakeSlackAPI, slack_client: WebClient) -> None:
     fake_slack.fail_next("reactions.add", mode="http500")
     with pytest.raises(SlackApiError) as excinfo:

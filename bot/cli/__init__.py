@@ -7,6 +7,7 @@ import importlib
 import logging
 import os
 import sys
+from importlib.metadata import version
 
 from pydantic import ValidationError
 
@@ -14,7 +15,7 @@ from bot.errors import UserError
 from bot.logs import configure_logging
 from bot.settings import Settings
 
-COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats")
+COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats", "manifest", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="leadbot", description="Qualify inbound sales leads against a rubric."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    parser.add_argument("--version", action="version", version=f"leadbot {version('leadbot')}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"bot.cli.{name}").register(subparsers)
@@ -33,9 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"])
-            print(f"leadbot: setting {name}: {error['msg']}", file=sys.stderr)
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        if on_bad_settings := getattr(args, "on_bad_settings", None):
+            return on_bad_settings(problems)
+        for problem in problems:
+            print(f"leadbot: setting {problem}", file=sys.stderr)
         return 2
     configure_logging(
         logging.DEBUG if args.verbose else settings.log_level.upper(),

@@ -1,14 +1,16 @@
 """`leadbot demo`: the whole pipeline on the bundled sample leads, with no account and no network.
 
-Reads examples/leads.txt, stores each lead in a fresh SQLite database, qualifies it with the
-offline qualifier, prints each summary as a rep would read it in Slack, and writes the Block
-Kit messages the bot would post to a JSON file.
+Reads examples/leads.txt (package data `bot.examples`), stores each lead in a fresh SQLite
+database under the current directory, qualifies it with the offline qualifier, prints each
+summary as a rep would read it in Slack, and writes the Block Kit messages the bot would post
+to a JSON file next to the database.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from importlib import resources
 from pathlib import Path
 
 from bot.bootstrap import build_qualifier, open_database
@@ -20,7 +22,6 @@ from bot.services.qualify import qualify_entries
 from bot.settings import Settings
 from bot.store.unit_of_work import UnitOfWork
 
-SAMPLE_LEADS = Path(__file__).resolve().parents[2] / "examples" / "leads.txt"
 SAMPLE_NAME = "examples/leads.txt"
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder"
 
@@ -73,10 +74,5 @@ def run(args, settings: Settings) -> int:
 
 def _sample_leads() -> list[LeadEntry]:
     """The bundled sample leads, named as in the source tree whatever the working directory."""
-    try:
-        data = SAMPLE_LEADS.read_bytes()
-    except OSError:
-        raise UserError(
-            f"{SAMPLE_LEADS}: sample leads not found; run the demo from a source checkout"
-        ) from None
+    data = resources.files("bot.examples").joinpath("leads.txt").read_bytes()
     return parse_leads(data, SAMPLE_NAME)

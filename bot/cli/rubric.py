@@ -1,4 +1,4 @@
-"""`leadbot rubric check FILE` and `leadbot rubric history`: validate a rubric, see which ran."""
+"""`leadbot rubric check [FILE]` and `leadbot rubric history`: validate a rubric, see which ran."""
 
 from __future__ import annotations
 
@@ -27,9 +27,12 @@ def register(subparsers) -> None:
         "check",
         help="validate a rubric and print a summary",
         description="Validate a rubric YAML file. Prints a summary, or every problem with its "
-        "file, line and field (exit code 2).",
+        "file, line and field (exit code 2). Without FILE: the rubric in force, LEADBOT_RUBRIC "
+        "or else the bundled default rubric.",
     )
-    check.add_argument("file", metavar="FILE", help="rubric YAML file")
+    check.add_argument(
+        "file", metavar="FILE", nargs="?", help="rubric YAML file (default: the rubric in force)"
+    )
     check.set_defaults(handler=run_check)
     history = commands.add_parser(
         "history",
@@ -43,15 +46,16 @@ def register(subparsers) -> None:
 
 
 def run_check(args, settings: Settings) -> int:
+    path = args.file or settings.rubric_path
     try:
-        rubric = load_rubric(args.file)
+        rubric = load_rubric(path)
     except RubricError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         count = len(exc.issues)
-        print(f"{args.file}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2
-    print(f"{args.file}: OK")
+    print(f"{path}: OK")
     print(rubric_summary(rubric, settings.sales_channel))
     return 0
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Package data, found with importlib.resources (Alembic's "package:folder" form).
+MIGRATIONS = "bot.store:migrations"
 
 
 def make_engine(url: str) -> Engine:
@@ -55,10 +57,24 @@ def _create_private_file(path: str | None) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, list[str]]:
+    """The database's Alembic revision (None: no leadbot tables yet) and every revision this
+    leadbot knows, newest first. Reads only; raises SQLAlchemyError when unreachable."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, [revision.revision for revision in script.walk_revisions()]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

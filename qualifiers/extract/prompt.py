@@ -1,4 +1,5 @@
-"""The prompt, from the template files in prompts/: a stable system part, then the lead.
+"""The prompt, from the template files in prompts/ (package data `qualifiers.prompts`): a
+stable system part, then the lead.
 
 The system part depends only on the rubric, so it is byte-identical for every lead and
 providers' prompt caching applies to it. The lead comes last, fenced in <lead>...</lead> as
@@ -10,12 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from string import Template
 
 from qualifiers.rubric import Criterion, Rubric
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 SYSTEM_PROMPT = "extract_system"
 LEAD_PROMPT = "extract_lead"
 
@@ -25,7 +25,8 @@ _FENCE = re.compile(r"<(\s*/?\s*lead\b[^>]*)>", re.IGNORECASE)
 @cache
 def load_prompt(name: str) -> Template:
     """prompts/<name>.txt as a `string.Template` ($placeholders; rubric text is never parsed)."""
-    return Template((PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8"))
+    prompt = resources.files("qualifiers.prompts").joinpath(f"{name}.txt")
+    return Template(prompt.read_text(encoding="utf-8"))
 
 
 def prompt_fingerprint() -> str:

@@ -1,4 +1,4 @@
-"""Generated lead histories (CSV), rubrics and shared-data paths for the back-test tests."""
+"""Generated lead histories (CSV) and rubrics for the back-test tests."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATASETS = REPO_ROOT / ".." / "shared" / "datasets"
 
 GOOD_RUBRIC = """\
 name: plans
@@ -83,12 +81,4 @@ def write_csv(path: Path, rows: list[dict[str, str]], delimiter: str = ",") -> P
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
         writer.writeheader()
         writer.writerows(rows)
-    return path
-
-
-def shared_dataset(*parts: str) -> Path:
-    """A file under ../shared/datasets; fails (never skips) when the shared folder is missing."""
-    path = SHARED_DATASETS.joinpath(*parts)
-    if not path.is_file():
-        pytest.fail(f"shared dataset missing: expected {path.resolve()} (see the team brief)")
     return path

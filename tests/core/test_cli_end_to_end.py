@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 from fakes.store_probe import StoreProbe
 
-from qualifiers.rubric import load_rubric
+from qualifiers.rubric import DEFAULT_RUBRIC_PATH, load_rubric
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -179,6 +180,28 @@ def test_rubric_check_prints_a_summary_or_every_problem(leadbot, tmp_path: Path)
         f"{bad}:5: tiers[1].min_score: required field is missing",
         f"{bad}: 2 problems",
     ]
+
+
+def test_rubric_check_without_a_file_checks_the_rubric_in_force(leadbot, tmp_path, monkeypatch):
+    bundled = leadbot("rubric", "check")
+    assert bundled.returncode == 0, bundled.stderr
+    assert bundled.stdout.splitlines()[:2] == [
+        f"{DEFAULT_RUBRIC_PATH}: OK",
+        f"Rubric 'default', version {load_rubric().version}",
+    ]
+
+    chosen = tmp_path / "chosen.yaml"
+    chosen.write_text("name: x\ncriteria: []\ntiers: oops\n")
+    monkeypatch.setenv("LEADBOT_RUBRIC", str(chosen))
+    result = leadbot("rubric", "check")
+    assert_clean_failure(result)
+    assert f"{chosen}:3: tiers" in result.stderr
+
+
+def test_version_is_the_installed_distribution(leadbot):
+    result = leadbot("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"leadbot {version('leadbot')}\n"
 
 
 def test_qualify_stores_leads_once_and_adds_a_qualification_per_run(leadbot, tmp_path: Path):

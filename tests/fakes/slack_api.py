@@ -114,6 +114,8 @@ class FakeSlackAPI(LocalService):
         self._files: dict[str, tuple[bytes, str]] = {}
         self._file_infos: dict[str, dict[str, Any]] = {}
         self._socket_url: str | None = None
+        self._scopes: list[str] | None = None
+        self._missing_channels: set[str] = set()
         self._handlers = {
             "auth.test": self._auth_test,
             "apps.connections.open": self._connections_open,
@@ -206,6 +208,18 @@ class FakeSlackAPI(LocalService):
         with self._cond:
             self._channels.setdefault(channel_id, _default_channel(channel_id)).update(fields)
 
+    def set_scopes(self, scopes: list[str] | set[str]) -> None:
+        """Send ``x-oauth-scopes: <scopes, comma-separated>`` with every answer, as Slack
+        does for calls made with a token (none is sent until this is called)."""
+        with self._cond:
+            self._scopes = sorted(scopes)
+
+    def remove_channel(self, channel_id: str) -> None:
+        """conversations.info answers channel_not_found for ``channel_id``, as Slack does for
+        an unknown id or a private channel the bot is not in."""
+        with self._cond:
+            self._missing_channels.add(channel_id)
+
     def set_replies(self, channel: str, thread_ts: str, messages: list[dict[str, Any]]) -> None:
         """Script conversations.replies; otherwise it returns messages posted here."""
         with self._cond:
@@ -263,7 +277,9 @@ class FakeSlackAPI(LocalService):
         handler = self._handlers.get(method)
         with self._cond:
             payload = handler(body) if handler else {"ok": True}
-        return _Reply(200, payload, {})
+            scopes = self._scopes
+        headers = {} if scopes is None else {"x-oauth-scopes": ",".join(scopes)}
+        return _Reply(200, payload, headers)
 
     def _next_ts(self) -> str:
         micros = next(self._seq) * 100
@@ -351,6 +367,8 @@ class FakeSlackAPI(LocalService):
 
     def _conversations_info(self, body: dict[str, Any]) -> dict[str, Any]:
         channel_id = body.get("channel", "")
+        if channel_id in self._missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
         return {
             "ok": True,
             "channel": self._channels.get(channel_id) or _default_channel(channel_id),

@@ -1,11 +1,15 @@
-"""Slack's side of the tests: signed requests built from the real payload shapes in
-../shared/slack-payloads/, and readers for what the app sent to FakeSlackAPI."""
+"""Slack's side of the tests: signed requests built from the payloads in payloads/ (Slack's
+wire shapes, checked against Slack's own fixtures by test_slack_payload_shapes.py), and
+readers for what the app sent to FakeSlackAPI."""
 
 from __future__ import annotations
 
 import copy
 import itertools
 import json
+import os
+import socket
+import sys
 import threading
 import time
 import urllib.error
@@ -15,10 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import pytest
 from slack_sdk.signature import SignatureVerifier
 
-PAYLOADS = Path(__file__).resolve().parents[2] / ".." / "shared" / "slack-payloads"
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
 INTAKE = "CINTAKE"
 SALES = "CSALES"
@@ -35,13 +38,8 @@ COLD_LEAD = "Bob from Initech wants to fix their reporting."
 
 
 def load_payload(relative: str) -> dict:
-    path = PAYLOADS / relative
-    if not path.is_file():
-        pytest.fail(
-            f"missing shared Slack payload {path.resolve()}: the Slack tests build their "
-            "requests from ../shared/slack-payloads/ next to the repository"
-        )
-    return json.loads(path.read_text())
+    """A fresh copy of payloads/<relative>, e.g. "events/event_callback_message_channel.json"."""
+    return json.loads((PAYLOADS / relative).read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -132,6 +130,36 @@ class SlackSide:
         fields = load_payload("commands/slash_command.form_fields.json")
         fields.update(command=command, text=text, user_id=user, channel_id=INTAKE)
         return self.post(urlencode(fields), "application/x-www-form-urlencoded")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve_command(port: int | None = None) -> list[str]:
+    """`leadbot serve` on 127.0.0.1, as the installed console script a user runs."""
+    leadbot = str(Path(sys.executable).with_name("leadbot"))
+    return [leadbot, "serve", "--host", "127.0.0.1", "--port", str(port or free_port())]
+
+
+def serve_environment(fake_slack, database: Path) -> dict[str, str]:
+    """What a user sets to serve, in the environment (where Bolt reads SLACK_BOT_TOKEN too),
+    pointed at `fake_slack`; nothing of the test run's own SLACK_/LEADBOT_/OPENAI_ settings."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        LEADBOT_INTAKE_CHANNELS=INTAKE,
+        LEADBOT_SALES_CHANNEL=SALES,
+        LEADBOT_DATABASE_URL=f"sqlite:///{database}",
+        LEADBOT_MODEL="offline",
+    )
+    return env
 
 
 def summaries(fake_slack, channel: str | None = None) -> list:

@@ -58,7 +58,8 @@ def test_lead_command_opens_a_modal_whose_submission_becomes_a_lead(
 ):
     assert slack.command("/lead").status == 200
     [opened] = fake_slack.wait_for("views.open")
-    assert opened.body["trigger_id"] == "111.111.xxx"
+    command = load_payload("commands/slash_command.form_fields.json")
+    assert opened.body["trigger_id"] == command["trigger_id"]
     modal = opened.body["view"]
     inputs = [b["block_id"] for b in modal["blocks"]]
     assert {"Name", "Company", "Email", "Title", "Notes", "Budget", "Timeline"} <= set(inputs)

@@ -1,0 +1,1 @@
+"""Sample leads for `leadbot demo`, installed as the package `bot.examples` (see setup.py)."""

@@ -1,0 +1,1 @@
+"""The bundled rubrics, installed as the package `qualifiers.rubrics` (see setup.py)."""

@@ -1,0 +1,1 @@
+"""The Slack app manifests, installed as the package `bot.manifests` (see setup.py)."""
