@@ -9,6 +9,8 @@ from qualifiers.scoring import score
 
 
 class Qualifier:
+    concurrency = 1  # leads `qualify_many` works on at once
+
     def __init__(self, extractor: Extractor):
         self.extractor = extractor
 

@@ -122,6 +122,13 @@ class MemoryLeads:
         self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
         return stored, True
 
+    def add_leads(self, leads, dedupe_keys=None, *, intake_channel=None, intake_ts=None):
+        keys = dedupe_keys or [None] * len(leads)
+        return [
+            self.add_lead(lead, dedupe_key=key, intake_channel=intake_channel, intake_ts=intake_ts)
+            for lead, key in zip(leads, keys, strict=True)
+        ]
+
     def get_lead(self, lead_id: int) -> StoredLead | None:
         row = self.state.leads.get(lead_id)
         return row.stored if row else None
@@ -148,6 +155,11 @@ class MemoryLeads:
     def set_status(self, lead_id, status, actor=None, **data) -> None:
         self._update(lead_id, status=status)
         self.add_event(lead_id, EventKind(status), actor, **data)
+
+    def move_received(self, moves) -> None:
+        for lead_id, status, data in moves:
+            if self.state.leads[lead_id].stored.status == LeadStatus.RECEIVED:
+                self.set_status(lead_id, status, **data)
 
     def append_text(self, lead_id, addition, actor) -> None:
         lead = self.state.leads[lead_id].stored.lead
@@ -183,6 +195,10 @@ class MemoryLeads:
         self.add_event(
             lead_id, EventKind.QUALIFIED, score=qualification.score, tier=qualification.tier
         )
+
+    def add_qualifications(self, results) -> None:
+        for lead_id, qualification in results:
+            self.add_qualification(lead_id, qualification)
 
     def latest_qualification(self, lead_id) -> Qualification | None:
         qualifications = self.state.leads[lead_id].qualifications
