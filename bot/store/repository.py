@@ -117,7 +117,9 @@ class LeadRepository:
             key or content_dedupe_key(lead)
             for lead, key in zip(leads, dedupe_keys or [None] * len(leads), strict=True)
         ]
-        first_by_key = dict(zip(reversed(keys), reversed(leads), strict=True))
+        first_by_key: dict[str, Lead] = {}
+        for key, lead in zip(keys, leads, strict=True):
+            first_by_key.setdefault(key, lead)
         found = self._stored_by_keys(list(first_by_key))
         new = {key: lead for key, lead in first_by_key.items() if key not in found}
         created: dict[str, StoredLead] = {}
