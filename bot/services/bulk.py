@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from bot.intake.files import LeadEntry
 from bot.services.qualify import save_qualifications
@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000  # leads per transaction
 PARALLEL_MIN_LEADS = 2 * BATCH_SIZE  # fewer: worker processes cost more than they save
-STORAGE_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)
+ROW_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)  # what one bad row can cause
+DATABASE_ERRORS = (OperationalError, InterfaceError)  # the database itself: no row to blame
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -145,7 +146,9 @@ def _store_splitting(items: list[T], store: Callable[[list[T]], list[R]]) -> lis
         return []
     try:
         return list(store(items))
-    except STORAGE_ERRORS as exc:
+    except DATABASE_ERRORS:
+        raise
+    except ROW_ERRORS as exc:
         if len(items) == 1:
             logger.warning("a lead could not be stored: %s", exc)
             return [exc]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 from sqlalchemy import select
 
@@ -15,7 +17,6 @@ from bot.services.bulk import BATCH_SIZE, qualify_entries
 from bot.services.qualify import save_qualifications
 from bot.store.tables import EventRow, LeadRow, QualificationRow
 from bot.store.unit_of_work import UnitOfWork
-from qualifiers.bulk import OrderedQualifier, can_fork
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.models import Lead
 from qualifiers.qualifier import Qualifier
@@ -137,19 +138,45 @@ class PidQualifier(Qualifier):
         return super().qualify(lead, rubric).model_copy(update={"note": str(os.getpid())})
 
 
-def test_worker_processes_keep_input_order(default_rubric):
-    assert can_fork(), "this test needs fork and no other threads running"
-    leads = [Lead(id=str(n), text=f"We are a team of {n + 1} people") for n in range(3 * 400)]
-    chunks = [leads[start : start + 400] for start in range(0, len(leads), 400)]
-    with OrderedQualifier(PidQualifier(OfflineExtractor()), default_rubric, processes=2) as runner:
-        pending = [runner.submit(chunk) for chunk in chunks]
-        results = [q for part in pending for q in part.result()]
-    assert [q.id for q in results] == [lead.id for lead in leads]
-    assert [q.criteria for q in results] == [
-        q.criteria for q in Qualifier(OfflineExtractor()).qualify_many(leads, default_rubric)
-    ]
-    workers = {q.note for q in results}
-    assert len(workers) == 2 and str(os.getpid()) not in workers
+# Run in a fresh interpreter: forking is refused while other threads run, and earlier tests
+# in this session may have left some (servers shutting down).
+WORKERS_SCRIPT = """
+import json, os
+from qualifiers.bulk import OrderedQualifier
+from qualifiers.extract.offline import OfflineExtractor
+from qualifiers.models import Lead
+from qualifiers.qualifier import Qualifier
+from qualifiers.rubric import load_rubric
+
+class PidQualifier(Qualifier):
+    def qualify(self, lead, rubric):
+        return super().qualify(lead, rubric).model_copy(update={"note": str(os.getpid())})
+
+rubric = load_rubric()
+leads = [Lead(id=str(n), text=f"We are a team of {n + 1} people") for n in range(1200)]
+chunks = [leads[start : start + 400] for start in range(0, len(leads), 400)]
+with OrderedQualifier(PidQualifier(OfflineExtractor()), rubric, processes=2) as runner:
+    pending = [runner.submit(chunk) for chunk in chunks]
+    results = [q for part in pending for q in part.result()]
+alone = Qualifier(OfflineExtractor()).qualify_many(leads, rubric)
+print(json.dumps({
+    "ids": [q.id for q in results],
+    "same_answers": [q.criteria for q in results] == [q.criteria for q in alone],
+    "workers": sorted({q.note for q in results}),
+    "parent": str(os.getpid()),
+}))
+"""
+
+
+def test_worker_processes_keep_input_order():
+    run = subprocess.run(
+        [sys.executable, "-c", WORKERS_SCRIPT], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["ids"] == [str(n) for n in range(1200)]
+    assert result["same_answers"]
+    assert len(result["workers"]) == 2 and result["parent"] not in result["workers"]
 
 
 def test_a_small_input_stays_in_this_process(default_rubric):
