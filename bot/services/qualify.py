@@ -39,8 +39,8 @@ class QualifyService:
         """Each lead's latest qualification; the leads without one are qualified together
         (a model qualifier runs them concurrently) and stored in one unit of work."""
         with self.uow as tx:
-            known = {stored.id: tx.leads.latest_qualification(stored.id) for stored in leads}
-        new = [stored for stored in leads if known[stored.id] is None]
+            known = tx.leads.latest_qualifications([stored.id for stored in leads])
+        new = [stored for stored in leads if stored.id not in known]
         if new:
             results = self.qualifier.qualify_many([s.lead for s in new], self.rubrics.get())
             with self.uow as tx:

@@ -293,6 +293,17 @@ class LeadRepository:
         )
         return Qualification.model_validate(row.result) if row else None
 
+    def latest_qualifications(self, lead_ids: Sequence[int]) -> dict[int, Qualification]:
+        """`latest_qualification` for a batch, in one query; leads without one are absent."""
+        table = QualificationRow.__table__
+        query = (
+            select(table.c.lead_id, table.c.result)
+            .where(table.c.lead_id.in_(list(lead_ids)))
+            .order_by(table.c.id)
+        )
+        latest = {lead_id: result for lead_id, result in self.session.connection().execute(query)}
+        return {lead_id: Qualification.model_validate(result) for lead_id, result in latest.items()}
+
     def count_qualifications(self, lead_id: int | None = None) -> int:
         query = select(func.count(QualificationRow.id))
         if lead_id is not None:

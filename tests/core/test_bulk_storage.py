@@ -184,3 +184,15 @@ def test_a_small_input_stays_in_this_process(default_rubric):
     outcomes = qualify_entries(entries, default_rubric, PidQualifier(OfflineExtractor()), workers=4)
     assert {o.qualification.note for o in outcomes} == {str(os.getpid())}
     assert len(entries) < BATCH_SIZE * 2
+
+
+def test_latest_qualifications_of_a_batch_in_one_lookup(repository, default_rubric):
+    qualifier = Qualifier(OfflineExtractor())
+    first, _ = repository.add_lead(LEADS[0])
+    second, _ = repository.add_lead(LEADS[1])
+    never, _ = repository.add_lead(LEADS[2])
+    older = qualifier.qualify(LEADS[0], default_rubric)
+    newer = older.model_copy(update={"score": 1, "tier": "cold"})
+    repository.add_qualifications([(first.id, older), (second.id, older), (first.id, newer)])
+    latest = repository.latest_qualifications([first.id, second.id, never.id])
+    assert latest == {first.id: newer, second.id: older}

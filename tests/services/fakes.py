@@ -204,6 +204,10 @@ class MemoryLeads:
         qualifications = self.state.leads[lead_id].qualifications
         return qualifications[-1] if qualifications else None
 
+    def latest_qualifications(self, lead_ids) -> dict[int, Qualification]:
+        latest = {lead_id: self.latest_qualification(lead_id) for lead_id in lead_ids}
+        return {lead_id: q for lead_id, q in latest.items() if q is not None}
+
     def slack_message(self, lead_id, kind):
         return self.state.messages.get((lead_id, kind))
 
