@@ -7,7 +7,7 @@ PYTHON := $(shell for candidate in python3 python3.11 python3.12 python3.13 pyth
 	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& { echo $$candidate; break; }; done)
 
-.PHONY: demo test lint format bench bench-offline bench-llm bench-backtest serve clean python
+.PHONY: demo test lint format bench bench-offline bench-bulk bench-llm bench-backtest serve clean python
 
 demo: $(VENV)/.installed
 	$(BIN)/leadbot demo
@@ -27,13 +27,17 @@ format: $(VENV)/.installed-dev
 
 # Every figure the README reports. Not timed tests: they print numbers and say whether each
 # target is met.
-bench: bench-offline bench-llm bench-backtest
+bench: bench-offline bench-bulk bench-llm bench-backtest
 
 bench-offline: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/length_scaling.py
 	$(BIN)/python benchmarks/accuracy.py --data benchmarks/data/blind_leads.yaml
 	$(BIN)/python benchmarks/accuracy.py --data benchmarks/data/holdout_leads.yaml
+
+# LEADBOT_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test adds PostgreSQL.
+bench-bulk: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bulk_storage.py $(if $(LEADBOT_BENCH_POSTGRES_URL),--postgres $(LEADBOT_BENCH_POSTGRES_URL))
 
 bench-llm: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/llm_tokens.py

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -232,8 +234,14 @@ def build_qualifier(settings: Settings, database: Database | None = None) -> Qua
     from qualifiers.concurrent import ConcurrentQualifier
     from qualifiers.extract.llm import LLMExtractor
 
+    if database is not None and is_openai_model(settings.model_name):
+        if settings.openai_api_key is None:
+            _key_for_local_server(settings)  # a missing key fails now, not on the first call
+        chat_model = DeferredChatModel(lambda: build_chat_model(settings))
+    else:
+        chat_model = build_chat_model(settings)
     extractor = LLMExtractor(
-        build_chat_model(settings),
+        chat_model,
         model_name=settings.model_name,
         fallback=offline,
         cache=DatabaseExtractionCache(database) if database is not None else None,
@@ -244,6 +252,22 @@ def build_qualifier(settings: Settings, database: Database | None = None) -> Qua
     return ConcurrentQualifier(
         extractor, concurrency=settings.model_concurrency, limits=settings.read_limits
     )
+
+
+class DeferredChatModel:
+    """An OpenAI chat model built (and LangChain's providers imported, a second or more) on
+    the first model call: a run answered from the extraction cache never pays for it."""
+
+    def __init__(self, build: Callable[[], BaseChatModel]):
+        self._build = build
+        self._model: BaseChatModel | None = None
+        self._lock = threading.Lock()
+
+    def with_structured_output(self, schema, **options):
+        with self._lock:
+            if self._model is None:
+                self._model = self._build()
+        return self._model.with_structured_output(schema, **options)
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:

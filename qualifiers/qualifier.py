@@ -12,6 +12,8 @@ from qualifiers.scoring import score
 class Qualifier:
     """`limits` bound what one lead costs: the characters read and the time spent reading."""
 
+    concurrency = 1  # leads `qualify_many` works on at once
+
     def __init__(self, extractor: Extractor, *, limits: ReadLimits | None = None):
         self.extractor = extractor
         self.limits = limits or ReadLimits()

@@ -53,14 +53,17 @@ def report_skipped(skipped: list[str], total: int) -> None:
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+    """A one-line progress bar on stderr with rate and time left, drawn only when stderr is
+    a terminal (never into piped or redirected output)."""
 
     def __init__(self, label: str, stream: TextIO | None = None, min_interval: float = 0.1):
         self.label = label
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty()
         self.min_interval = min_interval
+        self._started = time.monotonic()
         self._last_drawn = 0.0
+        self._width = 0
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
@@ -69,11 +72,34 @@ class ProgressBar:
         if done < total and now - self._last_drawn < self.min_interval:
             return
         self._last_drawn = now
+        elapsed = max(now - self._started, 1e-9)
+        rate = done / elapsed
+        timing = (
+            f"{rate:,.0f}/s, {_clock(elapsed)} taken"
+            if done >= total
+            else f"{rate:,.0f}/s, {_clock((total - done) / rate) if rate else '?'} left"
+        )
         width = 30
         filled = width * done // max(total, 1)
-        self.stream.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
-        )
+        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {timing} {done:,}/{total:,}"
+        self.stream.write("\r" + line.ljust(self._width))
+        self._width = len(line)
         if done >= total:
             self.stream.write("\n")
+            self._width = 0
         self.stream.flush()
+
+    def clear(self) -> None:
+        """Wipe the bar so other output on the same terminal starts on a clean line; the
+        next call draws it again."""
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+            self._last_drawn = 0.0
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"

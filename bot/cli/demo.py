@@ -18,7 +18,7 @@ from bot.cli.common import load_rubric_for_cli
 from bot.errors import UserError
 from bot.intake.files import LeadEntry, parse_leads
 from bot.render.outcomes import blocks_message, tally_text, write_outcomes
-from bot.services.qualify import qualify_entries
+from bot.services.bulk import qualify_entries
 from bot.settings import Settings
 from bot.store.unit_of_work import UnitOfWork
 

@@ -6,17 +6,21 @@ qualification row), unless `--no-store` asks for a dry run.
 
 from __future__ import annotations
 
+import argparse
+import gc
+import os
 import sys
 
 from bot.bootstrap import build_qualifier, display_url, open_database
-from bot.cli.common import load_rubric_for_cli
+from bot.cli.common import ProgressBar, load_rubric_for_cli
 from bot.intake.files import INPUT_FORMATS, read_leads
 from bot.render.outcomes import tally_text, write_outcomes
-from bot.services.qualify import qualify_entries
+from bot.services.bulk import Outcome, qualify_entries
 from bot.settings import Settings
 from bot.store.unit_of_work import UnitOfWork
 
 OUTPUT_FORMATS = ("text", "json", "blocks")
+PROGRESS_MIN_ROWS = 1000  # shorter runs finish before a bar would tell anything
 
 
 def register(subparsers) -> None:
@@ -53,7 +57,26 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--no-store", action="store_true", help="dry run: store neither leads nor results"
     )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes for offline qualification (default: the CPU count, here "
+        f"{os.cpu_count() or 1}); output stays in input order. Model runs use "
+        "LEADBOT_MODEL_CONCURRENCY threads instead",
+    )
     parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def run(args, settings: Settings) -> int:
@@ -61,11 +84,21 @@ def run(args, settings: Settings) -> int:
         settings = settings.model_copy(update={"model": args.model})
     rubric = load_rubric_for_cli(args.rubric or settings.rubric_path)
     entries = read_leads(args.files, input_format=args.input_format, text_column=args.text_column)
+    gc.freeze()  # the input stays until the end: the collector need not walk it again and again
     database = None if args.no_store else open_database(settings.database_url)
     qualifier = build_qualifier(settings, database)
     uow = UnitOfWork(database) if database is not None else None
-    outcomes = qualify_entries(entries, rubric, qualifier, uow)
-    write_outcomes(outcomes, args.format, rubric, sys.stdout, settings.sales_channel)
+    progress = ProgressBar("qualifying") if len(entries) >= PROGRESS_MIN_ROWS else None
+
+    def write(batch: list[Outcome]) -> None:
+        if progress is not None:
+            progress.clear()  # the bar and the results may share a terminal
+        write_outcomes(batch, args.format, rubric, sys.stdout, settings.sales_channel)
+        sys.stdout.flush()
+
+    outcomes = qualify_entries(
+        entries, rubric, qualifier, uow, workers=args.workers, progress=progress, emit=write
+    )
     failed = [outcome.entry.error for outcome in outcomes if outcome.entry.error]
     for error in failed:
         print(f"leadbot: {error}", file=sys.stderr)

@@ -11,7 +11,7 @@ from typing import TextIO
 from bot.domain.lifecycle import DISQUALIFIED_TIER
 from bot.render.summary import summary_blocks, summary_text
 from bot.render.text import render_text
-from bot.services.qualify import Outcome
+from bot.services.bulk import Outcome
 from qualifiers.rubric import Rubric
 
 

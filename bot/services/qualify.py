@@ -8,22 +8,18 @@ result is one unit of work.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.domain.lifecycle import (
     EventKind,
-    LeadStatus,
     status_after_qualification,
     without_knockout,
 )
-from bot.intake.files import LeadEntry
 from bot.services.rubric_holder import RubricHolder
 from bot.store.repository import LeadEvent, LeadRepository, StoredLead
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.models import Answer, Extraction, KnockoutHit, Lead, Qualification
 from qualifiers.qualifier import Qualifier
-from qualifiers.rubric import Rubric
 from qualifiers.scoring import score
 
 
@@ -72,14 +68,13 @@ class QualifyService:
         """Each lead's latest qualification; the leads without one are qualified together
         (a model qualifier runs them concurrently) and stored in one unit of work."""
         with self.uow as tx:
-            known = {stored.id: tx.leads.latest_qualification(stored.id) for stored in leads}
-        new = [stored for stored in leads if known[stored.id] is None]
+            known = tx.leads.latest_qualifications([stored.id for stored in leads])
+        new = [stored for stored in leads if stored.id not in known]
         if new:
             results = self.qualifier.qualify_many([s.lead for s in new], self.rubrics.get())
             with self.uow as tx:
-                for stored, qualification in zip(new, results, strict=True):
-                    save_qualification(tx.leads, stored, qualification)
-                    known[stored.id] = qualification
+                save_qualifications(tx.leads, list(zip(new, results, strict=True)))
+            known |= {stored.id: q for stored, q in zip(new, results, strict=True)}
         return [known[stored.id] for stored in leads]
 
 
@@ -106,49 +101,17 @@ def with_answers(extraction: Extraction, answers: list[LeadEvent]) -> Extraction
 def save_qualification(
     leads: LeadRepository, stored: StoredLead, qualification: Qualification
 ) -> None:
-    leads.add_qualification(stored.id, qualification)
-    if stored.status == LeadStatus.RECEIVED:
-        status = status_after_qualification(qualification)
-        leads.set_status(stored.id, status, knockout=qualification.knockout)
+    save_qualifications(leads, [(stored, qualification)])
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One input row's result: a qualification, or the entry's error."""
-
-    entry: LeadEntry
-    qualification: Qualification | None = None
-    stored_id: int | None = None
-
-
-def qualify_entries(
-    entries: Sequence[LeadEntry],
-    rubric: Rubric,
-    qualifier: Qualifier,
-    uow: UnitOfWork | None = None,
-) -> list[Outcome]:
-    """The CLI's use case (`leadbot qualify`, `leadbot demo`): store the readable leads first
-    (when a unit of work is given), qualify them in one bulk call, then store each
-    qualification. Returns one outcome per entry, in order."""
-    leads = [entry.lead for entry in entries if entry.lead is not None]
-    stored: list[tuple[StoredLead, bool]] = []
-    if uow is not None:
-        with uow as tx:
-            stored = [tx.leads.add_lead(lead) for lead in leads]
-    qualifications = qualifier.qualify_many(leads, rubric)
-    if uow is not None:
-        with uow as tx:
-            for (lead, created), qualification in zip(stored, qualifications, strict=True):
-                tx.leads.add_qualification(lead.id, qualification)
-                if created:
-                    tx.leads.set_status(lead.id, status_after_qualification(qualification))
-    stored_ids = [lead.id for lead, _ in stored] if uow is not None else [None] * len(leads)
-    results = iter(zip(qualifications, stored_ids, strict=True))
-    outcomes: list[Outcome] = []
-    for entry in entries:
-        if entry.lead is None:
-            outcomes.append(Outcome(entry))
-            continue
-        qualification, stored_id = next(results)
-        outcomes.append(Outcome(entry, qualification, stored_id))
-    return outcomes
+def save_qualifications(
+    leads: LeadRepository, results: Sequence[tuple[StoredLead, Qualification]]
+) -> None:
+    """Each qualification's row; a lead still `received` moves on (qualified or knocked out)."""
+    leads.add_qualifications([(stored.id, qualification) for stored, qualification in results])
+    leads.move_received(
+        [
+            (stored.id, status_after_qualification(q), {"knockout": q.knockout})
+            for stored, q in results
+        ]
+    )

@@ -74,12 +74,12 @@ class ReceiveService:
         after posting its digest). Run again it adds nothing.
         Returns (lead, qualification, created) per row."""
         with self.uow as tx:
-            received = [
-                tx.leads.add_lead(
-                    lead, dedupe_key=key, intake_channel=intake_channel, intake_ts=intake_ts
-                )
-                for lead, key in leads
-            ]
+            received = tx.leads.add_leads(
+                [lead for lead, _ in leads],
+                [key for _, key in leads],
+                intake_channel=intake_channel,
+                intake_ts=intake_ts,
+            )
         results = []
         for start in range(0, len(received), QUALIFY_CHUNK):
             chunk = received[start : start + QUALIFY_CHUNK]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from enum import Enum
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, Table, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -112,3 +114,58 @@ def insert_new(session: Session, row_class: type, values: dict, key: str):
         insert(row_class).values(**values).on_conflict_do_nothing(index_elements=[key])
     ).returning(row_class.id)
     return session.execute(statement).scalar()
+
+
+MAX_BOUND_VALUES = 30_000  # SQLite allows 32,766 per statement; PostgreSQL 65,535
+
+
+def insert_many(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    constants: Mapping[str, object] | None = None,
+    unique: str | None = None,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert many rows in the session's transaction, straight to the driver: the bulk
+    path, where building ORM objects or SQLAlchemy parameter sets per row costs more than
+    the database does. Row values must be what the driver takes (str, int, float, None;
+    JSON columns as serialized text); `constants` are the same for every row and go
+    through the column types once. With `unique`, rows whose `unique` column already
+    exists are skipped (ON CONFLICT DO NOTHING); with `returning`, the inserted rows'
+    values of those columns come back (in no particular order)."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    constants = {
+        name: _driver_value(table, name, value, dialect)
+        for name, value in (constants or {}).items()
+    }
+    names = [*columns, *constants]
+    extra = tuple(constants.values())
+    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+    row_sql = "(" + ", ".join([placeholder] * len(names)) + ")"
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    tail = f" ON CONFLICT ({unique}) DO NOTHING" if unique else ""
+    connection = session.connection()
+    if not returning:
+        connection.exec_driver_sql(head + row_sql + tail, [row + extra for row in rows])
+        return []
+    tail += f" RETURNING {', '.join(returning)}"
+    page = max(1, MAX_BOUND_VALUES // len(names))
+    returned: list[tuple] = []
+    for start in range(0, len(rows), page):
+        chunk = rows[start : start + page]
+        values = tuple(value for row in chunk for value in (*row, *extra))
+        sql = head + ", ".join([row_sql] * len(chunk)) + tail
+        returned.extend(tuple(row) for row in connection.exec_driver_sql(sql, values))
+    return returned
+
+
+def _driver_value(table: Table, column: str, value: object, dialect) -> object:
+    if isinstance(value, Enum):
+        value = value.value
+    processor = table.c[column].type.bind_processor(dialect)
+    return processor(value) if processor else value

@@ -4,7 +4,11 @@ work does, once per use case."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +17,7 @@ from sqlalchemy import distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
-from bot.store.database import insert_new, utcnow
+from bot.store.database import insert_many, insert_new, utcnow
 from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
 from qualifiers.models import Lead, Qualification
 
@@ -98,6 +102,65 @@ class LeadRepository:
             raise LookupError(f"lead with dedupe key {key!r} vanished")
         return existing, False
 
+    def add_leads(
+        self,
+        leads: Sequence[Lead],
+        dedupe_keys: Sequence[str | None] | None = None,
+        *,
+        intake_channel: str | None = None,
+        intake_ts: str | None = None,
+    ) -> list[tuple[StoredLead, bool]]:
+        """`add_lead` for a batch, in input order: one lookup of the batch's dedupe keys, one
+        multi-row INSERT each for the new leads and their `received` events. A key repeated
+        inside the batch is one lead, created by its first row."""
+        keys = [
+            key or content_dedupe_key(lead)
+            for lead, key in zip(leads, dedupe_keys or [None] * len(leads), strict=True)
+        ]
+        first_by_key: dict[str, Lead] = {}
+        for key, lead in zip(keys, leads, strict=True):
+            first_by_key.setdefault(key, lead)
+        found = self._stored_by_keys(list(first_by_key))
+        new = {key: lead for key, lead in first_by_key.items() if key not in found}
+        created: dict[str, StoredLead] = {}
+        if new:
+            now = utcnow()
+            rows = [
+                (key, lead.id, lead.text, json.dumps(lead.fields), lead.source, lead.submitted_by)
+                for key, lead in new.items()
+            ]
+            constants = {"intake_channel": intake_channel, "intake_ts": intake_ts}
+            constants |= {"status": LeadStatus.RECEIVED, "created_at": now}
+            inserted = insert_many(
+                self.session,
+                LeadRow.__table__,
+                LEAD_COLUMNS,
+                rows,
+                constants=constants,
+                unique="dedupe_key",
+                returning=("id", "dedupe_key"),
+            )
+            for lead_id, key in inserted:
+                created[key] = _new_stored(lead_id, new[key], now, intake_channel, intake_ts)
+            events = [
+                (stored.id, stored.lead.submitted_by, event_data(source=stored.lead.source))
+                for stored in created.values()
+            ]
+            self._add_events(EventKind.RECEIVED, events, now)
+            lost = [key for key in new if key not in created]  # stored meanwhile by another writer
+            found |= self._stored_by_keys(lost) if lost else {}
+        seen: set[str] = set()
+        results = []
+        for key in keys:
+            results.append((created.get(key) or found[key], key in created and key not in seen))
+            seen.add(key)
+        return results
+
+    def _stored_by_keys(self, keys: Sequence[str]) -> dict[str, StoredLead]:
+        table = LeadRow.__table__
+        query = select(table).where(table.c.dedupe_key.in_(keys))
+        return {row.dedupe_key: _stored(row) for row in self.session.connection().execute(query)}
+
     def find_by_dedupe_key(self, key: str) -> StoredLead | None:
         row = self.session.scalar(select(LeadRow).where(LeadRow.dedupe_key == key))
         return _stored(row) if row else None
@@ -157,6 +220,32 @@ class LeadRepository:
             EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=utcnow())
         )
 
+    def move_received(self, moves: Sequence[tuple[int, LeadStatus, dict]]) -> None:
+        """Move the leads of (lead id, status, event data) that are still `received`, and
+        record their events: one conditional UPDATE per status, one multi-row INSERT of the
+        events. A lead listed twice, or moved meanwhile, moves once."""
+        by_status: dict[LeadStatus, dict[int, dict]] = defaultdict(dict)
+        for lead_id, status, data in moves:
+            by_status[status].setdefault(lead_id, data)
+        now = utcnow()
+        table = LeadRow.__table__
+        for status, group in by_status.items():
+            moved = self.session.connection().execute(
+                update(table)
+                .where(table.c.id.in_(list(group)), table.c.status == LeadStatus.RECEIVED)
+                .values(status=status)
+                .returning(table.c.id)
+            )
+            events = [(i, None, event_data(**group[i])) for i in sorted(moved.scalars())]
+            self._add_events(EventKind(status), events, now)
+
+    def _add_events(
+        self, kind: EventKind, events: Sequence[tuple[int, str | None, str]], now: datetime
+    ) -> None:
+        """Events of one kind, (lead id, actor, data as JSON) each, in one multi-row INSERT."""
+        constants = {"kind": kind, "created_at": now}
+        insert_many(self.session, EventRow.__table__, EVENT_COLUMNS, events, constants=constants)
+
     def latest_event(self, lead_id: int, kind: EventKind) -> LeadEvent | None:
         row = self.session.scalar(
             select(EventRow)
@@ -197,28 +286,22 @@ class LeadRepository:
     # --- qualifications ------------------------------------------------------------------------
 
     def add_qualification(self, lead_id: int, qualification: Qualification) -> None:
-        usage = qualification.usage
-        self.session.add(
-            QualificationRow(
-                lead_id=lead_id,
-                rubric_name=qualification.rubric.name,
-                rubric_version=qualification.rubric.version,
-                qualifier=qualification.qualifier,
-                score=qualification.score,
-                tier=qualification.tier,
-                knockout=qualification.knockout,
-                result=qualification.model_dump(mode="json"),
-                model=usage.model if usage else None,
-                input_tokens=usage.input_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-                latency_ms=usage.latency_ms if usage else 0,
-                cost_usd=usage.cost_usd if usage else 0.0,
-                created_at=utcnow(),
-            )
+        self.add_qualifications([(lead_id, qualification)])
+
+    def add_qualifications(self, results: Sequence[tuple[int, Qualification]]) -> None:
+        """A qualification row and a `qualified` event per (lead id, qualification), each
+        kind in one multi-row INSERT."""
+        now = utcnow()
+        rows = [_qualification_row(*pair) for pair in results]
+        insert_many(
+            self.session,
+            QualificationRow.__table__,
+            QUALIFICATION_COLUMNS,
+            rows,
+            constants={"created_at": now},
         )
-        self.add_event(
-            lead_id, EventKind.QUALIFIED, score=qualification.score, tier=qualification.tier
-        )
+        events = [(i, None, event_data(score=q.score, tier=q.tier)) for i, q in results]
+        self._add_events(EventKind.QUALIFIED, events, now)
 
     def latest_qualification(self, lead_id: int) -> Qualification | None:
         row = self.session.scalar(
@@ -228,6 +311,17 @@ class LeadRepository:
             .limit(1)
         )
         return Qualification.model_validate(row.result) if row else None
+
+    def latest_qualifications(self, lead_ids: Sequence[int]) -> dict[int, Qualification]:
+        """`latest_qualification` for a batch, in one query; leads without one are absent."""
+        table = QualificationRow.__table__
+        query = (
+            select(table.c.lead_id, table.c.result)
+            .where(table.c.lead_id.in_(list(lead_ids)))
+            .order_by(table.c.id)
+        )
+        latest = {lead_id: result for lead_id, result in self.session.connection().execute(query)}
+        return {lead_id: Qualification.model_validate(result) for lead_id, result in latest.items()}
 
     def count_qualifications(self, lead_id: int | None = None) -> int:
         query = select(func.count(QualificationRow.id))
@@ -298,6 +392,74 @@ class LeadRepository:
                 SlackMessageRow.lead_id == lead_id, SlackMessageRow.kind == kind
             )
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def event_data(**data) -> str:
+    """An event's data as JSON, remembered: bulk events repeat a few values (sources,
+    scores, tiers, knockouts)."""
+    return json.dumps(data)
+
+
+LEAD_COLUMNS = ("dedupe_key", "external_id", "text", "fields", "source", "submitted_by")
+EVENT_COLUMNS = ("lead_id", "actor", "data")
+QUALIFICATION_COLUMNS = (
+    "lead_id",
+    "rubric_name",
+    "rubric_version",
+    "qualifier",
+    "score",
+    "tier",
+    "knockout",
+    "result",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "latency_ms",
+    "cost_usd",
+)
+
+
+def _qualification_row(lead_id: int, qualification: Qualification) -> tuple:
+    """QUALIFICATION_COLUMNS' values, as the driver takes them."""
+    usage = qualification.usage
+    return (
+        lead_id,
+        qualification.rubric.name,
+        qualification.rubric.version,
+        qualification.qualifier,
+        qualification.score,
+        qualification.tier,
+        qualification.knockout,
+        qualification.model_dump_json(),
+        *(
+            (usage.model, usage.input_tokens, usage.output_tokens, usage.latency_ms, usage.cost_usd)
+            if usage
+            else (None, 0, 0, 0, 0.0)
+        ),
+    )
+
+
+def _new_stored(
+    lead_id: int, lead: Lead, now: datetime, intake_channel: str | None, intake_ts: str | None
+) -> StoredLead:
+    """What `_stored` reads back for a lead just inserted, without reading it back."""
+    if not lead.id or lead.received_at is not None:  # else it reads back as it is
+        lead = Lead(
+            id=lead.id or str(lead_id),
+            text=lead.text,
+            fields=lead.fields,
+            source=lead.source,
+            submitted_by=lead.submitted_by,
+        )
+    return StoredLead(
+        id=lead_id,
+        lead=lead,
+        status=LeadStatus.RECEIVED,
+        intake_channel=intake_channel,
+        intake_ts=intake_ts,
+        created_at=now,
+    )
 
 
 def _stored(row: LeadRow) -> StoredLead:

@@ -16,11 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
-
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import Runnable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qualifiers.extract.base import Extractor
 from qualifiers.extract.cache import ExtractionCache
@@ -32,6 +28,10 @@ from qualifiers.extract.redact import DEFAULT_PHONE_REGIONS, redact
 from qualifiers.extract.schema import output_model
 from qualifiers.models import Extraction, Lead, Usage
 from qualifiers.rubric import Rubric
+
+if TYPE_CHECKING:  # LangChain is imported on the first model call: a cached rerun needs none
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +93,11 @@ class LLMExtractor:
         lead_text = lead.searchable_text()
         if not lead_text.strip():
             return offline, None  # nothing for a model to read, nothing to pay for
+        from langchain_core.messages import HumanMessage, SystemMessage
+
         sent = redact(lead_text, pii=self.redact_pii, phone_regions=self.phone_regions)
         structured, system = self._prepare(rubric)
-        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(lead_prompt(sent))]
+        messages = [SystemMessage(system), HumanMessage(lead_prompt(sent))]
         try:
             reply = run_with_deadline(lambda: structured.invoke(messages), self.deadline_seconds)
         except Exception as exc:  # any provider's failure: the lead is qualified offline

@@ -132,6 +132,13 @@ class MemoryLeads:
         self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
         return stored, True
 
+    def add_leads(self, leads, dedupe_keys=None, *, intake_channel=None, intake_ts=None):
+        keys = dedupe_keys or [None] * len(leads)
+        return [
+            self.add_lead(lead, dedupe_key=key, intake_channel=intake_channel, intake_ts=intake_ts)
+            for lead, key in zip(leads, keys, strict=True)
+        ]
+
     def get_lead(self, lead_id: int) -> StoredLead | None:
         row = self.state.leads.get(lead_id)
         return row.stored if row else None
@@ -159,6 +166,11 @@ class MemoryLeads:
         ended = {"claimed_by": None, "claimed_at": None} if status in CLOSED else {}
         self._update(lead_id, status=status, **ended)
         self.add_event(lead_id, EventKind(status), actor, **data)
+
+    def move_received(self, moves) -> None:
+        for lead_id, status, data in moves:
+            if self.state.leads[lead_id].stored.status == LeadStatus.RECEIVED:
+                self.set_status(lead_id, status, **data)
 
     def add_answer(self, lead_id, text, actor, **found) -> None:
         self.add_event(lead_id, EventKind.ANSWERED, actor, text=text, **found)
@@ -200,9 +212,17 @@ class MemoryLeads:
             lead_id, EventKind.QUALIFIED, score=qualification.score, tier=qualification.tier
         )
 
+    def add_qualifications(self, results) -> None:
+        for lead_id, qualification in results:
+            self.add_qualification(lead_id, qualification)
+
     def latest_qualification(self, lead_id) -> Qualification | None:
         qualifications = self.state.leads[lead_id].qualifications
         return qualifications[-1] if qualifications else None
+
+    def latest_qualifications(self, lead_ids) -> dict[int, Qualification]:
+        latest = {lead_id: self.latest_qualification(lead_id) for lead_id in lead_ids}
+        return {lead_id: q for lead_id, q in latest.items() if q is not None}
 
     def slack_message(self, lead_id, kind):
         return self.state.messages.get((lead_id, kind))

@@ -1,0 +1,244 @@
+"""Bulk qualification with storage, measured from outside, on SQLite and PostgreSQL.
+
+1. `leadbot qualify leads.jsonl --format json --model offline` on 20,000 generated leads
+   (benchmarks/throughput.py's mix), storing into a fresh database: a subprocess, so process
+   start, reading, worker processes, storage and output all count. `--no-store` beside it.
+2. Storage alone, in-process: the same leads already qualified, stored as the command
+   stores them (batches of 1,000: leads with one dedupe lookup, then qualifications, events
+   and statuses, one transaction each).
+3. 200 leads through `leadbot qualify --model openai:gpt-4o-mini` against the local
+   OpenAI stand-in answering every call after 500 ms, LEADBOT_MODEL_CONCURRENCY=8, with
+   storage; then the same command again, answered from the extraction cache.
+
+Wall time is the figure judged; CPU seconds (this process or the command and its workers)
+are printed beside it, because the machine is shared and wall time varies with its load.
+
+    python benchmarks/bulk_storage.py [--leads N] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCHMARKS))
+sys.path.insert(0, str(BENCHMARKS.parent / "tests"))
+
+from fakes.openai_api import FakeOpenAI  # noqa: E402
+from llm_throughput import answer_from_lead  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from throughput import generate_leads  # noqa: E402
+
+from bot.intake.files import parse_leads  # noqa: E402
+from bot.services.bulk import BATCH_SIZE  # noqa: E402
+from bot.services.qualify import save_qualifications  # noqa: E402
+from bot.store.database import Database  # noqa: E402
+from bot.store.unit_of_work import UnitOfWork  # noqa: E402
+from qualifiers.bulk import OrderedQualifier  # noqa: E402
+from qualifiers.extract.offline import OfflineExtractor  # noqa: E402
+from qualifiers.qualifier import Qualifier  # noqa: E402
+from qualifiers.rubric import load_rubric  # noqa: E402
+
+LEADBOT = Path(sys.executable).with_name("leadbot")
+TARGET_QUALIFY = 5_000  # leads/s, with storage, end to end
+TARGET_STORAGE = 50_000  # leads/s
+TARGET_LLM_SECONDS = 13.5
+TARGET_CACHED_SECONDS = 2.0
+
+
+def verdict(met: bool) -> str:
+    return "meets" if met else "MISSES"
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_leadbot(args: list[str], env: dict[str, str], output: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one `leadbot` run, process start included."""
+    cpu = children_cpu()
+    started = time.perf_counter()
+    with output.open("w", encoding="utf-8") as out:
+        result = subprocess.run(
+            [str(LEADBOT), *args], stdout=out, stderr=subprocess.PIPE, env=env, check=False
+        )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"leadbot {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
+    return elapsed, children_cpu() - cpu
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, scratch: Path, postgres: str | None) -> Iterator[str]:
+    """A URL to an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{scratch / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    schema = f"leadbot_bench_{uuid.uuid4().hex[:12]}"
+    admin_url = make_url(postgres).set(drivername="postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        scoped = admin_url.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def environment(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "OPENAI_"))}
+    return env | {"LEADBOT_DATABASE_URL": database_url} | extra
+
+
+def bench_qualify(backend, scratch, postgres, leads_file: Path, count: int) -> dict:
+    out = scratch / "qualified.jsonl"
+    with fresh_database(backend, scratch, postgres) as url:
+        args = ["qualify", str(leads_file), "--format", "json", "--model", "offline"]
+        wall, cpu = run_leadbot(args, environment(url), out)
+    lines = out.read_text(encoding="utf-8").count("\n")
+    if lines != count:
+        sys.exit(f"expected {count} output lines, got {lines}")
+    return {"wall": wall, "cpu": cpu, "rate": count / wall}
+
+
+def bench_storage(backend, scratch, postgres, leads_file: Path) -> dict:
+    entries = parse_leads(leads_file.read_bytes(), leads_file.name)
+    leads = [entry.lead for entry in entries]
+    rubric = load_rubric()
+    with OrderedQualifier(Qualifier(OfflineExtractor()), rubric, processes=os.cpu_count()) as run:
+        parts = [run.submit(leads[i : i + BATCH_SIZE]) for i in range(0, len(leads), BATCH_SIZE)]
+        qualifications = [q for part in parts for q in part.result()]
+    with fresh_database(backend, scratch, postgres) as url:
+        database = Database.from_url(url)
+        uow = UnitOfWork(database)
+        cpu, started = time.process_time(), time.perf_counter()
+        for start in range(0, len(leads), BATCH_SIZE):
+            with uow as tx:
+                stored = tx.leads.add_leads(leads[start : start + BATCH_SIZE])
+            batch = qualifications[start : start + BATCH_SIZE]
+            with uow as tx:
+                save_qualifications(
+                    tx.leads, [(s, q) for (s, _), q in zip(stored, batch, strict=True)]
+                )
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        database.engine.dispose()
+    return {"wall": wall, "cpu": cpu, "rate": len(leads) / wall}
+
+
+def bench_llm(backend, scratch, postgres, count: int, delay: float) -> dict:
+    leads_file = scratch / "llm-leads.jsonl"
+    leads_file.write_text(
+        "".join(
+            json.dumps({"text": f"Lead {n}: we are a team of {10 + n} people, need AP help."})
+            + "\n"
+            for n in range(count)
+        )
+    )
+    out = scratch / "llm-qualified.jsonl"
+    with (
+        FakeOpenAI(responder=answer_from_lead, delay=delay) as fake,
+        fresh_database(backend, scratch, postgres) as url,
+    ):
+        env = environment(
+            url,
+            OPENAI_API_KEY="benchmark",
+            OPENAI_BASE_URL=fake.url + "/v1",
+            LEADBOT_MODEL_CONCURRENCY="8",
+            LEADBOT_MODEL_MAX_RETRIES="0",
+        )
+        args = ["qualify", str(leads_file), "--format", "json", "--model", "openai:gpt-4o-mini"]
+        first, _ = run_leadbot(args, env, out)
+        calls = len(fake.requests)
+        sizes = [json.loads(line)["criteria"][-1]["value"] for line in out.open()]
+        cached, _ = run_leadbot(args, env, out)
+        cached_calls = len(fake.requests) - calls
+    in_order = sizes == [10 + n for n in range(count)]
+    return {
+        "first": first,
+        "cached": cached,
+        "calls": calls,
+        "cached_calls": cached_calls,
+        "in_order": in_order,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--leads", type=int, default=20_000)
+    parser.add_argument("--llm-leads", type=int, default=200)
+    parser.add_argument("--delay", type=float, default=0.5)
+    parser.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL")
+    options = parser.parse_args()
+    backends = ["sqlite"] + (["postgresql"] if options.postgres else [])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{os.cpu_count()} CPUs, load average {load:.1f} at the start")
+    ok = True
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        leads_file = scratch / "leads.jsonl"
+        leads_file.write_text(
+            "".join(json.dumps(lead) + "\n" for lead in generate_leads(options.leads, 7))
+        )
+        dry_out = scratch / "dry.jsonl"
+        dry_args = ["qualify", str(leads_file), "--format", "json", "--model", "offline"]
+        wall, cpu = run_leadbot([*dry_args, "--no-store"], environment("sqlite://"), dry_out)
+        print(
+            f"qualify --no-store, {options.leads:,} leads: {options.leads / wall:,.0f} leads/s "
+            f"({wall:.2f} s wall, {cpu:.2f} s CPU)"
+        )
+        for backend in backends:
+            figures = bench_qualify(backend, scratch, options.postgres, leads_file, options.leads)
+            met = figures["rate"] >= TARGET_QUALIFY
+            ok &= met
+            print(
+                f"[{backend}] qualify with storage, {options.leads:,} leads: "
+                f"{figures['rate']:,.0f} leads/s ({figures['wall']:.2f} s wall, "
+                f"{figures['cpu']:.2f} s CPU): {verdict(met)} >= {TARGET_QUALIFY:,}/s"
+            )
+            figures = bench_storage(backend, scratch, options.postgres, leads_file)
+            met = figures["rate"] >= TARGET_STORAGE
+            ok &= met
+            print(
+                f"[{backend}] storage alone: {figures['rate']:,.0f} leads/s "
+                f"({figures['wall']:.2f} s wall, {figures['cpu']:.2f} s CPU, "
+                f"{options.leads / figures['cpu']:,.0f} leads per CPU second): "
+                f"{verdict(met)} >= {TARGET_STORAGE:,}/s"
+            )
+            llm = bench_llm(backend, scratch, options.postgres, options.llm_leads, options.delay)
+            met = llm["first"] <= TARGET_LLM_SECONDS and llm["in_order"]
+            met &= llm["calls"] == options.llm_leads
+            ok &= met
+            print(
+                f"[{backend}] {options.llm_leads} LLM leads ({options.delay * 1000:.0f} ms a "
+                f"call, concurrency 8), process start included: {llm['first']:.2f} s, "
+                f"{llm['calls']} calls, in order: {llm['in_order']}: "
+                f"{verdict(met)} <= {TARGET_LLM_SECONDS} s"
+            )
+            met = llm["cached"] <= TARGET_CACHED_SECONDS and llm["cached_calls"] == 0
+            ok &= met
+            print(
+                f"[{backend}] cached rerun, process start included: {llm['cached']:.2f} s, "
+                f"{llm['cached_calls']} calls: {verdict(met)} <= {TARGET_CACHED_SECONDS} s"
+            )
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

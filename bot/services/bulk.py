@@ -1,0 +1,170 @@
+"""Qualify a file's worth of leads (`leadbot qualify`, `leadbot demo`): in batches, each
+batch's leads stored in one transaction before they are qualified and its qualifications in
+one transaction after, while later batches are being qualified (on every core offline, in
+the model's threads otherwise). Outcomes come out batch by batch, in input order.
+
+A batch the database refuses is split in halves until the refused row is alone: that row
+gets an error outcome, every other row of the batch is stored and qualified.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+
+from bot.intake.files import LeadEntry
+from bot.services.qualify import save_qualifications
+from bot.store.repository import StoredLead
+from bot.store.unit_of_work import UnitOfWork
+from qualifiers.bulk import OrderedQualifier, Pending
+from qualifiers.models import Qualification
+from qualifiers.qualifier import Qualifier
+from qualifiers.rubric import Rubric
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000  # leads per transaction
+PARALLEL_MIN_LEADS = 2 * BATCH_SIZE  # fewer: worker processes cost more than they save
+ROW_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)  # what one bad row can cause
+DATABASE_ERRORS = (OperationalError, InterfaceError)  # the database itself: no row to blame
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One input row's result: a qualification, or the entry's error."""
+
+    entry: LeadEntry
+    qualification: Qualification | None = None
+    stored_id: int | None = None
+
+
+Progress = Callable[[int, int], None]
+Emit = Callable[[list[Outcome]], None]
+
+
+@dataclass
+class _Batch:
+    entries: list[LeadEntry]
+    stored: list[StoredLead | None]  # per entry; None: not stored (dry run or refused)
+    qualifying: list[int]  # indexes into entries of the leads being qualified
+    pending: Pending
+
+
+def qualify_entries(
+    entries: Sequence[LeadEntry],
+    rubric: Rubric,
+    qualifier: Qualifier,
+    uow: UnitOfWork | None = None,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+    emit: Emit | None = None,
+) -> list[Outcome]:
+    """Store (when a unit of work is given) and qualify every readable entry. Returns one
+    outcome per entry, in order; `emit` gets them batch by batch as they are done."""
+    readable = sum(1 for entry in entries if entry.lead is not None)
+    processes = workers if readable >= PARALLEL_MIN_LEADS else 1
+    outcomes: list[Outcome] = []
+    with OrderedQualifier(qualifier, rubric, processes=processes) as runner:
+        ahead = 2 * runner.parallel  # batches in flight: every worker busy, one more waiting
+        in_flight: deque[_Batch] = deque()
+        for start in range(0, len(entries), BATCH_SIZE):
+            in_flight.append(_start(list(entries[start : start + BATCH_SIZE]), runner, uow))
+            while len(in_flight) > ahead:
+                outcomes.extend(_finish(in_flight.popleft(), uow, emit))
+                _report(progress, outcomes, entries)
+        while in_flight:
+            outcomes.extend(_finish(in_flight.popleft(), uow, emit))
+            _report(progress, outcomes, entries)
+    return outcomes
+
+
+def _start(entries: list[LeadEntry], runner: OrderedQualifier, uow: UnitOfWork | None) -> _Batch:
+    """Store the batch's leads (one transaction) and start qualifying the stored ones."""
+    readable = [i for i, entry in enumerate(entries) if entry.lead is not None]
+    stored: list[StoredLead | None] = [None] * len(entries)
+    if uow is None:
+        qualifying = readable
+    else:
+
+        def add(indexes: list[int]) -> list[StoredLead]:
+            with uow as tx:
+                added = tx.leads.add_leads([entries[i].lead for i in indexes])
+            return [lead for lead, _ in added]
+
+        for index, result in zip(readable, _store_splitting(readable, add), strict=True):
+            if isinstance(result, Exception):
+                entries[index] = _refused(entries[index], result)
+            else:
+                stored[index] = result
+        qualifying = [i for i in readable if stored[i] is not None]
+    pending = runner.submit([entries[i].lead for i in qualifying])
+    return _Batch(entries, stored, qualifying, pending)
+
+
+def _finish(batch: _Batch, uow: UnitOfWork | None, emit: Emit | None) -> list[Outcome]:
+    """Wait for the batch's qualifications and store them (one transaction)."""
+    qualifications = dict(zip(batch.qualifying, batch.pending.result(), strict=True))
+    entries = batch.entries
+    if uow is not None and qualifications:
+
+        def save(indexes: list[int]) -> list[None]:
+            with uow as tx:
+                save_qualifications(
+                    tx.leads, [(batch.stored[i], qualifications[i]) for i in indexes]
+                )
+            return [None] * len(indexes)
+
+        indexes = list(qualifications)
+        for index, result in zip(indexes, _store_splitting(indexes, save), strict=True):
+            if isinstance(result, Exception):
+                entries[index] = _refused(entries[index], result)
+                del qualifications[index]
+    outcomes = [
+        Outcome(entry, qualifications.get(i), _stored_id(batch.stored[i]))
+        if i in qualifications
+        else Outcome(entry)
+        for i, entry in enumerate(entries)
+    ]
+    if emit is not None:
+        emit(outcomes)
+    return outcomes
+
+
+def _store_splitting(items: list[T], store: Callable[[list[T]], list[R]]) -> list[R | Exception]:
+    """`store(items)` as one transaction; if the database refuses it, each half again, down
+    to the single refused items, which get their exception instead of a result."""
+    if not items:
+        return []
+    try:
+        return list(store(items))
+    except DATABASE_ERRORS:
+        raise
+    except ROW_ERRORS as exc:
+        if len(items) == 1:
+            logger.warning("a lead could not be stored: %s", exc)
+            return [exc]
+    middle = len(items) // 2
+    return _store_splitting(items[:middle], store) + _store_splitting(items[middle:], store)
+
+
+def _refused(entry: LeadEntry, error: Exception) -> LeadEntry:
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return replace(entry, error=f"{entry.location}: the database refused this lead ({reason})")
+
+
+def _stored_id(stored: StoredLead | None) -> int | None:
+    return stored.id if stored is not None else None
+
+
+def _report(progress: Progress | None, outcomes: list[Outcome], entries: Sequence) -> None:
+    if progress is not None:
+        progress(len(outcomes), len(entries))
