@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 
@@ -83,8 +84,9 @@ class WebhookLead(BaseModel):
     def field_texts(self) -> dict[str, str]:
         return {name: value.strip() for name, value in self.fields.items() if (value or "").strip()}
 
-    def lead(self) -> Lead:
+    def lead(self, received_at: datetime | None = None) -> Lead:
         return Lead(
+            received_at=received_at,
             id=self.id,
             text=self.text.strip(),
             fields=self.field_texts(),
@@ -131,7 +133,7 @@ class LeadWebhook:
             body = WebhookLead.model_validate(_json_object(raw))
         except ValueError as exc:  # a JSON syntax error, or pydantic's ValidationError
             return _error(400, "invalid_lead", _problems(exc))
-        lead = body.lead()
+        lead = body.lead(received_at=datetime.now(UTC))
         try:
             stored, created = self.pipeline.receive(lead, dedupe_key=body.dedupe_key(lead))
         except SQLAlchemyError:

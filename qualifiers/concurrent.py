@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from qualifiers.extract.base import Extractor
 from qualifiers.models import Lead, Qualification
-from qualifiers.qualifier import Qualifier
+from qualifiers.qualifier import Qualifier, utc_now
 from qualifiers.rubric import Rubric
 
 
@@ -17,8 +19,14 @@ class ConcurrentQualifier(Qualifier):
     extractor must be thread-safe (LLMExtractor is).
     """
 
-    def __init__(self, extractor: Extractor, *, concurrency: int = 8):
-        super().__init__(extractor)
+    def __init__(
+        self,
+        extractor: Extractor,
+        *,
+        concurrency: int = 8,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        super().__init__(extractor, clock=clock)
         self.concurrency = max(1, concurrency)
 
     def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:

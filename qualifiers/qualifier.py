@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from qualifiers.arrival import arrival_from_fields
 from qualifiers.extract.base import Extractor
 from qualifiers.models import Lead, Qualification
 from qualifiers.rubric import Rubric
 from qualifiers.scoring import score
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Qualifier:
-    def __init__(self, extractor: Extractor):
+    """`clock` says when a lead without `received_at` (or a date field) arrived: it is read
+    here, once per lead (or batch), so extractors stay deterministic functions of the lead."""
+
+    def __init__(self, extractor: Extractor, *, clock: Callable[[], datetime] = utc_now):
         self.extractor = extractor
+        self.clock = clock
 
     @property
     def name(self) -> str:
         return self.extractor.name
 
     def qualify(self, lead: Lead, rubric: Rubric) -> Qualification:
+        lead = self._dated(lead, None)
         extraction, usage = self.extractor.extract(lead, rubric)
         return score(rubric, extraction, qualifier=self.name, lead_id=lead.id, usage=usage)
 
     def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:
         """Qualify in input order. Model-backed qualifiers override this to run concurrently."""
-        return [self.qualify(lead, rubric) for lead in leads]
+        now = self.clock()
+        return [self.qualify(self._dated(lead, now), rubric) for lead in leads]
+
+    def _dated(self, lead: Lead, now: datetime | None) -> Lead:
+        """The lead with its arrival time: its own, else a date field's ('received_at',
+        'Date', 'Created'), else `now`, else the clock's."""
+        if lead.received_at is not None:
+            return lead
+        arrived = (arrival_from_fields(lead.fields) if lead.fields else None) or now
+        return lead.model_copy(update={"received_at": arrived or self.clock()})

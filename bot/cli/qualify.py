@@ -6,11 +6,13 @@ qualification row), unless `--no-store` asks for a dry run.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy.engine import make_url
@@ -63,6 +65,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--text-column", help="CSV column holding the lead's free text")
     parser.add_argument(
+        "--as-of",
+        type=arrival_date,
+        metavar="YYYY-MM-DD",
+        help="the day these leads arrived, for calendar timelines ('by end of May'); rows "
+        "with their own received_at/date column keep theirs (default: today)",
+    )
+    parser.add_argument(
         "--no-store", action="store_true", help="dry run: store neither leads nor results"
     )
     parser.set_defaults(handler=run)
@@ -82,6 +91,8 @@ def run(args, settings: Settings) -> int:
         settings = settings.model_copy(update={"model": args.model})
     rubric = load_rubric_for_cli(args.rubric or settings.rubric_path)
     entries = read_leads(args.files, input_format=args.input_format, text_column=args.text_column)
+    if args.as_of is not None:
+        entries = [arrived_on(entry, args.as_of) for entry in entries]
     store = None if args.no_store else open_repository(settings.database_url)
     qualifier = build_qualifier(settings, store)
     outcomes = qualify_entries(entries, rubric, qualifier, store)
@@ -97,6 +108,21 @@ def run(args, settings: Settings) -> int:
         print(f"leadbot: {len(failed)} of {len(outcomes)} rows failed", file=sys.stderr)
         return 1
     return 0
+
+
+def arrival_date(value: str) -> datetime:
+    """`--as-of`: a calendar day, as midnight UTC."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def arrived_on(entry: LeadEntry, day: datetime) -> LeadEntry:
+    """The entry's lead dated `day`, unless the row carries its own arrival date."""
+    if entry.lead is None or entry.lead.received_at is not None:
+        return entry
+    return replace(entry, lead=entry.lead.model_copy(update={"received_at": day}))
 
 
 def open_repository(url: str) -> Repository:

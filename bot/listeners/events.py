@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
@@ -49,12 +50,23 @@ def register(app: App, services: Services) -> None:
         if message.channel in intake_channels and message.text.strip():
             leads.receive(
                 Lead(
-                    text=plain_text(message.text), source=SOURCE_MESSAGE, submitted_by=message.user
+                    text=plain_text(message.text),
+                    source=SOURCE_MESSAGE,
+                    submitted_by=message.user,
+                    received_at=slack_time(message.ts),
                 ),
                 dedupe_key=message_dedupe_key(message.channel, message.ts),
                 intake_channel=message.channel,
                 intake_ts=message.ts,
             )
+
+
+def slack_time(ts: str) -> datetime | None:
+    """A Slack message ts ('1767225600.000100') as the moment it was posted."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def message_dedupe_key(channel: str, ts: str) -> str:

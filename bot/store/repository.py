@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.db import make_engine, migrate
 from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow, WorkItemRow
+from qualifiers.arrival import arrival_from_fields
 from qualifiers.models import Lead, Qualification
 
 
@@ -357,6 +358,11 @@ def _event(lead_id: int | None, kind: str, actor: str | None, data: dict) -> Eve
     return EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=utcnow())
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _stored(row: LeadRow) -> StoredLead:
     return StoredLead(
         id=row.id,
@@ -366,6 +372,8 @@ def _stored(row: LeadRow) -> StoredLead:
             fields=row.fields or {},
             source=row.source,
             submitted_by=row.submitted_by,
+            # stored on arrival; a date column of the lead's own is read from its fields
+            received_at=arrival_from_fields(row.fields or {}) or _aware(row.created_at),
         ),
         status=row.status,
         claimed_by=row.claimed_by,

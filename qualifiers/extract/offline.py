@@ -20,6 +20,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import ClassVar
 
+from qualifiers.extract.calendar import Calendar
 from qualifiers.extract.headcount import find_headcount, parse_headcount
 from qualifiers.extract.knockouts import BUILTIN_RULES, guarded, looks_like_gibberish
 from qualifiers.extract.money import (
@@ -64,7 +65,7 @@ _MAX_CACHED_RUBRICS = 16
 # Field names that ask what a built-in parser reads, beyond the names a rubric lists.
 _SIMILAR_KEYS = {
     "money": r"\bbudget|\bbdgt\b|\bspend",
-    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|"
+    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|award|"
     r"(?:purchase|buying)[ _]window",
     "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
     r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)",
@@ -84,7 +85,8 @@ class LeadText:
     `lower`, the masked text lowercased
     (same offsets), which most rules run on."""
 
-    def __init__(self, lead: Lead):
+    def __init__(self, lead: Lead, calendar: Calendar | None = None):
+        self.calendar = calendar
         self.original = lead.searchable_text()
         self.masked = mask_quoted_reply(mask_injections(self.original))
         self.lower = lower_same_length(self.masked)
@@ -111,7 +113,7 @@ class LeadText:
 
     @cached_property
     def timeline(self) -> Found | None:
-        return find_timeline(self.lower)
+        return find_timeline(self.lower, calendar=self.calendar)
 
     @cached_property
     def need(self) -> Found | None:
@@ -218,22 +220,27 @@ class CriterionRules:
             name, raw = text.fields[key]
             if self.unanswered(raw):
                 continue
-            value = self.field_value(name, raw)
+            value = self.field_value(name, raw, text.calendar)
             if value is not None:
                 return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         if not text_lines:
             return None
         for pair in text.form_pairs:
             if normalise_key(pair.key) in self.line_keys and not self.unanswered(pair.value):
-                value = self.parse_value(pair.value, text.lower[pair.start : pair.end])
+                line = text.lower[pair.start : pair.end]
+                value = self.parse_value(pair.value, line, text.calendar)
                 if value is not None:
                     evidence = text.evidence(pair.start, pair.end)
                     return Answer(value=value, evidence=evidence, confidence=0.95)
         return None
 
-    def field_value(self, name: str, raw: str) -> AnswerValue | None:
+    def field_value(
+        self, name: str, raw: str, calendar: Calendar | None = None
+    ) -> AnswerValue | None:
         """`parse_value` of a lead field, remembered: CSV columns repeat the same few values,
-        and a 45,000-row back-test would otherwise parse 'yes' and 'management' every row."""
+        and a 45,000-row back-test would otherwise parse 'yes' and 'management' every row.
+        A calendar date ('Q3', 'end of March') depends on the lead's day, so it is read
+        afresh, and only when the value means nothing without one."""
         key = (name, raw)
         value = self._field_values.get(key, _NOT_PARSED)
         if value is _NOT_PARSED:
@@ -242,13 +249,17 @@ class CriterionRules:
             value = self._field_values[key] = self.parse_value(
                 mask_injections(raw), f"{name}: {raw}"
             )
+        if value is None and calendar is not None and self.criterion.type == "months":
+            value = self.parse_value(mask_injections(raw), f"{name}: {raw}", calendar)
         return value
 
     def unanswered(self, raw: str) -> bool:
         value = raw.strip().casefold()
         return value in _BLANK or value in self.missing
 
-    def parse_value(self, raw: str, line: str = "") -> AnswerValue | None:
+    def parse_value(
+        self, raw: str, line: str = "", calendar: Calendar | None = None
+    ) -> AnswerValue | None:
         """A field value by the criterion's type; falls back to the criterion's hints, tried on
         the value and on its `Key: value` line (so a hint like 'budget: none' works too)."""
         kind = self.criterion.type
@@ -256,7 +267,7 @@ class CriterionRules:
         if kind == "money":
             value = parse_money(raw)
         elif kind == "months":
-            value = parse_timeline(raw)
+            value = parse_timeline(raw, calendar)
         elif kind == "number":
             value = parse_headcount(raw) if self.parser == "headcount" else parse_field_number(raw)
         elif kind == "choice":
@@ -315,12 +326,13 @@ class CriterionRules:
             return None
         for name, raw in text.fields.values():
             if self.similar_key.search(name.lower()) and not self.unanswered(raw):
-                value = self.field_value(name, raw)
+                value = self.field_value(name, raw, text.calendar)
                 if value is not None:
                     return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         for pair in text.form_pairs:
             if self.similar_key.search(pair.key.lower()) and not self.unanswered(pair.value):
-                value = self.parse_value(pair.value, text.lower[pair.start : pair.end])
+                line = text.lower[pair.start : pair.end]
+                value = self.parse_value(pair.value, line, text.calendar)
                 if value is not None:
                     evidence = text.evidence(pair.start, pair.end)
                     return Answer(value=value, evidence=evidence, confidence=0.9)
@@ -421,6 +433,7 @@ class RubricRules:
     """Everything compiled for one rubric version."""
 
     def __init__(self, rubric: Rubric):
+        self.fiscal_start = rubric.fiscal_year_start
         self.criteria = [CriterionRules(criterion) for criterion in rubric.criteria]
         self.knockouts = [KnockoutRules(knockout) for knockout in rubric.knockouts]
         self.purchase_criteria = [
@@ -428,7 +441,9 @@ class RubricRules:
         ]
 
     def extract(self, lead: Lead) -> Extraction:
-        text = LeadText(lead)
+        arrived = lead.received_at
+        calendar = Calendar(arrived.date(), self.fiscal_start) if arrived else None
+        text = LeadText(lead, calendar)
         answers = {}
         for rules in self.criteria:
             answer = rules.answer(text)
