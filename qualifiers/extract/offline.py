@@ -22,7 +22,14 @@ from typing import ClassVar
 
 from qualifiers.extract.calendar import Calendar
 from qualifiers.extract.headcount import find_headcount, parse_headcount
-from qualifiers.extract.knockouts import BUILTIN_RULES, guarded, looks_like_gibberish
+from qualifiers.extract.knockouts import (
+    BUILTIN_RULES,
+    competitor_pattern,
+    describes_own_business,
+    guarded,
+    looks_like_gibberish,
+    speaks_for_self,
+)
 from qualifiers.extract.money import (
     BUDGET_CONTEXT,
     BUDGET_DISTRACTORS,
@@ -401,7 +408,10 @@ class CriterionRules:
 
 
 class KnockoutRules:
-    """One knockout's rubric hints plus the built-in rule of the same id, if any."""
+    """One knockout's rubric hints plus the built-in rule of the same id, if any, and the
+    competitors the rubric names. Who is writing decides a hit that is only about a topic:
+    "academic research" from a university's IT director buying software is no student, and
+    "we offer same-day delivery to our customers" is a buyer describing their business."""
 
     def __init__(self, knockout: Knockout):
         self.id = knockout.id
@@ -410,23 +420,38 @@ class KnockoutRules:
         if self.builtin:
             patterns.extend(self.builtin.patterns)
         self.patterns = patterns
+        self.competitor = competitor_pattern(knockout.competitors)
 
-    def hit(self, text: LeadText) -> KnockoutHit | None:
+    def hit(self, text: LeadText, senior_writer: bool = False) -> KnockoutHit | None:
         for pattern in self.patterns:
             for match in pattern.finditer(text.lower):
-                if match.end() > match.start() and not guarded(
-                    self.builtin, text.lower, match.start(), match.end()
+                start, end = match.span()
+                if (
+                    end > start
+                    and not guarded(self.builtin, text.lower, start, end)
+                    and not self._about_something_else(text.lower, start, end, senior_writer)
                 ):
-                    return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
+                    return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         for pattern, also in self.builtin.paired if self.builtin else ():
             match = pattern.search(text.lower)
             if match and also.search(text.lower):
+                return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
+        if self.competitor is not None:
+            match = self.competitor.search(text.lower)
+            if match:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
         if self.id == "spam":
             span = looks_like_gibberish(text.masked, text.text_start)
             if span:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*span))
         return None
+
+    def _about_something_else(self, lower: str, start: int, end: int, senior: bool) -> bool:
+        if self.id == "student":
+            return senior and not speaks_for_self(lower, start, end)
+        if self.id == "vendor":
+            return describes_own_business(lower, start, end)
+        return False
 
 
 class RubricRules:
@@ -440,6 +465,17 @@ class RubricRules:
             rules for rules in self.criteria if rules.parser in _PURCHASE_PARSERS
         ]
 
+    def _senior_writer(self, answers: dict[str, Answer]) -> bool:
+        """The writer's own role is worth at least half the authority points (a manager, a
+        director): someone who buys, whatever topic their text is about."""
+        for rules in self.criteria:
+            answer = answers.get(rules.id)
+            if rules.parser == "title" and answer is not None:
+                choice = rules.criterion.choices.get(str(answer.value))
+                max_points = rules.criterion.max_points
+                return choice is not None and max_points > 0 and 2 * choice.points >= max_points
+        return False
+
     def extract(self, lead: Lead) -> Extraction:
         arrived = lead.received_at
         calendar = Calendar(arrived.date(), self.fiscal_start) if arrived else None
@@ -449,7 +485,8 @@ class RubricRules:
             answer = rules.answer(text)
             if answer is not None:
                 answers[rules.id] = answer
-        knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text))]
+        senior = self._senior_writer(answers)
+        knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text, senior))]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:
