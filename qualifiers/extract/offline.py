@@ -30,6 +30,7 @@ from qualifiers.extract.knockouts import (
     looks_like_gibberish,
     speaks_for_self,
 )
+from qualifiers.extract.language import unread_language
 from qualifiers.extract.money import (
     BUDGET_CONTEXT,
     BUDGET_DISTRACTORS,
@@ -49,6 +50,7 @@ from qualifiers.extract.roles import (
     refined,
     translate_titles,
 )
+from qualifiers.extract.sentences import classify_need
 from qualifiers.extract.text import (
     Clauses,
     FormPair,
@@ -83,6 +85,10 @@ _SIMILAR_KEYS = {
 # something else: its own pitch, candidates or homework.
 _PURCHASE_PARSERS = frozenset({"money", "timeline", "need"})
 _MAX_REMEMBERED_FIELD_VALUES = 50_000
+UNREAD_NOTE = (
+    "The offline qualifier could not read this lead (it looks like {language}); only its "
+    "form fields were scored. A rep or a model qualifier should read it."
+)
 _NOT_PARSED = object()
 
 
@@ -127,7 +133,7 @@ class LeadText:
         found = find_need(self.lower)
         if found is not None and found.value is True:
             return found
-        return self._use_case_answer() or found
+        return self._use_case_answer() or classify_need(self.lower) or found
 
     def _use_case_answer(self) -> Found | None:
         """A use-case or problem question answered in a form field or a `Key: value` line."""
@@ -492,7 +498,9 @@ class RubricRules:
         elif knockouts:
             for rules in self.purchase_criteria:
                 answers.pop(rules.id, None)
-        return Extraction(answers=answers, knockouts=knockouts)
+        language = unread_language(lead.text) if lead.text else None
+        note = UNREAD_NOTE.format(language=language) if language else None
+        return Extraction(answers=answers, knockouts=knockouts, note=note)
 
 
 class OfflineExtractor:
