@@ -223,7 +223,8 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
         for match, deadline in resolve(text, calendar, bare):
             months = calendar.months_until(deadline) if deadline else None
             if months is not None:
-                found.append(Found(months, match.start(), match.end(), 0.8))
+                end = match.end() - match.group().endswith(".")  # "até março." ends the sentence
+                found.append(Found(months, match.start(), end, 0.8))
     found.sort(key=lambda item: (item.start, -item.end))
     kept: list[Found] = []
     for item in found:

@@ -128,7 +128,9 @@ _NOT_A_USE_CASE = re.compile(
 )
 # "reach me by phone" is how to answer, not how work gets done.
 _CONTACT_ME = re.compile(r"\b(?:me|us|reach|contact|call|text)\s+$")
-_NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t)\s+(?:\w+\s+)?$")
+_NEGATED = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t|nothing|nobody|no one)\s+(?:\w+\s+)?$"
+)
 
 
 def find_need(text: str) -> Found | None:

@@ -20,17 +20,20 @@ from pathlib import Path
 
 import numpy as np
 
-from qualifiers.extract.text import Found
+from qualifiers.extract.text import Found, unwrap_lines
 
 TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
 LABELS = ("need", "pitch", "other")
 _SMOOTHING = 0.5
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
-_SENTENCE = re.compile(r"[^.!?\n;]+")
+_SENTENCE_END = re.compile(r"[.!?\n;]")
 _MAX_SENTENCES = 40
 _MIN_WORDS = 5
-# Header and form lines ('From: Web Team <web@...>', 'Subject: ...') are not sentences.
-_NOT_PROSE = re.compile(r"^\s*[\w -]{1,30}:|@|https?://")
+# Header lines ('From: Web Team <web@...>', 'Subject: ...') and addresses are not sentences;
+# a chat speaker's label ('Visitor:') is not part of one.
+_HEADER = re.compile(r"\s*(?:from|to|cc|bcc|subject|date|sent|re|fwd?|reply-to)\s*:")
+_NOT_PROSE = re.compile(r"@|https?://")
+_SPEAKER = re.compile(r"\s*[\w ().-]{1,30}:\s")
 # A sentence counts when its label is this much more likely than the others (probability).
 NEED_THRESHOLD = 0.9
 _ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
@@ -99,21 +102,37 @@ def shipped_model() -> SentenceModel:
 
 
 def _sentences(text: str):
-    for count, match in enumerate(_SENTENCE.finditer(text)):
+    """(start, end) of each sentence, joined across line breaks that only wrap one."""
+    start = 0
+    for count, stop in enumerate(_SENTENCE_END.finditer(unwrap_lines(text))):
         if count >= _MAX_SENTENCES:
             return
-        sentence = match.group()
-        if len(sentence.split()) >= _MIN_WORDS and not _NOT_PROSE.search(sentence):
-            yield match
+        yield from _prose(text, start, stop.start())
+        start = stop.end()
+    yield from _prose(text, start, len(text))
+
+
+def _prose(text: str, start: int, end: int):
+    """The sentence text[start:end] without a speaker label ('Visitor: ...'); nothing for a
+    header line, an address or a fragment."""
+    sentence = text[start:end]
+    if _HEADER.match(sentence) or _NOT_PROSE.search(sentence):
+        return
+    label = _SPEAKER.match(sentence)
+    if label:
+        start += label.end()
+        sentence = text[start:end]
+    if len(sentence.split()) >= _MIN_WORDS:
+        yield start + len(sentence) - len(sentence.lstrip()), end
 
 
 def classify_need(text: str, model: SentenceModel | None = None) -> Found | None:
     """The first sentence of `text` (lowercased) the model reads as a stated need; one that
     talks to the reader ('your leads') is a pitch's line, not the writer's problem."""
     model = model or shipped_model()
-    for match in _sentences(text):
-        need, _, _ = model.probabilities(match.group())
-        if need >= NEED_THRESHOLD and not _ADDRESSES_US.search(match.group()):
-            start = match.start() + len(match.group()) - len(match.group().lstrip())
-            return Found(True, start, match.end(), 0.6)
+    for start, end in _sentences(text):
+        sentence = text[start:end]
+        need, _, _ = model.probabilities(sentence)
+        if need >= NEED_THRESHOLD and not _ADDRESSES_US.search(sentence):
+            return Found(True, start, end, 0.6)
     return None

@@ -18,7 +18,7 @@ from qualifiers.extract.numbers import (
     word_number,
 )
 from qualifiers.extract.patterns import WordPattern, finditer_near
-from qualifiers.extract.text import Found
+from qualifiers.extract.text import Found, unwrap_lines
 
 # Each alternative starts with a literal word, so that `re` can scan for them quickly.
 _PHRASES: list[tuple[str, float]] = [
@@ -180,6 +180,8 @@ def find_timeline(
     values) takes the first timeline as is. With a `calendar` (when the lead arrived), dates
     such as 'by end of February' or 'Q3' count from its day and win over the fixed reading
     of words like 'year-end'."""
+    if not bare:
+        text = unwrap_lines(text)  # "we'd like to decide\nby end of May" is one sentence
     dated = [
         found
         for found in (find_calendar_deadlines(text, calendar, bare=bare) if calendar else ())
@@ -191,6 +193,8 @@ def find_timeline(
     ]
     phrases.extend((match, _FOREIGN_KINDS) for match in _FOREIGN_PHRASE.finditer(text))
     for match, kinds in phrases:
+        if text.startswith(("'s", "’s"), match.end()):
+            continue  # "this year's budget" names a budget, not a deadline
         if not bare and _in_the_past(text, match.start(), match.end()):
             continue
         if any(found.start < match.end() and match.start() < found.end for found in dated):
