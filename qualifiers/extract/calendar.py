@@ -116,18 +116,23 @@ _ISO_DATE = re.compile(
 
 _ORDINAL = {"1": 1, "2": 2, "3": 3, "4": 4, "first": 1, "second": 2, "third": 3, "fourth": 4}
 _ORDINAL["1st"], _ORDINAL["2nd"], _ORDINAL["3rd"], _ORDINAL["4th"] = 1, 2, 3, 4
+_ORDINAL["primeiro"], _ORDINAL["primer"], _ORDINAL["segundo"] = 1, 1, 2
 _FY = r"(?:fy[ \t]?(?P<fy>20\d\d|\d\d)|(?P<qy>20\d\d|'\d\d))"
 _PERIOD_YEAR = rf"(?:[ \t]*(?:/|-|,|of|de)?[ \t]*{_FY})?"
 _QUARTER = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER})?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
-    r"(?:q(?P<q>[1-4])|(?P<q2>[1-4])q|(?:the[ \t]+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|"
+    r"(?:q(?P<q>[1-4])|(?P<q2>[1-4])q|"
+    r"(?<=[ \t])t(?P<qt>[1-4])(?=[ \t]+20\d\d|[ \t]*[.,;!?]|$)|"
+    r"(?:the[ \t]+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|"
     r"4th)[ \t]+(?:fiscal[ \t]+)?quarter|(?P<qtr>[1-4])(?:er|e|º|o)?[ \t]+(?:quartal|trimestre|"
     rf"kwartaal))(?![\w-]){_PERIOD_YEAR}(?![\w-])"
 )
 _HALF = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER})?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
-    r"(?:h(?P<h>[12])|(?P<h2>[12])h|(?:the[ \t]+)?(?P<hw>first|second|1st|2nd)[ \t]+half"
-    rf"(?:[ \t]+of[ \t]+(?:the|this|next)[ \t]+(?:fiscal[ \t]+)?year)?)(?![\w-]){_PERIOD_YEAR}"
+    r"(?:h(?P<h>[12])|(?P<h2>[12])h|(?:(?:o[ \t]+|el[ \t]+)?(?P<hp>primeiro|segundo|primer)[ \t]+"
+    r"semestre|(?:the[ \t]+)?(?P<hw>first|second|1st|2nd)[ \t]+(?:half|semester))"
+    rf"(?:[ \t]+(?:of|do|de|del)[ \t]+(?:the[ \t]+|o[ \t]+|el[ \t]+)?(?:this|next|próximo|"
+    rf"proximo|próximo)?[ \t]*(?:fiscal[ \t]+)?(?:year|ano|año))?)(?![\w-]){_PERIOD_YEAR}"
     r"(?![\w-])"
 )
 _QUARTER_END = WordPattern(
@@ -208,19 +213,46 @@ def _anchor(words: str) -> WordPattern:
 
 _MONTH_ANCHOR = _anchor("|".join(sorted(_MONTH_BY_NAME, key=len, reverse=True)))
 _NUMERIC_ANCHOR = WordPattern(r"\b(?:20\d\d-[01]?\d-[0-3]?\d|[0-3]?\d\.[01]?\d\.20\d\d)")
-_QUARTER_ANCHOR = WordPattern(r"\b(?:q[1-4]|[1-4]q|quarter|quartal|trimestre|kwartaal)")
-_HALF_ANCHOR = WordPattern(r"\b(?:h[12]|[12]h|half)\b")
+_QUARTER_ANCHOR = WordPattern(r"\b(?:q[1-4]|[1-4]q|t[1-4]|quarter|quartal|trimestre|kwartaal)")
+_HALF_ANCHOR = WordPattern(r"\b(?:h[12]|[12]h|half|semester|semestre)\b")
 _YEAR_ANCHOR = WordPattern(r"\b20\d\d\b")
 _SEASON_ANCHOR = _anchor("|".join(sorted(_SEASONS, key=len, reverse=True)))
 _WEEKDAY_ANCHOR = _anchor(_WEEKDAYS)
 
 
+_STATED_FISCAL_START = re.compile(
+    r"\b(?:fiscal|financial)[ \t]+year[ \t]+(?:starts|begins|kicks off|runs from|starting|"
+    r"beginning)[ \t]+(?:on[ \t]+|in[ \t]+)?(?:the[ \t]+)?"
+    r"(?:1st[ \t]+of[ \t]+|1[ \t]+|first[ \t]+of[ \t]+)?"
+    rf"{_MONTH}(?![\w-])"
+    r"|\b(?:fiscal|financial)[ \t]+year[ \t]+(?:is|runs)[ \t]+(?:from[ \t]+)?"
+    rf"{_MONTH.replace('month', 'month2')}[ \t]*(?:-|–|to|through)[ \t]*"
+)
+
+
+def _stated_fiscal_start(text: str) -> int | None:
+    """'our fiscal year starts in July', 'FY runs April to March': the lead's own fiscal year,
+    which wins over the rubric's for that lead."""
+    if "fiscal" not in text and "financial" not in text:
+        return None
+    match = _STATED_FISCAL_START.search(text)
+    if match is None:
+        return None
+    return _MONTH_BY_NAME[match["month"] or match["month2"]]
+
+
 def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False) -> list[Found]:
     """Every calendar deadline in `text` (lowercased), with its months from `calendar.as_of`.
-    `bare` (a form value such as 'Timeline: March') also reads a month name on its own."""
+    `bare` (a form value such as 'Timeline: March') also reads a month name on its own. A
+    fiscal year the lead describes ('ours starts in July') replaces the rubric's."""
+    stated = _stated_fiscal_start(text)
+    if stated is not None:
+        calendar = Calendar(calendar.as_of, stated)
     found: list[Found] = []
     for resolve in _RESOLVERS:
         for match, deadline in resolve(text, calendar, bare):
+            if deadline == calendar.as_of and resolve in _DAY_RESOLVERS:
+                continue  # "Chat started 01.12.2026": the day it arrived, not a deadline
             months = calendar.months_until(deadline) if deadline else None
             if months is not None:
                 end = match.end() - match.group().endswith(".")  # "até março." ends the sentence
@@ -340,16 +372,18 @@ def _within_period(match: re.Match[str], end: date, length: int) -> date:
 
 def _quarters(text: str, calendar: Calendar, bare: bool):
     for match in finditer_near(_QUARTER, _QUARTER_ANCHOR, text, before=_BEFORE_ANCHOR):
-        number = int(match["q"] or match["q2"] or match["qtr"] or _ORDINAL[match["qw"]])
+        number = int(
+            match["q"] or match["q2"] or match["qt"] or match["qtr"] or _ORDINAL[match["qw"]]
+        )
         end = _period_end(calendar, 3 * (number - 1), 3, _fiscal_year(match))
         yield match, _within_period(match, end, 3)
 
 
 def _halves(text: str, calendar: Calendar, bare: bool):
     for match in finditer_near(_HALF, _HALF_ANCHOR, text, before=_BEFORE_ANCHOR):
-        number = int(match["h"] or match["h2"] or _ORDINAL[match["hw"]])
+        number = int(match["h"] or match["h2"] or _ORDINAL[match["hw"] or match["hp"]])
         year = _fiscal_year(match)
-        if year is None and "next" in match.group():
+        if year is None and ("next" in match.group() or "próximo" in match.group()):
             year = _period_end(calendar, 0, 12, None).year + 1
         end = _period_end(calendar, 6 * (number - 1), 6, year)
         yield match, _within_period(match, end, 6)
@@ -388,12 +422,12 @@ def _seasons(text: str, calendar: Calendar, bare: bool):
                 year += 1  # winter 2026 ends in February 2027
             yield match, _month_end(year, end_month)
             continue
+        which = match["which"]
         end = _month_end(as_of.year, end_month)
         if end < as_of:
             end = _month_end(as_of.year + 1, end_month)
         season_start = _shift(end.year, end.month, -2)
         in_it_now = date(*season_start, 1) <= as_of
-        which = match["which"]
         if in_it_now and which in (
             "next",
             "im nächsten",
@@ -405,6 +439,8 @@ def _seasons(text: str, calendar: Calendar, bare: bool):
             "volgend",
         ):
             end = _month_end(end.year + 1, end_month)
+        if which.startswith("before"):
+            end = date(*_shift(end.year, end.month, -2), 1)  # before the spring: by 1 March
         yield match, end
 
 
@@ -424,6 +460,7 @@ def _weekdays(text: str, calendar: Calendar, bare: bool):
         yield match, calendar.as_of + timedelta(days=14 if match["which"] == "next" else 7)
 
 
+_DAY_RESOLVERS = (_month_dates, _numeric_dates)
 _RESOLVERS = (
     _month_dates,
     _numeric_dates,

@@ -212,6 +212,19 @@ def speaks_for_self(text: str, start: int, end: int) -> bool:
     return _FIRST_PERSON.search(text, *_sentence(text, start, end)) is not None
 
 
+_WE = re.compile(r"\b(?:we|we'?re|we'?ve|our|ours|us|i|i'?m|my|me)\b")
+
+
+def addresses_reader(text: str, start: int, end: int) -> bool:
+    """The sentence of a hit speaks to us: 'you', 'your'."""
+    return _ADDRESSES_US.search(text, *_sentence(text, start, end)) is not None
+
+
+def is_own_problem(evidence: str) -> bool:
+    """A need told in the first person and not to the reader: 'our quotes get lost'."""
+    return _WE.search(evidence) is not None and _ADDRESSES_US.search(evidence) is None
+
+
 def describes_own_business(text: str, start: int, end: int) -> bool:
     """'We offer same-day delivery to our customers': the writer's own business, told to us,
     not a pitch at us (no 'you' in the sentence, their customers named)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
@@ -24,9 +25,11 @@ from qualifiers.extract.calendar import Calendar
 from qualifiers.extract.headcount import find_headcount, parse_headcount
 from qualifiers.extract.knockouts import (
     BUILTIN_RULES,
+    addresses_reader,
     competitor_pattern,
     describes_own_business,
     guarded,
+    is_own_problem,
     looks_like_gibberish,
     speaks_for_self,
 )
@@ -85,6 +88,10 @@ _SIMILAR_KEYS = {
 # something else: its own pitch, candidates or homework.
 _PURCHASE_PARSERS = frozenset({"money", "timeline", "need"})
 _MAX_REMEMBERED_FIELD_VALUES = 50_000
+# Knockouts whose words can describe a buyer's own business ("we're a reseller", "a crypto
+# exchange", "a recruitment agency"): a hit not addressed to us is vetoed when the writer
+# states a problem of theirs (a job seeker's "I'm applying" speaks for themselves and stays).
+_BUSINESS_KNOCKOUTS = frozenset({"vendor", "spam", "job_seeker"})
 UNREAD_NOTE = (
     "The offline qualifier could not read this lead (it looks like {language}); only its "
     "form fields were scored. A rep or a model qualifier should read it."
@@ -413,6 +420,14 @@ class CriterionRules:
         return self.from_fields(text) or self.from_hints(text) or self.from_parser(text)
 
 
+@dataclass(frozen=True)
+class Writer:
+    """What the lead's answers say about who is writing, for knockouts decided by it."""
+
+    senior: bool = False  # their own role is worth at least half the authority points
+    buyer: bool = False  # they state a problem of their own
+
+
 class KnockoutRules:
     """One knockout's rubric hints plus the built-in rule of the same id, if any, and the
     competitors the rubric names. Who is writing decides a hit that is only about a topic:
@@ -428,14 +443,15 @@ class KnockoutRules:
         self.patterns = patterns
         self.competitor = competitor_pattern(knockout.competitors)
 
-    def hit(self, text: LeadText, senior_writer: bool = False) -> KnockoutHit | None:
+    def hit(self, text: LeadText, writer: Writer | None = None) -> KnockoutHit | None:
+        writer = writer or Writer()
         for pattern in self.patterns:
             for match in pattern.finditer(text.lower):
                 start, end = match.span()
                 if (
                     end > start
                     and not guarded(self.builtin, text.lower, start, end)
-                    and not self._about_something_else(text.lower, start, end, senior_writer)
+                    and not self._about_something_else(text.lower, start, end, writer)
                 ):
                     return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         for pattern, also in self.builtin.paired if self.builtin else ():
@@ -452,12 +468,20 @@ class KnockoutRules:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*span))
         return None
 
-    def _about_something_else(self, lower: str, start: int, end: int, senior: bool) -> bool:
-        if self.id == "student":
-            return senior and not speaks_for_self(lower, start, end)
-        if self.id == "vendor":
-            return describes_own_business(lower, start, end)
-        return False
+    def _about_something_else(self, lower: str, start: int, end: int, writer: Writer) -> bool:
+        """A word-level hit that says what the writer's business is, not what they want
+        from us: a reseller or a crypto exchange with a problem of its own to solve is
+        buying."""
+        if self.id == "student" and writer.senior and not speaks_for_self(lower, start, end):
+            return True
+        if self.id == "vendor" and describes_own_business(lower, start, end):
+            return True
+        return (
+            self.id in _BUSINESS_KNOCKOUTS
+            and writer.buyer
+            and not addresses_reader(lower, start, end)
+            and not (self.id == "job_seeker" and speaks_for_self(lower, start, end))
+        )
 
 
 class RubricRules:
@@ -470,6 +494,15 @@ class RubricRules:
         self.purchase_criteria = [
             rules for rules in self.criteria if rules.parser in _PURCHASE_PARSERS
         ]
+
+    def _buyer(self, answers: dict[str, Answer]) -> bool:
+        """The writer states a need of their own ('our quotes get lost'), not one they
+        would solve for us ('your leads', 'many companies struggle')."""
+        for rules in self.criteria:
+            answer = answers.get(rules.id)
+            if rules.parser == "need" and answer is not None and answer.value is True:
+                return is_own_problem(answer.evidence.lower())
+        return False
 
     def _senior_writer(self, answers: dict[str, Answer]) -> bool:
         """The writer's own role is worth at least half the authority points (a manager, a
@@ -491,8 +524,8 @@ class RubricRules:
             answer = rules.answer(text)
             if answer is not None:
                 answers[rules.id] = answer
-        senior = self._senior_writer(answers)
-        knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text, senior))]
+        writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers))
+        knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text, writer))]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:

@@ -218,8 +218,7 @@ _FOREIGN_TITLES = {
     r"mitgründer(?:in)?": "founder",
     r"algemeen directeur|consejero delegado|diretor(?:a)?[- ]gera[l]|"
     r"directeur(?:rice)? général(?:e)?": "ceo",
-    r"sachbearbeiter(?:in)?|mitarbeiter(?:in)?|medewerk(?:er|ster)|employé(?:e)?|"
-    r"administrativ[oa]|funcionári[oa]|referent(?:in)?|chargé(?:e)? de \w+": "associate",
+    r"sachbearbeiter(?:in)?|administrativ[oa]|referent(?:in)?|chargé(?:e)? de \w+": "associate",
     r"comptable|buchhalter(?:in)?|contador(?:a)?|contabilista|boekhouder": "accountant",
     r"stagiaire|praktikant(?:in)?|becari[oa]|estagiári[oa]": "intern",
     r"einkäufer(?:in)?|inkoper|acheteu(?:r|se)|compradora?": "buyer",
@@ -306,11 +305,13 @@ _RULES = (
     _Rule(_NAME_THEN_TITLE, 2, own_voice=True, on_original=True, skip_greeting="name"),
     _Rule(_BULLET, 2, own_voice=False, on_original=True),
 )
-# "Executive Assistant to Mark Chen, CEO": the title after the name is the boss's.
+# "Executive Assistant to Mark Chen, CEO": the title after the name is the boss's; a name
+# after "registered by" (a partner portal, a colleague relaying the lead) is not the lead.
 _WORKS_FOR_NAMED = re.compile(
     r"\b(?:assistant|assistent(?:in)?|assistente|secretary|secrétaire|secretaria|pa|ea)[ \t]+"
     r"(?:to|for|of|der|des|do|da|de|van)[ \t]+(?:the[ \t]+|our[ \t]+)?$"
     r"|\bon behalf of[ \t]+(?:the[ \t]+|our[ \t]+)?$"
+    r"|\b(?:submitted|registered|referred|forwarded|posted|entered|logged|sent) by[ \t]+$"
 )
 _OWNER_CANONICAL = {"own": "owner", "run": "owner", "co-own": "owner"}
 _LEAD_CANONICAL = {"oversee": "director", "lead": "manager", "manage": "manager", "run": "manager"}

@@ -116,6 +116,12 @@ _PAST_AFTER = re.compile(
     r"[ \t]+(?:[a-z']+[ \t]+){0,2}?(?:was|were|had|did|went|got|happened|[a-z-]+ed)\b"
     r"(?<!\bneed)(?<!\bplanned)(?<!\bexpected)"
 )
+# An RFP's other dates: "Deadline for questions: 30 June", "proposals due 15 May".
+_NOT_A_DECISION = re.compile(
+    r"\b(?:questions?|clarifications?|submissions?|proposals?|bids?|tenders?|responses?|"
+    r"offers?|quotes?|rfp|rfi|webinar|meeting|call|demo|event|conference|trade ?show|"
+    r"founded|established|since)\b[^.!?\n]*$"
+)
 _PRESENT_BEFORE = re.compile(
     r"\b(?:is|are|be|been|being|get|gets|to|will|'ll|'re|if|once|when|until|unless|as)[ \t]+$"
 )
@@ -185,7 +191,11 @@ def find_timeline(
     dated = [
         found
         for found in (find_calendar_deadlines(text, calendar, bare=bare) if calendar else ())
-        if bare or not _in_the_past(text, found.start, found.end)
+        if bare
+        or not (
+            _in_the_past(text, found.start, found.end)
+            or _NOT_A_DECISION.search(text, _sentence_start(text, found.start), found.start)
+        )
     ]
     candidates: list[Found] = list(dated)
     phrases = [
