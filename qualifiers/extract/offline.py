@@ -83,6 +83,11 @@ _SIMILAR_KEYS = {
     r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)",
     "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b",
 }
+# "Deadline for questions", "Proposal due date": an RFP's other dates, not its decision.
+_OTHER_DATE_KEY = re.compile(
+    r"question|clarification|submission|proposal|\bbids?\b|quote|tender|webinar|meeting|\bcall\b|"
+    r"\bdemo\b|event|founded"
+)
 # What a lead says about a purchase. A knocked-out lead (a vendor, recruiter, student,
 # competitor) is not buying, so its "budget", "need" and "start in 4 weeks" are about
 # something else: its own pitch, candidates or homework.
@@ -346,10 +351,14 @@ class CriterionRules:
             return None
         for name, raw in text.fields.values():
             if self.similar_key.search(name.lower()) and not self.unanswered(raw):
+                if _OTHER_DATE_KEY.search(name.lower()):
+                    continue
                 value = self.field_value(name, raw, text.calendar)
                 if value is not None:
                     return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         for pair in text.form_pairs:
+            if _OTHER_DATE_KEY.search(pair.key.lower()):
+                continue
             if self.similar_key.search(pair.key.lower()) and not self.unanswered(pair.value):
                 line = text.lower[pair.start : pair.end]
                 value = self.parse_value(pair.value, line, text.calendar)

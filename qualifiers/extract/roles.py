@@ -77,6 +77,10 @@ _SPOKE_WITH = WordPattern(
 _NAME_PAREN = WordPattern(
     r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2}\s*\((?P<phrase>[^()\n]{2,60})\)(?!\s*:)"
 )
+# "Kai (SDR)" relaying a lead is our own sales desk, not the prospect.
+_OUR_DESK = re.compile(
+    r"\s*(?:sdr|bdr|ae|csm|am|sales|inbound|marketing ops|revops)(?: (?:manager|lead|team))?\s*$"
+)
 # "sat next to Raymond Tsai - Chief Financial Officer, Kettering Mills"
 _NAME_THEN_ROLE = WordPattern(
     r"\b[A-Z][a-z'-]+ [A-Z][a-z'-]+(?:,| [-–—])[ \t]+(?P<phrase>[^,.;:\n()]{2,60})"
@@ -359,6 +363,8 @@ def _rule_matches(text: str, lower: str, lead_zone: tuple[int, int]) -> list[Rol
                 _GREETING.match(match[rule.skip_greeting].split()[0])
                 or _WORKS_FOR_NAMED.search(lower, max(0, match.start() - 40), match.start())
             ):
+                continue
+            if rule.pattern is _NAME_PAREN and _OUR_DESK.match(match["phrase"].lower()):
                 continue
             found.append(_candidate(match, rule.priority, rule.own_voice))
     return found

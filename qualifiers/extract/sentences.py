@@ -35,7 +35,7 @@ _HEADER = re.compile(r"\s*(?:from|to|cc|bcc|subject|date|sent|re|fwd?|reply-to)\
 _NOT_PROSE = re.compile(r"@|https?://")
 _SPEAKER = re.compile(r"\s*[\w ().-]{1,30}:\s")
 # A sentence counts when its label is this much more likely than the others (probability).
-NEED_THRESHOLD = 0.9
+NEED_THRESHOLD = 0.85
 _ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
 
 
