@@ -120,7 +120,8 @@ _ROLE_AT_SENTENCE_START = re.compile(
 _NOT_A_ROLE_START = re.compile(
     r"(?:hi|hello|hey|dear|thanks|thank|sorry|ok|okay|so|yes|no|just|also|quick|new|inbound|"
     r"hot|warm|cold|lead|re|fw|fwd|note|notes|the|this|that|we|i|my|our|hope|please|per)\b"
-    r"|.*\b(?:notes?|call|meeting|form|scan|webinar|ticket|download|summary|handoff|intake)\b"
+    r"|.*\b(?:notes?|call|meeting|form|scan|webinar|ticket|download|summary|handoff|intake|"
+    r"portal|hub|registration|referral|deal)\b"
 )
 # Marketer notes naming the prospect: "Prospect: Gordon Blaine, EVP Shared Services, ..."
 _PERSON_LINE = re.compile(
@@ -186,7 +187,8 @@ _SOMEONE_ELSE_DECIDES = re.compile(
 )
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|dear|thanks|thank|team|all|folks|best|regards|cheers|from|to|subject|"
-    r"re|fw|fwd|note|notes|lead|rep|sdr)$",
+    r"re|fw|fwd|note|notes|lead|rep|sdr|deal|partner|portal|referral|registration|opportunity|"
+    r"customer|account|contact|company|status|submitted|new|inbound)$",
 )
 _ABBREVIATIONS = {
     "dir": "director",
