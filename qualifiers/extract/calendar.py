@@ -87,7 +87,7 @@ _START = (
 _EARLY = r"early|early in|earlier in"
 _MID = r"mid|mid-|middle of(?: the)?|mitte|mi-|mediados de|medio|half|meados de"
 _BEFORE = (
-    r"before|prior to|ahead of|vor(?: dem)?|avant(?: le)?|antes de(?:l)?|voor|vóór|"
+    r"before|b4|prior to|ahead of|vor(?: dem)?|avant(?: le)?|antes de(?:l)?|voor|vóór|"
     r"not later than"
 )
 _BY = (
@@ -120,7 +120,7 @@ _ORDINAL["primeiro"], _ORDINAL["primer"], _ORDINAL["segundo"] = 1, 1, 2
 _FY = r"(?:fy[ \t]?(?P<fy>20\d\d|\d\d)|(?P<qy>20\d\d|'\d\d))"
 _PERIOD_YEAR = rf"(?:[ \t]*(?:/|-|,|of|de)?[ \t]*{_FY})?"
 _QUARTER = re.compile(
-    rf"(?<![\w-])(?:{_MODIFIER})?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
+    rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
     r"(?:q(?P<q>[1-4])|(?P<q2>[1-4])q|"
     r"(?<=[ \t])t(?P<qt>[1-4])(?=[ \t]+20\d\d|[ \t]*[.,;!?]|$)|"
     r"(?:the[ \t]+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|"
@@ -128,7 +128,7 @@ _QUARTER = re.compile(
     rf"kwartaal))(?![\w-]){_PERIOD_YEAR}(?![\w-])"
 )
 _HALF = re.compile(
-    rf"(?<![\w-])(?:{_MODIFIER})?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
+    rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
     r"(?:h(?P<h>[12])|(?P<h2>[12])h|(?:(?:o[ \t]+|el[ \t]+)?(?P<hp>primeiro|segundo|primer)[ \t]+"
     r"semestre|(?:the[ \t]+)?(?P<hw>first|second|1st|2nd)[ \t]+(?:half|semester))"
     rf"(?:[ \t]+(?:of|do|de|del)[ \t]+(?:the[ \t]+|o[ \t]+|el[ \t]+)?(?:this|next|próximo|"

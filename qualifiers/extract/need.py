@@ -37,6 +37,7 @@ _CONCRETE_SOURCE = (
     r"(?:[\w-]+ ){0,2}" + _PROCESS_WORDS + r"\b"
     r"|\bfind (?:a |an )?(?:tool|solution|system|something|platform|way) (?:for|to) \w+ing\b"
     r"|\b(?:pain|problem|challenge|issue)s?\s*:"
+    r"(?!\s*(?:n/?a|none|unknown|tbd|-|–|not (?:stated|given)))"
     # what is broken or manual today
     r"|\bstruggl(?:e|es|ing|ed) (?:with|to)\b|\bpain ?points?\b|\bheadaches?\b"
     r"|\bby hand\b|\bmanual(?:ly)?\b|\bon paper\b|\bpaper (?:forms?|stamps?|based|trail)\b"
@@ -114,7 +115,8 @@ _VAGUE = WordPattern(
     r"|\bwhat (?:do you|does your \w+|does it) (?:do|offer|sell|cost)\b|\binterested in a demo\b"
     r"|\bcurious (?:about|what|how)\b|\btell me more\b|\bno (?:specific )?(?:need|pain|use case|"
     r"project)\b|\bnothing specific\b|\bnot sure (?:what|if) we need\b|\bnot in market\b"
-    r"|\bcurious\b|\bexploring options\b|\bcollect info\b",
+    r"|\bcurious\b|\bexploring options\b|\bcollect info\b"
+    r"|\b(?:book|schedule|see|get|want) (?:a |the )?demo\b|\bsee how (?:the |your |it )\b",
 )
 # Chat style drops the subject: "need an approval layer for prod access".
 _NEED_FIRST = re.compile(r"(?:^|[.,;:!?-])[ \t]*need (?:a|an|to|some|one)\b", re.MULTILINE)

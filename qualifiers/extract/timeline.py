@@ -164,14 +164,15 @@ _STRONG_CONTEXT = re.compile(
     r"go[- ]live|live|launch\w*|implement\w*|roll[- ]?out|deploy\w*|in place|up and running|"
     r"sign\w*|kick[- ]?off|chos\w+|choose|pick|select\w*|migrat\w+|switch\w*|onboard\w*|"
     r"rollout|start\w*|adopt\w*|replace\w*|contract|revisit\w*|circle back|reconnect|"
-    r"look again|finali[sz]e\w*|award\w*|entscheid\w*|kauf\w*|einführ\w*|umsetz\w*|start\w*|"
+    r"look again|finali[sz]e\w*|award\w*|po|purchase order|entscheid\w*|kauf\w*|einführ\w*|"
+    r"umsetz\w*|"
     r"décid\w*|décision|achet\w*|mettre en place|déploy\w*|lancer|signer|decidir|decisión|"
     r"comprar|implementar|implantar|contratar|firmar|beslis\w*|kopen|invoeren|implementeren|"
     r"tekenen|decisão|assinar)\b",
 )
 _WEAK_CONTEXT = re.compile(
     r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
-    r"hurry|urgen\w*|"
+    r"hurry|urgen\w*|seats?|licen[cs]es?|upgrad\w*|order\w*|"
     r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must)\b",
 )
 _SENTENCE = re.compile(r"[.!?\n]")
