@@ -145,7 +145,8 @@ _YEAR_END = WordPattern(
 )
 _FISCAL_YEAR_END = WordPattern(
     r"\b(?:fye|fy[- ]end|end of (?:the |this |our |our current )?(?:fiscal|financial) year|"
-    r"(?:fiscal|financial)[- ]year[- ]end|before (?:the |our )?(?:new |next )?(?:fiscal|"
+    r"(?:fiscal|financial)[- ]year[- ]end|before (?:the |our )?(?:current )?(?:fiscal|financial) "
+    r"year (?:ends|closes|is over)|before (?:the |our )?(?:new |next )?(?:fiscal|"
     r"financial) year (?:starts|begins|kicks off)|before (?:the |our )?(?:new |next )"
     r"(?:fiscal|financial) year|before (?:the )?(?:start|beginning) of (?:the |our )?"
     r"(?:new |next )?(?:fiscal|financial) year)(?![\w-])"
@@ -370,13 +371,22 @@ def _within_period(match: re.Match[str], end: date, length: int) -> date:
     return end
 
 
+def _next_within_period(match: re.Match[str], calendar: Calendar, end: date, length: int) -> date:
+    """`_within_period`, a year later when that day of the current period is already past
+    ('by the start of Q2' written in May) and no year was named."""
+    deadline = _within_period(match, end, length)
+    if deadline < calendar.as_of and not (match["fy"] or match["qy"] or match["fy0"]):
+        deadline = _within_period(match, _month_end(end.year + 1, end.month), length)
+    return deadline
+
+
 def _quarters(text: str, calendar: Calendar, bare: bool):
     for match in finditer_near(_QUARTER, _QUARTER_ANCHOR, text, before=_BEFORE_ANCHOR):
         number = int(
             match["q"] or match["q2"] or match["qt"] or match["qtr"] or _ORDINAL[match["qw"]]
         )
         end = _period_end(calendar, 3 * (number - 1), 3, _fiscal_year(match))
-        yield match, _within_period(match, end, 3)
+        yield match, _next_within_period(match, calendar, end, 3)
 
 
 def _halves(text: str, calendar: Calendar, bare: bool):
@@ -386,7 +396,7 @@ def _halves(text: str, calendar: Calendar, bare: bool):
         if year is None and ("next" in match.group() or "próximo" in match.group()):
             year = _period_end(calendar, 0, 12, None).year + 1
         end = _period_end(calendar, 6 * (number - 1), 6, year)
-        yield match, _within_period(match, end, 6)
+        yield match, _next_within_period(match, calendar, end, 6)
 
 
 def _period_ends(text: str, calendar: Calendar, bare: bool):
