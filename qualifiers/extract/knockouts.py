@@ -220,9 +220,11 @@ def addresses_reader(text: str, start: int, end: int) -> bool:
     return _ADDRESSES_US.search(text, *_sentence(text, start, end)) is not None
 
 
-def is_own_problem(evidence: str) -> bool:
-    """A need told in the first person and not to the reader: 'our quotes get lost'."""
-    return _WE.search(evidence) is not None and _ADDRESSES_US.search(evidence) is None
+def is_own_problem(text: str, start: int, end: int) -> bool:
+    """The sentence of a need is told in the first person and not to the reader: 'our quotes
+    get lost', not 'your leads go cold'."""
+    sentence = _sentence(text, start, end)
+    return _WE.search(text, *sentence) is not None and _ADDRESSES_US.search(text, *sentence) is None
 
 
 def describes_own_business(text: str, start: int, end: int) -> bool:

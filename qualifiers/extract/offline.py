@@ -504,13 +504,17 @@ class RubricRules:
             rules for rules in self.criteria if rules.parser in _PURCHASE_PARSERS
         ]
 
-    def _buyer(self, answers: dict[str, Answer]) -> bool:
+    def _buyer(self, answers: dict[str, Answer], text: LeadText) -> bool:
         """The writer states a need of their own ('our quotes get lost'), not one they
-        would solve for us ('your leads', 'many companies struggle')."""
+        would solve for us ('your leads', 'many companies struggle'): read in the sentence
+        the need's evidence comes from."""
         for rules in self.criteria:
             answer = answers.get(rules.id)
             if rules.parser == "need" and answer is not None and answer.value is True:
-                return is_own_problem(answer.evidence.lower())
+                start = text.original.find(answer.evidence)
+                if start < 0:
+                    return False
+                return is_own_problem(text.lower, start, start + len(answer.evidence))
         return False
 
     def _senior_writer(self, answers: dict[str, Answer]) -> bool:
@@ -533,7 +537,7 @@ class RubricRules:
             answer = rules.answer(text)
             if answer is not None:
                 answers[rules.id] = answer
-        writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers))
+        writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers, text))
         knockouts = [hit for rules in self.knockouts if (hit := rules.hit(text, writer))]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
