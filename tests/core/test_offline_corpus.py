@@ -32,9 +32,9 @@ def _labelled_leads(path: Path = LEADS_FILE) -> list[dict]:
 LEADS = _labelled_leads()
 EXTRA_LEADS = _labelled_leads(EXTRA_LEADS_FILE)
 DATED_LEADS = _labelled_leads(DATED_LEADS_FILE)
-# Dated leads whose miss is known and reported, not hidden: a Dutch need in words the sentence
-# classifier has not learnt.
-DATED_KNOWN_MISSES = {"dated-vandam-dutch-eind-mei"}
+# Dated leads whose miss is known and reported, not hidden: a shorthand need ("everything else
+# goes stale") the sentence classifier scores below its threshold.
+DATED_KNOWN_MISSES = {"dated-tallis-eoq-shorthand"}
 QUALIFIER = Qualifier(OfflineExtractor())
 
 
