@@ -250,7 +250,7 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
     if stated is not None:
         calendar = Calendar(calendar.as_of, stated)
     found: list[Found] = []
-    kinds = {match.lastgroup for match in _KIND.finditer(text)}
+    kinds = _kinds(text)
     for needs, resolve in _RESOLVERS:
         if kinds.isdisjoint(needs):
             continue
@@ -486,14 +486,43 @@ _RESOLVERS = (
     ({"season"}, _seasons),
     ({"weekday"}, _weekdays),
 )
-_KIND = re.compile(
-    "(?P<month>"
-    + "|".join(sorted(_MONTH_BY_NAME, key=len, reverse=True))
-    + r")|(?P<numeric>\d\.\d|\d-\d)|(?P<quarter>q[1-4]|[1-4]q|t[1-4]|quarter|quartal|trimestre|"
-    r"kwartaal)|(?P<half>h[12]|[12]h|half|semest)|(?P<period>eoq|eoy|fye|fy|fiscal|financial|"
-    r"year|jahr|année|año|ano|jaar)|(?P<year>20\d\d)|(?P<season>"
-    + "|".join(sorted(_SEASONS, key=len, reverse=True))
-    + ")|(?P<weekday>"
-    + _WEEKDAYS
-    + ")"
-)
+_TOKEN = re.compile(r"[^\W_]+")
+_NUMERIC_DATE = re.compile(r"\d[.-][0-3]?\d[.-]\d")
+_WORD_KINDS = {
+    **dict.fromkeys(_MONTH_BY_NAME, "month"),
+    **dict.fromkeys(_SEASONS, "season"),
+    **dict.fromkeys(_WEEKDAYS.split("|"), "weekday"),
+    **dict.fromkeys(
+        (
+            *("q1", "q2", "q3", "q4", "1q", "2q", "3q", "4q", "t1", "t2", "t3", "t4"),
+            *("quarter", "quartal", "trimestre", "kwartaal"),
+        ),
+        "quarter",
+    ),
+    **dict.fromkeys(["h1", "h2", "1h", "2h", "half", "semester", "semestre"], "half"),
+    **dict.fromkeys(
+        (
+            *("eoq", "eoy", "fye", "fy", "fiscal", "financial", "year", "jahr", "jahres"),
+            *("année", "año", "ano", "jaar", "jahresende", "jaareinde", "einde"),
+        ),
+        "period",
+    ),
+}
+
+
+def _kinds(text: str) -> set[str]:
+    """Which kinds of date words `text` has: one tokenising pass and a dictionary look-up
+    per word (a regex alternation of a hundred words would scan far slower)."""
+    kinds = set()
+    for token in _TOKEN.findall(text):
+        kind = _WORD_KINDS.get(token)
+        if kind is not None:
+            kinds.add(kind)
+        elif token.startswith("20") and len(token) == 4 and token.isdigit():
+            kinds.add("year")
+        elif token.startswith("fy") and token[2:].isdigit():
+            kinds.add("quarter")
+            kinds.add("half")
+    if ("-" in text or "." in text) and _NUMERIC_DATE.search(text):
+        kinds.add("numeric")
+    return kinds
