@@ -115,8 +115,12 @@ _VAGUE = WordPattern(
     r"|\bwhat (?:do you|does your \w+|does it) (?:do|offer|sell|cost)\b|\binterested in a demo\b"
     r"|\bcurious (?:about|what|how)\b|\btell me more\b|\bno (?:specific )?(?:need|pain|use case|"
     r"project)\b|\bnothing specific\b|\bnot sure (?:what|if) we need\b|\bnot in market\b"
-    r"|\bcurious\b|\bexploring options\b|\bcollect info\b"
-    r"|\b(?:book|schedule|see|get|want) (?:a |the )?demo\b|\bsee how (?:the |your |it )\b",
+    r"|\bcurious\b|\bexploring options\b|\bcollect info\b",
+)
+# Asking to see the product is interest, not a problem: "want to see how the integration works".
+_DEMO_ASK = WordPattern(
+    r"\bbook (?:a |the )?demo\b|\bschedule (?:a |the )?demo\b|\bsee (?:a |the )?demo\b"
+    r"|\bget (?:a |the )?demo\b|\bwant (?:a |the )?demo\b|\bsee how (?:the |your |it )"
 )
 # Chat style drops the subject: "need an approval layer for prod access".
 _NEED_FIRST = re.compile(r"(?:^|[.,;:!?-])[ \t]*need (?:a|an|to|some|one)\b", re.MULTILINE)
@@ -167,6 +171,7 @@ def is_stated_use_case(key: str, value: str) -> bool:
         and len(value.split()) >= 3
         and not _NOT_A_USE_CASE.match(value)
         and _VAGUE.search(value) is None
+        and _DEMO_ASK.search(value) is None
     )
 
 

@@ -17,7 +17,12 @@ from qualifiers.extract.numbers import (
     to_float,
     word_number,
 )
-from qualifiers.extract.patterns import WordPattern, finditer_near
+from qualifiers.extract.patterns import (
+    WordPattern,
+    finditer_near,
+    split_alternatives,
+    word_patterns,
+)
 from qualifiers.extract.text import Found, unwrap_lines
 
 # Each alternative starts with a literal word, so that `re` can scan for them quickly.
@@ -98,8 +103,14 @@ _FOREIGN_PHRASES: list[tuple[str, float]] = [
     ),
 ]
 _PHRASE = WordPattern(r"\b(?:" + "|".join(pattern for pattern, _ in _PHRASES) + r")\b")
-_FOREIGN_PHRASE = WordPattern(
-    r"\b(?:" + "|".join(pattern for pattern, _ in _FOREIGN_PHRASES) + r")(?![\w-])"
+# Small groups, each skipped by its own literal pre-check: most leads are in English.
+_FOREIGN_PHRASE = word_patterns(
+    "|".join(
+        rf"\b{alternative}(?![\w-])"
+        for pattern, _ in _FOREIGN_PHRASES
+        for alternative in split_alternatives(pattern)
+    ),
+    per_pattern=6,
 )
 _FOREIGN_KINDS = [(re.compile(pattern), months) for pattern, months in _FOREIGN_PHRASES]
 _PHRASE_KINDS = [(re.compile(pattern), months) for pattern, months in _PHRASES]
@@ -139,8 +150,8 @@ _LEAD = (
     r"(?P<lead>(?:within|in|over|more than|longer than|beyond|at least|next|inside|under|"
     r"less than|before|max(?:imum)?|up to|no later than|the next|in the next|within the next|"
     r"over the next|in the coming|the coming|another|innerhalb von|innerhalb|in den nächsten|"
-    r"binnen|dans|dans les|d'ici|sous|en|en los próximos|en las próximas|dentro de|"
-    r"en menos de|em|nos próximos|nas próximas|dentro de|binnen de|over|in de komende)\s+)"
+    r"binnen|dans les|d'ici|en los próximos|en las próximas|dentro de|en menos de|"
+    r"nos próximos|nas próximas|binnen de|in de komende)\s+)"
 )
 _AMOUNT_OF_TIME = (
     rf"(?:about |around |roughly |approximately |approx\.? |~|only |just )?{_QTY}"
@@ -202,7 +213,9 @@ def find_timeline(
     phrases = [
         (match, _PHRASE_KINDS) for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text, before=30)
     ]
-    phrases.extend((match, _FOREIGN_KINDS) for match in _FOREIGN_PHRASE.finditer(text))
+    phrases.extend(
+        (match, _FOREIGN_KINDS) for group in _FOREIGN_PHRASE for match in group.finditer(text)
+    )
     for match, kinds in phrases:
         if text.startswith(("'s", "’s"), match.end()):
             continue  # "this year's budget" names a budget, not a deadline
