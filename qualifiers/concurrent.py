@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from qualifiers.extract.base import Extractor
 from qualifiers.limits import ReadLimits
 from qualifiers.models import Lead, Qualification
-from qualifiers.qualifier import Qualifier
+from qualifiers.qualifier import Qualifier, utc_now
 from qualifiers.rubric import Rubric
 
 
@@ -19,9 +21,14 @@ class ConcurrentQualifier(Qualifier):
     """
 
     def __init__(
-        self, extractor: Extractor, *, concurrency: int = 8, limits: ReadLimits | None = None
+        self,
+        extractor: Extractor,
+        *,
+        concurrency: int = 8,
+        limits: ReadLimits | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ):
-        super().__init__(extractor, limits=limits)
+        super().__init__(extractor, limits=limits, clock=clock)
         self.concurrency = max(1, concurrency)
 
     def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:

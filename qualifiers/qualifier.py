@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from qualifiers.arrival import arrival_from_fields
 from qualifiers.extract.base import Extractor
 from qualifiers.limits import ReadLimits, capped_lead, lead_budget
 from qualifiers.models import Lead, Qualification
@@ -9,20 +13,34 @@ from qualifiers.rubric import Rubric
 from qualifiers.scoring import score
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Qualifier:
-    """`limits` bound what one lead costs: the characters read and the time spent reading."""
+    """`limits` bound what one lead costs: the characters read and the time spent reading.
+    `clock` says when a lead without `received_at` (or a date field) arrived: it is read
+    here, once per lead (or batch), so extractors stay deterministic functions of the lead."""
 
     concurrency = 1  # leads `qualify_many` works on at once
 
-    def __init__(self, extractor: Extractor, *, limits: ReadLimits | None = None):
+    def __init__(
+        self,
+        extractor: Extractor,
+        *,
+        limits: ReadLimits | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ):
         self.extractor = extractor
         self.limits = limits or ReadLimits()
+        self.clock = clock
 
     @property
     def name(self) -> str:
         return self.extractor.name
 
     def qualify(self, lead: Lead, rubric: Rubric) -> Qualification:
+        lead = self._dated(lead, None)
         read, truncated = capped_lead(lead, self.limits.max_chars)
         with lead_budget(self.limits.budget_seconds) as budget:
             extraction, usage = self.extractor.extract(read, rubric)
@@ -33,4 +51,13 @@ class Qualifier:
 
     def qualify_many(self, leads: list[Lead], rubric: Rubric) -> list[Qualification]:
         """Qualify in input order. Model-backed qualifiers override this to run concurrently."""
-        return [self.qualify(lead, rubric) for lead in leads]
+        now = self.clock()
+        return [self.qualify(self._dated(lead, now), rubric) for lead in leads]
+
+    def _dated(self, lead: Lead, now: datetime | None) -> Lead:
+        """The lead with its arrival time: its own, else a date field's ('received_at',
+        'Date', 'Created'), else `now`, else the clock's."""
+        if lead.received_at is not None:
+            return lead
+        arrived = (arrival_from_fields(lead.fields) if lead.fields else None) or now
+        return lead.model_copy(update={"received_at": arrived or self.clock()})

@@ -171,11 +171,25 @@ class Knockout(_Strict):
     label: str
     guidance: str = ""
     hints: list[str] = Field(default_factory=list, description="Regexes that trigger it offline.")
+    competitors: list[str] = Field(
+        default_factory=list,
+        description="Competitor names or domains (acme.com): a lead who works there, or writes "
+        "from an address at that domain, is knocked out.",
+    )
 
     @field_validator("hints")
     @classmethod
     def _hints_compile(cls, hints: list[str]) -> list[str]:
         return Choice._hints_compile(hints)
+
+    @field_validator("competitors")
+    @classmethod
+    def _competitors_named(cls, names: list[str]) -> list[str]:
+        cleaned = [name.strip() for name in names]
+        for name in cleaned:
+            if len(name) < 2 or "\n" in name:
+                raise ValueError(f"expected a competitor's name or domain, got {name!r}")
+        return cleaned
 
 
 class TierRule(_Strict):
@@ -185,12 +199,35 @@ class TierRule(_Strict):
     sla_minutes: int | None = Field(default=None, gt=0)
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
+_MONTHS += ("september", "october", "november", "december")
+
+
 class Rubric(_Strict):
     name: str
     description: str = ""
+    fiscal_year_start: int = Field(
+        default=1,
+        ge=1,
+        le=12,
+        description="Month the fiscal year starts (1-12 or a month name): Q1-Q4, H1/H2 and "
+        "'fiscal year end' in a lead count from it.",
+    )
     criteria: list[Criterion] = Field(min_length=1)
     knockouts: list[Knockout] = Field(default_factory=list)
     tiers: list[TierRule] = Field(min_length=1)
+
+    @field_validator("fiscal_year_start", mode="before")
+    @classmethod
+    def _month_name(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isdigit():
+            name = value.strip().lower()
+            starts = [i for i, month in enumerate(_MONTHS, 1) if month.startswith(name)]
+            number = starts[0] if len(name) >= 3 and starts else None
+            if number is None:
+                raise ValueError(f"expected a month (1-12 or a name such as April), got {value!r}")
+            return number
+        return value
 
     @cached_property
     def version(self) -> str:

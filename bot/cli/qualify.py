@@ -10,10 +10,12 @@ import argparse
 import gc
 import os
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot.bootstrap import build_qualifier, display_url, open_database
 from bot.cli.common import ProgressBar, load_rubric_for_cli
-from bot.intake.files import INPUT_FORMATS, read_leads
+from bot.intake.files import INPUT_FORMATS, LeadEntry, read_leads
 from bot.render.outcomes import tally_text, write_outcomes
 from bot.services.bulk import Outcome, qualify_entries
 from bot.settings import Settings
@@ -55,6 +57,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--text-column", help="CSV column holding the lead's free text")
     parser.add_argument(
+        "--as-of",
+        type=arrival_date,
+        metavar="YYYY-MM-DD",
+        help="the day these leads arrived, for calendar timelines ('by end of May'); rows "
+        "with their own received_at/date column keep theirs (default: today)",
+    )
+    parser.add_argument(
         "--no-store", action="store_true", help="dry run: store neither leads nor results"
     )
     parser.add_argument(
@@ -84,6 +93,8 @@ def run(args, settings: Settings) -> int:
         settings = settings.model_copy(update={"model": args.model})
     rubric = load_rubric_for_cli(args.rubric or settings.rubric_path)
     entries = read_leads(args.files, input_format=args.input_format, text_column=args.text_column)
+    if args.as_of is not None:
+        entries = [arrived_on(entry, args.as_of) for entry in entries]
     gc.freeze()  # the input stays until the end: the collector need not walk it again and again
     database = None if args.no_store else open_database(settings.database_url)
     qualifier = build_qualifier(settings, database)
@@ -110,3 +121,18 @@ def run(args, settings: Settings) -> int:
         print(f"leadbot: {len(failed)} of {len(outcomes)} rows failed", file=sys.stderr)
         return 1
     return 0
+
+
+def arrival_date(value: str) -> datetime:
+    """`--as-of`: a calendar day, as midnight UTC."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def arrived_on(entry: LeadEntry, day: datetime) -> LeadEntry:
+    """The entry's lead dated `day`, unless the row carries its own arrival date."""
+    if entry.lead is None or entry.lead.received_at is not None:
+        return entry
+    return replace(entry, lead=entry.lead.model_copy(update={"received_at": day}))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from bot.errors import UserError
+from qualifiers.arrival import arrival_from_fields, parse_arrival
 from qualifiers.models import Lead
 
 InputFormat = Literal["txt", "jsonl", "csv"]
@@ -221,13 +222,26 @@ def _jsonl_entry(line: str, location: str, source: str) -> LeadEntry:
     if not (lead_text or "").strip() and not fields:
         message = "text: expected the lead's text (or other fields), got nothing"
         return _row_error(location, message, row_id)
+    error = _arrival_error(fields)
+    if error:
+        return _row_error(location, error, row_id)
     lead = Lead(
         id=row_id or location,
         text=(lead_text or "").strip(),
         fields=fields,
         source=source,
+        received_at=arrival_from_fields(fields),
     )
     return _entry(location, lead)
+
+
+def _arrival_error(fields: dict[str, str]) -> str | None:
+    """A `received_at` column names when the lead arrived: it must be a date. (Looser names
+    such as `Date` are used only when they hold one.)"""
+    value = fields.get("received_at")
+    if value is not None and parse_arrival(value) is None:
+        return f"received_at: expected a date such as 2026-03-14, got {value!r}"
+    return None
 
 
 def _field_text(value: object) -> str:
@@ -326,7 +340,16 @@ def _csv_entry(row: list[str], columns: _CsvColumns, location: str, source: str)
     if not lead_text and not fields:
         message = "expected the lead's text or fields, got empty cells"
         return _row_error(location, message, lead_id or None)
-    lead = Lead(id=lead_id or location, text=lead_text, fields=fields, source=source)
+    error = _arrival_error(fields)
+    if error:
+        return _row_error(location, error, lead_id or None)
+    lead = Lead(
+        id=lead_id or location,
+        text=lead_text,
+        fields=fields,
+        source=source,
+        received_at=arrival_from_fields(fields),
+    )
     text_field = columns.names[columns.text_index] if columns.text_index is not None else "text"
     return _entry(location, lead, text_field)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 from bot.domain.lifecycle import LeadSource
 from qualifiers.models import Lead
@@ -41,9 +42,18 @@ def message_dedupe_key(channel: str, ts: str) -> str:
     return f"slack:{channel}:{ts}"
 
 
-def message_lead(text: str, user: str | None, source: LeadSource) -> Lead:
+def slack_time(ts: str | None) -> datetime | None:
+    """A Slack message ts ('1767225600.000100') as the moment it was posted: when the lead
+    arrived, for calendar timelines."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC) if ts else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def message_lead(text: str, user: str | None, source: LeadSource, ts: str | None = None) -> Lead:
     """A lead from a message's text (an intake drop or the message shortcut)."""
-    return Lead(text=plain_text(text), source=source, submitted_by=user)
+    return Lead(text=plain_text(text), source=source, submitted_by=user, received_at=slack_time(ts))
 
 
 def modal_lead(fields: dict[str, str], notes: str, user: str) -> Lead:
@@ -171,6 +181,14 @@ def _inline(element: dict) -> str:
     return "".join(parts)
 
 
-def integration_lead(text: str, fields: dict[str, str], bot_name: str) -> Lead:
+def integration_lead(
+    text: str, fields: dict[str, str], bot_name: str, ts: str | None = None
+) -> Lead:
     """A lead an integration posted in an intake channel, submitted by the integration."""
-    return Lead(text=text, fields=fields, source=LeadSource.SLACK_MESSAGE, submitted_by=bot_name)
+    return Lead(
+        text=text,
+        fields=fields,
+        source=LeadSource.SLACK_MESSAGE,
+        submitted_by=bot_name,
+        received_at=slack_time(ts),
+    )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -66,8 +67,9 @@ class WebhookLead(BaseModel):
     def field_texts(self) -> dict[str, str]:
         return {name: value.strip() for name, value in self.fields.items() if (value or "").strip()}
 
-    def lead(self) -> Lead:
+    def lead(self, received_at: datetime | None = None) -> Lead:
         return Lead(
+            received_at=received_at,
             id=self.id,
             text=self.text.strip(),
             fields=self.field_texts(),

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 from pydantic import SecretStr
@@ -113,7 +114,7 @@ class LeadWebhook:
                 f"send again in {wait} s",
                 [("Retry-After", str(wait))],
             )
-        lead = body.lead()
+        lead = body.lead(received_at=datetime.now(UTC))
         try:
             stored, created = self.receive.receive(lead, dedupe_key=body.dedupe_key(lead))
         except SQLAlchemyError:

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import distinct, func, select, update
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
 from bot.store.database import insert_many, insert_new, utcnow
 from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
+from qualifiers.arrival import arrival_from_fields
 from qualifiers.models import Lead, Qualification
 
 
@@ -462,6 +463,11 @@ def _new_stored(
     )
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _stored(row: LeadRow) -> StoredLead:
     return StoredLead(
         id=row.id,
@@ -471,6 +477,8 @@ def _stored(row: LeadRow) -> StoredLead:
             fields=row.fields or {},
             source=row.source,
             submitted_by=row.submitted_by,
+            # stored on arrival; a date column of the lead's own is read from its fields
+            received_at=arrival_from_fields(row.fields or {}) or _aware(row.created_at),
         ),
         status=row.status,
         claimed_by=row.claimed_by,

@@ -28,8 +28,9 @@ _APPROX = (
 )
 # Employees in the languages leads often write in besides English.
 _FOREIGN_EMPLOYEES = (
-    r"colaboradores|empleados|funcion(?:a|á)rios|mitarbeite(?:r|rinnen|nde)|salariés|employés|"
-    r"dipendenti|medewerkers"
+    r"colaboradores|empleados|funcion(?:a|á)rios|mitarbeite(?:rn|r|rinnen|nden|nde)|salariés|"
+    r"employés|dipendenti|medewerkers|werknemers|beschäftigten?|angestellten?|collaborateurs|"
+    r"trabajadores|trabalhadores|empregados"
 )
 _COMPANY_NOUN = (
     r"(?:employees|employee|staff(?:ers)?|ftes?|full[- ]time(?: employees| staff)?|workers|"

@@ -191,6 +191,78 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
 }
 
 
+_SENTENCE_BOUNDARY = re.compile(r"[.!?\n]")
+_FIRST_PERSON = re.compile(r"\b(?:i|i'?m|me|my|myself)\b")
+_OWN_CUSTOMERS = re.compile(
+    r"\b(?:our|my) (?:\w+ ){0,2}(?:customers|clients|patients|guests|members|users|shoppers|"
+    r"tenants|residents|students|buyers|patrons|passengers|subscribers|families|drivers)\b"
+    r"|\bto (?:customers|clients|patients|guests|members|shoppers|families)\b"
+)
+_ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    before = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
+    after = _SENTENCE_BOUNDARY.search(text, end)
+    return before, after.start() if after else len(text)
+
+
+def speaks_for_self(text: str, start: int, end: int) -> bool:
+    """The sentence of a hit is in the first person: 'I'm a student', 'my thesis'."""
+    return _FIRST_PERSON.search(text, *_sentence(text, start, end)) is not None
+
+
+_WE = re.compile(r"\b(?:we|we'?re|we'?ve|our|ours|us|i|i'?m|my|me)\b")
+
+
+def addresses_reader(text: str, start: int, end: int) -> bool:
+    """The sentence of a hit speaks to us: 'you', 'your'."""
+    return _ADDRESSES_US.search(text, *_sentence(text, start, end)) is not None
+
+
+def is_own_problem(text: str, start: int, end: int) -> bool:
+    """The sentence of a need is told in the first person and not to the reader: 'our quotes
+    get lost', not 'your leads go cold'."""
+    sentence = _sentence(text, start, end)
+    return _WE.search(text, *sentence) is not None and _ADDRESSES_US.search(text, *sentence) is None
+
+
+def describes_own_business(text: str, start: int, end: int) -> bool:
+    """'We offer same-day delivery to our customers': the writer's own business, told to us,
+    not a pitch at us (no 'you' in the sentence, their customers named)."""
+    sentence = _sentence(text, start, end)
+    return (
+        _OWN_CUSTOMERS.search(text, *sentence) is not None
+        and _ADDRESSES_US.search(text, *sentence) is None
+    )
+
+
+def competitor_pattern(competitors: list[str]) -> re.Pattern[str] | None:
+    """A competitor named as the writer's employer (in their words, a company field, a
+    signature line) or an email address at a competitor's domain."""
+    if not competitors:
+        return None
+    domains = [re.escape(c.lower().removeprefix("@")) for c in competitors if "." in c]
+    names = [re.escape(c.lower()) for c in competitors if "." not in c]
+    alternatives = []
+    if domains:
+        alternatives.append(rf"[\w.+-]+@(?:[\w-]+\.)*(?:{'|'.join(domains)})\b")
+    if names:
+        name = f"(?:{'|'.join(names)})"
+        alternatives.extend(
+            [
+                rf"\b(?:i|we) (?:work|worked|am working|are working) (?:at|for) {name}\b",
+                rf"\b(?:i'?m|i am|this is|it'?s|we'?re|we are)\b[^.\n]{{0,40}}?"
+                rf"(?:\bfrom|\bat|\bwith|@) {name}\b",
+                rf"\bon behalf of {name}\b|\b(?:here|team) (?:at|from) {name}\b",
+                rf"(?m:^[ \t]*(?:company|company name|organi[sz]ation|employer|account)[ \t]*:"
+                rf"[ \t]*{name}\b)",
+                rf"(?m:^[ \t]*{name}(?: (?:inc|ltd|gmbh|llc|corp)\.?)?[ \t]*$)",
+            ]
+        )
+    return re.compile("|".join(alternatives))
+
+
 def guarded(rule: KnockoutRule | None, text: str, start: int, end: int) -> bool:
     """True when a hit at text[start:end] is vetoed by the rule's guards."""
     if rule is None:

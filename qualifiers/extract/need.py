@@ -37,6 +37,7 @@ _CONCRETE_SOURCE = (
     r"(?:[\w-]+ ){0,2}" + _PROCESS_WORDS + r"\b"
     r"|\bfind (?:a |an )?(?:tool|solution|system|something|platform|way) (?:for|to) \w+ing\b"
     r"|\b(?:pain|problem|challenge|issue)s?\s*:"
+    r"(?!\s*(?:n/?a|none|unknown|tbd|-|–|not (?:stated|given)))"
     # what is broken or manual today
     r"|\bstruggl(?:e|es|ing|ed) (?:with|to)\b|\bpain ?points?\b|\bheadaches?\b"
     r"|\bby hand\b|\bmanual(?:ly)?\b|\bon paper\b|\bpaper (?:forms?|stamps?|based|trail)\b"
@@ -118,6 +119,11 @@ _VAGUE = WordPattern(
     r"project)\b|\bnothing specific\b|\bnot sure (?:what|if) we need\b|\bnot in market\b"
     r"|\bcurious\b|\bexploring options\b|\bcollect info\b",
 )
+# Asking to see the product is interest, not a problem: "want to see how the integration works".
+_DEMO_ASK = WordPattern(
+    r"\bbook (?:a |the )?demo\b|\bschedule (?:a |the )?demo\b|\bsee (?:a |the )?demo\b"
+    r"|\bget (?:a |the )?demo\b|\bwant (?:a |the )?demo\b|\bsee how (?:the |your |it )"
+)
 # Chat style drops the subject: "need an approval layer for prod access".
 _NEED_FIRST = re.compile(r"(?:^|[.,;:!?-])[ \t]*need (?:a|an|to|some|one)\b", re.MULTILINE)
 # A form's problem or use-case question, answered with more than a word or two.
@@ -130,7 +136,9 @@ _NOT_A_USE_CASE = re.compile(
 )
 # "reach me by phone" is how to answer, not how work gets done.
 _CONTACT_ME = re.compile(r"\b(?:me|us|reach|contact|call|text)\s+$")
-_NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t)\s+(?:\w+\s+)?$")
+_NEGATED = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|no|not|never|won'?t|nothing|nobody|no one)\s+(?:\w+\s+)?$"
+)
 
 
 def find_need(text: str) -> Found | None:
@@ -165,6 +173,7 @@ def is_stated_use_case(key: str, value: str) -> bool:
         and len(value.split()) >= 3
         and not _NOT_A_USE_CASE.match(value)
         and _VAGUE.search(value) is None
+        and _DEMO_ASK.search(value) is None
     )
 
 

@@ -17,11 +17,23 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
+from qualifiers.extract.calendar import Calendar
 from qualifiers.extract.headcount import find_headcount, parse_headcount
-from qualifiers.extract.knockouts import BUILTIN_RULES, guarded, looks_like_gibberish
+from qualifiers.extract.knockouts import (
+    BUILTIN_RULES,
+    addresses_reader,
+    competitor_pattern,
+    describes_own_business,
+    guarded,
+    is_own_problem,
+    looks_like_gibberish,
+    speaks_for_self,
+)
+from qualifiers.extract.language import unread_language
 from qualifiers.extract.money import (
     BUDGET_CONTEXT,
     BUDGET_DISTRACTORS,
@@ -41,6 +53,7 @@ from qualifiers.extract.roles import (
     refined,
     translate_titles,
 )
+from qualifiers.extract.sentences import classify_need
 from qualifiers.extract.text import (
     Clauses,
     FormPair,
@@ -65,17 +78,30 @@ _MAX_CACHED_RUBRICS = 16
 # Field names that ask what a built-in parser reads, beyond the names a rubric lists.
 _SIMILAR_KEYS = {
     "money": r"\bbudget|\bbdgt\b|\bspend",
-    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|"
+    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|award|"
     r"(?:purchase|buying)[ _]window",
     "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
     r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)",
     "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b",
 }
+# "Deadline for questions", "Proposal due date": an RFP's other dates, not its decision.
+_OTHER_DATE_KEY = re.compile(
+    r"question|clarification|submission|proposal|\bbids?\b|quote|tender|webinar|meeting|\bcall\b|"
+    r"\bdemo\b|event|founded"
+)
 # What a lead says about a purchase. A knocked-out lead (a vendor, recruiter, student,
 # competitor) is not buying, so its "budget", "need" and "start in 4 weeks" are about
 # something else: its own pitch, candidates or homework.
 _PURCHASE_PARSERS = frozenset({"money", "timeline", "need"})
 _MAX_REMEMBERED_FIELD_VALUES = 50_000
+# Knockouts whose words can describe a buyer's own business ("we're a reseller", "a crypto
+# exchange", "a recruitment agency"): a hit not addressed to us is vetoed when the writer
+# states a problem of theirs (a job seeker's "I'm applying" speaks for themselves and stays).
+_BUSINESS_KNOCKOUTS = frozenset({"vendor", "spam", "job_seeker"})
+UNREAD_NOTE = (
+    "The offline qualifier could not read this lead (it looks like {language}); only its "
+    "form fields were scored. A rep or a model qualifier should read it."
+)
 _NOT_PARSED = object()
 
 
@@ -85,7 +111,8 @@ class LeadText:
     `lower`, the masked text lowercased
     (same offsets), which most rules run on."""
 
-    def __init__(self, lead: Lead):
+    def __init__(self, lead: Lead, calendar: Calendar | None = None):
+        self.calendar = calendar
         self.original = lead.searchable_text()
         self.masked = mask_quoted_reply(mask_injections(self.original))
         self.lower = lower_same_length(self.masked)
@@ -112,14 +139,14 @@ class LeadText:
 
     @cached_property
     def timeline(self) -> Found | None:
-        return find_timeline(self.lower)
+        return find_timeline(self.lower, calendar=self.calendar)
 
     @cached_property
     def need(self) -> Found | None:
         found = find_need(self.lower)
         if found is not None and found.value is True:
             return found
-        return self._use_case_answer() or found
+        return self._use_case_answer() or classify_need(self.lower) or found
 
     def _use_case_answer(self) -> Found | None:
         """A use-case or problem question answered in a form field or a `Key: value` line."""
@@ -219,22 +246,27 @@ class CriterionRules:
             name, raw = text.fields[key]
             if self.unanswered(raw):
                 continue
-            value = self.field_value(name, raw)
+            value = self.field_value(name, raw, text.calendar)
             if value is not None:
                 return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         if not text_lines:
             return None
         for pair in text.form_pairs:
             if normalise_key(pair.key) in self.line_keys and not self.unanswered(pair.value):
-                value = self.parse_value(pair.value, text.lower[pair.start : pair.end])
+                line = text.lower[pair.start : pair.end]
+                value = self.parse_value(pair.value, line, text.calendar)
                 if value is not None:
                     evidence = text.evidence(pair.start, pair.end)
                     return Answer(value=value, evidence=evidence, confidence=0.95)
         return None
 
-    def field_value(self, name: str, raw: str) -> AnswerValue | None:
+    def field_value(
+        self, name: str, raw: str, calendar: Calendar | None = None
+    ) -> AnswerValue | None:
         """`parse_value` of a lead field, remembered: CSV columns repeat the same few values,
-        and a 45,000-row back-test would otherwise parse 'yes' and 'management' every row."""
+        and a 45,000-row back-test would otherwise parse 'yes' and 'management' every row.
+        A calendar date ('Q3', 'end of March') depends on the lead's day, so it is read
+        afresh, and only when the value means nothing without one."""
         key = (name, raw)
         value = self._field_values.get(key, _NOT_PARSED)
         if value is _NOT_PARSED:
@@ -243,13 +275,17 @@ class CriterionRules:
             value = self._field_values[key] = self.parse_value(
                 mask_injections(raw), f"{name}: {raw}"
             )
+        if value is None and calendar is not None and self.criterion.type == "months":
+            value = self.parse_value(mask_injections(raw), f"{name}: {raw}", calendar)
         return value
 
     def unanswered(self, raw: str) -> bool:
         value = raw.strip().casefold()
         return value in _BLANK or value in self.missing
 
-    def parse_value(self, raw: str, line: str = "") -> AnswerValue | None:
+    def parse_value(
+        self, raw: str, line: str = "", calendar: Calendar | None = None
+    ) -> AnswerValue | None:
         """A field value by the criterion's type; falls back to the criterion's hints, tried on
         the value and on its `Key: value` line (so a hint like 'budget: none' works too)."""
         kind = self.criterion.type
@@ -257,7 +293,7 @@ class CriterionRules:
         if kind == "money":
             value = parse_money(raw)
         elif kind == "months":
-            value = parse_timeline(raw)
+            value = parse_timeline(raw, calendar)
         elif kind == "number":
             value = parse_headcount(raw) if self.parser == "headcount" else parse_field_number(raw)
         elif kind == "choice":
@@ -316,12 +352,17 @@ class CriterionRules:
             return None
         for name, raw in text.fields.values():
             if self.similar_key.search(name.lower()) and not self.unanswered(raw):
-                value = self.field_value(name, raw)
+                if _OTHER_DATE_KEY.search(name.lower()):
+                    continue
+                value = self.field_value(name, raw, text.calendar)
                 if value is not None:
                     return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         for pair in text.form_pairs:
+            if _OTHER_DATE_KEY.search(pair.key.lower()):
+                continue
             if self.similar_key.search(pair.key.lower()) and not self.unanswered(pair.value):
-                value = self.parse_value(pair.value, text.lower[pair.start : pair.end])
+                line = text.lower[pair.start : pair.end]
+                value = self.parse_value(pair.value, line, text.calendar)
                 if value is not None:
                     evidence = text.evidence(pair.start, pair.end)
                     return Answer(value=value, evidence=evidence, confidence=0.9)
@@ -389,8 +430,19 @@ class CriterionRules:
         return self.from_fields(text) or self.from_hints(text) or self.from_parser(text)
 
 
+@dataclass(frozen=True)
+class Writer:
+    """What the lead's answers say about who is writing, for knockouts decided by it."""
+
+    senior: bool = False  # their own role is worth at least half the authority points
+    buyer: bool = False  # they state a problem of their own
+
+
 class KnockoutRules:
-    """One knockout's rubric hints plus the built-in rule of the same id, if any."""
+    """One knockout's rubric hints plus the built-in rule of the same id, if any, and the
+    competitors the rubric names. Who is writing decides a hit that is only about a topic:
+    "academic research" from a university's IT director buying software is no student, and
+    "we offer same-day delivery to our customers" is a buyer describing their business."""
 
     def __init__(self, knockout: Knockout):
         self.id = knockout.id
@@ -399,17 +451,26 @@ class KnockoutRules:
         if self.builtin:
             patterns.extend(self.builtin.patterns)
         self.patterns = patterns
+        self.competitor = competitor_pattern(knockout.competitors)
 
-    def hit(self, text: LeadText) -> KnockoutHit | None:
+    def hit(self, text: LeadText, writer: Writer | None = None) -> KnockoutHit | None:
+        writer = writer or Writer()
         for pattern in self.patterns:
             for match in pattern.finditer(text.lower):
-                if match.end() > match.start() and not guarded(
-                    self.builtin, text.lower, match.start(), match.end()
+                start, end = match.span()
+                if (
+                    end > start
+                    and not guarded(self.builtin, text.lower, start, end)
+                    and not self._about_something_else(text.lower, start, end, writer)
                 ):
-                    return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
+                    return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         for pattern, also in self.builtin.paired if self.builtin else ():
             match = pattern.search(text.lower)
             if match and also.search(text.lower):
+                return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
+        if self.competitor is not None:
+            match = self.competitor.search(text.lower)
+            if match:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
         if self.id == "spam":
             span = looks_like_gibberish(text.masked, text.text_start)
@@ -417,31 +478,78 @@ class KnockoutRules:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*span))
         return None
 
+    def _about_something_else(self, lower: str, start: int, end: int, writer: Writer) -> bool:
+        """A word-level hit that says what the writer's business is, not what they want
+        from us: a reseller or a crypto exchange with a problem of its own to solve is
+        buying."""
+        if self.id == "student" and writer.senior and not speaks_for_self(lower, start, end):
+            return True
+        if self.id == "vendor" and describes_own_business(lower, start, end):
+            return True
+        return (
+            self.id in _BUSINESS_KNOCKOUTS
+            and writer.buyer
+            and not addresses_reader(lower, start, end)
+            and not (self.id == "job_seeker" and speaks_for_self(lower, start, end))
+        )
+
 
 class RubricRules:
     """Everything compiled for one rubric version."""
 
     def __init__(self, rubric: Rubric):
+        self.fiscal_start = rubric.fiscal_year_start
         self.criteria = [CriterionRules(criterion) for criterion in rubric.criteria]
         self.knockouts = [KnockoutRules(knockout) for knockout in rubric.knockouts]
         self.purchase_criteria = [
             rules for rules in self.criteria if rules.parser in _PURCHASE_PARSERS
         ]
 
+    def _buyer(self, answers: dict[str, Answer], text: LeadText) -> bool:
+        """The writer states a need of their own ('our quotes get lost'), not one they
+        would solve for us ('your leads', 'many companies struggle'): read in the sentence
+        the need's evidence comes from."""
+        for rules in self.criteria:
+            answer = answers.get(rules.id)
+            if rules.parser == "need" and answer is not None and answer.value is True:
+                start = text.original.find(answer.evidence)
+                if start < 0:
+                    return False
+                return is_own_problem(text.lower, start, start + len(answer.evidence))
+        return False
+
+    def _senior_writer(self, answers: dict[str, Answer]) -> bool:
+        """The writer's own role is worth at least half the authority points (a manager, a
+        director): someone who buys, whatever topic their text is about."""
+        for rules in self.criteria:
+            answer = answers.get(rules.id)
+            if rules.parser == "title" and answer is not None:
+                choice = rules.criterion.choices.get(str(answer.value))
+                max_points = rules.criterion.max_points
+                return choice is not None and max_points > 0 and 2 * choice.points >= max_points
+        return False
+
     def extract(self, lead: Lead) -> Extraction:
-        text = LeadText(lead)
+        arrived = lead.received_at
+        calendar = Calendar(arrived.date(), self.fiscal_start) if arrived else None
+        text = LeadText(lead, calendar)
         answers = {}
         for rules in within_budget(self.criteria):
             answer = rules.answer(text)
             if answer is not None:
                 answers[rules.id] = answer
-        knockouts = [hit for rules in within_budget(self.knockouts) if (hit := rules.hit(text))]
+        writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers, text))
+        knockouts = [
+            hit for rules in within_budget(self.knockouts) if (hit := rules.hit(text, writer))
+        ]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:
             for rules in self.purchase_criteria:
                 answers.pop(rules.id, None)
-        return Extraction(answers=answers, knockouts=knockouts)
+        language = unread_language(lead.text) if lead.text else None
+        note = UNREAD_NOTE.format(language=language) if language else None
+        return Extraction(answers=answers, knockouts=knockouts, note=note)
 
 
 class OfflineExtractor:

@@ -156,12 +156,49 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
+_WRAPPED_LINE = 50
+
+
+def is_soft_wrap(text: str, newline: int) -> bool:
+    """A line break inside a sentence of wrapped email text: a long line that ends in a word
+    or a comma, followed by a word ('... with a budget of\naround $80k')."""
+    line_start = text.rfind("\n", 0, newline) + 1
+    before = text[newline - 1] if newline > 0 else "."
+    after = text[newline + 1] if newline + 1 < len(text) else "."
+    return (
+        newline - line_start >= _WRAPPED_LINE
+        and (before.isalnum() or before in ",-")
+        and (after.isalnum() or after in "$€£~")
+    )
+
+
+def unwrap_lines(text: str) -> str:
+    """`text` with the line breaks that only wrap a sentence turned into spaces (same
+    length, so offsets stay valid)."""
+    if "\n" not in text:
+        return text
+    wraps = [i for i in _newlines(text) if is_soft_wrap(text, i)]
+    if not wraps:
+        return text
+    chars = list(text)
+    for i in wraps:
+        chars[i] = " "
+    return "".join(chars)
+
+
+def _newlines(text: str):
+    position = text.find("\n")
+    while position != -1:
+        yield position
+        position = text.find("\n", position + 1)
+
+
 class Clauses:
     """Clause boundaries of one text, so parsers can ask 'which clause is this in?' cheaply
     (sentences with a `breaks` pattern of sentence ends)."""
 
     def __init__(self, text: str, breaks: re.Pattern[str] | None = None):
-        self._breaks = [m.start() for m in (breaks or _CLAUSE_BREAK).finditer(text)]
+        self._breaks = [m.start() for m in (breaks or _CLAUSE_BREAK).finditer(unwrap_lines(text))]
         self._length = len(text)
 
     def around(self, start: int, end: int) -> tuple[int, int]:

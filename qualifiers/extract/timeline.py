@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 
+from qualifiers.extract.calendar import Calendar, find_calendar_deadlines
 from qualifiers.extract.numbers import (
     DIGITS,
     WORD_NUMBER,
@@ -16,8 +17,13 @@ from qualifiers.extract.numbers import (
     to_float,
     word_number,
 )
-from qualifiers.extract.patterns import WordPattern, finditer_near
-from qualifiers.extract.text import Found
+from qualifiers.extract.patterns import (
+    WordPattern,
+    finditer_near,
+    split_alternatives,
+    word_patterns,
+)
+from qualifiers.extract.text import Found, unwrap_lines
 
 # Each alternative starts with a literal word, so that `re` can scan for them quickly.
 _PHRASES: list[tuple[str, float]] = [
@@ -62,7 +68,51 @@ _PHRASES: list[tuple[str, float]] = [
     (r"early next year|beginning of next year|start of next year", 12),
     (r"next (?:fiscal |calendar )?year|later next year|a year or two", 24),
 ]
+# The same everyday words in German, French, Spanish, Dutch and Portuguese.
+_FOREIGN_PHRASES: list[tuple[str, float]] = [
+    (
+        r"so schnell wie möglich|schnellstmöglich|sofort|umgehend|dringend|diese woche|"
+        r"nächste woche|dès que possible|au plus vite|au plus tôt|cette semaine|"
+        r"la semaine prochaine|lo antes posible|cuanto antes|lo más pronto posible|"
+        r"esta semana|la próxima semana|zo snel mogelijk|zsm|deze week|volgende week|"
+        r"o mais rápido possível|o quanto antes|o mais breve possível|esta semana|"
+        r"próxima semana|urgente|urgentemente",
+        1,
+    ),
+    (r"diesen monat|ce mois-ci|ce mois|este mes|deze maand|este mês", 1),
+    (
+        r"nächsten monat|le mois prochain|el (?:mes )?próximo(?: mes)?|el mes que viene|"
+        r"volgende maand|próximo mês|no próximo mês|mês que vem",
+        2,
+    ),
+    (
+        r"dieses quartal|im laufenden quartal|ce trimestre|este trimestre|dit kwartaal|"
+        r"neste trimestre",
+        3,
+    ),
+    (
+        r"nächstes quartal|im nächsten quartal|le trimestre prochain|el próximo trimestre|"
+        r"volgend kwartaal|próximo trimestre",
+        6,
+    ),
+    (r"dieses jahr|cette année|este año|dit jaar|este ano", 12),
+    (
+        r"nächstes jahr|l'année prochaine|el próximo año|el año que viene|volgend jaar|"
+        r"próximo ano|ano que vem",
+        24,
+    ),
+]
 _PHRASE = WordPattern(r"\b(?:" + "|".join(pattern for pattern, _ in _PHRASES) + r")\b")
+# Small groups, each skipped by its own literal pre-check: most leads are in English.
+_FOREIGN_PHRASE = word_patterns(
+    "|".join(
+        rf"\b{alternative}(?![\w-])"
+        for pattern, _ in _FOREIGN_PHRASES
+        for alternative in split_alternatives(pattern)
+    ),
+    per_pattern=6,
+)
+_FOREIGN_KINDS = [(re.compile(pattern), months) for pattern, months in _FOREIGN_PHRASES]
 _PHRASE_KINDS = [(re.compile(pattern), months) for pattern, months in _PHRASES]
 _PHRASE_ANCHORS = WordPattern(
     r"\b(?:asap|soon|urgent\w*|immediately|away|weeks?|days|months?|quarter|qtr|eoq|years?|eoy)\b"
@@ -77,19 +127,31 @@ _PAST_AFTER = re.compile(
     r"[ \t]+(?:[a-z']+[ \t]+){0,2}?(?:was|were|had|did|went|got|happened|[a-z-]+ed)\b"
     r"(?<!\bneed)(?<!\bplanned)(?<!\bexpected)"
 )
+# An RFP's other dates: "Deadline for questions: 30 June", "proposals due 15 May".
+_NOT_A_DECISION = re.compile(
+    r"\b(?:questions?|clarifications?|submissions?|proposals?|bids?|tenders?|responses?|"
+    r"offers?|quotes?|rfp|rfi|webinar|meeting|call|demo|event|conference|trade ?show|"
+    r"founded|established|since)\b[^.!?\n]*$"
+)
 _PRESENT_BEFORE = re.compile(
     r"\b(?:is|are|be|been|being|get|gets|to|will|'ll|'re|if|once|when|until|unless|as)[ \t]+$"
 )
 
 _QTY = rf"(?:(?P<num>{DIGITS})|(?P<word>{WORD_NUMBER})\b)"
 _QTY2 = rf"(?:(?P<num2>{DIGITS})|(?P<word2>{WORD_NUMBER})\b)"
-_UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)"
+_UNIT = (
+    r"(?P<unit>days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?|tagen?|wochen?|monate?n?|"
+    r"jahre?n?|jours?|semaines?|mois|ans|années?|días|semanas?|mes(?:es)?|años?|dagen|weken|"
+    r"maanden?|jaar|jaren|dias|meses|anos?)"
+)
 _UNIT_WORD = WordPattern(r"\b(?:days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)\b")
-_UNIT_MONTHS = {"d": 1 / 30, "w": 12 / 52, "m": 1, "q": 3, "y": 12}
+
 _LEAD = (
     r"(?P<lead>(?:within|in|over|more than|longer than|beyond|at least|next|inside|under|"
     r"less than|before|max(?:imum)?|up to|no later than|the next|in the next|within the next|"
-    r"over the next|in the coming|the coming|another)\s+)"
+    r"over the next|in the coming|the coming|another|innerhalb von|innerhalb|in den nächsten|"
+    r"binnen|dans les|d'ici|en los próximos|en las próximas|dentro de|en menos de|"
+    r"nos próximos|nas próximas|binnen de|in de komende)\s+)"
 )
 _AMOUNT_OF_TIME = (
     rf"(?:about |around |roughly |approximately |approx\.? |~|only |just )?{_QTY}"
@@ -113,11 +175,15 @@ _STRONG_CONTEXT = re.compile(
     r"go[- ]live|live|launch\w*|implement\w*|roll[- ]?out|deploy\w*|in place|up and running|"
     r"sign\w*|kick[- ]?off|chos\w+|choose|pick|select\w*|migrat\w+|switch\w*|onboard\w*|"
     r"rollout|start\w*|adopt\w*|replace\w*|contract|revisit\w*|circle back|reconnect|"
-    r"look again|finali[sz]e\w*)\b",
+    r"look again|finali[sz]e\w*|award\w*|po|purchase order|entscheid\w*|kauf\w*|einführ\w*|"
+    r"umsetz\w*|"
+    r"décid\w*|décision|achet\w*|mettre en place|déploy\w*|lancer|signer|decidir|decisión|"
+    r"comprar|implementar|implantar|contratar|firmar|beslis\w*|kopen|invoeren|implementeren|"
+    r"tekenen|decisão|assinar)\b",
 )
 _WEAK_CONTEXT = re.compile(
     r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
-    r"hurry|urgen\w*|"
+    r"hurry|urgen\w*|seats?|licen[cs]es?|upgrad\w*|order\w*|"
     r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must)\b",
 )
 _SENTENCE = re.compile(r"[.!?\n]")
@@ -127,18 +193,40 @@ _SENTENCE_REACH = 400
 _MONTHS_OUT = re.compile(r"\b(?:out|from now|away)$")
 
 
-def find_timeline(text: str, *, bare: bool = False) -> Found | None:
+def find_timeline(
+    text: str, *, bare: bool = False, calendar: Calendar | None = None
+) -> Found | None:
     """The buying timeline in months. In free text a timeline shares its sentence with a buying
     word ('decide', 'go live', 'need'); the first next to a strong one wins. `bare` (form
-    values) takes the first timeline as is."""
-    candidates: list[Found] = []
-    for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text, before=30):
-        if not bare and (
-            _PAST_BEFORE.search(text, _sentence_start(text, match.start()), match.start())
-            or _reports_an_event(text, match.end())
-        ):
+    values) takes the first timeline as is. With a `calendar` (when the lead arrived), dates
+    such as 'by end of February' or 'Q3' count from its day and win over the fixed reading
+    of words like 'year-end'."""
+    if not bare:
+        text = unwrap_lines(text)  # "we'd like to decide\nby end of May" is one sentence
+    dated = [
+        found
+        for found in (find_calendar_deadlines(text, calendar, bare=bare) if calendar else ())
+        if bare
+        or not (
+            _in_the_past(text, found.start, found.end)
+            or _NOT_A_DECISION.search(text, _sentence_start(text, found.start), found.start)
+        )
+    ]
+    candidates: list[Found] = list(dated)
+    phrases = [
+        (match, _PHRASE_KINDS) for match in finditer_near(_PHRASE, _PHRASE_ANCHORS, text, before=30)
+    ]
+    phrases.extend(
+        (match, _FOREIGN_KINDS) for group in _FOREIGN_PHRASE for match in group.finditer(text)
+    )
+    for match, kinds in phrases:
+        if text.startswith(("'s", "’s"), match.end()):
+            continue  # "this year's budget" names a budget, not a deadline
+        if not bare and _in_the_past(text, match.start(), match.end()):
             continue
-        months = next(m for kind, m in _PHRASE_KINDS if kind.fullmatch(match.group()))
+        if any(found.start < match.end() and match.start() < found.end for found in dated):
+            continue
+        months = next(m for kind, m in kinds if kind.fullmatch(match.group()))
         candidates.append(Found(months, match.start(), match.end(), 0.8))
     if bare or _FROM_NOW.search(text):
         durations = finditer_near(_DURATION, _UNIT_WORD, text, before=40)
@@ -164,6 +252,13 @@ def find_timeline(text: str, *, bare: bool = False) -> Found | None:
             if context.search(text, start, found.start) or context.search(text, found.end, end):
                 return found
     return None
+
+
+def _in_the_past(text: str, start: int, end: int) -> bool:
+    return bool(
+        _PAST_BEFORE.search(text, _sentence_start(text, start), start)
+        or _reports_an_event(text, end)
+    )
 
 
 def _reports_an_event(text: str, end: int) -> bool:
@@ -213,7 +308,7 @@ def _duration_months(match: re.Match[str]) -> float | None:
         return None
     if match["and_half"]:
         value += 0.5
-    months = value * _UNIT_MONTHS[match["unit"][0].lower()]
+    months = value * _unit_months(match["unit"])
     if match["plus"] or (match["lead"] or "").strip().lower() in _BEYOND:
         months += 1
     if months > 120:
@@ -221,10 +316,26 @@ def _duration_months(match: re.Match[str]) -> float | None:
     return float(max(1, math.ceil(months - 1e-9)))
 
 
-def parse_timeline(value: str) -> float | None:
-    """A form value: '3-6 months' -> 6, 'ASAP' -> 1, '30 days' -> 1, '6' -> 6 (months)."""
+_UNIT_KINDS = (
+    (re.compile(r"(?:day|tag|jour|día|dag|dia)"), 1 / 30),
+    (re.compile(r"(?:w|semaine|semana|woche|weke)"), 12 / 52),
+    (re.compile(r"(?:m|monat|mois|mes|maand)"), 1),
+    (re.compile(r"q"), 3),
+    (re.compile(r"(?:y|jahr|an|año|jaar|jare|ano)"), 12),
+)
+
+
+def _unit_months(unit: str) -> float:
+    """Months per unit word, in English or the other languages leads arrive in."""
+    unit = unit.lower()
+    return next(months for kind, months in _UNIT_KINDS if kind.match(unit))
+
+
+def parse_timeline(value: str, calendar: Calendar | None = None) -> float | None:
+    """A form value: '3-6 months' -> 6, 'ASAP' -> 1, '30 days' -> 1, '6' -> 6 (months); with
+    a `calendar`, also 'Q3' or 'end of March'."""
     value = value.lower()
-    found = find_timeline(value, bare=True)
+    found = find_timeline(value, bare=True, calendar=calendar)
     if found is not None:
         return float(found.value)
     number = parse_field_number(value, high_end=True)

@@ -256,7 +256,7 @@ class SlowQualifier(Qualifier):
         super().__init__(BudgetOnly())
         self.now = 0.0
 
-    def clock(self) -> float:
+    def elapsed(self) -> float:
         return self.now
 
     def qualify(self, lead, rubric):
@@ -274,7 +274,7 @@ def test_tier_shift_stops_mid_list_at_its_deadline(default_rubric):
         default_rubric,
         slow,
         deadline=1.2,
-        clock=slow.clock,
+        clock=slow.elapsed,
     )
 
     assert (shift.leads, shift.complete) == (1, False)

@@ -54,7 +54,7 @@ def register(app: App, services: Services) -> None:
             text, fields = integration_content(message.text, message.attachments, message.blocks)
             if text.strip() or fields:
                 receive.receive(
-                    integration_lead(text, fields, message.bot_name),
+                    integration_lead(text, fields, message.bot_name, message.ts),
                     dedupe_key=message_dedupe_key(message.channel, message.ts),
                     intake_channel=message.channel,
                     intake_ts=message.ts,
@@ -67,9 +67,9 @@ def register(app: App, services: Services) -> None:
             return
         if edited.bot_id:
             text, fields = integration_content(edited.text, edited.attachments, edited.blocks)
-            lead = integration_lead(text, fields, edited.bot_id)
+            lead = integration_lead(text, fields, edited.bot_id, edited.ts)
         else:
-            lead = message_lead(edited.text, edited.user, LeadSource.SLACK_MESSAGE)
+            lead = message_lead(edited.text, edited.user, LeadSource.SLACK_MESSAGE, edited.ts)
         receive.revise(
             message.channel,
             edited.ts,
@@ -117,7 +117,7 @@ def register(app: App, services: Services) -> None:
             )
         if text_is_lead:
             receive.receive(
-                message_lead(message.text, message.user, LeadSource.SLACK_MESSAGE),
+                message_lead(message.text, message.user, LeadSource.SLACK_MESSAGE, message.ts),
                 dedupe_key=message_dedupe_key(message.channel, message.ts),
                 intake_channel=message.channel,
                 intake_ts=message.ts,

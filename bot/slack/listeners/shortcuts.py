@@ -18,7 +18,9 @@ def register(app: App, services: Services) -> None:
     def qualify_message(ack: Ack, body: dict) -> None:
         shortcut = MessageShortcut.model_validate(body)
         user, channel = shortcut.user.id, shortcut.channel.id
-        lead = message_lead(shortcut.message.text, user, LeadSource.SLACK_SHORTCUT)
+        lead = message_lead(
+            shortcut.message.text, user, LeadSource.SLACK_SHORTCUT, shortcut.message.ts
+        )
         if not lead.text.strip():
             claims.tell(channel, user, "That message has no text to qualify.")
         else:

@@ -1,0 +1,286 @@
+"""Who is writing and what they want: knockouts by intent, competitors a rubric names, the
+sender's own role (in six languages, assistants, partners), needs in plain words, and leads
+in languages the offline rules do not read."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from qualifiers.extract.offline import UNREAD_NOTE, OfflineExtractor
+from qualifiers.extract.roles import find_role_phrases, translate_titles
+from qualifiers.extract.sentences import (
+    LABELS,
+    classify_need,
+    read_examples,
+    shipped_model,
+    train,
+)
+from qualifiers.models import Lead
+from qualifiers.rubric import RubricError, parse_rubric
+
+EXTRACTOR = OfflineExtractor()
+
+
+def extract(rubric, text: str, fields: dict | None = None):
+    return EXTRACTOR.extract(Lead(text=text, fields=fields or {}), rubric)[0]
+
+
+def knockouts(rubric, text: str, fields: dict | None = None) -> list[str]:
+    return [hit.id for hit in extract(rubric, text, fields).knockouts]
+
+
+def authority(rubric, text: str, fields: dict | None = None):
+    answer = extract(rubric, text, fields).answers.get("authority")
+    return None if answer is None else answer.value
+
+
+def need(rubric, text: str):
+    answer = extract(rubric, text).answers.get("need")
+    return None if answer is None else answer.value
+
+
+# --- knockouts decided by who is writing --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We're a 60-person bakery chain. We offer same-day delivery to our customers, and "
+        "orders phoned in by cafés get lost between the shop and the bakery. I'm the owner.",
+        "I'm the IT Director at Northbrook University. We support academic research groups, "
+        "and their software purchase requests go through six people over email.",
+        "We're an industrial reseller with 45 staff. Our RFQs arrive by email and half of them "
+        "are answered late, so we want every request scored and routed.",
+        "We run a crypto exchange (300 staff) and our KYC approvals are stuck in spreadsheets.",
+        "We're a recruitment agency and our own client requests get buried in a shared inbox.",
+    ],
+)
+def test_buyers_describing_their_own_business_are_not_knocked_out(default_rubric, text):
+    assert knockouts(default_rubric, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Hello, I'm a research assistant at the University of Leeds running an academic "
+            "survey on how B2B companies qualify inbound leads.",
+            "student",
+        ),
+        (
+            "Quick question about your inbound process: how many demo requests do you get? We "
+            "help SaaS teams like yours answer every lead in under 5 minutes.",
+            "vendor",
+        ),
+        ("We offer SEO services and can double your traffic.", "vendor"),
+        ("Our team is doing a class project: we have to recommend a workflow tool.", "student"),
+    ],
+)
+def test_pitches_and_studies_are_still_knocked_out(default_rubric, text, expected):
+    assert expected in knockouts(default_rubric, text)
+
+
+@pytest.fixture
+def competitor_rubric(default_rubric):
+    data = default_rubric.model_dump()
+    for knockout in data["knockouts"]:
+        if knockout["id"] == "competitor":
+            knockout["competitors"] = ["Stackflow", "pipelyne.io"]
+    return type(default_rubric).model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("Hi, I'm Jo from Stackflow, could you share pricing for 50 seats?", {}),
+        ("Could you send your price list?", {"Email": "kim@pipelyne.io"}),
+        ("Could you send your price list?", {"Company": "Stackflow"}),
+        ("Pricing please.\n\nBest,\nKim Lee\nStackflow", {}),
+    ],
+)
+def test_a_rubric_competitor_writing_is_knocked_out(competitor_rubric, text, fields):
+    assert knockouts(competitor_rubric, text, fields) == ["competitor"]
+
+
+def test_a_buyer_who_uses_a_competitor_is_not_one(competitor_rubric):
+    text = "We use Stackflow today and want to switch: our leads get lost. 200 staff."
+    assert knockouts(competitor_rubric, text) == []
+
+
+def test_competitor_names_are_validated(default_rubric):
+    data = default_rubric.model_dump()
+    data["knockouts"][-1]["competitors"] = ["x"]
+    with pytest.raises(RubricError) as error:
+        parse_rubric(yaml.safe_dump(data))
+    assert "competitors" in str(error.value)
+
+
+# --- the sender's own role ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Guten Tag, ich bin Leiter Vertrieb bei der Mahler GmbH.", "decision_maker"),
+        ("Hallo, ich bin Teamleiterin im Kundenservice.", "influencer"),
+        ("Mit freundlichen Grüßen\nAnna Becker\nGeschäftsführerin\nBecker GmbH", "decision_maker"),
+        ("Bonjour, je suis directrice financière chez Lumen SAS.", "decision_maker"),
+        ("Cordialement,\nPaul Martin\nChef de projet", "influencer"),
+        ("Je suis stagiaire chez Orange.", "end_user"),
+        ("Hola, soy gerente de operaciones en Grupo Sol.", "influencer"),
+        ("Saludos,\nLucía Gómez\nJefa de Ventas", "decision_maker"),
+        ("Met vriendelijke groet,\nJan de Vries\nHoofd Inkoop", "decision_maker"),
+        ("Hoi, ik ben teamleider bij Van Dam BV.", "influencer"),
+        ("Olá, sou diretora comercial da Vale Foods.", "decision_maker"),
+        ("Atenciosamente,\nJoão Silva\nAnalista de Sistemas", "end_user"),
+    ],
+)
+def test_titles_in_other_languages_count_by_meaning(default_rubric, text, expected):
+    assert authority(default_rubric, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, I'm writing on behalf of our CEO, Mark Chen, who wants a demo.\n\nBest,\n"
+        "Sarah Kim\nExecutive Assistant to Mark Chen, CEO",
+        "Hello - I'm the executive assistant to our CEO. She asked me to find a tool.",
+    ],
+)
+def test_an_assistant_writing_for_a_ceo_is_the_assistant(default_rubric, text):
+    assert authority(default_rubric, text) == "end_user"
+
+
+def test_a_partner_registering_a_deal_is_not_the_lead(default_rubric):
+    text = (
+        "PARTNER PORTAL – DEAL REGISTRATION #DR-2025-0193\n"
+        "Submitted by: Nordic CRM Partners AB – registered by Erik Holm, Partner Account "
+        "Director\nCustomer: Fjord Retail AB\nContact: Maria Lindqvist\nContact title: not "
+        "provided\n"
+    )
+    assert authority(default_rubric, text) is None
+
+
+def test_people_merely_mentioned_never_count(default_rubric):
+    assert authority(default_rubric, "Our CFO asked me to reach out. Thanks, Tim") is None
+
+
+def test_employee_counts_are_not_titles():
+    assert translate_titles("350 mitarbeiter") == "350 mitarbeiter"
+    assert translate_titles("vertriebsleiterin") == "head of"
+
+
+def test_role_rules_find_form_self_and_signature_candidates():
+    text = "Title: Head of Ops\nI'm the CFO.\n\nBest,\nDana\nVP Finance"
+    phrases = [
+        text[role.phrase_start : role.phrase_end] for role in find_role_phrases(text, text.lower())
+    ]
+    assert phrases[0] == "Head of Ops"  # a form field first
+    assert any(phrase.startswith("CFO") for phrase in phrases)
+    assert "VP Finance" in phrases
+
+
+# --- needs in plain words -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly our leads fall through the cracks between marketing and the reps.",
+        "Right now sales can't tell who's serious and who is just browsing.",
+        "We want every web inquiry scored and routed to the right rep.",
+        "Our quarter-end reconciliation falls over every single month.",
+        "Unsere Anfragen gehen zwischen Marketing und Vertrieb regelmäßig verloren.",
+        "Nos commerciaux ne savent pas quelles demandes traiter en premier.",
+    ],
+)
+def test_needs_stated_in_plain_words_are_found(default_rubric, text):
+    assert need(default_rubric, text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi team, hope you're well and had a great weekend!",
+        "Can you send me a brochure?",
+        "Thanks so much, looking forward to hearing from you.",
+        "This e-mail and any attachments are intended only for the addressee.",
+        "Fyi, this came in through the website, can someone take it?",
+    ],
+)
+def test_greetings_pleasantries_and_brochure_asks_are_not_needs(default_rubric, text):
+    assert need(default_rubric, text) is not True
+
+
+def test_the_classifier_is_trained_from_the_shipped_sentences_and_is_deterministic():
+    examples = read_examples(
+        "# comment\nneed | our invoices get lost\nother | thanks a lot\npitch | we help you\n"
+    )
+    assert examples == [
+        ("need", "our invoices get lost"),
+        ("other", "thanks a lot"),
+        ("pitch", "we help you"),
+    ]
+    model = shipped_model()
+    assert model is shipped_model()
+    assert {label for label, _ in read_examples(_shipped_text())} == set(LABELS)
+    need_p, pitch_p, other_p = model.probabilities("our quotes keep getting lost in email")
+    assert need_p > 0.85 and abs(need_p + pitch_p + other_p - 1) < 1e-9
+
+
+def _shipped_text() -> str:
+    from qualifiers.extract.sentences import TRAINING_FILE
+
+    return TRAINING_FILE.read_text(encoding="utf-8")
+
+
+def test_the_classifier_answers_with_the_sentence_as_evidence():
+    model = train(
+        [
+            ("need", "our orders get lost between teams"),
+            ("need", "approvals get stuck for days"),
+            ("other", "thanks and best regards to the team"),
+            ("other", "please send me a brochure today"),
+            ("pitch", "we help companies like yours grow"),
+        ]
+    )
+    text = "hello there, thanks a lot. sadly our orders get lost between the two teams."
+    found = classify_need(text, model)
+    assert found is not None and text[found.start : found.end].startswith("sadly our orders")
+    assert classify_need("thanks and best regards to the whole team", model) is None
+    # a sentence told to the reader is a pitch's line, not the writer's need
+    assert classify_need("your orders get lost between teams", model) is None
+
+
+# --- languages the rules do not read --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("こんにちは、御社のサービスについて詳しく知りたいです。従業員は200名です。", "Japanese"),
+        ("Здравствуйте, нас 200 сотрудников, нужен инструмент для лидов.", "Cyrillic"),
+        (
+            "Buongiorno, siamo una azienda di 80 persone e vorremmo capire il prezzo della "
+            "vostra piattaforma, perché abbiamo problemi con i contatti che non sono gestiti.",
+            "Italian",
+        ),
+    ],
+)
+def test_a_lead_in_another_language_gets_a_note(default_rubric, text, language):
+    note = extract(default_rubric, text).note
+    assert note is not None and language in note
+    assert note.startswith(UNREAD_NOTE.split("(")[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hallo, wir sind 80 Mitarbeiter und unsere Leads gehen verloren, ich bin Leiter Vertrieb.",
+        "cfo, 80 ppl, need approvals asap, bdgt 40k, q3",
+        "Olá, somos uma empresa com 150 funcionários e queremos implantar até março.",
+    ],
+)
+def test_leads_in_the_languages_it_reads_get_no_note(default_rubric, text):
+    assert extract(default_rubric, text).note is None
