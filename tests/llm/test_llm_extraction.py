@@ -4,6 +4,7 @@ quote; code decides what counts and scores it."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from llm_fakes import MemoryCache, StubOffline, answer, reply, scripted
@@ -19,6 +20,9 @@ BOOTH_NOTE = Lead(
     text="met at booth - Dana Whitfield, CFO @ Globex Freight, ~300 ppl, 50k budget.\n"
     "pain: AP approvals stuck in email.  Wants a decision next month."
 )
+
+
+DAY = date(2026, 12, 2)
 
 
 def qualify(extractor, lead, rubric):
@@ -120,7 +124,9 @@ def test_a_quote_cannot_carry_a_number_it_does_not_state(make_extractor, default
     result = qualify(make_extractor(model), BOOTH_NOTE, default_rubric)
 
     assert "budget" in result.missing
-    assert "evidence does not state 500000" in result.note
+    assert "budget (the quote reads as 50000)" in result.note
+    [dropped] = result.dropped
+    assert (dropped.criterion, dropped.value, dropped.reason) == ("budget", 500000, "contradicted")
 
 
 def test_knockouts_need_known_ids_and_verbatim_evidence(make_extractor, default_rubric):
@@ -371,8 +377,8 @@ def test_cached_extraction_answers_without_a_second_call(make_extractor, default
 def test_cache_key_changes_with_content_rubric_and_model(default_rubric):
     other_rubric = default_rubric.model_copy(update={"name": "other"})
 
-    def key(lead=BOOTH_NOTE, rubric=default_rubric, model="m", redact_pii=False):
-        return cache_key(lead, rubric, model=model, redact_pii=redact_pii)
+    def key(lead=BOOTH_NOTE, rubric=default_rubric, model="m", redact_pii=False, received=DAY):
+        return cache_key(lead, rubric, model=model, redact_pii=redact_pii, received=received)
 
     assert key() == key(lead=BOOTH_NOTE.model_copy(update={"id": "x", "source": "csv"}))
     assert key() != key(lead=Lead(text=BOOTH_NOTE.text + "!"))
@@ -380,6 +386,7 @@ def test_cache_key_changes_with_content_rubric_and_model(default_rubric):
     assert key() != key(rubric=other_rubric)
     assert key() != key(model="n")
     assert key() != key(redact_pii=True)
+    assert key() != key(received=date(2026, 12, 3))  # "by end of May" is fewer months later
 
 
 def test_failed_calls_are_not_cached(make_extractor, default_rubric):
