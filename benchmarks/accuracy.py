@@ -162,7 +162,8 @@ def _compare(report: Report, item: dict, result: Qualification, rubric: Rubric) 
     report.dropped_answers += len(result.dropped)
 
 
-def print_report(report: Report, data: Path, qualifier: str = "offline", out=sys.stdout) -> None:
+def print_report(report: Report, data: Path, qualifier: str = "offline", out=None) -> None:
+    out = out or sys.stdout
     print(f"{data}: {report.leads} leads, qualifier {qualifier}", file=out)
     print("per-criterion points agreement:", file=out)
     for criterion_id, oks in report.pairs_by_criterion.items():

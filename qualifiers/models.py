@@ -60,6 +60,7 @@ DropReason = Literal[
     "negated",
     "offline_disagrees",
     "unknown_knockout",
+    "knocked_out",
 ]
 
 

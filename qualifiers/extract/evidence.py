@@ -177,6 +177,8 @@ def checked_extraction(
             )
         else:
             knockouts.append(hit.model_copy(update={"evidence": quote.text}))
+    if knockouts or offline.knockouts:
+        answers = _knocked_out(answers, knockouts + offline.knockouts, reader, dropped)
     note = f"dropped model answers: {'; '.join(d.describe() for d in dropped)}" if dropped else None
     return Extraction(
         answers=answers,
@@ -203,6 +205,27 @@ def _locate(
         if text.masked[start:end] == span:
             return Quote(span, start, lead_lower), None
     return nowhere, refuted("bot_directed", "the quote is text addressed to the bot")
+
+
+def _knocked_out(
+    answers: dict[str, Answer],
+    knockouts: list[KnockoutHit],
+    reader: QuoteReader,
+    dropped: list[DroppedAnswer],
+) -> dict[str, Answer]:
+    """A knocked-out lead is not buying, as the offline rules also hold: its budget, need and
+    timeline are about something else (its pitch, its homework), and spam says nothing true."""
+    spam = any(hit.id == "spam" for hit in knockouts)
+    kept = {}
+    for criterion_id, answer in answers.items():
+        if spam or criterion_id in reader.purchase_criteria:
+            detail = f"the lead is knocked out as {knockouts[0].id}: not a purchase"
+            dropped.append(
+                _drop(criterion_id, answer.value, answer.evidence, "knocked_out", detail)
+            )
+        else:
+            kept[criterion_id] = answer
+    return kept
 
 
 def _overlaps(evidence: str, quote: Quote, text: LeadText) -> bool:

@@ -73,6 +73,7 @@ _NUMBER_UNIT = re.compile(rf"(?<![\w.,])(?P<num>{DIGITS})(?![\d])(?:\s?(?P<unit>
 _WORD_COUNT = re.compile(
     rf"\b(?P<word>{WORD_NUMBER})(?:[ -](?P<unit>hundred|thousand|million|k))?\b(?![ -](?:of\b))"
 )
+_COMPOUND = re.compile(r"-([^\W\d_]+)")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _NOT_COUNTS = {"a", "an", "single", "half a"}
 _ZERO = re.compile(
@@ -114,7 +115,7 @@ _COUNT_OF_TIME = re.compile(
     rf"{WORD_NUMBER}))?[\s-]*(?P<unit>{_TIME_UNIT})\b"
 )
 _TIME_WORD = re.compile(
-    rf"\b(?:{_TIME_UNIT}|q[1-4]|h[12]|eo[qym]|fy\s?\d*|fiscal|asap|now|immediately|urgent\w*|"
+    rf"\b(?:{_TIME_UNIT}|q[1-4]|h[12]|eo[qym]|fy\s?\d*|fiscal|asap|immediately|urgent\w*|"
     r"soon|today|tomorrow|tonight|spring|summer|autumn|fall|winter|monday|tuesday|wednesday|"
     r"thursday|friday|weekend|researching|browsing|exploring|sofort|bald|dringend|"
     r"imm[ée]diatement|urgente?|pronto|ya|snel|direct|zo snel|20\d\d)\b"
@@ -205,6 +206,61 @@ _NEGATION = re.compile(
     r"(?:\b(?:not|no|never|nor|neither|former|ex|kein\w*|nicht|pas|ni)\b|n'?t\b)[^.;!?\n]{0,25}$"
 )
 _MIN_NEED_WORDS = 4
+_PROBLEM_OR_GOAL = re.compile(
+    r"\b(?:need\w*|want\w*|wish|hop(?:e|ing)|looking|trying|try|goal|aim\w*|plan\w*|problem\w*|"
+    r"issue\w*|pain\w*|struggl\w*|manual\w*|slow\w*|broken|break\w*|lost|los[et]\w*|miss\w*|"
+    r"fall\w*|fail\w*|error\w*|mistake\w*|late|delay\w*|stuck|hard|difficult|can'?t|cannot|"
+    r"unable|too|waste\w*|takes?|taking|spend\w*|chaos|mess\w*|"
+    r"(?:in|by|via|over|on|through|with|into) (?:e-?mails?|paper|excel|spreadsheets?)|"
+    r"replac\w*|automat\w*|improv\w*|fix\w*|reduc\w*|speed|faster|track\w*|rout\w*|"
+    r"scor\w*|manag\w*|consolidat\w*|integrat\w*|migrat\w*|scal\w*|get rid|stop\w*|"
+    r"sort out|streamlin\w*|centrali[sz]\w*|digiti[sz]\w*|tired|frustrat\w*|nobody|no one|"
+    r"never|every|each|brauchen|suchen|besoin|necesit\w*|precis\w*|nodig|zoeken)\b"
+)
+_PLAN = re.compile(
+    r"\b(?:decid\w*|decision|buy\w*|purchas\w*|sign\w*|live|launch\w*|roll\w*|start\w*|"
+    r"implement\w*|deploy\w*|in place|up and running|need\w*|want\w*|would like|'d like|plan\w*|"
+    r"target\w*|deadline|before|within|until|choos\w*|pick\w*|select\w*|evaluat\w*|"
+    r"budget\w*|approv\w*|contract\w*|kick\w*|begin\w*|ready|timeline|time ?frame|asap|"
+    r"urgent\w*|soon|next|looking at|aim\w*|hop(?:e|ing)|expect\w*|must|should|go[- ]live|"
+    r"switch\w*|move|moving|replace\w*|finali[sz]\w*|no rush|researching|browsing|exploring|"
+    r"bis|avant|antes|voor|vor|até|entscheid\w*|décid\w*|decidir)\b"
+)
+_FUTURE = re.compile(
+    r"\b(?:in|within|by|before|until|till|next|this|end of|start of|early|mid|late|from now|"
+    r"no later than|over the next|coming|upcoming|target\w*|asap|immediately|urgent\w*|soon|"
+    r"q[1-4]|h[12]|eo[qym]|fy\s?\d*|20\d\d|researching|browsing|exploring|no rush|bis|avant|"
+    r"antes|voor|vor|até|innerhalb|dans|en|binnen|em|próximo|nächste\w*|prochain\w*|volgende)\b"
+)
+_DELAYED_BY = re.compile(r"\b(?:slip\w*|delay\w*|late|off|behind|over|down|up|cut\w*|reduc\w*)\s+$")
+_PEOPLE = re.compile(
+    r"\b(?:employees?|people|persons?|person|staff\w*|ppl|ftes?|headcount|hc|team|workers?|personnel|"
+    r"colleagues|heads|strong|size|company|firm|org\w*|business|mitarbeiter\w*|beschäftigte|"
+    r"employés|salariés|empleados|trabajadores|medewerkers|werknemers|funcionários|colaboradores)\b"
+)
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i've|i'd|me|my|mine|we|we're|we've|we'd|our|ours|us|ich|wir|unser\w*|je|nous|"
+    r"notre|nos|yo|nosotros|nuestr\w*|ik|wij|ons|onze|eu|nós|nosso\w*)\b"
+)
+_KNOCKOUT_TOPICS = {
+    "student": r"\b(?:students?|thesis|dissertation|coursework|homework|professor|lecturer|"
+    r"classmates?|semester|capstone|undergrad\w*|phd|academic|survey|assignment|study program|"
+    r"(?:school|class|course|university|college|uni) (?:project|paper|report|essay))\b",
+    "job_seeker": r"\b(?:resume|résumé|cv|(?:a|new|next|the|any|for) (?:job|position|role)|"
+    r"job (?:openings?|applications?|offers?|postings?|hunting|search)|internship|applying|"
+    r"candidates?|"
+    r"recruit\w*|placement|careers?|vacanc\w*|openings?|hire me|employment)\b",
+    "vendor": r"\b(?:agency|our services|we offer|we provide|we help|we can help|we build|"
+    r"we specialize|outsourc\w*|offshore|nearshore|white[- ]label|resell\w*|partnership|"
+    r"affiliate|lead lists?|seo|backlinks?|pitch\w*|proposal|our clients|our customers|"
+    r"our (?:team|firm|company) (?:can|could|will)|for you|like yours)\b",
+    "competitor": r"\b(?:competitors?|competing|compete\w*|competition|rival\w*|benchmark\w*|"
+    r"similar (?:product|tool|platform|solution)|same space|our own (?:product|tool|platform)|"
+    r"market (?:research|review|analysis|study))\b",
+    "spam": r"\b(?:crypto\w*|bitcoin|forex|casino|lottery|prize|winner|inheritance|"
+    r"investment opportunity|click here|unsubscribe|gift cards?|wallet|guaranteed|seo|"
+    r"backlinks?|followers|viagra|loan|beneficiary|congratulations)\b",
+}
 _FACT_WORDS = 8  # a shorter quote that states another criterion's fact is only that fact
 
 
@@ -243,7 +299,8 @@ class Quote:
         return self.start + len(self.text)
 
     def sentence(self) -> tuple[int, int]:
-        return sentence_bounds(self.lead_lower, self.start, self.end)
+        """The sentence(s) the quote is in (a quote ending in a full stop ends there)."""
+        return sentence_bounds(self.lead_lower, self.start, max(self.start, self.end - 1))
 
 
 class QuoteReader:
@@ -253,7 +310,8 @@ class QuoteReader:
         self.rubric = rubric
         self.criteria = {r.id: r for r in rules.criteria}
         self.knockouts = {r.id: r for r in rules.knockouts}
-        self.knockout_words = {k.id: _topic_stems(_knockout_text(k)) for k in rubric.knockouts}
+        self.knockout_topics = {k.id: _knockout_topic(k) for k in rubric.knockouts}
+        self.purchase_criteria = frozenset(r.id for r in rules.purchase_criteria)
 
     # --- criteria ----------------------------------------------------------------------------
 
@@ -261,20 +319,24 @@ class QuoteReader:
         self, criterion: Criterion, value: AnswerValue, quote: Quote, *, as_of: date
     ) -> Support:
         rules = self.criteria[criterion.id]
+        kind = criterion.type
+        # Read alone, a title is everyone's ("From: Alicia Grant, VP"): a reading of the quote
+        # may refute a choice but only the reading of the whole lead confirms one.
+        confirms = kind != "choice"
         read = self.reading(rules, quote.text)
         if read is not None:
-            if same_answer(criterion, read, value):
+            if not same_answer(criterion, read, value):
+                return refuted("contradicted", f"the quote reads as {_shown(read)}")
+            if confirms:
                 return CONFIRMED
-            return refuted("contradicted", f"the quote reads as {_shown(read)}")
         start, end = quote.sentence()
         in_sentence = self.reading(rules, quote.lead_lower[start:end])
-        if in_sentence is not None and same_answer(criterion, in_sentence, value):
+        if confirms and in_sentence is not None and same_answer(criterion, in_sentence, value):
             return CONFIRMED  # the offline rules read the same answer in the quote's sentence
-        kind = criterion.type
         if kind == "money":
             return self._money(rules, float(value), quote)
         if kind == "number":
-            return _count(float(value), quote)
+            return self._count(rules, float(value), quote)
         if kind == "months":
             return _months(float(value), quote, as_of)
         if kind == "choice":
@@ -290,19 +352,31 @@ class QuoteReader:
 
     def _money(self, rules: CriterionRules, value: float, quote: Quote) -> Support:
         lower = quote.lower
-        if value == 0:
-            if _ZERO.search(lower):
-                return SUPPORTED
+        context = rules.money_context.search(lower)
+        if value == 0 and not _ZERO.search(lower):
             return refuted("not_stated", "the quote does not say there is none")
-        if not _states_number(lower, value, money=True):
+        after = context.end() if context else None
+        if value != 0 and not _states_number(lower, value, money=True, bare_after=after):
             return refuted("not_stated", f"evidence does not state {_shown(value)}")
         start, end = quote.sentence()
-        sentence = quote.lead_lower[start:end]
-        if not (_CURRENCY.search(lower) or rules.money_context.search(sentence)):
-            return refuted("not_stated", f"the quote states no amount of money for {rules.id}")
+        if not rules.money_context.search(quote.lead_lower, start, end):
+            return refuted("not_stated", f"the quote's sentence says nothing about {rules.id}")
         distractor = rules.money_distractors.search(lower)
-        if distractor and not rules.money_context.search(lower):
+        if distractor and context is None:
             return refuted("contradicted", f"the quote is about {distractor.group()}")
+        return SUPPORTED
+
+    def _count(self, rules: CriterionRules, value: float, quote: Quote) -> Support:
+        lower = quote.lower
+        if not _states_number(lower, value):
+            return refuted("not_stated", f"evidence does not state {_shown(value)}")
+        if _CURRENCY.search(lower):
+            return refuted("contradicted", "the quote states an amount of money, not a count")
+        if rules.parser == "headcount":
+            if not _PEOPLE.search(lower):
+                return refuted("not_stated", "the quote does not say what is counted")
+        elif not rules.label_number.search(lower):
+            return refuted("not_stated", f"the quote says nothing about {rules.id}")
         return SUPPORTED
 
     def _choice(self, rules: CriterionRules, key: str, quote: Quote) -> Support:
@@ -329,12 +403,12 @@ class QuoteReader:
         if not value:
             return SUPPORTED
         if rules.parser != "need":
-            topic = _topic_stems(" ".join(_criterion_text(rules.criterion)))
+            topic = _stems(" ".join(_criterion_text(rules.criterion)).lower())
             if not _stems(quote.lower) & topic:
                 return refuted("not_stated", f"the quote says nothing about {rules.id}")
             return SUPPORTED
         words = len(quote.text.split())
-        if words < _MIN_NEED_WORDS:
+        if words < _MIN_NEED_WORDS or not _PROBLEM_OR_GOAL.search(quote.lower):
             return refuted("not_stated", "the quote states no problem or goal")
         if words < _FACT_WORDS:
             for other in self.criteria.values():
@@ -364,13 +438,14 @@ class QuoteReader:
                 return CONFIRMED
         if knockout.id == "spam" and looks_like_gibberish(quote.text):
             return CONFIRMED
-        topic = self.knockout_words[knockout.id]
-        for word in _WORD.finditer(quote.lower):
-            if not _stem_in(word.group(), topic):
-                continue
-            position = quote.start + word.start()
-            if _NEGATION.search(lower, max(start, position - 40), position):
+        topic = self.knockout_topics[knockout.id]
+        for word in topic.finditer(lower, quote.start, quote.end):
+            if guarded(rules.builtin, lower, word.start(), word.end()):
+                return refuted("contradicted", f"{word.group()!r} is about someone else here")
+            if _NEGATION.search(lower, max(start, word.start() - 40), word.start()):
                 return refuted("negated", f"the lead says it is not {word.group()!r}")
+            if knockout.id != "spam" and not _FIRST_PERSON.search(lower, start, quote.end):
+                return refuted("not_stated", "the quote is not the lead speaking of itself")
             return SUPPORTED
         return refuted("not_stated", f"the quote says nothing about {knockout.label.lower()}")
 
@@ -397,15 +472,33 @@ def _shown(value: AnswerValue) -> str:
     return str(value)
 
 
-def stated_numbers(lower: str, *, money: bool = False) -> set[float]:
+def stated_numbers(lower: str, *, money: bool = False, bare_after: int | None = 0) -> set[float]:
     """Every number the (lowercased) quote states, scaled only by a unit written after it:
-    "80k" is 80000, "1,2 mio." 1200000, "team of 50" only 50, "a dozen" 12."""
+    "80k" is 80000, "1,2 mio." 1200000, "team of 50" only 50, "a dozen" 12. For money, only
+    amounts (money.py: not "9 months", a phone number or a year) and numbers with a unit,
+    and bare numbers only after `bare_after` (the word that says what they are: "budget:
+    8000"; None: never)."""
     readings: set[float] = set()
     for match in _NUMBER_UNIT.finditer(lower):
+        compound = None if money else _COMPOUND.match(lower, match.end("num"))
+        if compound and not _PEOPLE.fullmatch(compound[1]):
+            continue  # "a 45-minute call", "a 3-step process"; but "a 40-person firm"
         unit = match["unit"]
-        scales = _UNIT_SCALES.get(unit, (1.0,)) if unit else (1.0,)
+        if unit in _UNIT_SCALES:
+            scales = _UNIT_SCALES[unit]
+        elif money:
+            continue
+        else:
+            scales = (1.0,)
         for number in _readings(match["num"]):
             readings.update(number * scale for scale in scales)
+    if money:
+        readings.update(
+            a.value
+            for a in amounts(lower)
+            if a.explicit or (bare_after is not None and a.start >= bare_after)
+        )
+        return readings
     for match in _WORD_COUNT.finditer(lower):
         if match["word"] in _NOT_COUNTS and not match["unit"]:
             continue
@@ -415,8 +508,6 @@ def stated_numbers(lower: str, *, money: bool = False) -> set[float]:
                 match["unit"], 1
             )
             readings.add(number * scale)
-    if money:
-        readings.update(amount.value for amount in amounts(lower))
     return readings
 
 
@@ -432,10 +523,11 @@ def _readings(token: str) -> set[float]:
     return readings
 
 
-def _states_number(lower: str, value: float, *, money: bool = False) -> bool:
-    return any(
-        math.isclose(value, number, rel_tol=1e-9) for number in stated_numbers(lower, money=money)
-    )
+def _states_number(
+    lower: str, value: float, *, money: bool = False, bare_after: int | None = 0
+) -> bool:
+    numbers = stated_numbers(lower, money=money, bare_after=bare_after)
+    return any(math.isclose(value, number, rel_tol=1e-9) for number in numbers)
 
 
 def supports_number(quote: str, value: float) -> bool:
@@ -443,16 +535,7 @@ def supports_number(quote: str, value: float) -> bool:
     lower = quote.lower()
     if value == 0:
         return bool(_ZERO.search(lower))
-    return _states_number(lower, value, money=True)
-
-
-def _count(value: float, quote: Quote) -> Support:
-    lower = quote.lower
-    if not _states_number(lower, value):
-        return refuted("not_stated", f"evidence does not state {_shown(value)}")
-    if _CURRENCY.search(lower):
-        return refuted("contradicted", "the quote states an amount of money, not a count")
-    return SUPPORTED
+    return _states_number(lower, value) or _states_number(lower, value, money=True)
 
 
 def _months(value: float, quote: Quote, as_of: date) -> Support:
@@ -461,6 +544,14 @@ def _months(value: float, quote: Quote, as_of: date) -> Support:
     lower = quote.lower
     if not _TIME_WORD.search(lower):
         return refuted("not_stated", "the quote states no time")
+    start, end = quote.sentence()
+    if not _PLAN.search(quote.lead_lower, start, end):
+        return refuted("not_stated", "the quote's sentence states no plan to decide or buy")
+    if not _ahead(quote.lead_lower, max(start, quote.start - 30), quote.end):
+        return refuted("not_stated", "the quote states no time ahead (a duration, the present)")
+    years = [int(year) for year in _YEAR.findall(lower)]
+    if years and max(years) < as_of.year:
+        return refuted("contradicted", f"{max(years)} is before the lead arrived")
     expected = _months_stated(lower) or _months_to_calendar(lower, as_of)
     if expected is not None:
         low, high = expected
@@ -470,6 +561,15 @@ def _months(value: float, quote: Quote, as_of: date) -> Support:
                 "contradicted", f"the quote means about {span} months from {as_of.isoformat()}"
             )
     return SUPPORTED
+
+
+def _ahead(lower: str, start: int, end: int) -> bool:
+    """A word that points ahead ('in', 'by', 'next', 'Q1') in lower[start:end], other than
+    the 'by' of a delay ('slip by a week')."""
+    for match in _FUTURE.finditer(lower, start, end):
+        if match.group() != "by" or not _DELAYED_BY.search(lower, start, match.start()):
+            return True
+    return False
 
 
 def _months_stated(lower: str) -> tuple[float, float] | None:
@@ -508,18 +608,13 @@ def _criterion_text(criterion: Criterion) -> list[str]:
     return [criterion.label, criterion.question, criterion.guidance, criterion.id]
 
 
-def _knockout_text(knockout: Knockout) -> str:
-    """The label and hints: the guidance explains in everyday words any lead may use."""
-    return " ".join([knockout.id.replace("_", " "), knockout.label, *knockout.hints])
-
-
-def _topic_stems(text: str) -> frozenset[str]:
-    return frozenset(_stems(text.lower()))
-
-
 def _stems(lower: str) -> set[str]:
     return {word[:6] for word in _WORD.findall(lower) if word not in _STOP_WORDS}
 
 
-def _stem_in(word: str, stems: frozenset[str]) -> bool:
-    return word not in _STOP_WORDS and word[:6] in stems
+def _knockout_topic(knockout: Knockout) -> re.Pattern[str]:
+    """The words that say a lead is this knockout: built-in ones, else the label's words."""
+    if knockout.id in _KNOCKOUT_TOPICS:
+        return re.compile(_KNOCKOUT_TOPICS[knockout.id])
+    words = [w for w in _WORD.findall(knockout.label.lower()) if w not in _STOP_WORDS]
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words or [knockout.id])) + r")\w*")

@@ -103,7 +103,8 @@ SOMEONE_ELSES_TITLE = Case(
     dropped={"authority": "someone_else"},
 )
 REVENUE_AS_BUDGET = Case(
-    text="We're a 40-person agency doing $5M in revenue. No budget set yet, just researching.",
+    text="We're a 40-person agency with no budget set yet, although we do $5M in revenue. "
+    "Just researching.",
     criteria={
         "budget": claim("$5M in revenue", 5_000_000),
         "timeline": claim("just researching", 1),

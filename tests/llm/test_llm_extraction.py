@@ -152,7 +152,6 @@ def test_offline_answers_fill_what_the_model_left_empty(make_extractor, default_
                 "timeline": Answer(value=2, evidence="next month", source="offline"),
                 "company_size": Answer(value=300, evidence="Employees: 300", source="field"),
             },
-            knockouts=[KnockoutHit(id="vendor", evidence="we offer", source="offline")],
         )
     )
     model = scripted(
@@ -170,7 +169,23 @@ def test_offline_answers_fill_what_the_model_left_empty(make_extractor, default_
     assert (by_id["budget"].value, by_id["budget"].source) == (50000, "model")
     assert (by_id["timeline"].value, by_id["timeline"].source) == (2, "offline")
     assert (by_id["company_size"].value, by_id["company_size"].source) == (300, "field")
+
+
+def test_a_knocked_out_lead_keeps_its_knockout_and_buys_nothing(make_extractor, default_rubric):
+    offline = StubOffline(
+        Extraction(knockouts=[KnockoutHit(id="vendor", evidence="we offer", source="offline")])
+    )
+    model = scripted(
+        reply({"budget": answer("50k budget", 50000), "authority": answer("CFO", "decision_maker")})
+    )
+
+    result = qualify(make_extractor(model, offline), BOOTH_NOTE, default_rubric)
+
     assert result.knockout == "vendor"  # the model cannot talk a lead out of a knockout
+    by_id = {c.id: c for c in result.criteria}
+    assert by_id["budget"].value is None  # a vendor's "budget" is not a purchase
+    assert by_id["authority"].value == "decision_maker"
+    assert [(d.criterion, d.reason) for d in result.dropped] == [("budget", "knocked_out")]
 
 
 def test_follow_up_questions_come_from_the_model_for_missing_required_criteria(
