@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from qualifiers.extract.knockouts import guarded, looks_like_gibberish
+from qualifiers.extract.knockouts import guarded
 from qualifiers.extract.money import CURRENCY_CODE, CURRENCY_WORD, amounts
 from qualifiers.extract.numbers import CURRENCY_SYMBOL, DIGITS, WORD_NUMBER, to_float, word_number
 from qualifiers.extract.offline import CriterionRules, KnockoutRules, LeadText, RubricRules
@@ -73,6 +73,11 @@ _NUMBER_UNIT = re.compile(rf"(?<![\w.,])(?P<num>{DIGITS})(?![\d])(?:\s?(?P<unit>
 _WORD_COUNT = re.compile(
     rf"\b(?P<word>{WORD_NUMBER})(?:[ -](?P<unit>hundred|thousand|million|k))?\b(?![ -](?:of\b))"
 )
+_RANKED = re.compile(r"\b(?:fortune|forbes|global|inc\.?|ftse|s&p|russell|top)\s*$")
+_PAST_MONEY = re.compile(
+    r"\b(?:spent|did spend|paid|we paid|cost us|last (?:year|quarter|month)|previous(?:ly)?)\b"
+)
+_SET_ASIDE = re.compile(r"\b(?:budget\w*|bdgt|set aside|allocated|approved|earmarked)\b")
 _COMPOUND = re.compile(r"-([^\W\d_]+)")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _NOT_COUNTS = {"a", "an", "single", "half a"}
@@ -205,17 +210,18 @@ _WORD = re.compile(r"[^\W\d_]{4,}")
 _NEGATION = re.compile(
     r"(?:\b(?:not|no|never|nor|neither|former|ex|kein\w*|nicht|pas|ni)\b|n'?t\b)[^.;!?\n]{0,25}$"
 )
-_MIN_NEED_WORDS = 4
+_NEGATION_AFTER = re.compile(r"[^.;!?\n]{0,20}?(?:\b(?:not|no|never)\b|n'?t\b)")
+_MIN_NEED_WORDS = 5
 _PROBLEM_OR_GOAL = re.compile(
-    r"\b(?:need\w*|want\w*|wish|hop(?:e|ing)|looking|trying|try|goal|aim\w*|plan\w*|problem\w*|"
+    r"\b(?:need\w*|want\w*|goal|aim\w*|problem\w*|"
     r"issue\w*|pain\w*|struggl\w*|manual\w*|slow\w*|broken|break\w*|lost|los[et]\w*|miss\w*|"
     r"fall\w*|fail\w*|error\w*|mistake\w*|late|delay\w*|stuck|hard|difficult|can'?t|cannot|"
-    r"unable|too|waste\w*|takes?|taking|spend\w*|chaos|mess\w*|"
+    r"unable|waste\w*|takes?|taking|spend\w*|chaos|mess\w*|"
     r"(?:in|by|via|over|on|through|with|into) (?:e-?mails?|paper|excel|spreadsheets?)|"
     r"replac\w*|automat\w*|improv\w*|fix\w*|reduc\w*|speed|faster|track\w*|rout\w*|"
     r"scor\w*|manag\w*|consolidat\w*|integrat\w*|migrat\w*|scal\w*|get rid|stop\w*|"
     r"sort out|streamlin\w*|centrali[sz]\w*|digiti[sz]\w*|tired|frustrat\w*|nobody|no one|"
-    r"never|every|each|brauchen|suchen|besoin|necesit\w*|precis\w*|nodig|zoeken)\b"
+    r"brauchen|suchen|besoin|necesit\w*|precis\w*|nodig|zoeken)\b"
 )
 _PLAN = re.compile(
     r"\b(?:decid\w*|decision|buy\w*|purchas\w*|sign\w*|live|launch\w*|roll\w*|start\w*|"
@@ -250,16 +256,17 @@ _KNOCKOUT_TOPICS = {
     r"job (?:openings?|applications?|offers?|postings?|hunting|search)|internship|applying|"
     r"candidates?|"
     r"recruit\w*|placement|careers?|vacanc\w*|openings?|hire me|employment)\b",
-    "vendor": r"\b(?:agency|our services|we offer|we provide|we help|we can help|we build|"
-    r"we specialize|outsourc\w*|offshore|nearshore|white[- ]label|resell\w*|partnership|"
-    r"affiliate|lead lists?|seo|backlinks?|pitch\w*|proposal|our clients|our customers|"
-    r"our (?:team|firm|company) (?:can|could|will)|for you|like yours)\b",
-    "competitor": r"\b(?:competitors?|competing|compete\w*|competition|rival\w*|benchmark\w*|"
+    "vendor": r"\b(?:our services|we (?:offer|provide|specialize)|we (?:help|build|deliver|"
+    r"generate)(?: \w+){0,2} (?:you|your|companies|businesses|brands|teams|clients|startups)|"
+    r"(?:our|an?) (?:agency|team|firm|company) (?:can|could|will|helps|builds|offers|provides)|"
+    r"outsourc\w*|offshore|nearshore|white[- ]label|resell\w*|partnership|affiliate|"
+    r"lead lists?|seo|backlinks?|pitch\w*|(?:companies|businesses|teams) like yours)\b",
+    "competitor": r"\b(?:competitors?|competing|compete[sd]?|competition|rivals?|benchmark\w*|"
     r"similar (?:product|tool|platform|solution)|same space|our own (?:product|tool|platform)|"
     r"market (?:research|review|analysis|study))\b",
     "spam": r"\b(?:crypto\w*|bitcoin|forex|casino|lottery|prize|winner|inheritance|"
     r"investment opportunity|click here|unsubscribe|gift cards?|wallet|guaranteed|seo|"
-    r"backlinks?|followers|viagra|loan|beneficiary|congratulations)\b",
+    r"backlinks?|followers|viagra|loan offer|payday loans?|beneficiary|congratulations)\b",
 }
 _FACT_WORDS = 8  # a shorter quote that states another criterion's fact is only that fact
 
@@ -324,15 +331,13 @@ class QuoteReader:
         # may refute a choice but only the reading of the whole lead confirms one.
         confirms = kind != "choice"
         read = self.reading(rules, quote.text)
-        if read is not None:
-            if not same_answer(criterion, read, value):
-                return refuted("contradicted", f"the quote reads as {_shown(read)}")
-            if confirms:
-                return CONFIRMED
-        start, end = quote.sentence()
-        in_sentence = self.reading(rules, quote.lead_lower[start:end])
-        if confirms and in_sentence is not None and same_answer(criterion, in_sentence, value):
-            return CONFIRMED  # the offline rules read the same answer in the quote's sentence
+        if read is not None and not same_answer(criterion, read, value):
+            return refuted("contradicted", f"the quote reads as {_shown(read)}")
+        in_context = self._sentence_reading(rules, value, quote)
+        if confirms and in_context is not False and (read is not None or in_context):
+            # The quote reads so alone and its sentence does not say otherwise ("60 nurses"
+            # alone is a headcount; "our unit alone has 60 nurses" is not).
+            return CONFIRMED
         if kind == "money":
             return self._money(rules, float(value), quote)
         if kind == "number":
@@ -345,6 +350,24 @@ class QuoteReader:
             return self._yes_no(rules, bool(value), quote)
         return SUPPORTED
 
+    def _sentence_reading(
+        self, rules: CriterionRules, value: AnswerValue, quote: Quote
+    ) -> bool | None:
+        """Whether the offline rules read the same answer from the quote in its sentence:
+        True; False when they read nothing there or another answer from the quote; None when
+        what they read comes from another part of the sentence."""
+        start, end = quote.sentence()
+        sentence = quote.lead_lower[start:end]
+        answer = rules.answer(LeadText(Lead(text=sentence)))
+        if answer is None:
+            return False
+        found = sentence.find(answer.evidence)
+        if found < 0 or not (
+            start + found < quote.end and quote.start < start + found + len(answer.evidence)
+        ):
+            return None
+        return same_answer(rules.criterion, answer.value, value)
+
     def reading(self, rules: CriterionRules, text: str) -> AnswerValue | None:
         """What the offline rules answer for this criterion from `text` alone."""
         answer = rules.answer(LeadText(Lead(text=text)))
@@ -355,15 +378,18 @@ class QuoteReader:
         context = rules.money_context.search(lower)
         if value == 0 and not _ZERO.search(lower):
             return refuted("not_stated", "the quote does not say there is none")
-        after = context.end() if context else None
-        if value != 0 and not _states_number(lower, value, money=True, bare_after=after):
-            return refuted("not_stated", f"evidence does not state {_shown(value)}")
+        after = quote.start + context.end() if context else None
         start, end = quote.sentence()
+        if value != 0 and not _states_amount(quote, value, bare_after=after):
+            return refuted("not_stated", f"evidence does not state {_shown(value)}")
         if not rules.money_context.search(quote.lead_lower, start, end):
             return refuted("not_stated", f"the quote's sentence says nothing about {rules.id}")
         distractor = rules.money_distractors.search(lower)
         if distractor and context is None:
             return refuted("contradicted", f"the quote is about {distractor.group()}")
+        past = _PAST_MONEY.search(quote.lead_lower, start, end)
+        if past and not _SET_ASIDE.search(lower):
+            return refuted("contradicted", f"the quote is money {past.group()!r}, not a budget")
         return SUPPORTED
 
     def _count(self, rules: CriterionRules, value: float, quote: Quote) -> Support:
@@ -436,13 +462,13 @@ class QuoteReader:
             match = pattern.search(lower, max(start, quote.start), min(end, quote.end + 40))
             if match and match.start() < quote.end and also.search(lower):
                 return CONFIRMED
-        if knockout.id == "spam" and looks_like_gibberish(quote.text):
-            return CONFIRMED
         topic = self.knockout_topics[knockout.id]
         for word in topic.finditer(lower, quote.start, quote.end):
             if guarded(rules.builtin, lower, word.start(), word.end()):
                 return refuted("contradicted", f"{word.group()!r} is about someone else here")
-            if _NEGATION.search(lower, max(start, word.start() - 40), word.start()):
+            if _NEGATION.search(lower, max(start, word.start() - 40), word.start()) or (
+                _NEGATION_AFTER.match(lower, word.end(), min(end, word.end() + 40))
+            ):
                 return refuted("negated", f"the lead says it is not {word.group()!r}")
             if knockout.id != "spam" and not _FIRST_PERSON.search(lower, start, quote.end):
                 return refuted("not_stated", "the quote is not the lead speaking of itself")
@@ -480,6 +506,8 @@ def stated_numbers(lower: str, *, money: bool = False, bare_after: int | None = 
     8000"; None: never)."""
     readings: set[float] = set()
     for match in _NUMBER_UNIT.finditer(lower):
+        if not money and _RANKED.search(lower, 0, match.start()):
+            continue  # "Fortune 500"
         compound = None if money else _COMPOUND.match(lower, match.end("num"))
         if compound and not _PEOPLE.fullmatch(compound[1]):
             continue  # "a 45-minute call", "a 3-step process"; but "a 40-person firm"
@@ -523,6 +551,24 @@ def _readings(token: str) -> set[float]:
     return readings
 
 
+def _states_amount(quote: Quote, value: float, *, bare_after: int | None) -> bool:
+    """Whether the quote states `value` as money, read in the lead so that what follows it
+    counts ("up to 6" in "up to 6 weeks" is not six dollars): amounts inside the quote, and
+    numbers with a unit written in it."""
+    start, end = quote.sentence()
+    readings = {
+        a.value
+        for a in amounts(quote.lead_lower, start, end)
+        if quote.start <= a.start
+        and a.end <= quote.end
+        and (a.explicit or (bare_after is not None and a.start >= bare_after))
+    }
+    readings |= stated_numbers(quote.lower, money=True, bare_after=None) - {
+        a.value for a in amounts(quote.lower)
+    }
+    return any(math.isclose(value, number, rel_tol=1e-9) for number in readings)
+
+
 def _states_number(
     lower: str, value: float, *, money: bool = False, bare_after: int | None = 0
 ) -> bool:
@@ -547,7 +593,7 @@ def _months(value: float, quote: Quote, as_of: date) -> Support:
     start, end = quote.sentence()
     if not _PLAN.search(quote.lead_lower, start, end):
         return refuted("not_stated", "the quote's sentence states no plan to decide or buy")
-    if not _ahead(quote.lead_lower, max(start, quote.start - 30), quote.end):
+    if not _ahead(quote.lead_lower, max(start, quote.start - 12), quote.end):
         return refuted("not_stated", "the quote states no time ahead (a duration, the present)")
     years = [int(year) for year in _YEAR.findall(lower)]
     if years and max(years) < as_of.year:
