@@ -129,10 +129,9 @@ def checked_extraction(
 
     A quote must be in the text the model was sent (`sent`, possibly redacted) and in the lead
     outside any text addressed to the bot (or our own quoted reply); the stored evidence is
-    the lead's own span. Then the quote must support the value (support.py). An answer only
-    those checks support, not the offline rules' own reading of the quote, gives way to the
-    offline answer for the lead when that one earns fewer points: the offline rules found the
-    opposite ("no budget", an intern).
+    the lead's own span. Then the quote must support the value (support.py). An answer from
+    another span than the offline rules' answer for the lead gives way to that answer when it
+    earns fewer points: the offline rules found the opposite ("no budget", an intern).
     """
     text = LeadText(lead)
     lead_lower = lower_same_length(text.masked)
@@ -151,8 +150,9 @@ def checked_extraction(
             support = _offline_reading(criterion, answer, offline_answer)
         else:
             support = reader.check(criterion, answer.value, quote, as_of=as_of)
-        if support.reason is None and not support.confirmed:
-            support = _offline_opposite(criterion, answer, offline_answer)
+            if support.reason is None:
+                # Read from elsewhere in the lead, a lower answer is the opposite: it wins.
+                support = _offline_opposite(criterion, answer, offline_answer)
         if support.reason is not None:
             dropped.append(
                 _drop(criterion.id, answer.value, answer.evidence, support.reason, support.detail)

@@ -337,7 +337,7 @@ class QuoteReader:
         if confirms and in_context is not False and (read is not None or in_context):
             # The quote reads so alone and its sentence does not say otherwise ("60 nurses"
             # alone is a headcount; "our unit alone has 60 nurses" is not).
-            return CONFIRMED
+            return _money_context(rules, quote) if kind == "money" else CONFIRMED
         if kind == "money":
             return self._money(rules, float(value), quote)
         if kind == "number":
@@ -379,18 +379,9 @@ class QuoteReader:
         if value == 0 and not _ZERO.search(lower):
             return refuted("not_stated", "the quote does not say there is none")
         after = quote.start + context.end() if context else None
-        start, end = quote.sentence()
         if value != 0 and not _states_amount(quote, value, bare_after=after):
             return refuted("not_stated", f"evidence does not state {_shown(value)}")
-        if not rules.money_context.search(quote.lead_lower, start, end):
-            return refuted("not_stated", f"the quote's sentence says nothing about {rules.id}")
-        distractor = rules.money_distractors.search(lower)
-        if distractor and context is None:
-            return refuted("contradicted", f"the quote is about {distractor.group()}")
-        past = _PAST_MONEY.search(quote.lead_lower, start, end)
-        if past and not _SET_ASIDE.search(lower):
-            return refuted("contradicted", f"the quote is money {past.group()!r}, not a budget")
-        return SUPPORTED
+        return _money_context(rules, quote)
 
     def _count(self, rules: CriterionRules, value: float, quote: Quote) -> Support:
         lower = quote.lower
@@ -474,6 +465,22 @@ class QuoteReader:
                 return refuted("not_stated", "the quote is not the lead speaking of itself")
             return SUPPORTED
         return refuted("not_stated", f"the quote says nothing about {knockout.label.lower()}")
+
+
+def _money_context(rules: CriterionRules, quote: Quote) -> Support:
+    """Money is the criterion's (a budget) only in a sentence that speaks of it, not about
+    revenue or funding, and not money spent before."""
+    lower = quote.lower
+    start, end = quote.sentence()
+    if not rules.money_context.search(quote.lead_lower, start, end):
+        return refuted("not_stated", f"the quote's sentence says nothing about {rules.id}")
+    distractor = rules.money_distractors.search(lower)
+    if distractor and rules.money_context.search(lower) is None:
+        return refuted("contradicted", f"the quote is about {distractor.group()}")
+    past = _PAST_MONEY.search(quote.lead_lower, start, end)
+    if past and not _SET_ASIDE.search(lower):
+        return refuted("contradicted", f"the quote is money {past.group()!r}, not a budget")
+    return SUPPORTED
 
 
 def _names_title(pattern, lower: str) -> bool:

@@ -148,7 +148,7 @@ def test_offline_answers_fill_what_the_model_left_empty(make_extractor, default_
     offline = StubOffline(
         Extraction(
             answers={
-                "budget": Answer(value=10000, evidence="10k", source="offline"),
+                "budget": Answer(value=60000, evidence="60k", source="offline"),
                 "timeline": Answer(value=2, evidence="next month", source="offline"),
                 "company_size": Answer(value=300, evidence="Employees: 300", source="field"),
             },
@@ -432,3 +432,20 @@ def test_qualify_many_runs_calls_concurrently_in_input_order(make_extractor, def
     results = qualifier.qualify_many(leads, default_rubric)
 
     assert [r.criteria[0].value for r in results] == [n * 1000 for n in range(1, 13)]
+
+
+def test_a_lower_offline_reading_of_another_span_wins(make_extractor, default_rubric):
+    """Two readings of the lead disagree: the one that earns less counts, and the note says so."""
+    lead = Lead(text="We have a 50k budget overall, but only 5k for this tool this year.")
+    offline = StubOffline(
+        Extraction(answers={"budget": Answer(value=5000, evidence="only 5k for this tool")})
+    )
+    model = scripted(reply({"budget": answer("a 50k budget", 50000)}))
+
+    result = qualify(make_extractor(model, offline), lead, default_rubric)
+
+    budget = result.criteria[0]
+    assert (budget.value, budget.source) == (5000, "offline")
+    [dropped] = result.dropped
+    assert (dropped.reason, dropped.value) == ("offline_disagrees", 50000)
+    assert "'only 5k for this tool' as 5000" in dropped.detail
