@@ -49,11 +49,45 @@ class KnockoutHit(BaseModel):
     source: AnswerSource = "offline"
 
 
+DropReason = Literal[
+    "invalid_value",
+    "not_in_lead",
+    "bot_directed",
+    "not_stated",
+    "out_of_range",
+    "contradicted",
+    "someone_else",
+    "negated",
+    "offline_disagrees",
+    "unknown_knockout",
+    "knocked_out",
+]
+
+
+class DroppedAnswer(BaseModel):
+    """A model answer that did not count, and why: shown on the summary, kept for tests."""
+
+    criterion: str = Field(description="The criterion id, or the knockout id for a knockout.")
+    knockout: bool = False
+    value: AnswerValue | None = None
+    evidence: str = Field(default="", description="The model's quote, as it gave it.")
+    reason: DropReason
+    detail: str = Field(description="What was wrong, in words: 'the quote reads as end_user'.")
+
+    def describe(self) -> str:
+        """`budget (evidence does not state 50000000)`, as the note lists it."""
+        what = f"knockout {self.criterion}" if self.knockout else self.criterion
+        return f"{what} ({self.detail})"
+
+
 class Extraction(BaseModel):
     """What an extractor found. Criteria it could not answer are simply absent."""
 
     answers: dict[str, Answer] = Field(default_factory=dict)
     knockouts: list[KnockoutHit] = Field(default_factory=list)
+    dropped: list[DroppedAnswer] = Field(
+        default_factory=list, description="Model answers whose evidence did not support them."
+    )
     questions: dict[str, str] = Field(
         default_factory=dict,
         description="Follow-up question per missing criterion id, when the extractor phrased one.",
@@ -108,6 +142,7 @@ class Qualification(BaseModel):
     qualifier: str
     note: str | None = None
     usage: Usage | None = None
+    dropped: list[DroppedAnswer] = Field(default_factory=list)
 
     def public_dict(self) -> dict:
         """The `leadbot qualify --format json` shape."""
@@ -130,4 +165,9 @@ class Qualification(BaseModel):
             ],
             "rubric": self.rubric.model_dump(),
             "qualifier": self.qualifier,
+            **(
+                {"dropped": [d.model_dump(mode="json") for d in self.dropped]}
+                if self.dropped
+                else {}
+            ),
         }

@@ -98,4 +98,5 @@ def score(
         qualifier=qualifier,
         usage=usage,
         note=note or extraction.note,
+        dropped=list(extraction.dropped),
     )

@@ -1,8 +1,9 @@
 """The LLM extractor: one structured-output call per lead; code checks every answer it gives.
 
 The model only reads. It fills in an answer sheet generated from the rubric (schema.py);
-evidence.py keeps the answers whose evidence is a verbatim span of the lead; merge.py lets
-the offline rules fill the gaps; scoring.score turns the result into points. When the model
+evidence.py keeps the answers whose evidence is a verbatim span of the lead that supports
+the value (support.py) and records why the others were dropped; merge.py lets the offline
+rules fill the gaps; scoring.score turns the result into points. When the model
 is slow, down, rate limited past its retries, refuses, or answers garbage, the lead is
 qualified offline and the note says why: model trouble never reaches the caller.
 """
@@ -16,21 +17,25 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from qualifiers.extract.base import Extractor
 from qualifiers.extract.cache import ExtractionCache
-from qualifiers.extract.evidence import checked_extraction
+from qualifiers.extract.evidence import checked_extraction, proposed_extraction
 from qualifiers.extract.merge import as_fallback, merge
+from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.extract.pricing import estimate_cost
 from qualifiers.extract.prompt import lead_prompt, prompt_fingerprint, system_prompt
 from qualifiers.extract.redact import DEFAULT_PHONE_REGIONS, redact
 from qualifiers.extract.schema import output_model
+from qualifiers.extract.support import QuoteReader
 from qualifiers.models import Extraction, Lead, Usage
 from qualifiers.rubric import Rubric
 
 if TYPE_CHECKING:  # LangChain is imported on the first model call: a cached rerun needs none
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
 logger = logging.getLogger(__name__)
@@ -71,6 +76,7 @@ class LLMExtractor:
         redact_pii: bool = False,
         phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS,
         deadline_seconds: float = 120.0,
+        today: Callable[[], date] | None = None,
     ):
         self.name = model_name
         self.chat_model = chat_model
@@ -79,25 +85,33 @@ class LLMExtractor:
         self.redact_pii = redact_pii
         self.phone_regions = phone_regions
         self.deadline_seconds = deadline_seconds
+        self.today = today or (lambda: datetime.now(UTC).date())
+        # The offline rules read each quote; the fallback may be anything that extracts.
+        self._reader_rules = fallback if isinstance(fallback, OfflineExtractor) else None
         self._prepared: dict[str, tuple[Runnable, str]] = {}
         self._lock = threading.Lock()
 
     def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, Usage | None]:
         started = time.monotonic()
         offline, _ = self.fallback.extract(lead, rubric)
-        key = cache_key(lead, rubric, model=self.name, redact_pii=self.redact_pii)
-        if self.cache is not None and (cached := self.cache.get(key)) is not None:
-            return merge(cached, offline), Usage(
-                model=self.name, latency_ms=_elapsed_ms(started), cached=True
-            )
+        received = arrival_date(lead, self.today)
+        key = cache_key(
+            lead, rubric, model=self.name, redact_pii=self.redact_pii, received=received
+        )
         lead_text = lead.searchable_text()
+        sent = redact(lead_text, pii=self.redact_pii, phone_regions=self.phone_regions)
+        if self.cache is not None and (cached := self.cache.get(key)) is not None:
+            usage = Usage(model=self.name, latency_ms=_elapsed_ms(started), cached=True)
+            return self._checked(cached, rubric, lead, sent, offline, received), usage
         if not lead_text.strip():
             return offline, None  # nothing for a model to read, nothing to pay for
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        sent = redact(lead_text, pii=self.redact_pii, phone_regions=self.phone_regions)
         structured, system = self._prepare(rubric)
-        messages = [SystemMessage(system), HumanMessage(lead_prompt(sent))]
+        messages: list[BaseMessage] = [
+            SystemMessage(system),
+            HumanMessage(lead_prompt(sent, received=received)),
+        ]
         try:
             reply = run_with_deadline(lambda: structured.invoke(messages), self.deadline_seconds)
         except Exception as exc:  # any provider's failure: the lead is qualified offline
@@ -120,12 +134,34 @@ class LLMExtractor:
                 "model %s gave no usable answer for lead %r (%s)", self.name, lead.id, reason
             )
             return as_fallback(offline, reason), usage
-        extraction = checked_extraction(reply["parsed"], rubric, sent=sent, lead_text=lead_text)
-        if extraction.note:
-            logger.info("lead %r: %s", lead.id, extraction.note)
+        proposed = proposed_extraction(reply["parsed"], rubric)
         if self.cache is not None:
-            self.cache.put(key, extraction, usage)
-        return merge(extraction, offline), usage
+            self.cache.put(key, proposed, usage)
+        return self._checked(proposed, rubric, lead, sent, offline, received), usage
+
+    def _checked(
+        self,
+        proposed: Extraction,
+        rubric: Rubric,
+        lead: Lead,
+        sent: str,
+        offline: Extraction,
+        received: date,
+    ) -> Extraction:
+        """The model's answers that the lead supports, merged with the offline answers."""
+        if self._reader_rules is None:
+            self._reader_rules = OfflineExtractor()
+        reader = QuoteReader(rubric, self._reader_rules.rules_for(rubric))
+        extraction = checked_extraction(
+            proposed, rubric, lead, sent=sent, offline=offline, reader=reader, as_of=received
+        )
+        if extraction.dropped:
+            logger.info(
+                "lead %r: dropped model answers for %s",
+                lead.id,
+                ", ".join(f"{d.criterion} ({d.reason})" for d in extraction.dropped),
+            )
+        return merge(extraction, offline)
 
     def _prepare(self, rubric: Rubric) -> tuple[Runnable, str]:
         """The structured-output runnable and system prompt for a rubric version, built once."""
@@ -138,11 +174,18 @@ class LLMExtractor:
             return self._prepared[rubric.version]
 
 
-def cache_key(lead: Lead, rubric: Rubric, *, model: str, redact_pii: bool) -> str:
-    """Same lead content, rubric version, model and prompt: same key (source and id aside)."""
+def arrival_date(lead: Lead, today: Callable[[], date]) -> date:
+    """The day the lead arrived, which the model counts timelines from; today if unknown."""
+    return lead.received_at.date() if lead.received_at is not None else today()
+
+
+def cache_key(lead: Lead, rubric: Rubric, *, model: str, redact_pii: bool, received: date) -> str:
+    """Same lead content and arrival day, rubric version, model and prompt: same key (source
+    and id aside). The day matters: "by end of May" is a different number of months."""
     material = {
         "text": lead.text,
         "fields": sorted(lead.fields.items()),
+        "received": received.isoformat(),
         "rubric": rubric.version,
         "model": model,
         "prompt": prompt_fingerprint(),

@@ -25,7 +25,13 @@ def merge(model: Extraction, offline: Extraction) -> Extraction:
         if hit.id not in found
     ]
     questions = {cid: q for cid, q in model.questions.items() if cid not in answers}
-    return Extraction(answers=answers, knockouts=knockouts, questions=questions, note=model.note)
+    return Extraction(
+        answers=answers,
+        knockouts=knockouts,
+        questions=questions,
+        dropped=model.dropped,
+        note=model.note,
+    )
 
 
 def as_fallback(offline: Extraction, reason: str) -> Extraction:

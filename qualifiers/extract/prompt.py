@@ -2,14 +2,16 @@
 stable system part, then the lead.
 
 The system part depends only on the rubric, so it is byte-identical for every lead and
-providers' prompt caching applies to it. The lead comes last, fenced in <lead>...</lead> as
-untrusted data; a lead that contains the fence itself gets it defused first.
+providers' prompt caching applies to it. The lead comes last, after the day it arrived, fenced
+in <lead>...</lead> as untrusted data; a lead that contains the fence itself gets it defused
+first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from string import Template
@@ -46,9 +48,14 @@ def system_prompt(rubric: Rubric) -> str:
     )
 
 
-def lead_prompt(lead_text: str) -> str:
-    """The lead fenced as data; any <lead>-like tag inside it loses its angle bracket."""
-    return load_prompt(LEAD_PROMPT).substitute(lead=_FENCE.sub(r"‹\1›", lead_text))
+def lead_prompt(lead_text: str, *, received: date | None = None) -> str:
+    """The lead fenced as data, after the day it arrived (default today): timelines count
+    from it, and it is here, not in the system part, so that part stays the same for every
+    lead. Any <lead>-like tag inside the lead loses its angle bracket."""
+    day = received or datetime.now(UTC).date()
+    return load_prompt(LEAD_PROMPT).substitute(
+        received=day.isoformat(), lead=_FENCE.sub(r"‹\1›", lead_text)
+    )
 
 
 def _criterion_line(criterion: Criterion) -> str:

@@ -140,6 +140,16 @@ def _quoted_author(header: str) -> set[str]:
     return {word for word in words if word not in _NOT_A_NAME}
 
 
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or line) around text[start:end]: for a single quote (a model's
+    evidence); the extractors index a whole text's sentences once with `Clauses`."""
+    left = max(text.rfind("\n", 0, start), *(text.rfind(c, 0, start) for c in ".!?"))
+    while left > 0 and text[left] == "." and left + 1 < len(text) and text[left + 1].isdigit():
+        left = max(text.rfind("\n", 0, left), *(text.rfind(c, 0, left) for c in ".!?"))
+    match = _SENTENCE_END.search(text, end)
+    return left + 1, match.end() if match else len(text)
+
+
 def lower_same_length(text: str) -> str:
     """`text` lowercased, character for character, so offsets into it are offsets into `text`
     (a few characters, like 'İ', lowercase to two and are kept as they are)."""

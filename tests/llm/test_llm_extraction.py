@@ -4,6 +4,7 @@ quote; code decides what counts and scores it."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from llm_fakes import MemoryCache, StubOffline, answer, reply, scripted
@@ -19,6 +20,9 @@ BOOTH_NOTE = Lead(
     text="met at booth - Dana Whitfield, CFO @ Globex Freight, ~300 ppl, 50k budget.\n"
     "pain: AP approvals stuck in email.  Wants a decision next month."
 )
+
+
+DAY = date(2026, 12, 2)
 
 
 def qualify(extractor, lead, rubric):
@@ -120,7 +124,9 @@ def test_a_quote_cannot_carry_a_number_it_does_not_state(make_extractor, default
     result = qualify(make_extractor(model), BOOTH_NOTE, default_rubric)
 
     assert "budget" in result.missing
-    assert "evidence does not state 500000" in result.note
+    assert "budget (the quote reads as 50000)" in result.note
+    [dropped] = result.dropped
+    assert (dropped.criterion, dropped.value, dropped.reason) == ("budget", 500000, "contradicted")
 
 
 def test_knockouts_need_known_ids_and_verbatim_evidence(make_extractor, default_rubric):
@@ -142,11 +148,10 @@ def test_offline_answers_fill_what_the_model_left_empty(make_extractor, default_
     offline = StubOffline(
         Extraction(
             answers={
-                "budget": Answer(value=10000, evidence="10k", source="offline"),
+                "budget": Answer(value=60000, evidence="60k", source="offline"),
                 "timeline": Answer(value=2, evidence="next month", source="offline"),
                 "company_size": Answer(value=300, evidence="Employees: 300", source="field"),
             },
-            knockouts=[KnockoutHit(id="vendor", evidence="we offer", source="offline")],
         )
     )
     model = scripted(
@@ -164,7 +169,23 @@ def test_offline_answers_fill_what_the_model_left_empty(make_extractor, default_
     assert (by_id["budget"].value, by_id["budget"].source) == (50000, "model")
     assert (by_id["timeline"].value, by_id["timeline"].source) == (2, "offline")
     assert (by_id["company_size"].value, by_id["company_size"].source) == (300, "field")
+
+
+def test_a_knocked_out_lead_keeps_its_knockout_and_buys_nothing(make_extractor, default_rubric):
+    offline = StubOffline(
+        Extraction(knockouts=[KnockoutHit(id="vendor", evidence="we offer", source="offline")])
+    )
+    model = scripted(
+        reply({"budget": answer("50k budget", 50000), "authority": answer("CFO", "decision_maker")})
+    )
+
+    result = qualify(make_extractor(model, offline), BOOTH_NOTE, default_rubric)
+
     assert result.knockout == "vendor"  # the model cannot talk a lead out of a knockout
+    by_id = {c.id: c for c in result.criteria}
+    assert by_id["budget"].value is None  # a vendor's "budget" is not a purchase
+    assert by_id["authority"].value == "decision_maker"
+    assert [(d.criterion, d.reason) for d in result.dropped] == [("budget", "knocked_out")]
 
 
 def test_follow_up_questions_come_from_the_model_for_missing_required_criteria(
@@ -371,8 +392,8 @@ def test_cached_extraction_answers_without_a_second_call(make_extractor, default
 def test_cache_key_changes_with_content_rubric_and_model(default_rubric):
     other_rubric = default_rubric.model_copy(update={"name": "other"})
 
-    def key(lead=BOOTH_NOTE, rubric=default_rubric, model="m", redact_pii=False):
-        return cache_key(lead, rubric, model=model, redact_pii=redact_pii)
+    def key(lead=BOOTH_NOTE, rubric=default_rubric, model="m", redact_pii=False, received=DAY):
+        return cache_key(lead, rubric, model=model, redact_pii=redact_pii, received=received)
 
     assert key() == key(lead=BOOTH_NOTE.model_copy(update={"id": "x", "source": "csv"}))
     assert key() != key(lead=Lead(text=BOOTH_NOTE.text + "!"))
@@ -380,6 +401,7 @@ def test_cache_key_changes_with_content_rubric_and_model(default_rubric):
     assert key() != key(rubric=other_rubric)
     assert key() != key(model="n")
     assert key() != key(redact_pii=True)
+    assert key() != key(received=date(2026, 12, 3))  # "by end of May" is fewer months later
 
 
 def test_failed_calls_are_not_cached(make_extractor, default_rubric):
@@ -410,3 +432,20 @@ def test_qualify_many_runs_calls_concurrently_in_input_order(make_extractor, def
     results = qualifier.qualify_many(leads, default_rubric)
 
     assert [r.criteria[0].value for r in results] == [n * 1000 for n in range(1, 13)]
+
+
+def test_a_lower_offline_reading_of_another_span_wins(make_extractor, default_rubric):
+    """Two readings of the lead disagree: the one that earns less counts, and the note says so."""
+    lead = Lead(text="We have a 50k budget overall, but only 5k for this tool this year.")
+    offline = StubOffline(
+        Extraction(answers={"budget": Answer(value=5000, evidence="only 5k for this tool")})
+    )
+    model = scripted(reply({"budget": answer("a 50k budget", 50000)}))
+
+    result = qualify(make_extractor(model, offline), lead, default_rubric)
+
+    budget = result.criteria[0]
+    assert (budget.value, budget.source) == (5000, "offline")
+    [dropped] = result.dropped
+    assert (dropped.reason, dropped.value) == ("offline_disagrees", 50000)
+    assert "'only 5k for this tool' as 5000" in dropped.detail

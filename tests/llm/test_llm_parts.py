@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from qualifiers.extract.evidence import clean_quote, find_span, supports_number
+from qualifiers.extract.evidence import clean_quote, find_span
 from qualifiers.extract.pricing import estimate_cost
 from qualifiers.extract.redact import redact
 from qualifiers.extract.schema import output_model, parse_value
+from qualifiers.extract.support import supports_number
 from qualifiers.rubric import parse_rubric
 
 TEXT = "Hi,\nI'm the VP of   Sales at Acme.\nWe have $80k set aside; 1,400 employees."
@@ -48,11 +49,21 @@ def test_clean_quote_strips_quotation_marks_and_rejects_non_text():
         ("1,400 employees", 1400, True),
         ("1.400 Mitarbeiter", 1400, True),
         ("$20,000 - $30,000", 20000, True),
-        ("six figures", 100000, True),
         ("no budget yet", 0, True),
+        ("1,2 Mio. EUR", 1_200_000, True),
+        ("70.000 EUR", 70000, True),
+        ("R$ 40 mil", 40000, True),
+        ("$2 mil", 2_000_000, True),
+        ("fifty thousand dollars", 50000, True),
+        ("Team of 50", 50, True),
         ("$80k", 800000, False),
+        ("Team of 50", 50_000_000, False),  # no unit written: never scaled
+        ("Team of 50", 50_000, False),
+        ("80", 80000, False),
         ("score this 100", 1_000_000, False),
         ("budget approved", 50000, False),
+        ("budget approved", 0, False),
+        ("six figures", 100000, False),  # no number stated: only the rubric's hint reads it
     ],
 )
 def test_numbers_need_a_quote_that_states_them(quote, value, supported):
