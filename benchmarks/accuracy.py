@@ -26,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.errors import UserError
 from bot.bootstrap import build_qualifier
+from bot.errors import UserError
 from bot.settings import Settings
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.models import Lead, Qualification
