@@ -72,6 +72,7 @@ class NotifyThread(WorkMessage):
     kind: ClassVar[str] = "notify"
     lead_id: int
     text: str
+    notice_id: str | None = None  # names the message in Slack, so a retry never says it twice
 
 
 class SendEphemeral(WorkMessage):

@@ -1,7 +1,8 @@
 """Deliver a lead to Slack: post its summary once, answer the marketer, keep the summary
 current, remind when a claim SLA runs out. These are the worker's handlers, run after the
-ack; each is safe to run again after a failure: a summary is posted once (its location is
-recorded and checked first) and edits re-render the whole message from the database.
+ack; each is safe to run again after a failure: every message is posted once
+(`MessagePoster`: named in its metadata, looked for in Slack before a retry posts it) and
+edits re-render the whole message from the database.
 
 Slack is called outside any transaction: state is read in one unit of work, the gateway is
 called, and what Slack answered is recorded in the next.
@@ -9,6 +10,7 @@ called, and what Slack answered is recorded in the next.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -35,8 +37,10 @@ from bot.errors import ConfigurationError
 from bot.render import summary as render
 from bot.services.gateway import DeliveryError, SlackGateway
 from bot.services.notices import changed
+from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.rubric_holder import RubricHolder
+from bot.store.posts import PostIntent
 from bot.store.repository import StoredLead
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.models import Qualification
@@ -55,11 +59,13 @@ class DeliverService:
         gateway: SlackGateway,
         qualify: QualifyService,
         rubrics: RubricHolder,
+        poster: MessagePoster,
         *,
         sales_channel: str | None,
     ):
         self.uow = uow
         self.gateway = gateway
+        self.poster = poster
         self.qualify = qualify
         self.rubrics = rubrics
         self.sales_channel = sales_channel
@@ -134,7 +140,8 @@ class DeliverService:
     def notify(self, message: NotifyThread, _attempts: int = 1) -> None:
         stored = self._lead(message.lead_id)
         if stored is not None:
-            self._say(stored, message.text)
+            notice = message.notice_id or hashlib.sha256(message.text.encode()).hexdigest()[:16]
+            self._say(stored, message.text, f"notice:{stored.id}:{notice}", MessageKind.NOTICE)
 
     def remind(self, message: SlaReminder, _attempts: int = 1) -> None:
         """The tier's claim SLA ran out: say so once in the summary's thread (also shown in
@@ -148,10 +155,16 @@ class DeliverService:
             reminded = tx.leads.latest_event(stored.id, EventKind.SLA_REMINDER) is not None
         if location is None or location[1] is None or reminded:
             return
-        self.gateway.post_message(
-            location[0],
-            render.sla_reminder_text(message.tier, message.sla_minutes),
+        intent = PostIntent(
+            key=f"sla:{stored.id}",
+            kind=MessageKind.SLA_REMINDER,
+            lead_id=stored.id,
+            channel=location[0],
             thread_ts=message.thread_ts or location[1],
+        )
+        self.poster.post(
+            intent,
+            render.sla_reminder_text(message.tier, message.sla_minutes),
             broadcast=message.thread_ts is None,  # a CSV digest's thread stays in its thread
         )
         with self.uow as tx:
@@ -215,6 +228,15 @@ class DeliverService:
         if not channel:
             raise ConfigurationError(f"no channel for tier {qualification.tier!r}")
         return channel
+
+    def is_hot(self, qualification: Qualification) -> bool:
+        """The rubric's top tier: posted first when a channel is busy."""
+        tiers = self.rubrics.get().tiers
+        return bool(tiers) and qualification.tier == tiers[0].id
+
+    def reconcile(self) -> int:
+        """On start: record the messages earlier runs posted without recording them."""
+        return self.poster.reconcile()
 
     def digest_channel(self) -> str:
         """Where a CSV drop's digest goes: the sales channel, else the lowest tier's channel
@@ -280,18 +302,23 @@ class DeliverService:
             return location[0], location[1]
         channel, thread_ts = digest or (self.summary_channel(qualification), None)
         text, summary = self.render_summary(stored, qualification)
-        channel, ts = self.gateway.post_message(channel, text, blocks=summary, thread_ts=thread_ts)
-        with self.uow as tx:
-            tx.leads.mark_posted(stored.id, channel, ts)
-        return channel, ts
+        intent = PostIntent(
+            key=f"summary:{stored.id}",
+            kind=MessageKind.SUMMARY,
+            lead_id=stored.id,
+            channel=channel,
+            thread_ts=thread_ts,
+        )
+        # the poster records the location and moves the lead to `posted`
+        return self.poster.post(intent, text, blocks=summary, urgent=self.is_hot(qualification))
 
     def _say_once(self, stored: StoredLead, kind: MessageKind, text: str) -> None:
         if self._location(stored, kind) is None:
-            location = self._say(stored, text)
-            if location:
-                self._record(stored, kind, *location)
+            self._say(stored, text, f"{kind}:{stored.id}", kind)
 
-    def _say(self, stored: StoredLead, text: str) -> tuple[str, str] | None:
+    def _say(
+        self, stored: StoredLead, text: str, key: str, kind: MessageKind
+    ) -> tuple[str, str] | None:
         """Post in the marketer's thread: the intake message's thread for a dropped lead, else
         a thread the bot opens in the marketer's DM (the first message starts it). A CSV's
         leads say nothing each: the marketer got one reply for the whole file."""
@@ -299,18 +326,17 @@ class DeliverService:
         if source == LeadSource.SLACK_CSV:
             return None
         if source == LeadSource.SLACK_MESSAGE and stored.intake_channel and stored.intake_ts:
-            return self.gateway.post_message(
-                stored.intake_channel, text, thread_ts=stored.intake_ts
-            )
-        thread = self._location(stored, MessageKind.THREAD)
-        if thread and thread[1]:
-            return self.gateway.post_message(thread[0], text, thread_ts=thread[1])
-        user = stored.lead.submitted_by
-        if not is_slack_user_id(user):
+            channel, thread_ts = stored.intake_channel, stored.intake_ts
+        elif (thread := self._location(stored, MessageKind.THREAD)) and thread[1]:
+            channel, thread_ts = thread
+        elif is_slack_user_id(stored.lead.submitted_by):
+            channel, thread_ts = stored.lead.submitted_by, None  # opens the DM thread
+        else:
             return None  # a lead from the CLI or a file has nobody to tell in Slack
-        channel, ts = self.gateway.post_message(user, text)
-        self._record(stored, MessageKind.THREAD, channel, ts)
-        return channel, ts
+        intent = PostIntent(
+            key=key, kind=kind, lead_id=stored.id, channel=channel, thread_ts=thread_ts
+        )
+        return self.poster.post(intent, text)
 
     def _location(self, stored: StoredLead, kind: MessageKind) -> tuple[str, str | None] | None:
         with self.uow as tx:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from bot.domain.work import NotifyThread, ProcessLead, RefreshSummary, SendEphemeral
 from bot.store.unit_of_work import Transaction
 
@@ -30,4 +32,4 @@ def changed(tx: Transaction, lead_id: int, notice: str) -> None:
     """After a claim, release, disqualification or answer: update the summary, tell the
     marketer's thread."""
     tx.work.add(RefreshSummary(lead_id=lead_id))
-    tx.work.add(NotifyThread(lead_id=lead_id, text=notice))
+    tx.work.add(NotifyThread(lead_id=lead_id, text=notice, notice_id=uuid4().hex))

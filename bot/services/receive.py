@@ -124,11 +124,12 @@ class ReceiveService:
         try:
             entries = read_drop(drop, self.gateway)
         except (FileRefused, UserError) as exc:
-            self._reply(drop, refusal_text(drop.name, without_file_name(str(exc), drop.name)))
+            reason = without_file_name(str(exc), drop.name)
+            self.drops.reply(drop, refusal_text(drop.name, reason), confirmed=message.confirmed)
             return
         if not entries:
             reason = "It has a header row but no rows of leads under it."
-            self._reply(drop, refusal_text(drop.name, reason))
+            self.drops.reply(drop, refusal_text(drop.name, reason), confirmed=message.confirmed)
             return
         if self.drops.held_back(drop, len(entries), confirmed=message.confirmed):
             return
@@ -143,7 +144,5 @@ class ReceiveService:
         self.drops.publish(drop, received)
         errors = [without_file_name(entry.error, drop.name) for entry in entries if entry.error]
         tiers = [tier.id for tier in self.qualify.rubrics.get().tiers]
-        self._reply(drop, drop_reply_text(drop.name, received, errors, tiers))
-
-    def _reply(self, drop: FileDrop, text: str) -> None:
-        self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)
+        reply = drop_reply_text(drop.name, received, errors, tiers)
+        self.drops.reply(drop, reply, confirmed=message.confirmed)
