@@ -83,5 +83,10 @@ def _insert(session: Session, values: dict) -> bool:
     """Insert the channel's row; False when another process inserted it first."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ChannelPaceRow).values(**values).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    statement = (
+        insert(ChannelPaceRow)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(ChannelPaceRow.channel)
+    )
+    return session.execute(statement).scalar() is not None

@@ -1,11 +1,14 @@
-"""Slack's per-channel limit, kept by every process through the database."""
+"""Slack's per-channel limit, kept by every process through the database (SQLite and, when
+configured, PostgreSQL), and the record of intents and results of posts."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.store.database import Database
+from bot.domain.lifecycle import MessageKind
 from bot.store.pacing import ChannelPacer
+from bot.store.posts import PostIntent
+from bot.store.unit_of_work import UnitOfWork
 
 
 class Clock:
@@ -22,10 +25,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def database(tmp_path):
-    database = Database.from_url(f"sqlite:///{tmp_path / 'pace.db'}")
-    yield database
-    database.engine.dispose()
+def database(repository):
+    return repository
 
 
 def pacer(database, clock, **options) -> ChannelPacer:
@@ -59,3 +60,17 @@ def test_retry_after_holds_the_channel_for_everyone(database, clock):
     assert other.acquire("C1", urgent=True) == pytest.approx(1.0)  # then paced, no burst
     pacer(database, clock).hold("C1", 1)  # a shorter hold never shortens a longer wait
     assert other.acquire("C1", urgent=True) == pytest.approx(1.0)
+
+
+def test_an_intent_is_recorded_once_and_open_until_its_result(database):
+    intent = PostIntent(key="summary:1", kind=MessageKind.SUMMARY, channel="C1")
+    with UnitOfWork(database) as tx:
+        assert tx.posts.add_intent(intent)
+        assert not tx.posts.add_intent(intent)  # another try's: no error, nothing added
+    with UnitOfWork(database) as tx:
+        [open_intent] = tx.posts.unresolved(since=tx.posts.get("summary:1").created_at, limit=9)
+        assert open_intent.location is None
+        tx.posts.record("summary:1", "C1", "1.5")
+    with UnitOfWork(database) as tx:
+        assert tx.posts.get("summary:1").location == ("C1", "1.5")
+        assert tx.posts.unresolved(since=open_intent.created_at, limit=9) == []
