@@ -96,6 +96,8 @@ class CsvDropService:
             channel, ts = self.poster.post(intent, text)  # recorded on the first row
         else:
             channel, ts = digest
+        # Hook for hot-first queueing: the rows' tiers are known here, so once the work queue
+        # has its `priority` column, queue_processing passes the tier's rank (top tier first).
         with self.uow as tx:
             for stored, qualification, _ in received:
                 if qualification.tier == tiers[0]:

@@ -32,9 +32,11 @@ LOOKUP_MARGIN = timedelta(minutes=2)  # our clock against Slack's
 RECONCILE_WINDOW = timedelta(days=1)
 RECONCILE_LIMIT = 500
 MAX_PACE_WAIT_SECONDS = 5.0
-# Lookups Slack refuses for good (the bot is not in the channel, lacks a history scope):
-# the post goes out without the look, as it did before messages carried metadata.
-LOOKUP_REFUSALS = frozenset({"missing_scope", "not_in_channel", "channel_not_found"})
+# Lookups Slack refuses for good (the bot is not in the channel, lacks a history scope, or
+# the thread has nothing in it): the post goes out without the look.
+LOOKUP_REFUSALS = frozenset(
+    {"missing_scope", "not_in_channel", "channel_not_found", "thread_not_found"}
+)
 # Kinds whose location the lead keeps (`LeadRepository.slack_message`).
 LOCATED_KINDS = frozenset({MessageKind.INTAKE_REPLY, MessageKind.DIGEST})
 

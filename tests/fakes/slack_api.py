@@ -427,12 +427,12 @@ class FakeSlackAPI(LocalService):
         }
 
     def _conversations_replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A thread's messages, oldest first. The parent is often a person's message this
+        fake never stored: then only the bot's replies come back, perhaps none."""
         channel, ts = body.get("channel", ""), body.get("ts", "")
         messages = self._replies.get((channel, ts))
         if messages is None:
             messages = [m for m in self._messages[channel] if ts in (m["ts"], m.get("thread_ts"))]
-        if not messages:
-            return {"ok": False, "error": "thread_not_found"}
         return _page(sorted(messages, key=lambda m: float(m["ts"])), body)
 
     def _conversations_history(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -146,3 +146,15 @@ def test_a_429_holds_the_channel_for_every_process(slack, leadbot, fake_slack, r
         [item] = session.scalars(select(WorkItemRow).where(WorkItemRow.done_at.is_(None)))
     assert item.lease_until is None and "retry after 30" in item.last_error
     assert item.due_at.replace(tzinfo=UTC) > datetime.now(UTC) + timedelta(seconds=25)
+
+
+def test_a_refused_thread_reply_is_looked_for_then_posted_once(slack, leadbot, fake_slack, repo):
+    """Slack refused the first try (HTTP 500, nothing stored): the retry looks in the
+    thread, finds nothing, and posts. A knocked-out lead gets only this reply."""
+    fake_slack.fail_next("chat.postMessage", mode="http500")
+    stored = _drop(slack, leadbot, repo, "Are you hiring? I attached my resume for the AE role.")
+    assert repo.get_lead(stored.id).status == "disqualified"
+    assert len(thread_replies(fake_slack, INTAKE, stored.intake_ts)) == 2  # refused, posted
+    assert len(_stored_once(fake_slack, stored.id, INTAKE)) == 1
+    [lookup] = fake_slack.calls("conversations.replies")
+    assert lookup.body["ts"] == stored.intake_ts
