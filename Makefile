@@ -7,7 +7,7 @@ PYTHON := $(shell for candidate in python3 python3.11 python3.12 python3.13 pyth
 	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& { echo $$candidate; break; }; done)
 
-.PHONY: demo test lint format bench bench-offline bench-bulk bench-llm bench-backtest serve clean python
+.PHONY: demo test lint format bench bench-offline bench-bulk bench-llm bench-backtest bench-delivery serve clean python
 
 demo: $(VENV)/.installed
 	$(BIN)/leadbot demo
@@ -27,7 +27,7 @@ format: $(VENV)/.installed-dev
 
 # Every figure the README reports. Not timed tests: they print numbers and say whether each
 # target is met.
-bench: bench-offline bench-bulk bench-llm bench-backtest
+bench: bench-offline bench-bulk bench-llm bench-backtest bench-delivery
 
 bench-offline: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/throughput.py
@@ -45,6 +45,10 @@ bench-llm: $(VENV)/.installed-dev
 
 bench-backtest: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/backtest_datasets.py
+
+bench-delivery: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/delivery.py burst
+	$(BIN)/python benchmarks/delivery.py faults
 
 serve: $(VENV)/.installed
 	$(BIN)/leadbot serve

@@ -23,12 +23,14 @@ from bot.services.container import Services
 from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
 from bot.services.gateway import DeliveryError
+from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
 from bot.services.rubric_admin import RubricAdminService
 from bot.services.rubric_holder import RubricHolder
 from bot.settings import Settings
 from bot.store.database import Database
+from bot.store.pacing import ChannelPacer
 from bot.store.unit_of_work import UnitOfWork
 from bot.store.work_queue import WorkQueue
 from bot.worker import Worker
@@ -51,7 +53,9 @@ class LeadbotApp:
     database: Database
 
     def start_worker(self) -> None:
-        """Start background work; anything left pending by an earlier run resumes now."""
+        """Start background work; anything left pending by an earlier run resumes now, and
+        messages an earlier run posted without recording are recorded first."""
+        self.services.deliver.reconcile()
         self.worker.start()
 
     def stop(self) -> None:
@@ -88,7 +92,13 @@ def create_app(
     uow = UnitOfWork(database)
     managers = Managers(settings.manager_ids)
     qualify = QualifyService(uow, qualifier, rubrics)
-    deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
+    pacer = ChannelPacer(
+        database, per_second=settings.slack_channel_rate, burst=settings.slack_channel_burst
+    )
+    poster = MessagePoster(uow, gateway, pacer)
+    deliver = DeliverService(
+        uow, gateway, qualify, rubrics, poster, sales_channel=settings.sales_channel
+    )
     deliver.check_routing()
     if verify_token:
         identity.verify()  # a wrong token stops the start instead of failing every request
@@ -97,6 +107,7 @@ def create_app(
         gateway,
         deliver,
         rubrics,
+        poster,
         max_rows=settings.csv_max_rows,
         hard_max_rows=settings.csv_hard_max_rows,
     )

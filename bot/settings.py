@@ -102,6 +102,20 @@ class Settings(BaseSettings):
         alias="LEADBOT_WORKER_THREADS",
         description="Threads qualifying and posting leads after Slack is acknowledged.",
     )
+    slack_channel_rate: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        alias="LEADBOT_SLACK_CHANNEL_RATE",
+        description="Messages per second the bot posts in one channel, over all processes.",
+    )
+    slack_channel_burst: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        alias="LEADBOT_SLACK_CHANNEL_BURST",
+        description="Messages posted in one channel at once before the rate applies.",
+    )
     http_read_timeout_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -12,6 +12,7 @@ import logging
 import threading
 
 from bot.domain.work import Handler
+from bot.services.gateway import RetryAfter
 from bot.store.work_queue import WorkItem, WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ class Worker:
             if handler is None:
                 raise LookupError(f"no handler for work of kind {item.kind!r}")
             handler(item.message(), item.attempts)
+        except RetryAfter as exc:  # paced or rate limited: not a failure, no backoff
+            self.queue.retry_later(item.id, exc.seconds, str(exc))
         except Exception as exc:  # any failure leaves the work pending, to be retried
             delay = self.retry_delay(item.attempts)
             log = logger.warning if isinstance(exc, self.expected_errors) else logger.exception

@@ -52,6 +52,9 @@ class MessageKind(StrEnum):
     REACTION = "reaction"  # the receipt reaction on the intake message
     DIGEST = "digest"  # a CSV drop's digest in the sales channel, kept on the file's first row
     NOT_A_LEAD = "not_a_lead"  # the "Qualify as lead" reply to a message with no lead signal
+    SLA_REMINDER = "sla_reminder"  # in the summary's thread when the claim SLA ran out
+    NOTICE = "notice"  # a change told in the marketer's thread (claimed, answered...)
+    CSV_REPLY = "csv_reply"  # the answer in a CSV file's thread (results, refusal, question)
 
 
 class LeadSource(StrEnum):

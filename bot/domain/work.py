@@ -77,6 +77,7 @@ class NotifyThread(WorkMessage):
     lead_id: int
     text: str
     blocks: list[dict] | None = None
+    notice_id: str | None = None  # names the message in Slack, so a retry never says it twice
 
 
 class NotifyUser(WorkMessage):

@@ -23,7 +23,9 @@ from bot.render.kit import mention
 from bot.services.deliver import DeliverService
 from bot.services.gateway import SlackGateway
 from bot.services.notices import queue_processing, tell
+from bot.services.posting import MessagePoster
 from bot.services.rubric_holder import RubricHolder
+from bot.store.posts import PostIntent
 from bot.store.repository import StoredLead
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.models import Qualification
@@ -41,6 +43,7 @@ class CsvDropService:
         gateway: SlackGateway,
         deliver: DeliverService,
         rubrics: RubricHolder,
+        poster: MessagePoster,
         *,
         max_rows: int,
         hard_max_rows: int,
@@ -49,6 +52,7 @@ class CsvDropService:
         self.gateway = gateway
         self.deliver = deliver
         self.rubrics = rubrics
+        self.poster = poster
         self.max_rows = max_rows
         self.hard_max_rows = max(hard_max_rows, max_rows)
 
@@ -57,17 +61,17 @@ class CsvDropService:
         or over the cap and not yet confirmed (the marketer is asked). Says so in its thread."""
         if rows > self.hard_max_rows:
             reason = too_many_rows_reason(rows, self.hard_max_rows)
-            self._reply(drop, refusal_text(drop.name, reason))
+            self.reply(drop, refusal_text(drop.name, reason), confirmed=confirmed)
             return True
         if rows > self.max_rows and not confirmed:
             value = button_value(drop)
             if value is None:
                 reason = too_many_rows_reason(rows, self.max_rows)
-                self._reply(drop, refusal_text(drop.name, reason))
+                self.reply(drop, refusal_text(drop.name, reason), confirmed=confirmed)
                 return True
             blocks = confirm_drop_blocks(drop.name, rows, self.max_rows, value)
             text = confirm_drop_text(drop.name, rows, self.max_rows)
-            self.gateway.post_message(drop.channel, text, blocks=blocks, thread_ts=drop.ts)
+            self.poster.post(self._in_thread(drop, "csv_question"), text, blocks=blocks)
             return True
         return False
 
@@ -83,11 +87,17 @@ class CsvDropService:
             digest = tx.leads.slack_message(first.id, MessageKind.DIGEST)
         if digest is None or digest[1] is None:
             text = digest_text(drop.name, drop.user, received, tiers)
-            channel, ts = self.gateway.post_message(self.deliver.digest_channel(), text)
-            with self.uow as tx:
-                tx.leads.save_slack_message(first.id, MessageKind.DIGEST, channel, ts)
+            intent = PostIntent(
+                key=f"digest:{first.id}",
+                kind=MessageKind.DIGEST,
+                lead_id=first.id,
+                channel=self.deliver.digest_channel(),
+            )
+            channel, ts = self.poster.post(intent, text)  # recorded on the first row
         else:
             channel, ts = digest
+        # Hook for hot-first queueing: the rows' tiers are known here, so once the work queue
+        # has its `priority` column, queue_processing passes the tier's rank (top tier first).
         with self.uow as tx:
             for stored, qualification, _ in received:
                 if qualification.tier == tiers[0]:
@@ -108,8 +118,20 @@ class CsvDropService:
                 dedupe_key=f"file-confirmed:{drop.channel}:{drop.ts}:{drop.file.id}",
             )
 
-    def _reply(self, drop: FileDrop, text: str) -> None:
-        self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)
+    def reply(self, drop: FileDrop, text: str, *, confirmed: bool) -> None:
+        """The answer in the file's thread (its rows, or why not), once per file and
+        confirmation."""
+        name = "csv_reply_confirmed" if confirmed else "csv_reply"
+        self.poster.post(self._in_thread(drop, name), text)
+
+    @staticmethod
+    def _in_thread(drop: FileDrop, name: str) -> PostIntent:
+        return PostIntent(
+            key=f"{name}:{drop.channel}:{drop.ts}:{drop.file.id}",
+            kind=MessageKind.CSV_REPLY,
+            channel=drop.channel,
+            thread_ts=drop.ts,
+        )
 
 
 def button_value(drop: FileDrop) -> str | None:

@@ -1,7 +1,8 @@
 """Deliver a lead to Slack: post its summary once, answer the marketer, keep the summary
 current, remind when a claim SLA runs out. These are the worker's handlers, run after the
-ack; each is safe to run again after a failure: a summary is posted once (its location is
-recorded and checked first) and edits re-render the whole message from the database.
+ack; each is safe to run again after a failure: every message is posted once
+(`MessagePoster`: named in its metadata, looked for in Slack before a retry posts it) and
+edits re-render the whole message from the database.
 
 Slack is called outside any transaction: state is read in one unit of work, the gateway is
 called, and what Slack answered is recorded in the next.
@@ -9,6 +10,7 @@ called, and what Slack answered is recorded in the next.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -42,8 +44,10 @@ from bot.render import summary as render
 from bot.render.identity import lead_title
 from bot.services.gateway import DeliveryError, SlackGateway
 from bot.services.notices import changed, post_now, tell_claimer
+from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.rubric_holder import RubricHolder
+from bot.store.posts import PostIntent
 from bot.store.repository import StoredLead
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.models import Qualification
@@ -62,11 +66,13 @@ class DeliverService:
         gateway: SlackGateway,
         qualify: QualifyService,
         rubrics: RubricHolder,
+        poster: MessagePoster,
         *,
         sales_channel: str | None,
     ):
         self.uow = uow
         self.gateway = gateway
+        self.poster = poster
         self.qualify = qualify
         self.rubrics = rubrics
         self.sales_channel = sales_channel
@@ -214,7 +220,14 @@ class DeliverService:
     def notify(self, message: NotifyThread, _attempts: int = 1) -> None:
         stored = self._lead(message.lead_id)
         if stored is not None:
-            self._say(stored, message.text, message.blocks)
+            notice = message.notice_id or hashlib.sha256(message.text.encode()).hexdigest()[:16]
+            self._say(
+                stored,
+                message.text,
+                f"notice:{stored.id}:{notice}",
+                MessageKind.NOTICE,
+                blocks=message.blocks,
+            )
 
     def notify_user(self, message: NotifyUser, _attempts: int = 1) -> None:
         """A direct message (the DM with the bot) to a rep, e.g. whose claim was ended."""
@@ -232,10 +245,16 @@ class DeliverService:
             reminded = tx.leads.latest_event(stored.id, EventKind.SLA_REMINDER) is not None
         if location is None or location[1] is None or reminded:
             return
-        self.gateway.post_message(
-            location[0],
-            render.sla_reminder_text(message.tier, message.sla_minutes),
+        intent = PostIntent(
+            key=f"sla:{stored.id}",
+            kind=MessageKind.SLA_REMINDER,
+            lead_id=stored.id,
+            channel=location[0],
             thread_ts=message.thread_ts or location[1],
+        )
+        self.poster.post(
+            intent,
+            render.sla_reminder_text(message.tier, message.sla_minutes),
             broadcast=message.thread_ts is None,  # a CSV digest's thread stays in its thread
         )
         with self.uow as tx:
@@ -333,6 +352,15 @@ class DeliverService:
             raise ConfigurationError(f"no channel for tier {qualification.tier!r}")
         return channel
 
+    def is_hot(self, qualification: Qualification) -> bool:
+        """The rubric's top tier: posted first when a channel is busy."""
+        tiers = self.rubrics.get().tiers
+        return bool(tiers) and qualification.tier == tiers[0].id
+
+    def reconcile(self) -> int:
+        """On start: record the messages earlier runs posted without recording them."""
+        return self.poster.reconcile()
+
     def digest_channel(self) -> str:
         """Where a CSV drop's digest goes: the sales channel, else the lowest tier's channel
         (`check_routing` made sure every tier has one)."""
@@ -397,21 +425,31 @@ class DeliverService:
             return location[0], location[1]
         channel, thread_ts = digest or (self.summary_channel(qualification), None)
         text, summary = self.render_summary(stored, qualification)
-        channel, ts = self.gateway.post_message(channel, text, blocks=summary, thread_ts=thread_ts)
-        with self.uow as tx:
-            tx.leads.mark_posted(stored.id, channel, ts)
-        return channel, ts
+        intent = PostIntent(
+            key=f"summary:{stored.id}",
+            kind=MessageKind.SUMMARY,
+            lead_id=stored.id,
+            channel=channel,
+            thread_ts=thread_ts,
+        )
+        # the poster records the location and moves the lead to `posted`
+        return self.poster.post(intent, text, blocks=summary, urgent=self.is_hot(qualification))
 
     def _say_once(
         self, stored: StoredLead, kind: MessageKind, text: str, blocks: list[dict] | None = None
     ) -> None:
         if self._location(stored, kind) is None:
-            location = self._say(stored, text, blocks)
+            location = self._say(stored, text, f"{kind}:{stored.id}", kind, blocks=blocks)
             if location:
                 self._record(stored, kind, *location)
 
     def _say(
-        self, stored: StoredLead, text: str, blocks: list[dict] | None = None
+        self,
+        stored: StoredLead,
+        text: str,
+        key: str,
+        kind: MessageKind,
+        blocks: list[dict] | None = None,
     ) -> tuple[str, str] | None:
         """Post in the marketer's thread: the intake message's thread for a dropped lead, else
         a thread the bot opens in the marketer's DM (the first message starts it). A CSV's
@@ -420,18 +458,17 @@ class DeliverService:
         if source == LeadSource.SLACK_CSV:
             return None
         if source == LeadSource.SLACK_MESSAGE and stored.intake_channel and stored.intake_ts:
-            return self.gateway.post_message(
-                stored.intake_channel, text, blocks=blocks, thread_ts=stored.intake_ts
-            )
-        thread = self._location(stored, MessageKind.THREAD)
-        if thread and thread[1]:
-            return self.gateway.post_message(thread[0], text, blocks=blocks, thread_ts=thread[1])
-        user = stored.lead.submitted_by
-        if not is_slack_user_id(user):
+            channel, thread_ts = stored.intake_channel, stored.intake_ts
+        elif (thread := self._location(stored, MessageKind.THREAD)) and thread[1]:
+            channel, thread_ts = thread
+        elif is_slack_user_id(stored.lead.submitted_by):
+            channel, thread_ts = stored.lead.submitted_by, None  # opens the DM thread
+        else:
             return None  # a lead from the CLI or a file has nobody to tell in Slack
-        channel, ts = self.gateway.post_message(user, text, blocks=blocks)
-        self._record(stored, MessageKind.THREAD, channel, ts)
-        return channel, ts
+        intent = PostIntent(
+            key=key, kind=kind, lead_id=stored.id, channel=channel, thread_ts=thread_ts
+        )
+        return self.poster.post(intent, text, blocks=blocks)
 
     def _location(self, stored: StoredLead, kind: MessageKind) -> tuple[str, str | None] | None:
         with self.uow as tx:

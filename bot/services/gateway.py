@@ -15,6 +15,15 @@ class DeliveryError(Exception):
         self.error = error
 
 
+class RetryAfter(DeliveryError):
+    """Not now: Slack rate limited the call (429), or the channel's pace says wait. The work
+    is tried again after `seconds`; it is not a failure."""
+
+    def __init__(self, method: str, seconds: float):
+        super().__init__(method, f"retry after {seconds:.1f}s")
+        self.seconds = seconds
+
+
 class FileRefused(Exception):
     """A shared file that is not downloaded (not from Slack, too large, refused by Slack);
     trying again would not help. The message is a sentence for the person who shared it."""
@@ -31,9 +40,19 @@ class SlackGateway(Protocol):
         blocks: list[dict] | None = None,
         thread_ts: str | None = None,
         broadcast: bool = False,
+        metadata: dict | None = None,
     ) -> tuple[str, str]:
         """Returns (channel id, ts) of the new message; `broadcast` also shows a thread
-        reply in the channel."""
+        reply in the channel; `metadata` is Slack message metadata (event_type,
+        event_payload). Raises `RetryAfter` on a 429. Never retried inside the call: a
+        retry must first look whether the message is there (`recent_messages`)."""
+
+    def recent_messages(
+        self, channel: str, *, oldest: str, thread_ts: str | None = None
+    ) -> tuple[str, list[dict]]:
+        """(channel id, messages with their metadata) posted after `oldest` in `channel`
+        (a user id: the DM with them) or in the thread `thread_ts`, a bounded number of
+        pages."""
 
     def update_message(
         self, channel: str, ts: str, text: str, *, blocks: list[dict] | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from bot.domain.lifecycle import EventKind, is_slack_user_id
 from bot.domain.work import NotifyThread, NotifyUser, ProcessLead, RefreshSummary, SendEphemeral
 from bot.store.unit_of_work import Transaction
@@ -34,7 +36,9 @@ def changed(
     marketer's thread (unless `notice` is None)."""
     tx.work.add(RefreshSummary(lead_id=lead_id))
     if notice is not None:
-        tx.work.add(NotifyThread(lead_id=lead_id, text=notice, blocks=blocks))
+        tx.work.add(
+            NotifyThread(lead_id=lead_id, text=notice, blocks=blocks, notice_id=uuid4().hex)
+        )
 
 
 def tell_claimer(tx: Transaction, lead_id: int, claimer: str | None, actor: str | None, text: str):

@@ -171,11 +171,12 @@ class ReceiveService:
                 return  # a screenshot beside a lead's text: the text is the lead
             entries = read_drop(drop, self.gateway)
         except (FileRefused, UserError) as exc:
-            self._reply(drop, refusal_text(drop.name, without_file_name(str(exc), drop.name)))
+            reason = without_file_name(str(exc), drop.name)
+            self.drops.reply(drop, refusal_text(drop.name, reason), confirmed=message.confirmed)
             return
         if not entries:
             reason = "It has a header row but no rows of leads under it."
-            self._reply(drop, refusal_text(drop.name, reason))
+            self.drops.reply(drop, refusal_text(drop.name, reason), confirmed=message.confirmed)
             return
         if self.drops.held_back(drop, len(entries), confirmed=message.confirmed):
             return
@@ -190,7 +191,8 @@ class ReceiveService:
         self.drops.publish(drop, received)
         errors = [without_file_name(entry.error, drop.name) for entry in entries if entry.error]
         tiers = [tier.id for tier in self.qualify.rubrics.get().tiers]
-        self._reply(drop, drop_reply_text(drop.name, received, errors, tiers))
+        reply = drop_reply_text(drop.name, received, errors, tiers)
+        self.drops.reply(drop, reply, confirmed=message.confirmed)
 
     def _complete(self, drop: FileDrop) -> FileDrop:
         """A partial file object (`file_access: check_file_info`) completed with files.info."""
@@ -203,6 +205,3 @@ class ReceiveService:
                 raise FileRefused("The file was deleted or is no longer shared here.") from exc
             raise
         return FileDrop.model_validate({**drop.model_dump(), "file": info})
-
-    def _reply(self, drop: FileDrop, text: str) -> None:
-        self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)

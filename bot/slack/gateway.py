@@ -1,8 +1,11 @@
 """The only module that calls the Slack Web API (besides Bolt's own auth.test).
 
 Transient failures (dropped connections, 5xx, 429 with Retry-After) are retried inside
-each call by slack_sdk's retry handlers. What still fails becomes a `DeliveryError`, which
-leaves the work item that made the call pending, so the durable worker tries again later.
+each call by slack_sdk's retry handlers, except for chat.postMessage: a post whose answer
+was lost may be in Slack, so it is never repeated blindly; the caller looks first
+(`bot.services.posting`). What still fails becomes a `DeliveryError`, which leaves the work
+item that made the call pending, so the durable worker tries again later; a 429 on a post
+becomes `RetryAfter`.
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
-from bot.services.gateway import DeliveryError, FileRefused
+from bot.domain.lifecycle import is_slack_user_id
+from bot.services.gateway import DeliveryError, FileRefused, RetryAfter
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
+HISTORY_PAGE_SIZE = 200
+HISTORY_MAX_PAGES = 10  # a lookup reads at most 2,000 messages
 SLACK_FILE_HOST = "files.slack.com"
 
 
@@ -58,6 +64,14 @@ class WebApiGateway:
 
     def __init__(self, client: WebClient):
         self.client = client
+        # the same client without retries inside a call, for posts (see the module's doc)
+        self.posting_client = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            headers=client.headers,
+            retry_handlers=[],
+        )
 
     def post_message(
         self,
@@ -67,18 +81,49 @@ class WebApiGateway:
         blocks: list[dict] | None = None,
         thread_ts: str | None = None,
         broadcast: bool = False,
+        metadata: dict | None = None,
     ) -> tuple[str, str]:
         response = self._call(
             "chat_postMessage",
+            client=self.posting_client,
             channel=channel,
             text=text,
             blocks=blocks,
             thread_ts=thread_ts,
             reply_broadcast=broadcast or None,
+            metadata=metadata,
             unfurl_links=False,
             unfurl_media=False,
         )
         return response["channel"], response["ts"]
+
+    def recent_messages(
+        self, channel: str, *, oldest: str, thread_ts: str | None = None
+    ) -> tuple[str, list[dict]]:
+        if thread_ts is None and is_slack_user_id(channel):
+            channel = self._call("conversations_open", users=channel)["channel"]["id"]
+        method, where = (
+            ("conversations_replies", {"ts": thread_ts})
+            if thread_ts
+            else ("conversations_history", {})
+        )
+        messages: list[dict] = []
+        cursor = None
+        for _ in range(HISTORY_MAX_PAGES):
+            page = self._call(
+                method,
+                channel=channel,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE_SIZE,
+                cursor=cursor,
+                **where,
+            )
+            messages += page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return channel, messages
 
     def update_message(
         self, channel: str, ts: str, text: str, *, blocks: list[dict] | None = None
@@ -144,16 +189,29 @@ class WebApiGateway:
             raise FileRefused(f"The file is larger than {max_bytes / 1_000_000:g} MB.")
         return data
 
-    def _call(self, method: str, **params) -> dict:
+    def _call(self, method: str, *, client: WebClient | None = None, **params) -> dict:
         """Call the WebClient method named `method` (e.g. chat_postMessage), dropping Nones."""
         params = {key: value for key, value in params.items() if value is not None}
         try:
-            return getattr(self.client, method)(**params).data
+            return getattr(client or self.client, method)(**params).data
         except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                raise RetryAfter(method, _retry_after(exc.response.headers)) from exc
             error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
             raise DeliveryError(method, error) from exc
         except (SlackClientError, OSError) as exc:  # URLError and timeouts are OSErrors
             raise DeliveryError(method, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _retry_after(headers: dict) -> float:
+    """Slack's Retry-After (seconds), 1 when missing or unreadable."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(float(value), 0.0)
+    except (TypeError, ValueError):
+        return 1.0
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):

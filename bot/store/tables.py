@@ -83,6 +83,35 @@ class SlackMessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class SlackPostRow(Base):
+    """Every bot message, recorded before it is posted (intent) and after (where Slack put it):
+    a retry whose intent has no result looks for the message in Slack before posting again.
+    `key` names the message; Slack carries it in the message's metadata."""
+
+    __tablename__ = "slack_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(40))
+    thread_ts: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    posted_channel: Mapped[str | None] = mapped_column(String(40))
+    ts: Mapped[str | None] = mapped_column(String(40))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelPaceRow(Base):
+    """Slack's per-channel posting limit, shared by every process: the channel's theoretical
+    arrival time (GCRA, seconds since the epoch); one conditional UPDATE takes a slot."""
+
+    __tablename__ = "channel_pacing"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
+
+
 class WorkItemRow(Base):
     """Durable work (qualify, post, update, remind) claimed by a worker with a lease."""
 

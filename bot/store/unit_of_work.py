@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.store.database import Database, utcnow
+from bot.store.posts import SlackPostLog
 from bot.store.repository import LeadRepository
 from bot.store.rubric_audit import RubricChangeLog
 from bot.store.work_queue import WorkOutbox
@@ -26,6 +27,7 @@ class Transaction:
     def __init__(self, session: Session, clock: Callable[[], datetime]):
         self.session = session
         self.leads = LeadRepository(session)
+        self.posts = SlackPostLog(session)
         self.work = WorkOutbox(session, clock=clock)
         self.rubric_changes = RubricChangeLog(session)
 

@@ -2,7 +2,10 @@
 
 Lets tests point the real ``slack_sdk.WebClient`` (and Bolt apps built on it) at
 127.0.0.1 via ``base_url=fake.url``, assert on what was sent, and inject the
-failures Slack produces in production (API errors, 5xx, 429, dropped connections).
+failures Slack produces in production (API errors, 5xx, 429, dropped connections,
+answers held or lost after the message was stored, the per-channel posting limit).
+Posted messages are stored with their metadata and answered by conversations.history
+and conversations.replies as Slack answers them (newest first, paged by cursor).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import itertools
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -19,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from .local_service import FakeRequestHandler, LocalService
 
 FailureMode = Literal["error", "http500", "ratelimit", "disconnect"]
+AfterStoring = Literal["hold", "lose"]
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -58,6 +63,22 @@ class _Failure:
     mode: FailureMode
     error: str
     retry_after: int
+
+
+@dataclass(frozen=True)
+class _AfterStoring:
+    mode: AfterStoring
+    seconds: float
+
+
+@dataclass
+class _ChannelLimit:
+    """Slack's posting limit per channel: `per_second` after a burst of `burst`."""
+
+    per_second: float
+    burst: int
+    retry_after: int
+    next_at: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,11 @@ class FakeSlackAPI(LocalService):
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._delays: dict[str | None, float] = {None: delay}
         self._seq = itertools.count(1)
+        self._last_ts = 0.0
+        self._after_storing: deque[_AfterStoring] = deque()
+        self._limit: _ChannelLimit | None = None
+        self.rate_limited = 0  # chat.postMessage calls answered 429 by the channel limit
+        self.post_times: dict[str, list[float]] = defaultdict(list)  # when each was stored
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._users: dict[str, dict[str, Any]] = {}
@@ -131,6 +157,8 @@ class FakeSlackAPI(LocalService):
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
             "files.info": self._files_info,
+            "conversations.history": self._conversations_history,
+            "conversations.open": self._conversations_open,
         }
 
     @property
@@ -187,6 +215,29 @@ class FakeSlackAPI(LocalService):
             raise ValueError(f"unknown failure mode {mode!r}")
         with self._cond:
             self._failures[method].extend([_Failure(mode, error, retry_after)] * times)
+
+    def after_storing(self, mode: AfterStoring, *, times: int = 1, seconds: float = 0.0) -> None:
+        """The next ``times`` chat.postMessage calls store their message, then "hold": answer
+        only after ``seconds`` (a client with a shorter timeout gives up), or "lose": close
+        the connection without an answer. Either way Slack has the message."""
+        with self._cond:
+            self._after_storing.extend([_AfterStoring(mode, seconds)] * times)
+
+    def limit_channels(self, per_second: float = 1.0, burst: int = 4, retry_after: int = 1) -> None:
+        """Emulate Slack's per-channel limit on chat.postMessage: past it, HTTP 429."""
+        with self._cond:
+            self._limit = _ChannelLimit(per_second, burst, retry_after, {})
+
+    def doubled(self) -> int:
+        """Messages stored more than once under the same metadata key."""
+        with self._cond:
+            keys = [
+                m["metadata"]["event_payload"].get("key")
+                for messages in self._messages.values()
+                for m in messages
+                if isinstance(m.get("metadata"), dict)
+            ]
+        return len(keys) - len(set(keys))
 
     def set_delay(self, seconds: float, method: str | None = None) -> None:
         """Add latency before answering ``method`` (or every method when None)."""
@@ -276,14 +327,39 @@ class FakeSlackAPI(LocalService):
             return _failure_reply(failure)
         handler = self._handlers.get(method)
         with self._cond:
+            if method == "chat.postMessage" and self._over_limit(body.get("channel", "")):
+                self.rate_limited += 1
+                retry_after = self._limit.retry_after
+                return _Reply(
+                    429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+                )
             payload = handler(body) if handler else {"ok": True}
             scopes = self._scopes
+            after = None
+            if method == "chat.postMessage" and self._after_storing:
+                after = self._after_storing.popleft()
         headers = {} if scopes is None else {"x-oauth-scopes": ",".join(scopes)}
+        if after is not None:
+            if after.mode == "lose":
+                return _Reply(0, None, {})
+            self._stopping.wait(after.seconds)
         return _Reply(200, payload, headers)
 
+    def _over_limit(self, channel: str) -> bool:
+        """GCRA, as Slack's limit behaves: a burst, then `per_second`."""
+        if self._limit is None:
+            return False
+        now, interval = time.monotonic(), 1.0 / self._limit.per_second
+        next_at = max(self._limit.next_at.get(channel, now), now)
+        if next_at - now > (self._limit.burst - 1) * interval:
+            return True
+        self._limit.next_at[channel] = next_at + interval
+        return False
+
     def _next_ts(self) -> str:
-        micros = next(self._seq) * 100
-        return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        """Slack's ts: the time it stored the message, unique per message."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000_001)
+        return f"{self._last_ts:.6f}"
 
     def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -313,10 +389,11 @@ class FakeSlackAPI(LocalService):
             "text": body.get("text", ""),
             "ts": ts,
         }
-        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+        for key in ("blocks", "attachments", "thread_ts", "metadata", "reply_broadcast"):
             if key in body:
                 message[key] = body[key]
         self._messages[channel].append(message)
+        self.post_times[channel].append(time.monotonic())
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _update(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -381,18 +458,45 @@ class FakeSlackAPI(LocalService):
         return {"ok": True, "file": info, "comments": [], "response_metadata": {"next_cursor": ""}}
 
     def _conversations_replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A thread's messages, oldest first. The parent is often a person's message this
+        fake never stored: then only the bot's replies come back, perhaps none."""
         channel, ts = body.get("channel", ""), body.get("ts", "")
         messages = self._replies.get((channel, ts))
         if messages is None:
             messages = [m for m in self._messages[channel] if ts in (m["ts"], m.get("thread_ts"))]
-        if not messages:
-            return {"ok": False, "error": "thread_not_found"}
-        return {
-            "ok": True,
-            "messages": messages,
-            "has_more": False,
-            "response_metadata": {"next_cursor": ""},
-        }
+        return _page(sorted(messages, key=lambda m: float(m["ts"])), body)
+
+    def _conversations_history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The channel's top-level messages (and broadcast replies), newest first."""
+        messages = [
+            m
+            for m in self._messages[body.get("channel", "")]
+            if "thread_ts" not in m or m.get("reply_broadcast")
+        ]
+        return _page(sorted(messages, key=lambda m: float(m["ts"]), reverse=True), body)
+
+    def _conversations_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The DM with a user: here its id is the user's, as chat.postMessage answers."""
+        return {"ok": True, "channel": {"id": body.get("users", "")}}
+
+
+def _page(messages: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+    """One page of messages after `oldest` (and before `latest`), `limit` long, with the
+    next page's cursor; metadata only with include_all_metadata, as Slack does."""
+    oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or "inf")
+    messages = [m for m in messages if oldest < float(m["ts"]) <= latest]
+    start = int(body.get("cursor") or 0)
+    limit = int(body.get("limit") or 100)
+    page = messages[start : start + limit]
+    if str(body.get("include_all_metadata")).lower() not in ("true", "1"):
+        page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+    more = start + limit < len(messages)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
 
 
 def _default_user(user_id: str) -> dict[str, Any]:

@@ -4,12 +4,13 @@ database, no HTTP, a qualifier that answers what the test says."""
 from __future__ import annotations
 
 import pytest
-from services.fakes import MemoryUnitOfWork, RecordingGateway
+from services.fakes import MemoryUnitOfWork, NoPacing, RecordingGateway
 
 from bot.domain.permissions import Managers
 from bot.services.claims import ClaimsService
 from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
+from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
 from bot.services.rubric_holder import RubricHolder
@@ -81,8 +82,8 @@ def qualify(uow, qualifier, rubrics) -> QualifyService:
 
 
 @pytest.fixture
-def csv_drops(uow, gateway, deliver, rubrics) -> CsvDropService:
-    return CsvDropService(uow, gateway, deliver, rubrics, max_rows=500, hard_max_rows=5000)
+def csv_drops(uow, gateway, deliver, rubrics, poster) -> CsvDropService:
+    return CsvDropService(uow, gateway, deliver, rubrics, poster, max_rows=500, hard_max_rows=5000)
 
 
 @pytest.fixture
@@ -96,5 +97,10 @@ def claims(uow, rubrics) -> ClaimsService:
 
 
 @pytest.fixture
-def deliver(uow, gateway, qualify, rubrics) -> DeliverService:
-    return DeliverService(uow, gateway, qualify, rubrics, sales_channel=SALES)
+def poster(uow, gateway) -> MessagePoster:
+    return MessagePoster(uow, gateway, NoPacing())
+
+
+@pytest.fixture
+def deliver(uow, gateway, qualify, rubrics, poster) -> DeliverService:
+    return DeliverService(uow, gateway, qualify, rubrics, poster, sales_channel=SALES)

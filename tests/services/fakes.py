@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
 from bot.domain.work import WorkMessage
 from bot.services.gateway import DeliveryError
+from bot.store.posts import PostIntent, PostRecord
 from bot.store.repository import ClaimResult, LeadEvent, StoredLead, content_dedupe_key
 from bot.store.rubric_audit import RubricChange
 from qualifiers.models import Lead, Qualification
@@ -36,6 +37,7 @@ class RecordingGateway:
         self.files: dict[str, bytes] = {}
         self.file_infos: dict[str, dict] = {}
         self.names: dict[str, str] = {}
+        self.posted: dict[str, list[dict]] = {}  # channel id -> messages, as Slack keeps them
         self._ts = itertools.count(1)
 
     def named(self, method: str) -> list[GatewayCall]:
@@ -46,12 +48,35 @@ class RecordingGateway:
         if method in self.fail:
             raise DeliveryError(method, self.fail[method])
 
-    def post_message(self, channel, text, *, blocks=None, thread_ts=None, broadcast=False):
+    def post_message(
+        self, channel, text, *, blocks=None, thread_ts=None, broadcast=False, metadata=None
+    ):
         self._record(
-            "post_message", channel, text, blocks=blocks, thread_ts=thread_ts, broadcast=broadcast
+            "post_message",
+            channel,
+            text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            broadcast=broadcast,
+            metadata=metadata,
         )
-        channel_id = f"D{channel}" if channel.startswith(("U", "W")) else channel
-        return channel_id, f"1700000000.{next(self._ts):06d}"
+        channel_id = self._channel_id(channel)
+        ts = f"1700000000.{next(self._ts):06d}"
+        message = {"ts": ts, "text": text, "thread_ts": thread_ts, "metadata": metadata}
+        self.posted.setdefault(channel_id, []).append(message)
+        return channel_id, ts
+
+    def recent_messages(self, channel, *, oldest, thread_ts=None):
+        self._record("recent_messages", channel, oldest=oldest, thread_ts=thread_ts)
+        channel_id = self._channel_id(channel)
+        messages = self.posted.get(channel_id, [])
+        if thread_ts is not None:
+            messages = [m for m in messages if thread_ts in (m["ts"], m["thread_ts"])]
+        return channel_id, list(messages)
+
+    @staticmethod
+    def _channel_id(channel: str) -> str:
+        return f"D{channel}" if channel.startswith(("U", "W")) else channel
 
     def update_message(self, channel, ts, text, *, blocks=None):
         self._record("update_message", channel, ts, text, blocks=blocks)
@@ -99,6 +124,16 @@ class QueuedWork:
     delay: timedelta | None
 
 
+class NoPacing:
+    """A `Pacer` that never makes a post wait."""
+
+    def acquire(self, channel: str, *, urgent: bool = False) -> float:
+        return 0.0
+
+    def hold(self, channel: str, seconds: float) -> None:
+        pass
+
+
 @dataclass
 class MemoryState:
     leads: dict[int, _Row] = field(default_factory=dict)
@@ -106,6 +141,7 @@ class MemoryState:
     messages: dict[tuple[int, MessageKind], tuple[str, str | None]] = field(default_factory=dict)
     work: list[QueuedWork] = field(default_factory=list)
     rubric_changes: list[RubricChange] = field(default_factory=list)
+    posts: dict[str, PostRecord] = field(default_factory=dict)
 
 
 class MemoryLeads:
@@ -254,6 +290,30 @@ class MemoryOutbox:
         return True
 
 
+class MemoryPosts:
+    """`SlackPostLog` over `MemoryState`."""
+
+    def __init__(self, state: MemoryState):
+        self.state = state
+
+    def get(self, key: str) -> PostRecord | None:
+        return self.state.posts.get(key)
+
+    def add_intent(self, intent: PostIntent) -> bool:
+        if intent.key in self.state.posts:
+            return False
+        self.state.posts[intent.key] = PostRecord(**intent.model_dump(), created_at=NOW)
+        return True
+
+    def record(self, key: str, channel: str, ts: str) -> None:
+        self.state.posts[key] = self.state.posts[key].model_copy(
+            update={"posted_channel": channel, "ts": ts}
+        )
+
+    def unresolved(self, since, limit) -> list[PostRecord]:
+        return [p for p in self.state.posts.values() if p.ts is None][:limit]
+
+
 class MemoryRubricChanges:
     def __init__(self, state: MemoryState):
         self.state = state
@@ -275,6 +335,7 @@ class MemoryTransaction:
     def __init__(self, state: MemoryState):
         self.leads = MemoryLeads(state)
         self.work = MemoryOutbox(state)
+        self.posts = MemoryPosts(state)
         self.rubric_changes = MemoryRubricChanges(state)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from bot.cli import main
 from bot.manifest import requested_bot_scopes
-from bot.store.repository import Repository
+from bot.store.database import Database
 
 APP_TOKEN = "xapp-test"
 
@@ -18,7 +18,7 @@ APP_TOKEN = "xapp-test"
 def set_up(monkeypatch, fake_slack, tmp_path):
     """A complete, working set-up; each test breaks one thing. Returns a doctor runner."""
     database = tmp_path / "leadbot.db"
-    Repository.from_url(f"sqlite:///{database}").engine.dispose()  # created and migrated
+    Database.from_url(f"sqlite:///{database}").engine.dispose()  # created and migrated
     fake_slack.set_scopes(requested_bot_scopes())
     for name, value in {
         "SLACK_BOT_TOKEN": "xoxb-test-token",
@@ -198,7 +198,7 @@ def test_database_unreachable_or_from_a_newer_leadbot(set_up, capsys, tmp_path):
     assert "secret" not in line
 
     newer = tmp_path / "newer.db"
-    Repository.from_url(f"sqlite:///{newer}").engine.dispose()
+    Database.from_url(f"sqlite:///{newer}").engine.dispose()
     engine = create_engine(f"sqlite:///{newer}")
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))

@@ -11,7 +11,7 @@ from bot.slack.gateway import build_web_client
 
 def test_slack_failing_then_recovering_posts_each_message_once(slack, leadbot, fake_slack, repo):
     fake_slack.fail_next("chat.postMessage", times=2, mode="error")  # outlasts the call
-    fake_slack.fail_next("chat.postMessage", mode="http500")  # retried inside the call
+    fake_slack.fail_next("chat.postMessage", mode="http500")  # looked for, then posted
     fake_slack.fail_next("chat.postMessage", mode="disconnect")
     lead = drop_lead(slack, leadbot, repo)
 
