@@ -13,8 +13,10 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bot.crm.events import EventSender, HandoffError
+from bot.crm.handoff import Handoff
 from bot.domain.permissions import Managers
-from bot.domain.work import handlers_by_kind
+from bot.domain.work import Handler, SendLeadEvent, WorkMessage, handlers_by_kind
 from bot.errors import UserError
 from bot.services.claims import ClaimsService
 from bot.services.container import Services
@@ -87,7 +89,8 @@ def create_app(
     if verify_token:
         identity.verify()  # a wrong token stops the start instead of failing every request
     gateway = WebApiGateway(client)
-    uow = UnitOfWork(database)
+    handoff = Handoff(events=bool(settings.events_url), hubspot=settings.hubspot_token is not None)
+    uow = UnitOfWork(database, on_transitions=handoff if handoff else None)
     managers = Managers(settings.manager_ids)
     qualify = QualifyService(uow, qualifier, rubrics)
     deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
@@ -122,9 +125,11 @@ def create_app(
     )
     worker = Worker(
         WorkQueue(database),
-        handlers_by_kind({**deliver.work_handlers(), **receive.work_handlers()}),
+        handlers_by_kind(
+            {**deliver.work_handlers(), **receive.work_handlers(), **handoff_handlers(settings)}
+        ),
         threads=settings.worker_threads,
-        expected_errors=(DeliveryError,),
+        expected_errors=(DeliveryError, HandoffError),
     )
     uow.on_work = worker.wake
 
@@ -143,6 +148,19 @@ def create_app(
         surface.register(bolt, services)
     bolt.error(handle_error)
     return LeadbotApp(bolt, services, worker, database)
+
+
+def handoff_handlers(settings: Settings) -> dict[type[WorkMessage], Handler]:
+    """The senders of what `Handoff` queues, for the destinations that are configured."""
+    handlers: dict[type[WorkMessage], Handler] = {}
+    if settings.events_url and settings.events_secret:
+        sender = EventSender(
+            settings.events_url,
+            settings.events_secret.get_secret_value(),
+            timeout_seconds=settings.events_timeout_seconds,
+        )
+        handlers[SendLeadEvent] = sender.send
+    return handlers
 
 
 def handle_error(error: Exception, body: dict) -> BoltResponse:

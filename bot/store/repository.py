@@ -13,9 +13,12 @@ from sqlalchemy import distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
+from bot.domain.work import HandoffEvent
 from bot.store.database import insert_new, utcnow
 from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
 from qualifiers.models import Lead, Qualification
+
+_HANDED_OFF = frozenset(event.value for event in HandoffEvent)
 
 
 def content_dedupe_key(lead: Lead) -> str:
@@ -61,9 +64,22 @@ class RubricUsage:
     qualifications: int
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A move of a lead the outside world hears about (`bot.crm`), recorded by the event
+    that made it so the unit of work can queue its hand-off in the same transaction."""
+
+    lead_id: int
+    event: HandoffEvent
+    actor: str | None
+    at: datetime
+    data: dict
+
+
 class LeadRepository:
     def __init__(self, session: Session):
         self.session = session
+        self.transitions: list[Transition] = []
 
     # --- leads ---------------------------------------------------------------------------------
 
@@ -152,10 +168,18 @@ class LeadRepository:
         return [LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) for row in rows]
 
     def add_event(self, lead_id: int, kind: EventKind, actor: str | None = None, **data) -> None:
-        """Record something that happened to a lead, e.g. a reminder sent."""
+        """Record something that happened to a lead, e.g. a reminder sent. A claim, release,
+        (dis)qualification or outcome is also a `Transition` to hand off."""
+        at = self._add_event_row(lead_id, kind, actor, data)
+        if kind in _HANDED_OFF:
+            self.transitions.append(Transition(lead_id, HandoffEvent(kind), actor, at, data))
+
+    def _add_event_row(self, lead_id: int, kind: str, actor: str | None, data: dict) -> datetime:
+        at = utcnow()
         self.session.add(
-            EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=utcnow())
+            EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=at)
         )
+        return at
 
     def latest_event(self, lead_id: int, kind: EventKind) -> LeadEvent | None:
         row = self.session.scalar(
@@ -216,9 +240,9 @@ class LeadRepository:
                 created_at=utcnow(),
             )
         )
-        self.add_event(
-            lead_id, EventKind.QUALIFIED, score=qualification.score, tier=qualification.tier
-        )
+        # A (re)qualification is on record, not a move: the status change that follows is.
+        scored = {"score": qualification.score, "tier": qualification.tier}
+        self._add_event_row(lead_id, EventKind.QUALIFIED, None, scored)
 
     def latest_qualification(self, lead_id: int) -> Qualification | None:
         row = self.session.scalar(
