@@ -16,13 +16,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from bot.crm.events import EventSender, HandoffError
 from bot.crm.handoff import Handoff
 from bot.domain.permissions import Managers
-from bot.domain.work import Handler, SendLeadEvent, WorkMessage, handlers_by_kind
+from bot.domain.work import Handler, SendLeadEvent, SyncHubSpot, WorkMessage, handlers_by_kind
 from bot.errors import UserError
 from bot.services.claims import ClaimsService
 from bot.services.container import Services
 from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
-from bot.services.gateway import DeliveryError
+from bot.services.gateway import DeliveryError, SlackGateway
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
 from bot.services.rubric_admin import RubricAdminService
@@ -126,7 +126,11 @@ def create_app(
     worker = Worker(
         WorkQueue(database),
         handlers_by_kind(
-            {**deliver.work_handlers(), **receive.work_handlers(), **handoff_handlers(settings)}
+            {
+                **deliver.work_handlers(),
+                **receive.work_handlers(),
+                **handoff_handlers(settings, uow, gateway),
+            }
         ),
         threads=settings.worker_threads,
         expected_errors=(DeliveryError, HandoffError),
@@ -150,9 +154,18 @@ def create_app(
     return LeadbotApp(bolt, services, worker, database)
 
 
-def handoff_handlers(settings: Settings) -> dict[type[WorkMessage], Handler]:
-    """The senders of what `Handoff` queues, for the destinations that are configured."""
+def handoff_handlers(
+    settings: Settings, uow: UnitOfWork, gateway: SlackGateway
+) -> dict[type[WorkMessage], Handler]:
+    """The senders of what `Handoff` queues, for the destinations that are configured.
+    The HubSpot client is imported only when a token is set."""
     handlers: dict[type[WorkMessage], Handler] = {}
+    if settings.hubspot_token is not None:
+        from bot.crm.hubspot import HubSpotSync, build_client
+
+        token, api_url = settings.hubspot_token.get_secret_value(), settings.hubspot_api_url
+        sync = HubSpotSync(uow, gateway, lambda: build_client(token, api_url))
+        handlers[SyncHubSpot] = sync.sync
     if settings.events_url and settings.events_secret:
         sender = EventSender(
             settings.events_url,
