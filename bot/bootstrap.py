@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr, ValidationError
@@ -103,7 +104,16 @@ def create_app(
         max_rows=settings.csv_max_rows,
         hard_max_rows=settings.csv_hard_max_rows,
     )
-    receive = ReceiveService(uow, qualify, gateway, csv_drops, managers)
+    receive = ReceiveService(
+        uow,
+        qualify,
+        gateway,
+        csv_drops,
+        managers,
+        same_person_window=timedelta(days=settings.same_person_days)
+        if settings.same_person_days
+        else None,
+    )
     services = Services(
         settings=settings,
         rubrics=rubrics,

@@ -44,7 +44,16 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None,
         alias="LEADBOT_WEBHOOK_SECRET",
-        description="Bearer token for POST /webhooks/lead; unset, the endpoint answers 404.",
+        description="Key of POST /webhooks/lead: signs requests (X-Leadbot-Signature) or is "
+        "sent as a bearer token; unset, the endpoint answers 404.",
+    )
+    same_person_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        alias="LEADBOT_SAME_PERSON_DAYS",
+        description="A webhook lead whose e-mail came in from another source this many days "
+        "before joins that lead instead of making a second one; 0 turns this off.",
     )
 
     events_url: str | None = Field(

@@ -55,7 +55,8 @@ class ProcessLead(WorkMessage):
 
 class Requalify(WorkMessage):
     """Qualify again: someone answered in the thread (`answer`, keyed `answer_key` so a retry
-    records it once) or edited the intake message (`edited`)."""
+    records it once), edited the intake message (`edited`), or the same person came in
+    again from another source (`merged_from`, that source)."""
 
     kind: ClassVar[str] = "requalify"
     lead_id: int
@@ -63,6 +64,7 @@ class Requalify(WorkMessage):
     answer: str | None = None
     answer_key: str | None = None
     edited: bool = False
+    merged_from: str | None = None
 
 
 class RefreshSummary(WorkMessage):

@@ -9,13 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import String, cast, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
 from bot.domain.work import HandoffEvent
 from bot.store.database import insert_new, utcnow
-from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
+from bot.store.tables import (
+    EventRow,
+    LeadRow,
+    LeadSubmissionRow,
+    QualificationRow,
+    SlackMessageRow,
+)
 from qualifiers.models import Lead, Qualification
 
 _HANDED_OFF = frozenset(event.value for event in HandoffEvent)
@@ -126,6 +132,74 @@ class LeadRepository:
         """The newest `limit` leads, newest first (e.g. to preview a rubric change on them)."""
         rows = self.session.scalars(select(LeadRow).order_by(LeadRow.id.desc()).limit(limit))
         return [_stored(row) for row in rows]
+
+    # --- one person, several submissions -------------------------------------------------------
+
+    def find_submission(self, key: str) -> tuple[StoredLead, Lead] | None:
+        """The lead a submission with dedupe `key` is part of (its own, or the one it was
+        merged into), and what that submission said."""
+        row = self.session.scalar(
+            select(LeadSubmissionRow).where(LeadSubmissionRow.dedupe_key == key)
+        )
+        if row is not None:
+            sent = Lead(text=row.text, fields=dict(row.fields or {}), source=row.source)
+            return self.get_lead(row.lead_id), sent
+        stored = self.find_by_dedupe_key(key)
+        return (stored, stored.lead) if stored else None
+
+    def find_by_email(self, email: str, since: datetime) -> list[StoredLead]:
+        """Leads received since `since` whose text or fields hold `email`, newest first
+        (the caller checks the address is the lead's own)."""
+        needle = f"%{email.lower()}%"
+        rows = self.session.scalars(
+            select(LeadRow)
+            .where(
+                LeadRow.created_at >= since,
+                or_(
+                    func.lower(LeadRow.text).like(needle),
+                    func.lower(cast(LeadRow.fields, String)).like(needle),
+                ),
+            )
+            .order_by(LeadRow.id.desc())
+            .limit(20)
+        )
+        return [_stored(row) for row in rows]
+
+    def merge_submission(self, lead_id: int, submission: Lead, dedupe_key: str) -> None:
+        """Add a submission from another source to the lead: its text after the lead's, its
+        fields where the lead has none, both submissions kept as sent. The caller queues
+        the re-qualification."""
+        row = self.session.get(LeadRow, lead_id)
+        if row is None:
+            raise LookupError(f"no lead {lead_id}")
+        first = {"lead_id": lead_id, "dedupe_key": row.dedupe_key, "source": row.source}
+        insert_new(
+            self.session,
+            LeadSubmissionRow,
+            {
+                **first,
+                "text": row.text,
+                "fields": dict(row.fields or {}),
+                "created_at": row.created_at,
+            },
+            "dedupe_key",
+        )
+        self.session.add(
+            LeadSubmissionRow(
+                lead_id=lead_id,
+                dedupe_key=dedupe_key,
+                source=submission.source,
+                text=submission.text,
+                fields=dict(submission.fields),
+                created_at=utcnow(),
+            )
+        )
+        text = row.text
+        if submission.text:
+            text = f"{text}\n\n--- also via {submission.source} ---\n{submission.text}".strip()
+        fields = {**submission.fields, **(row.fields or {})}
+        self.revise(lead_id, text, fields, submission.submitted_by)
+        self.add_event(lead_id, EventKind.MERGED, submission.submitted_by, source=submission.source)
 
     def find_by_intake(self, channel: str, ts: str) -> StoredLead | None:
         row = self.session.scalar(
