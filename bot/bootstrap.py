@@ -9,20 +9,23 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bot.crm.events import EventSender, HandoffError
+from bot.crm.handoff import Handoff
 from bot.domain.permissions import Managers
-from bot.domain.work import handlers_by_kind
+from bot.domain.work import Handler, SendLeadEvent, SyncHubSpot, WorkMessage, handlers_by_kind
 from bot.errors import UserError
 from bot.services.claims import ClaimsService
 from bot.services.container import Services
 from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
-from bot.services.gateway import DeliveryError
+from bot.services.gateway import DeliveryError, SlackGateway
 from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
@@ -89,7 +92,8 @@ def create_app(
         client = build_web_client(token, settings.slack_api_url)
     identity = BotIdentity(client)
     gateway = WebApiGateway(client)
-    uow = UnitOfWork(database)
+    handoff = Handoff(events=bool(settings.events_url), hubspot=settings.hubspot_token is not None)
+    uow = UnitOfWork(database, on_transitions=handoff if handoff else None)
     managers = Managers(settings.manager_ids)
     qualify = QualifyService(uow, qualifier, rubrics)
     pacer = ChannelPacer(
@@ -111,7 +115,16 @@ def create_app(
         max_rows=settings.csv_max_rows,
         hard_max_rows=settings.csv_hard_max_rows,
     )
-    receive = ReceiveService(uow, qualify, gateway, csv_drops, managers)
+    receive = ReceiveService(
+        uow,
+        qualify,
+        gateway,
+        csv_drops,
+        managers,
+        same_person_window=timedelta(days=settings.same_person_days)
+        if settings.same_person_days
+        else None,
+    )
     services = Services(
         settings=settings,
         rubrics=rubrics,
@@ -133,9 +146,15 @@ def create_app(
     )
     worker = Worker(
         WorkQueue(database),
-        handlers_by_kind({**deliver.work_handlers(), **receive.work_handlers()}),
+        handlers_by_kind(
+            {
+                **deliver.work_handlers(),
+                **receive.work_handlers(),
+                **handoff_handlers(settings, uow, gateway),
+            }
+        ),
         threads=settings.worker_threads,
-        expected_errors=(DeliveryError,),
+        expected_errors=(DeliveryError, HandoffError),
     )
     uow.on_work = worker.wake
 
@@ -181,6 +200,28 @@ def quiet_deliberate_bolt_warnings() -> None:
     bolt_logger = logging.getLogger("slack_bolt.App")
     if not any(isinstance(f, _DeliberateChoices) for f in bolt_logger.filters):
         bolt_logger.addFilter(_DeliberateChoices())
+
+
+def handoff_handlers(
+    settings: Settings, uow: UnitOfWork, gateway: SlackGateway
+) -> dict[type[WorkMessage], Handler]:
+    """The senders of what `Handoff` queues, for the destinations that are configured.
+    The HubSpot client is imported only when a token is set."""
+    handlers: dict[type[WorkMessage], Handler] = {}
+    if settings.hubspot_token is not None:
+        from bot.crm.hubspot import HubSpotSync, build_client
+
+        token, api_url = settings.hubspot_token.get_secret_value(), settings.hubspot_api_url
+        sync = HubSpotSync(uow, gateway, lambda: build_client(token, api_url))
+        handlers[SyncHubSpot] = sync.sync
+    if settings.events_url and settings.events_secret:
+        sender = EventSender(
+            settings.events_url,
+            settings.events_secret.get_secret_value(),
+            timeout_seconds=settings.events_timeout_seconds,
+        )
+        handlers[SendLeadEvent] = sender.send
+    return handlers
 
 
 def handle_error(error: Exception, body: dict) -> BoltResponse:

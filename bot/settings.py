@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qualifiers.extract.redact import is_phone_region
@@ -44,8 +44,38 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None,
         alias="LEADBOT_WEBHOOK_SECRET",
-        description="Bearer token for POST /webhooks/lead; unset, the endpoint answers 404.",
+        description="Key of POST /webhooks/lead: signs requests (X-Leadbot-Signature) or is "
+        "sent as a bearer token; unset, the endpoint answers 404.",
     )
+    same_person_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        alias="LEADBOT_SAME_PERSON_DAYS",
+        description="A webhook lead whose e-mail came in from another source this many days "
+        "before joins that lead instead of making a second one; 0 turns this off.",
+    )
+
+    events_url: str | None = Field(
+        default=None,
+        alias="LEADBOT_EVENTS_URL",
+        description="Where lead events (qualified, claimed, released, disqualified, outcome) "
+        "are POSTed as signed JSON; unset, none are sent.",
+    )
+    events_secret: SecretStr | None = Field(
+        default=None,
+        alias="LEADBOT_EVENTS_SECRET",
+        description="The HMAC-SHA256 key that signs each event (X-Leadbot-Signature).",
+    )
+    events_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, alias="LEADBOT_EVENTS_TIMEOUT"
+    )
+    hubspot_token: SecretStr | None = Field(
+        default=None,
+        alias="HUBSPOT_TOKEN",
+        description="A HubSpot private app's access token; unset, nothing goes to HubSpot.",
+    )
+    hubspot_api_url: str = Field(default="https://api.hubapi.com", alias="HUBSPOT_API_URL")
 
     database_url: str = Field(default="sqlite:///leadbot.db", alias="LEADBOT_DATABASE_URL")
     rubric_path: Path = Field(default=DEFAULT_RUBRIC_PATH, alias="LEADBOT_RUBRIC")
@@ -150,6 +180,12 @@ class Settings(BaseSettings):
         description="Rows a confirmed CSV drop may have at most; larger files are refused.",
     )
     log_level: str = Field(default="INFO", alias="LEADBOT_LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _events_are_signed(self) -> Settings:
+        if self.events_url and not self.events_secret:
+            raise ValueError("LEADBOT_EVENTS_URL needs LEADBOT_EVENTS_SECRET to sign its events")
+        return self
 
     @property
     def intake_channel_ids(self) -> list[str]:

@@ -28,6 +28,7 @@ SCRUBBED_PREFIXES = (
     "LANGSMITH_",
     "LC_",
     "ANTHROPIC_",
+    "HUBSPOT_",
 )
 PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 

@@ -19,6 +19,7 @@ from bot.store.stats import (
     format_minutes,
     format_share,
     funnel_stats,
+    handoff_line,
 )
 
 SLICE_LIMIT = 10
@@ -52,7 +53,10 @@ def run(args, settings: Settings) -> int:
 
 
 def render_text(stats: FunnelStats) -> str:
-    return "\n\n".join(_window_text(window) for window in stats.windows)
+    parts = [_window_text(window) for window in stats.windows]
+    if stats.handoff:
+        parts.append("\n".join(["Hand-off:", *(f"  {handoff_line(e)}" for e in stats.handoff)]))
+    return "\n\n".join(parts)
 
 
 def _window_text(window: WindowStats) -> str:

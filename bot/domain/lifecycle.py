@@ -41,6 +41,7 @@ class EventKind(StrEnum):
     WITHDRAWN = "withdrawn"
     KNOCKOUT_OVERRIDDEN = "knockout_overridden"  # "Not a knockout", by the marketer or a manager
     CONFIRMED = "confirmed"  # "Qualify as lead" on a message with no lead signal
+    MERGED = "merged"  # the same person (e-mail) sent again from another source
 
 
 class MessageKind(StrEnum):

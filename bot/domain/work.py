@@ -8,6 +8,8 @@ exactly what its sender wrote, checked on both sides.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -53,7 +55,8 @@ class ProcessLead(WorkMessage):
 
 class Requalify(WorkMessage):
     """Qualify again: someone answered in the thread (`answer`, keyed `answer_key` so a retry
-    records it once) or edited the intake message (`edited`)."""
+    records it once), edited the intake message (`edited`), or the same person came in
+    again from another source (`merged_from`, that source)."""
 
     kind: ClassVar[str] = "requalify"
     lead_id: int
@@ -61,6 +64,7 @@ class Requalify(WorkMessage):
     answer: str | None = None
     answer_key: str | None = None
     edited: bool = False
+    merged_from: str | None = None
 
 
 class RefreshSummary(WorkMessage):
@@ -118,6 +122,39 @@ class ReadCsvDrop(WorkMessage):
     file: dict  # the Slack file, validated as `bot.intake.csv_drop.FileDrop.file` by its handler
     confirmed: bool = False  # the marketer confirmed a file over LEADBOT_CSV_MAX_ROWS
     text_is_lead: bool = False
+
+
+class HandoffEvent(StrEnum):
+    """What the outside world (LEADBOT_EVENTS_URL, the CRM) is told about a lead. The value
+    is the lead event of the same name that triggers it."""
+
+    QUALIFIED = "qualified"
+    CLAIMED = "claimed"
+    RELEASED = "released"
+    DISQUALIFIED = "disqualified"
+    OUTCOME = "outcome"
+
+
+class SendLeadEvent(WorkMessage):
+    """POST one signed event to LEADBOT_EVENTS_URL. `body` is the JSON built when the lead
+    moved (in that unit of work), so every retry sends the same bytes under the same id."""
+
+    kind: ClassVar[str] = "lead_event"
+    lead_id: int
+    event_id: str
+    body: dict
+
+
+class SyncHubSpot(WorkMessage):
+    """Bring HubSpot up to date with one of the lead's moves (a claim creates or updates the
+    contact, company, owner and note; a disqualification or outcome sets its status)."""
+
+    kind: ClassVar[str] = "hubspot_sync"
+    lead_id: int
+    event: HandoffEvent
+    rep: str | None = None
+    at: datetime
+    outcome: str | None = None
 
 
 # What runs a kind of work: (message, attempts so far, counting this one).

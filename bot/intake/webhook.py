@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -77,11 +78,27 @@ class WebhookLead(BaseModel):
             submitted_by=self.submitted_by,
         )
 
-    def dedupe_key(self, lead: Lead) -> str:
-        """The sender's id (per source, so two forms may both count from 1), else the content."""
-        if self.id is None:
-            return content_dedupe_key(lead)
-        return f"{lead.source}:{self.id}"
+    def dedupe_key(self, lead: Lead, idempotency_key: str | None = None) -> str:
+        """The sender's id (per source, so two forms may both count from 1), else its
+        Idempotency-Key header, else the content."""
+        if self.id is not None:
+            return f"{lead.source}:{self.id}"
+        if idempotency_key is not None:
+            return f"{lead.source}:idempotency:{idempotency_key}"
+        return content_dedupe_key(lead)
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,150}$")
+
+
+def idempotency_key(header: str | None) -> str | None:
+    """The Idempotency-Key header (visible ASCII, at most 150 characters), or None when
+    absent; `InvalidLead` when it is malformed."""
+    if header is None or not header.strip():
+        return None
+    if not IDEMPOTENCY_KEY.match(header.strip()):
+        raise InvalidLead("Idempotency-Key: expected 1 to 150 visible ASCII characters")
+    return header.strip()
 
 
 class InvalidLead(ValueError):

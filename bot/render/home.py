@@ -34,10 +34,12 @@ from bot.services.rubric_changes import TierShift
 from bot.store.stats import (
     FunnelFigures,
     FunnelStats,
+    HandoffFigures,
     SliceFigures,
     WindowStats,
     format_minutes,
     format_share,
+    handoff_line,
 )
 from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric
 
@@ -226,7 +228,14 @@ def stats_blocks(stats: FunnelStats) -> list[dict]:
             if slices:
                 blocks.append(section(_slices_text(title, slices)))
         blocks.append(context(_usage_text(window)))
+    if stats.handoff:
+        blocks.append(section(handoff_text(stats.handoff)))
     return blocks
+
+
+def handoff_text(figures: list[HandoffFigures]) -> str:
+    """Deliveries outside Slack; a destination that keeps failing says why."""
+    return "\n".join(["*Hand-off*", *(escape(handoff_line(entry)) for entry in figures)])
 
 
 def stats_message(stats: FunnelStats) -> dict:

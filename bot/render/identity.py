@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.render.kit import truncate
+from qualifiers.extract.redact import first_email
 from qualifiers.models import Lead
 
 SALUTATION = re.compile(
@@ -34,6 +35,13 @@ def field_value(lead: Lead, names: tuple[str, ...]) -> str | None:
         if sep and key.strip().lower() in names and value.strip():
             return value.strip()
     return None
+
+
+def lead_email(lead: Lead) -> str | None:
+    """The person's e-mail: an e-mail field, else the first address in the fields or text;
+    lower-cased, as CRMs match it."""
+    email = field_value(lead, EMAIL_FIELDS) or first_email(lead.searchable_text())
+    return email.strip().lower() if email and "@" in email else None
 
 
 def has_identity(lead: Lead) -> bool:

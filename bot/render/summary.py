@@ -464,10 +464,17 @@ def claim_withdrawn_text(title: str) -> str:
 
 
 def requalified_text(
-    qualification: Qualification, actor: str | None, *, edited: bool, title: str
+    qualification: Qualification,
+    actor: str | None,
+    *,
+    edited: bool,
+    title: str,
+    merged_from: str | None = None,
 ) -> str:
     who = mention(actor) if actor else "someone"
     what = f"{who} edited the lead" if edited else f"Thanks {who}"
+    if merged_from:
+        what = f"The same person came in again via {safe(source_label(merged_from), 80)}"
     return (
         f"{what}: *{safe(title, 150)}* re-qualified as {tier_label(qualification.tier)}, "
         f"score {qualification.score}/100."

@@ -171,7 +171,11 @@ class DeliverService:
             if current.status == LeadStatus.DISQUALIFIED and not by_rubric:
                 return  # a rep's decision stands; the answer is on record
             text = render.requalified_text(
-                qualification, message.actor, edited=message.edited, title=title
+                qualification,
+                message.actor,
+                edited=message.edited,
+                title=title,
+                merged_from=message.merged_from,
             )
             if qualification.missing and not is_knocked_out(qualification):
                 text += "\n\n" + render.questions_text(qualification, rubric)

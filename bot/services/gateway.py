@@ -73,6 +73,9 @@ class SlackGateway(Protocol):
     def user_name(self, user: str) -> str:
         """How people know a member (display name, else real name) from users.info."""
 
+    def user_email(self, user: str) -> str | None:
+        """A member's e-mail from users.info (needs users:read.email), else None."""
+
     def open_view(self, trigger_id: str, view: dict) -> None: ...
 
     def publish_home(self, user: str, view: dict) -> None: ...

@@ -7,24 +7,39 @@ item are written together or not at all, so no crash can leave a lead without it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from bot.domain.lifecycle import CLOSED, LeadSource, LeadStatus, MessageKind
 from bot.domain.permissions import Managers, may_answer
 from bot.domain.work import Handler, ReadCsvDrop, Requalify, WorkMessage
 from bot.errors import UserError
 from bot.intake.csv_drop import FileDrop, is_csv, read_drop, row_dedupe_key, without_file_name
 from bot.render.drops import drop_reply_text, refusal_text
-from bot.render.identity import lead_title
+from bot.render.identity import lead_email, lead_title
 from bot.render.summary import claim_withdrawn_text
 from bot.services.csv_drops import CsvDropService
 from bot.services.gateway import DeliveryError, FileRefused, SlackGateway
 from bot.services.notices import changed, queue_processing, tell_claimer
 from bot.services.qualify import QualifyService
+from bot.store.database import utcnow
 from bot.store.repository import StoredLead
-from bot.store.unit_of_work import UnitOfWork
+from bot.store.unit_of_work import Transaction, UnitOfWork
 from qualifiers.models import Lead, Qualification
 
 FILE_GONE_ERRORS = frozenset({"file_not_found", "file_deleted", "access_denied"})
 QUALIFY_CHUNK = 50  # leads of a batch qualified together before their summaries are queued
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of a lead another system sent: a new lead, the same one sent again
+    (`conflict` when its content differs), or `merged` into the same person's lead."""
+
+    lead: StoredLead
+    created: bool
+    merged: bool = False
+    conflict: bool = False
 
 
 class ReceiveService:
@@ -35,12 +50,15 @@ class ReceiveService:
         gateway: SlackGateway,
         drops: CsvDropService,
         managers: Managers | None = None,
+        *,
+        same_person_window: timedelta | None = None,
     ):
         self.uow = uow
         self.qualify = qualify
         self.gateway = gateway
         self.drops = drops
         self.managers = managers or Managers()
+        self.same_person_window = same_person_window  # None: every submission is its own lead
 
     def work_handlers(self) -> dict[type[WorkMessage], Handler]:
         return {ReadCsvDrop: self.read_csv_drop}
@@ -60,6 +78,40 @@ class ReceiveService:
             )
             queue_processing(tx, stored.id)
         return stored, created
+
+    def receive_submission(self, lead: Lead, *, dedupe_key: str) -> Submission:
+        """A lead sent by another system (the webhook). Sent again under the same key it is
+        the same lead, or a conflict when what it says differs; the same person (e-mail)
+        from another source within `same_person_window` joins that lead (both submissions
+        kept, re-qualified) instead of making a second one."""
+        with self.uow as tx:
+            known = tx.leads.find_submission(dedupe_key)
+            if known is not None:
+                stored, sent = known
+                return Submission(stored, created=False, conflict=not same_content(sent, lead))
+            person = self._same_person(tx, lead)
+            if person is not None:
+                tx.leads.merge_submission(person.id, lead, dedupe_key)
+                tx.work.add(
+                    Requalify(lead_id=person.id, actor=lead.submitted_by, merged_from=lead.source)
+                )
+                return Submission(tx.leads.get_lead(person.id), created=False, merged=True)
+            stored, created = tx.leads.add_lead(lead, dedupe_key=dedupe_key)
+            queue_processing(tx, stored.id)
+            return Submission(stored, created)
+
+    def _same_person(self, tx: Transaction, lead: Lead) -> StoredLead | None:
+        email = lead_email(lead)
+        if email is None or self.same_person_window is None:
+            return None
+        for candidate in tx.leads.find_by_email(email, utcnow() - self.same_person_window):
+            if (
+                candidate.lead.source != lead.source
+                and candidate.status != LeadStatus.WITHDRAWN
+                and lead_email(candidate.lead) == email
+            ):
+                return candidate
+        return None
 
     def receive_many(
         self,
@@ -205,3 +257,8 @@ class ReceiveService:
                 raise FileRefused("The file was deleted or is no longer shared here.") from exc
             raise
         return FileDrop.model_validate({**drop.model_dump(), "file": info})
+
+
+def same_content(sent: Lead, again: Lead) -> bool:
+    """A submission sent again says the same (its text and fields, as they were sent)."""
+    return sent.text.strip() == again.text.strip() and dict(sent.fields) == dict(again.fields)

@@ -156,6 +156,10 @@ class WebApiGateway:
             or user
         )
 
+    def user_email(self, user: str) -> str | None:
+        member = self._call("users_info", user=user)["user"]
+        return (member.get("profile") or {}).get("email") or None
+
     def publish_home(self, user: str, view: dict) -> None:
         self._call("views_publish", user_id=user, view=view)
 

@@ -1,7 +1,11 @@
 """`POST /webhooks/lead`: web forms and other systems send leads over HTTP.
 
-The caller proves itself with `Authorization: Bearer <LEADBOT_WEBHOOK_SECRET>`, compared
-in constant time; without that setting the endpoint does not exist (404). A body over
+The caller proves itself by signing the body with LEADBOT_WEBHOOK_SECRET the way leadbot
+signs its own events (`X-Leadbot-Request-Timestamp`, `X-Leadbot-Signature`, see
+`bot.crm.signing`), or with `Authorization: Bearer <LEADBOT_WEBHOOK_SECRET>`, compared in
+constant time; without that setting the endpoint does not exist (404). The lead's `id`, else
+an `Idempotency-Key` header, makes a retry the same lead; the same key with other content is
+a 409, nothing stored. A body over
 LEADBOT_WEBHOOK_MAX_BYTES is refused unread (413); each source (the form's `source` name,
 else the client's address) may send LEADBOT_WEBHOOK_RATE_LIMIT leads a minute, then gets
 429 with Retry-After. The body is read and parsed by `bot.intake.webhook`; the lead is
@@ -25,7 +29,8 @@ from http import HTTPStatus
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.intake.webhook import InvalidLead, parse_lead_request
+from bot.crm.signing import MAX_AGE_SECONDS, verify
+from bot.intake.webhook import InvalidLead, idempotency_key, parse_lead_request
 from bot.services.receive import ReceiveService
 from bot.slack.http_limits import RequestRefused, content_type, read_body
 
@@ -87,21 +92,23 @@ class LeadWebhook:
             return _error(404, "not_found", "set LEADBOT_WEBHOOK_SECRET to enable this endpoint")
         if environ.get("REQUEST_METHOD") != "POST":
             return _error(405, "method_not_allowed", "expected POST", [("Allow", "POST")])
-        if not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
-            return _error(
-                401,
-                "unauthorized",
-                "expected the header Authorization: Bearer <LEADBOT_WEBHOOK_SECRET>",
-                [("WWW-Authenticate", "Bearer")],
-            )
+        timestamp = environ.get("HTTP_X_LEADBOT_REQUEST_TIMESTAMP")
+        signed = environ.get("HTTP_X_LEADBOT_SIGNATURE")
+        if signed is None and not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
+            return _unauthorized()
+        if signed is not None and not fresh(timestamp):
+            return _unauthorized("the request timestamp is missing or over 5 minutes old")
         if content_type({"content-type": environ.get("CONTENT_TYPE")}) != "application/json":
             return _error(415, "unsupported_content_type", "expected application/json")
         try:
             raw = read_body(environ, self.max_bytes)
         except RequestRefused as refused:
             return _error(refused.status, refused.error, refused.detail)
+        if signed is not None and not verify(self.secret.decode(), timestamp, signed, raw):
+            return _unauthorized("the signature does not match the body")
         try:
             body = parse_lead_request(raw)
+            key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
         except InvalidLead as exc:
             return _error(400, "invalid_lead", str(exc))
         source = f"source:{body.source}" if body.source else f"address:{environ.get('REMOTE_ADDR')}"
@@ -116,17 +123,57 @@ class LeadWebhook:
             )
         lead = body.lead(received_at=datetime.now(UTC))
         try:
-            stored, created = self.receive.receive(lead, dedupe_key=body.dedupe_key(lead))
+            submission = self.receive.receive_submission(
+                lead, dedupe_key=body.dedupe_key(lead, key)
+            )
         except SQLAlchemyError:
             logger.exception("webhook lead not stored")
             return _error(503, "unavailable", "the lead could not be stored; send it again")
-        return WebhookResponse(202, {"lead_id": stored.id, "duplicate": not created})
+        if submission.conflict:
+            which = "id" if body.id is not None else "Idempotency-Key"
+            return WebhookResponse(
+                409,
+                {
+                    "error": "conflict",
+                    "detail": f"this {which} was sent before with other content; "
+                    "send a new lead under a new one",
+                    "lead_id": submission.lead.id,
+                },
+            )
+        return WebhookResponse(
+            202,
+            {
+                "lead_id": submission.lead.id,
+                "duplicate": not submission.created and not submission.merged,
+                "merged": submission.merged,
+            },
+        )
 
     def _authorized(self, header: str) -> bool:
         scheme, _, token = header.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(
             token.strip().encode(), self.secret or b""
         )
+
+
+def fresh(timestamp: str | None) -> bool:
+    """A Unix timestamp within MAX_AGE_SECONDS of now (checked before the body is read)."""
+    return bool(timestamp and timestamp.isdigit()) and (
+        abs(time.time() - int(timestamp)) <= MAX_AGE_SECONDS
+    )
+
+
+def _unauthorized(reason: str | None = None) -> WebhookResponse:
+    detail = (
+        "expected the body signed with LEADBOT_WEBHOOK_SECRET (X-Leadbot-Request-Timestamp, "
+        "X-Leadbot-Signature) or the header Authorization: Bearer <LEADBOT_WEBHOOK_SECRET>"
+    )
+    return _error(
+        401,
+        "unauthorized",
+        f"{reason}; {detail}" if reason else detail,
+        [("WWW-Authenticate", "Bearer")],
+    )
 
 
 def _error(

@@ -13,14 +13,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import String, cast, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
+from bot.domain.work import HandoffEvent
 from bot.store.database import insert_many, insert_new, utcnow
-from bot.store.tables import EventRow, LeadRow, QualificationRow, SlackMessageRow
+from bot.store.tables import (
+    EventRow,
+    LeadRow,
+    LeadSubmissionRow,
+    QualificationRow,
+    SlackMessageRow,
+)
 from qualifiers.arrival import arrival_from_fields
 from qualifiers.models import Lead, Qualification
+
+_HANDED_OFF = frozenset(event.value for event in HandoffEvent)
 
 
 def content_dedupe_key(lead: Lead) -> str:
@@ -66,9 +75,22 @@ class RubricUsage:
     qualifications: int
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A move of a lead the outside world hears about (`bot.crm`), recorded by the event
+    that made it so the unit of work can queue its hand-off in the same transaction."""
+
+    lead_id: int
+    event: HandoffEvent
+    actor: str | None
+    at: datetime
+    data: dict
+
+
 class LeadRepository:
     def __init__(self, session: Session):
         self.session = session
+        self.transitions: list[Transition] = []
 
     # --- leads ---------------------------------------------------------------------------------
 
@@ -175,6 +197,74 @@ class LeadRepository:
         rows = self.session.scalars(select(LeadRow).order_by(LeadRow.id.desc()).limit(limit))
         return [_stored(row) for row in rows]
 
+    # --- one person, several submissions -------------------------------------------------------
+
+    def find_submission(self, key: str) -> tuple[StoredLead, Lead] | None:
+        """The lead a submission with dedupe `key` is part of (its own, or the one it was
+        merged into), and what that submission said."""
+        row = self.session.scalar(
+            select(LeadSubmissionRow).where(LeadSubmissionRow.dedupe_key == key)
+        )
+        if row is not None:
+            sent = Lead(text=row.text, fields=dict(row.fields or {}), source=row.source)
+            return self.get_lead(row.lead_id), sent
+        stored = self.find_by_dedupe_key(key)
+        return (stored, stored.lead) if stored else None
+
+    def find_by_email(self, email: str, since: datetime) -> list[StoredLead]:
+        """Leads received since `since` whose text or fields hold `email`, newest first
+        (the caller checks the address is the lead's own)."""
+        needle = f"%{email.lower()}%"
+        rows = self.session.scalars(
+            select(LeadRow)
+            .where(
+                LeadRow.created_at >= since,
+                or_(
+                    func.lower(LeadRow.text).like(needle),
+                    func.lower(cast(LeadRow.fields, String)).like(needle),
+                ),
+            )
+            .order_by(LeadRow.id.desc())
+            .limit(20)
+        )
+        return [_stored(row) for row in rows]
+
+    def merge_submission(self, lead_id: int, submission: Lead, dedupe_key: str) -> None:
+        """Add a submission from another source to the lead: its text after the lead's, its
+        fields where the lead has none, both submissions kept as sent. The caller queues
+        the re-qualification."""
+        row = self.session.get(LeadRow, lead_id)
+        if row is None:
+            raise LookupError(f"no lead {lead_id}")
+        first = {"lead_id": lead_id, "dedupe_key": row.dedupe_key, "source": row.source}
+        insert_new(
+            self.session,
+            LeadSubmissionRow,
+            {
+                **first,
+                "text": row.text,
+                "fields": dict(row.fields or {}),
+                "created_at": row.created_at,
+            },
+            "dedupe_key",
+        )
+        self.session.add(
+            LeadSubmissionRow(
+                lead_id=lead_id,
+                dedupe_key=dedupe_key,
+                source=submission.source,
+                text=submission.text,
+                fields=dict(submission.fields),
+                created_at=utcnow(),
+            )
+        )
+        text = row.text
+        if submission.text:
+            text = f"{text}\n\n--- also via {submission.source} ---\n{submission.text}".strip()
+        fields = {**submission.fields, **(row.fields or {})}
+        self.revise(lead_id, text, fields, submission.submitted_by)
+        self.add_event(lead_id, EventKind.MERGED, submission.submitted_by, source=submission.source)
+
     def find_by_intake(self, channel: str, ts: str) -> StoredLead | None:
         row = self.session.scalar(
             select(LeadRow).where(LeadRow.intake_channel == channel, LeadRow.intake_ts == ts)
@@ -216,10 +306,18 @@ class LeadRepository:
         return [LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) for row in rows]
 
     def add_event(self, lead_id: int, kind: EventKind, actor: str | None = None, **data) -> None:
-        """Record something that happened to a lead, e.g. a reminder sent."""
+        """Record something that happened to a lead, e.g. a reminder sent. A claim, release,
+        (dis)qualification or outcome is also a `Transition` to hand off."""
+        at = self._add_event_row(lead_id, kind, actor, data)
+        if kind in _HANDED_OFF:
+            self.transitions.append(Transition(lead_id, HandoffEvent(kind), actor, at, data))
+
+    def _add_event_row(self, lead_id: int, kind: str, actor: str | None, data: dict) -> datetime:
+        at = utcnow()
         self.session.add(
-            EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=utcnow())
+            EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=at)
         )
+        return at
 
     def move_received(self, moves: Sequence[tuple[int, LeadStatus, dict]]) -> None:
         """Move the leads of (lead id, status, event data) that are still `received`, and
@@ -237,8 +335,14 @@ class LeadRepository:
                 .values(status=status)
                 .returning(table.c.id)
             )
-            events = [(i, None, event_data(**group[i])) for i in sorted(moved.scalars())]
-            self._add_events(EventKind(status), events, now)
+            ids = sorted(moved.scalars())
+            self._add_events(
+                EventKind(status), [(i, None, event_data(**group[i])) for i in ids], now
+            )
+            if status in _HANDED_OFF:
+                self.transitions.extend(
+                    Transition(i, HandoffEvent(status), None, now, group[i]) for i in ids
+                )
 
     def _add_events(
         self, kind: EventKind, events: Sequence[tuple[int, str | None, str]], now: datetime

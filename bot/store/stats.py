@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from bot.domain.lifecycle import DISQUALIFIED_TIER, EventKind
 from bot.store.database import Database, utcnow
-from bot.store.tables import EventRow, LeadRow, QualificationRow
+from bot.store.tables import EventRow, LeadRow, QualificationRow, WorkItemRow
 
 DEFAULT_WINDOWS = (7, 30)
 UNQUALIFIED = "unqualified"
@@ -66,9 +66,21 @@ class WindowStats(FunnelFigures):
     cost_usd: float
 
 
+class HandoffFigures(BaseModel):
+    """Deliveries to one outside destination (`bot.crm`): sent, still to send, and of those
+    the ones that failed at least once, with the latest error."""
+
+    destination: str
+    delivered: int
+    pending: int
+    failing: int
+    last_error: str | None = None
+
+
 class FunnelStats(BaseModel):
     generated_at: datetime
     windows: list[WindowStats]
+    handoff: list[HandoffFigures] = []
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,44 @@ def funnel_stats(
                 cost_usd=round(sum(u.cost_usd for u in usage), 6),
             )
         )
-    return FunnelStats(generated_at=now, windows=windows)
+    return FunnelStats(generated_at=now, windows=windows, handoff=handoff_figures(database))
+
+
+HANDOFF_DESTINATIONS = {"lead_event": "Events", "hubspot_sync": "HubSpot"}
+
+
+def handoff_figures(database: Database) -> list[HandoffFigures]:
+    """One entry per destination that was ever sent anything."""
+    row = WorkItemRow
+    pending = row.done_at.is_(None)
+    failing = and_(pending, row.last_error.is_not(None))
+    counts = (
+        select(
+            row.kind,
+            func.count(row.id).filter(row.done_at.is_not(None)),
+            func.count(row.id).filter(pending),
+            func.count(row.id).filter(failing),
+        )
+        .where(row.kind.in_(HANDOFF_DESTINATIONS))
+        .group_by(row.kind)
+    )
+    latest_error = (
+        select(row.last_error)
+        .where(row.kind == bindparam("kind"), failing)
+        .order_by(row.id.desc())
+        .limit(1)
+    )
+    with database.session() as session:
+        return [
+            HandoffFigures(
+                destination=HANDOFF_DESTINATIONS[kind],
+                delivered=delivered,
+                pending=waiting,
+                failing=failed,
+                last_error=session.scalar(latest_error, {"kind": kind}) if failed else None,
+            )
+            for kind, delivered, waiting, failed in session.execute(counts)
+        ]
 
 
 def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
@@ -231,6 +280,16 @@ def _model_usage(database: Database, since: datetime) -> list[ModelUsage]:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; leadbot stores UTC, so say so."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def handoff_line(entry: HandoffFigures) -> str:
+    """`Events: 12 delivered, 3 waiting (3 failing: ...)`: a failing destination says why."""
+    line = f"{entry.destination}: {entry.delivered} delivered"
+    if entry.pending:
+        line += f", {entry.pending} waiting"
+    if entry.failing:
+        line += f" ({entry.failing} failing: {(entry.last_error or '')[:200]})"
+    return line
 
 
 def format_minutes(minutes: float | None) -> str:

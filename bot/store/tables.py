@@ -152,3 +152,18 @@ class RubricChangeRow(Base):
     new_version: Mapped[str] = mapped_column(String(40))
     rubric_yaml: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeadSubmissionRow(Base):
+    """A later submission of a lead's person from another source (same e-mail, within
+    LEADBOT_SAME_PERSON_DAYS), merged into the lead: its own dedupe key, as it was sent."""
+
+    __tablename__ = "lead_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -39,10 +39,13 @@ class UnitOfWork:
         *,
         clock: Callable[[], datetime] = utcnow,
         on_work: Callable[[], None] = lambda: None,
+        on_transitions: Callable[[Transaction], None] | None = None,
     ):
         self.database = database
         self.clock = clock
         self.on_work = on_work  # the app wakes its worker here
+        # The app queues hand-offs (`bot.crm`) here for the moves the transaction recorded.
+        self.on_transitions = on_transitions
         self._local = threading.local()
 
     def __enter__(self) -> Transaction:
@@ -54,12 +57,16 @@ class UnitOfWork:
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         transaction, self._local.transaction = self._local.transaction, None
+        committed = False
         try:
             if exc_type is None:
+                if self.on_transitions is not None and transaction.leads.transitions:
+                    self.on_transitions(transaction)
                 transaction.session.commit()
-            else:
-                transaction.session.rollback()
+                committed = True
         finally:
+            if not committed:
+                transaction.session.rollback()
             transaction.session.close()
-        if exc_type is None and transaction.work.added:
+        if committed and transaction.work.added:
             self.on_work()

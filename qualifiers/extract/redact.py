@@ -52,6 +52,14 @@ _FORTY_BASE64 = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+
 # A match starts only where a run of address characters starts, so a long run without an @
 # is read once, not once per character.
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.(?:[^\W\d_]{2,}|xn--[\w-]+)")
+
+
+def first_email(text: str) -> str | None:
+    """The first e-mail address in `text`, as written."""
+    found = _EMAIL.search(text)
+    return found.group(0) if found else None
+
+
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
 _CARD = re.compile(r"\b(?:\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{1,7}|\d{4}[ -]?\d{6}[ -]?\d{5})\b")
 _LABELLED_PHONE = re.compile(

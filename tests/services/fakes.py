@@ -103,6 +103,10 @@ class RecordingGateway:
         self._record("user_name", user)
         return self.names.get(user, user.lower())
 
+    def user_email(self, user):
+        self._record("user_email", user)
+        return f"{user.lower()}@example.com"
+
     def open_view(self, trigger_id, view):
         self._record("open_view", trigger_id, view)
 

@@ -93,8 +93,12 @@ def test_lead_is_stored_before_202_then_qualified_and_posted(slack, leadbot, fak
 
 def test_the_same_lead_sent_again_is_the_same_lead(slack, leadbot, fake_slack, repo):
     first = json.loads(post_lead(slack, FORM_LEAD).body)
-    again = json.loads(post_lead(slack, {**FORM_LEAD, "text": "edited"}).body)
-    assert again == {"lead_id": first["lead_id"], "duplicate": True}
+    again = json.loads(post_lead(slack, FORM_LEAD).body)
+    assert again == {"lead_id": first["lead_id"], "duplicate": True, "merged": False}
+    changed = post_lead(slack, {**FORM_LEAD, "text": "edited"})
+    assert changed.status == 409
+    assert json.loads(changed.body)["error"] == "conflict"
+    assert repo.get_lead(first["lead_id"]).lead.text == WARM_LEAD
 
     no_id = {"text": "Bob from Initech wants to fix their reporting."}
     assert json.loads(post_lead(slack, no_id).body)["duplicate"] is False
