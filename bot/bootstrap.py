@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from bot.domain.permissions import Managers
 from bot.domain.work import handlers_by_kind
 from bot.errors import UserError
+from bot.services.assignment import AssignmentService
 from bot.services.claims import ClaimsService
 from bot.services.container import Services
 from bot.services.csv_drops import CsvDropService
@@ -90,7 +91,21 @@ def create_app(
     uow = UnitOfWork(database)
     managers = Managers(settings.manager_ids)
     qualify = QualifyService(uow, qualifier, rubrics)
-    deliver = DeliverService(uow, gateway, qualify, rubrics, sales_channel=settings.sales_channel)
+    assignment = AssignmentService(
+        uow,
+        gateway,
+        rubrics,
+        claim_window_minutes=settings.claim_window_minutes,
+        escalation_channel=settings.escalation_channel,
+    )
+    deliver = DeliverService(
+        uow,
+        gateway,
+        qualify,
+        rubrics,
+        sales_channel=settings.sales_channel,
+        assignment=assignment,
+    )
     deliver.check_routing()
     csv_drops = CsvDropService(
         uow,
@@ -118,11 +133,18 @@ def create_app(
             Qualifier(OfflineExtractor(), limits=settings.read_limits),
             sales_channel=settings.sales_channel,
         ),
+        assignment=assignment,
         own_ids=identity.own_ids,
     )
     worker = Worker(
         WorkQueue(database),
-        handlers_by_kind({**deliver.work_handlers(), **receive.work_handlers()}),
+        handlers_by_kind(
+            {
+                **deliver.work_handlers(),
+                **receive.work_handlers(),
+                **assignment.work_handlers(),
+            }
+        ),
         threads=settings.worker_threads,
         expected_errors=(DeliveryError,),
     )

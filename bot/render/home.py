@@ -68,6 +68,7 @@ HELP_TEXT = (
     "message updates or withdraws the lead.\n"
     "• Reps claim leads with the *Claim* button on the summary in the sales channel.\n"
     "• `/leadbot rubric`: the rubric in force. `/leadbot stats`: the last 7 and 30 days.\n"
+    "• `/leadbot away` / `/leadbot back`: round-robin passes you over while you are away.\n"
     "• The *Home* tab shows both; managers reload or replace the rubric there."
 )
 

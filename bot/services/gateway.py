@@ -54,6 +54,9 @@ class SlackGateway(Protocol):
     def user_name(self, user: str) -> str:
         """How people know a member (display name, else real name) from users.info."""
 
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """The user ids in a Slack user group (usergroups.users.list)."""
+
     def open_view(self, trigger_id: str, view: dict) -> None: ...
 
     def publish_home(self, user: str, view: dict) -> None: ...

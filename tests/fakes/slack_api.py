@@ -113,6 +113,7 @@ class FakeSlackAPI(LocalService):
         self._channels: dict[str, dict[str, Any]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._file_infos: dict[str, dict[str, Any]] = {}
+        self._usergroups: dict[str, list[str]] = {}
         self._socket_url: str | None = None
         self._handlers = {
             "auth.test": self._auth_test,
@@ -129,6 +130,7 @@ class FakeSlackAPI(LocalService):
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
             "files.info": self._files_info,
+            "usergroups.users.list": self._usergroups_users_list,
         }
 
     @property
@@ -225,6 +227,11 @@ class FakeSlackAPI(LocalService):
         """Answer files.info for ``file_id`` with these fields (else ``file_not_found``)."""
         with self._cond:
             self._file_infos[file_id] = {"id": file_id, **fields}
+
+    def set_usergroup(self, usergroup_id: str, users: list[str]) -> None:
+        """The members usergroups.users.list answers for a user group."""
+        with self._cond:
+            self._usergroups[usergroup_id] = list(users)
 
     def set_socket_url(self, url: str) -> None:
         """Answer apps.connections.open with ``url``: a local WebSocket server playing
@@ -348,6 +355,12 @@ class FakeSlackAPI(LocalService):
     def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
         user_id = body.get("user", "")
         return {"ok": True, "user": self._users.get(user_id) or _default_user(user_id)}
+
+    def _usergroups_users_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        usergroup = body.get("usergroup", "")
+        if usergroup not in self._usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self._usergroups[usergroup]}
 
     def _conversations_info(self, body: dict[str, Any]) -> dict[str, Any]:
         channel_id = body.get("channel", "")
