@@ -10,7 +10,11 @@ from bot.services.rubric_changes import TierShift
 from bot.store.stats import FunnelStats, ModelUsage, SliceFigures, WindowStats
 from qualifiers.rubric import Band, Criterion, Rubric, TierRule
 
-MANAGER_ACTIONS = {home_blocks.ACTION_RUBRIC_RELOAD, home_blocks.ACTION_RUBRIC_REPLACE}
+MANAGER_ACTIONS = {
+    home_blocks.ACTION_RUBRIC_RELOAD,
+    home_blocks.ACTION_RUBRIC_REPLACE,
+    home_blocks.ACTION_RUBRIC_TUNE,
+}
 
 
 def window(days: int, leads: int = 12) -> WindowStats:
@@ -73,7 +77,7 @@ def assert_within_limits(blocks: list[dict], max_blocks: int) -> None:
         assert 0 < len(text) <= 3000
 
 
-def test_manager_home_has_reload_and_replace_buttons(default_rubric):
+def test_manager_home_has_reload_replace_and_tune_buttons(default_rubric):
     view = home_blocks.home_view(default_rubric, STATS, is_manager=True)
 
     assert view["type"] == "home"
