@@ -48,7 +48,7 @@ ACTION_RUBRIC_TUNE = "rubric_tune"
 CALLBACK_RUBRIC_TUNE = "rubric_tune_modal"
 BLOCK_TUNE_POINTS = "tune_points:"  # + criterion id
 BLOCK_TUNE_TIER = "tune_tier:"  # + tier id + ":" + field
-TIER_FIELDS = ("min_score", "channel", "sla_minutes")
+TIER_FIELDS = ("min_score", "channel", "sla_minutes", "reps")
 ACTION_TUNE_VALUE = "value"
 BLOCK_MANAGER_ACTIONS = "rubric_manager_actions"
 CALLBACK_RUBRIC_REPLACE = "rubric_replace_modal"
@@ -212,6 +212,10 @@ def _tiers_text(rubric: Rubric, default_channel: str | None) -> str:
         )
         if tier.sla_minutes:
             line += f" · claim within {sla_text(tier.sla_minutes)}"
+        if tier.assign == "round_robin":
+            takers = [mention(rep) for rep in tier.reps]
+            takers += [f"<!subteam^{tier.usergroup}>"] if tier.usergroup else []
+            line += f" · round-robin: {', '.join(takers)}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -381,6 +385,14 @@ def tune_rubric_modal(rubric: Rubric, points: dict[str, str]) -> dict:
                 prefix + "sla_minutes",
                 "Claim SLA in minutes (empty: none)",
                 str(tier.sla_minutes or ""),
+                optional=True,
+            )
+        )
+        blocks.append(
+            _tune_input(
+                prefix + "reps",
+                "Round-robin among these reps (user ids; empty: anyone claims)",
+                " ".join(tier.reps),
                 optional=True,
             )
         )

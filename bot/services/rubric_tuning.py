@@ -33,6 +33,7 @@ class TierEdit:
     min_score: str
     channel: str
     sla_minutes: str
+    reps: str = ""  # Slack user ids, space or comma separated: round-robin among them
 
 
 def points_text(criterion: Criterion) -> str:
@@ -132,7 +133,18 @@ def _tuned_tier(tier: TierRule, edit: TierEdit) -> TierRule:
             f"{tier.id}:channel",
             f"channel: expected a channel id such as C0123ABCD, got {channel!r}",
         )
-    return tier.model_copy(update={"min_score": min_score, "sla_minutes": sla, "channel": channel})
+    reps = edit.reps.replace(",", " ").split()
+    round_robin = bool(reps or tier.usergroup)
+    return tier.model_copy(
+        update={
+            "min_score": min_score,
+            "sla_minutes": sla,
+            "channel": channel,
+            "reps": reps,
+            "assign": "round_robin" if round_robin else "claim",
+            "claim_window_minutes": tier.claim_window_minutes if round_robin else None,
+        }
+    )
 
 
 def _whole(key: str, what: str, text: str) -> int | None:

@@ -61,6 +61,7 @@ def test_tuned_points_threshold_and_sla_are_reviewed_then_applied_and_audited(
     )
     values[render.BLOCK_TUNE_TIER + "hot:min_score"][render.ACTION_TUNE_VALUE]["value"] = "65"
     values[render.BLOCK_TUNE_TIER + "warm:sla_minutes"][render.ACTION_TUNE_VALUE]["value"] = "120"
+    values[render.BLOCK_TUNE_TIER + "warm:reps"][render.ACTION_TUNE_VALUE]["value"] = "UANNA, UBEN"
     old = holder.get().version
 
     modal = admin.review_tuning(MANAGER, values)
@@ -69,6 +70,7 @@ def test_tuned_points_threshold_and_sla_are_reviewed_then_applied_and_audited(
     assert "*Budget*: up to 25 → 30 pts; points changed" in text
     assert "Tier *hot*: score ≥ 70 → ≥ 65" in text
     assert "Tier *warm*: SLA 240 → 120 minutes" in text
+    assert "Tier *warm*: assignment any rep claims → round-robin among UANNA, UBEN" in text
     assert "-  - min: 50000" in text and "+  - min: 40000" in text  # the diff
     assert "Back-test on stored leads" in text
     assert holder.get().version == old  # nothing applied before the confirmation
@@ -77,6 +79,10 @@ def test_tuned_points_threshold_and_sla_are_reviewed_then_applied_and_audited(
     rubric = holder.get()
     assert (rubric.tier("hot").min_score, rubric.tier("warm").sla_minutes) == (65, 120)
     assert rubric.criterion("budget").bands[0].min == 40000
+    assert (rubric.tier("warm").assign, rubric.tier("warm").reps) == (
+        "round_robin",
+        ["UANNA", "UBEN"],
+    )
     [change] = uow.state.rubric_changes
     assert (change.actor, change.old_version, change.new_version) == (MANAGER, old, rubric.version)
 
@@ -99,6 +105,7 @@ def test_tuned_points_threshold_and_sla_are_reviewed_then_applied_and_audited(
         (render.BLOCK_TUNE_TIER + "hot:min_score", "high", "threshold: expected a whole number"),
         (render.BLOCK_TUNE_TIER + "warm:min_score", "90", "thresholds out of order"),
         (render.BLOCK_TUNE_TIER + "hot:channel", "#sales", "channel: expected a channel id"),
+        (render.BLOCK_TUNE_TIER + "hot:reps", "alice", "expected Slack user ids"),
     ],
 )
 def test_bad_edits_are_shown_under_their_field(admin, opened, block, value, message):
@@ -114,7 +121,7 @@ def test_points_text_reads_back_to_the_same_rubric():
     rubric = load_rubric()
     points = {c.id: points_text(c) for c in rubric.criteria}
     tiers = {
-        t.id: TierEdit(str(t.min_score), t.channel or "", str(t.sla_minutes or ""))
+        t.id: TierEdit(str(t.min_score), t.channel or "", str(t.sla_minutes or ""), "")
         for t in rubric.tiers
     }
     assert tuned_rubric(rubric, points, tiers) == rubric
