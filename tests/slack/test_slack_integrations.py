@@ -176,6 +176,11 @@ def test_a_screenshot_shared_with_the_lead_text_is_a_lead_from_the_text(
     assert not any("could not read" in t for t in thread_replies(fake_slack, INTAKE, event["ts"]))
 
 
+def row_summaries(fake_slack) -> list:
+    """Summaries of a CSV file's rows: on their own (the top tier) or in the digest's thread."""
+    return [c for c in fake_slack.calls("chat.postMessage") if "blocks" in c.body]
+
+
 def test_a_partial_file_object_is_completed_with_files_info(slack, leadbot, fake_slack, repo):
     csv = "Name,Company,Notes\nDana Whitfield,Globex,CFO with a 50k budget\n".encode("cp1252")
     url = fake_slack.set_file("/files-pri/T111-F9/download/leads.csv", csv)
@@ -190,7 +195,7 @@ def test_a_partial_file_object_is_completed_with_files_info(slack, leadbot, fake
     assert info.body["file"] == "F9"
     [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
     assert "1 lead" in reply
-    assert len(summaries(fake_slack)) == 1
+    assert len(row_summaries(fake_slack)) == 1
 
 
 def test_an_excel_csv_in_windows_1252_is_read_not_refused(slack, leadbot, fake_slack, repo):
@@ -211,4 +216,4 @@ def test_an_excel_csv_in_windows_1252_is_read_not_refused(slack, leadbot, fake_s
     leadbot.worker.wait_until_idle()
     [stored] = repo.recent_leads(5)
     assert stored.lead.fields["Name"] == "Renée Müller"
-    assert "Renée Müller, Zürich Re" in summaries(fake_slack)[0].body["text"]
+    assert "Renée Müller, Zürich Re" in row_summaries(fake_slack)[0].body["text"]
