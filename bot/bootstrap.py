@@ -21,6 +21,7 @@ from bot.crm.handoff import Handoff
 from bot.domain.permissions import Managers
 from bot.domain.work import Handler, SendLeadEvent, SyncHubSpot, WorkMessage, handlers_by_kind
 from bot.errors import UserError
+from bot.services.assignment import AssignmentService
 from bot.services.claims import ClaimsService
 from bot.services.container import Services
 from bot.services.csv_drops import CsvDropService
@@ -100,8 +101,21 @@ def create_app(
         database, per_second=settings.slack_channel_rate, burst=settings.slack_channel_burst
     )
     poster = MessagePoster(uow, gateway, pacer)
+    assignment = AssignmentService(
+        uow,
+        gateway,
+        rubrics,
+        claim_window_minutes=settings.claim_window_minutes,
+        escalation_channel=settings.escalation_channel,
+    )
     deliver = DeliverService(
-        uow, gateway, qualify, rubrics, poster, sales_channel=settings.sales_channel
+        uow,
+        gateway,
+        qualify,
+        rubrics,
+        poster,
+        sales_channel=settings.sales_channel,
+        assignment=assignment,
     )
     deliver.check_routing()
     if verify_token:
@@ -142,6 +156,7 @@ def create_app(
             Qualifier(OfflineExtractor(), limits=settings.read_limits),
             sales_channel=settings.sales_channel,
         ),
+        assignment=assignment,
         own_ids=identity.own_ids,
     )
     worker = Worker(
@@ -151,6 +166,7 @@ def create_app(
                 **deliver.work_handlers(),
                 **receive.work_handlers(),
                 **handoff_handlers(settings, uow, gateway),
+                **assignment.work_handlers(),
             }
         ),
         threads=settings.worker_threads,

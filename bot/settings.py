@@ -41,6 +41,20 @@ class Settings(BaseSettings):
         "Builder) whose posts in intake channels are leads, or `*` for any; never leadbot's own.",
     )
     managers: str = Field(default="", alias="LEADBOT_MANAGERS")
+    claim_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=10_080,
+        alias="LEADBOT_CLAIM_WINDOW_MINUTES",
+        description="Round-robin: minutes a rep has to claim an assigned lead before the next "
+        "rep is asked (a tier's claim_window_minutes overrides it).",
+    )
+    escalation_channel: str | None = Field(
+        default=None,
+        alias="LEADBOT_ESCALATION_CHANNEL",
+        description="Channel told once about a lead unclaimed past twice its tier's SLA; "
+        "unset, nothing is escalated.",
+    )
     webhook_secret: SecretStr | None = Field(
         default=None,
         alias="LEADBOT_WEBHOOK_SECRET",

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from qualifiers.hours import BusinessHours
 from qualifiers.models import AnswerValue
 
 
@@ -41,6 +42,9 @@ _NO_REFERENCES = "not allowed in a rubric (write the value out in full)"
 CriterionType = Literal["money", "number", "months", "choice", "yes_no", "text"]
 NUMERIC_TYPES = ("money", "number", "months")
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+SLACK_USER_PATTERN = r"^[UW][A-Z0-9]{2,}$"
+SLACK_USERGROUP_PATTERN = r"^S[A-Z0-9]{2,}$"
+Assignment = Literal["claim", "round_robin"]
 
 
 class _Strict(BaseModel):
@@ -197,6 +201,54 @@ class TierRule(_Strict):
     min_score: int = Field(ge=0, le=100)
     channel: str | None = Field(default=None, description="Slack channel; default: sales channel.")
     sla_minutes: int | None = Field(default=None, gt=0)
+    assign: Assignment = Field(
+        default="claim",
+        description="claim: any rep claims; round_robin: each lead is offered to one rep in turn.",
+    )
+    reps: list[str] = Field(
+        default_factory=list, description="round_robin: Slack user ids (U…), in turn order."
+    )
+    usergroup: str | None = Field(
+        default=None, description="round_robin: a Slack user group (S…) whose members take turns."
+    )
+    claim_window_minutes: int | None = Field(
+        default=None,
+        gt=0,
+        description="round_robin: minutes the assigned rep has to claim before the next rep "
+        "is asked; default LEADBOT_CLAIM_WINDOW_MINUTES.",
+    )
+
+    @field_validator("reps")
+    @classmethod
+    def _slack_users(cls, reps: list[str]) -> list[str]:
+        for rep in reps:
+            if not re.match(SLACK_USER_PATTERN, rep):
+                raise ValueError(f"expected Slack user ids such as U0123ABCD, got {rep!r}")
+        return reps
+
+    @field_validator("usergroup")
+    @classmethod
+    def _slack_usergroup(cls, usergroup: str | None) -> str | None:
+        if usergroup is not None and not re.match(SLACK_USERGROUP_PATTERN, usergroup):
+            raise ValueError(f"expected a Slack user group id such as S0123ABCD, got {usergroup!r}")
+        return usergroup
+
+
+# Fields added after rubrics were first versioned, with their defaults: left at the default
+# they are not part of the hash, so a rubric's version did not change when they were added.
+_LATER_FIELDS = {"business_hours": None, "rep_hours": {}}
+_LATER_TIER_FIELDS = {
+    "assign": "claim",
+    "reps": [],
+    "usergroup": None,
+    "claim_window_minutes": None,
+}
+
+
+def _drop_unset(content: dict, defaults: dict) -> None:
+    for field, default in defaults.items():
+        if content.get(field) == default:
+            content.pop(field, None)
 
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
@@ -216,6 +268,16 @@ class Rubric(_Strict):
     criteria: list[Criterion] = Field(min_length=1)
     knockouts: list[Knockout] = Field(default_factory=list)
     tiers: list[TierRule] = Field(min_length=1)
+    business_hours: BusinessHours | None = Field(
+        default=None, description="SLAs count only these hours; round-robin skips reps outside."
+    )
+    rep_hours: dict[str, BusinessHours] = Field(
+        default_factory=dict, description="A rep's own hours (Slack user id -> hours)."
+    )
+
+    def hours_of(self, rep: str) -> BusinessHours | None:
+        """The hours a rep works: their own, else the team's, else any time."""
+        return self.rep_hours.get(rep, self.business_hours)
 
     @field_validator("fiscal_year_start", mode="before")
     @classmethod
@@ -232,7 +294,11 @@ class Rubric(_Strict):
     @cached_property
     def version(self) -> str:
         """A hash of the rubric's content: comments and formatting do not change it."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        content = self.model_dump(mode="json")
+        _drop_unset(content, _LATER_FIELDS)
+        for tier in content["tiers"]:
+            _drop_unset(tier, _LATER_TIER_FIELDS)
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     @cached_property
@@ -421,6 +487,15 @@ def _is_union_tag(part: Any) -> bool:
     )
 
 
+def _assignment_issues(tier: TierRule, where: tuple) -> list[tuple[tuple, str]]:
+    if tier.assign == "round_robin" and not tier.reps and tier.usergroup is None:
+        return [((*where, "assign"), "expected `reps` or `usergroup` for round_robin")]
+    if tier.assign == "claim":
+        extra = [f for f in ("reps", "usergroup", "claim_window_minutes") if getattr(tier, f)]
+        return [((*where, f), "applies only to `assign: round_robin`") for f in extra]
+    return []
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -448,6 +523,9 @@ def _semantic_issues(rubric: Rubric) -> list[tuple[tuple, str]]:
             issues.append((("knockouts", i, "id"), f"duplicate knockout id {knockout.id!r}"))
         knockout_ids.add(knockout.id)
     issues.extend(_tier_issues(rubric))
+    for rep in rubric.rep_hours:
+        if not re.match(SLACK_USER_PATTERN, rep):
+            issues.append((("rep_hours", rep), "expected a Slack user id such as U0123ABCD"))
     if rubric.max_points <= 0:
         issues.append((("criteria",), "expected at least one criterion worth points"))
     return issues
@@ -535,6 +613,7 @@ def _tier_issues(rubric: Rubric) -> list[tuple[tuple, str]]:
                     f"got {tier.min_score} after {rubric.tiers[i - 1].min_score}",
                 )
             )
+        issues.extend(_assignment_issues(tier, ("tiers", i)))
     if rubric.tiers and rubric.tiers[-1].min_score != 0:
         issues.append(
             (("tiers", len(rubric.tiers) - 1, "min_score"), "expected the last tier to start at 0")

@@ -42,6 +42,11 @@ class EventKind(StrEnum):
     KNOCKOUT_OVERRIDDEN = "knockout_overridden"  # "Not a knockout", by the marketer or a manager
     CONFIRMED = "confirmed"  # "Qualify as lead" on a message with no lead signal
     MERGED = "merged"  # the same person (e-mail) sent again from another source
+    ASSIGNED = "assigned"  # round-robin offered the lead to a rep (`until`: their window ends)
+    UNASSIGNED = "unassigned"  # round-robin found no rep left: anyone may claim
+    ESCALATED = "escalated"  # unclaimed past twice its SLA: told the escalation channel
+    AWAY = "away"  # a rep's `/leadbot away` (no lead): round-robin skips them
+    BACK = "back"  # a rep's `/leadbot back`
 
 
 class MessageKind(StrEnum):

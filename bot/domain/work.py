@@ -112,6 +112,34 @@ class SlaReminder(WorkMessage):
     thread_ts: str | None = None  # the CSV digest whose thread holds the summary
 
 
+class OfferLead(WorkMessage):
+    """Round-robin: offer the lead to the next available rep of its tier (`round` counts the
+    offers made so far), unless it was claimed meanwhile."""
+
+    kind: ClassVar[str] = "offer"
+    lead_id: int
+    tier: str
+    round: int = 0
+
+
+class MentionAssignee(WorkMessage):
+    """Tell the rep a lead was assigned to, in the summary's thread."""
+
+    kind: ClassVar[str] = "mention_assignee"
+    lead_id: int
+    rep: str
+    window_minutes: int
+
+
+class Escalate(WorkMessage):
+    """Unclaimed past twice its tier's SLA: tell the escalation channel, once."""
+
+    kind: ClassVar[str] = "escalate"
+    lead_id: int
+    tier: str
+    sla_minutes: int
+
+
 class ReadCsvDrop(WorkMessage):
     """A CSV file shared in an intake channel: download it, store and qualify its rows."""
 

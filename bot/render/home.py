@@ -46,6 +46,12 @@ from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric
 SOURCE_KINDS = frozenset(LeadSource)
 ACTION_RUBRIC_RELOAD = "rubric_reload"
 ACTION_RUBRIC_REPLACE = "rubric_replace"
+ACTION_RUBRIC_TUNE = "rubric_tune"
+CALLBACK_RUBRIC_TUNE = "rubric_tune_modal"
+BLOCK_TUNE_POINTS = "tune_points:"  # + criterion id
+BLOCK_TUNE_TIER = "tune_tier:"  # + tier id + ":" + field
+TIER_FIELDS = ("min_score", "channel", "sla_minutes", "reps")
+ACTION_TUNE_VALUE = "value"
 BLOCK_MANAGER_ACTIONS = "rubric_manager_actions"
 CALLBACK_RUBRIC_REPLACE = "rubric_replace_modal"
 CALLBACK_RUBRIC_CONFIRM = "rubric_confirm_modal"
@@ -70,6 +76,7 @@ HELP_TEXT = (
     "message updates or withdraws the lead.\n"
     "• Reps claim leads with the *Claim* button on the summary in the sales channel.\n"
     "• `/leadbot rubric`: the rubric in force. `/leadbot stats`: the last 7 and 30 days.\n"
+    "• `/leadbot away` / `/leadbot back`: round-robin passes you over while you are away.\n"
     "• The *Home* tab shows both; managers reload or replace the rubric there."
 )
 
@@ -107,11 +114,14 @@ def manager_controls() -> list[dict]:
             "elements": [
                 button("Reload rubric", ACTION_RUBRIC_RELOAD),
                 button("Replace rubric", ACTION_RUBRIC_REPLACE),
+                button("Tune rubric", ACTION_RUBRIC_TUNE),
             ],
         },
         context(
             "Managers: *Reload rubric* re-reads the rubric file and applies it only if it is "
-            "valid. *Replace rubric* takes new YAML, shows a diff and a back-test first."
+            "valid. *Replace rubric* takes new YAML, shows a diff and a back-test first. "
+            "*Tune rubric* changes points, bands, thresholds, channels and SLAs in a form, "
+            "with the same review."
         ),
     ]
 
@@ -204,6 +214,10 @@ def _tiers_text(rubric: Rubric, default_channel: str | None) -> str:
         )
         if tier.sla_minutes:
             line += f" · claim within {sla_text(tier.sla_minutes)}"
+        if tier.assign == "round_robin":
+            takers = [mention(rep) for rep in tier.reps]
+            takers += [f"<!subteam^{tier.usergroup}>"] if tier.usergroup else []
+            line += f" · round-robin: {', '.join(takers)}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -338,6 +352,81 @@ def replace_rubric_modal(current: Rubric) -> dict:
                 },
             },
         ],
+    }
+
+
+def tune_rubric_modal(rubric: Rubric, points: dict[str, str]) -> dict:
+    """Points per criterion (`points`: the editable lines, by criterion id) and each tier's
+    threshold, channel and SLA, prefilled with the rubric in force. Submit reviews."""
+    blocks: list[dict] = [
+        section(
+            f"In force: *{safe(rubric.name, 200)}* · version `{rubric.version}`.\n"
+            "One `what = points` per line: a range for numbers (`10000..49999 = 15`, "
+            "`50000.. = 25`, `..0 = 0`), a choice or yes/no otherwise. You will see the "
+            "changes and a back-test before anything applies."
+        )
+    ]
+    for criterion in rubric.criteria:
+        blocks.append(
+            _tune_input(
+                BLOCK_TUNE_POINTS + criterion.id,
+                f"{criterion.label} ({criterion.type})",
+                points[criterion.id],
+                multiline=True,
+            )
+        )
+    for tier in rubric.tiers:
+        blocks.append(section(f"*Tier {tier_label(tier.id)}*"))
+        prefix = f"{BLOCK_TUNE_TIER}{tier.id}:"
+        blocks.append(
+            _tune_input(prefix + "min_score", "Lowest score (0-100)", str(tier.min_score))
+        )
+        blocks.append(
+            _tune_input(
+                prefix + "channel",
+                "Channel id (empty: the sales channel)",
+                tier.channel or "",
+                optional=True,
+            )
+        )
+        blocks.append(
+            _tune_input(
+                prefix + "sla_minutes",
+                "Claim SLA in minutes (empty: none)",
+                str(tier.sla_minutes or ""),
+                optional=True,
+            )
+        )
+        blocks.append(
+            _tune_input(
+                prefix + "reps",
+                "Round-robin among these reps (user ids; empty: anyone claims)",
+                " ".join(tier.reps),
+                optional=True,
+            )
+        )
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_RUBRIC_TUNE,
+        "title": plain("Tune rubric"),
+        "submit": plain("Review"),
+        "close": plain("Cancel"),
+        "blocks": blocks[:MAX_VIEW_BLOCKS],
+    }
+
+
+def _tune_input(
+    block_id: str, label: str, value: str, *, multiline: bool = False, optional: bool = False
+) -> dict:
+    element = {"type": "plain_text_input", "action_id": ACTION_TUNE_VALUE, "multiline": multiline}
+    if value:
+        element["initial_value"] = truncate(value, MAX_PASTE_CHARS)
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(truncate(label, 150)),
+        "element": element,
     }
 
 

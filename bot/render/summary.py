@@ -513,15 +513,38 @@ def already_claimed_text(user: str | None) -> str:
     return "This lead can no longer be claimed."
 
 
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return " ".join([f"{hours} h"] * bool(hours) + [f"{rest} min"] * bool(rest)) or "0 min"
+
+
+def assigned_text(rep: str, window_minutes: int) -> str:
+    """Round-robin's offer, in the summary's thread."""
+    return (
+        f"{mention(rep)}, it's your turn: this lead is yours if you claim it within "
+        f"{_duration(window_minutes)}. After that the next rep is asked."
+    )
+
+
+def assigned_to_other_text(rep: str) -> str:
+    return f"This lead is offered to {mention(rep)} for now; you can claim it if they pass."
+
+
+def escalation_text(title: str, tier: str, waited_minutes: int, link: str | None) -> str:
+    """Told once to the escalation channel about a lead unclaimed past twice its SLA."""
+    lead = f"<{link}|{safe(title, 150)}>" if link else safe(title, 150)
+    return (
+        f"🚨 Nobody has claimed {lead} ({tier.replace('_', ' ')}) after "
+        f"{_duration(waited_minutes)} of working time, twice its SLA."
+    )
+
+
 def sla_reminder_text(tier: str, sla_minutes: int) -> str:
     """Posted once in a summary's thread (and shown in the channel) when nobody claimed the
     lead within its tier's SLA. No @here: one missed SLA per lead of a big CSV drop would
     ping the whole channel many times."""
-    hours, minutes = divmod(sla_minutes, 60)
-    waited = [f"{hours} h"] if hours else []
-    waited += [f"{minutes} min"] if minutes else []
     return (
-        f"⏰ Unclaimed for {' '.join(waited)} (the SLA for {tier.replace('_', ' ')} leads). "
+        f"⏰ Unclaimed for {_duration(sla_minutes)} (the SLA for {tier.replace('_', ' ')} leads). "
         "Can someone claim it?"
     )
 

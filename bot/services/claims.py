@@ -4,6 +4,9 @@ summary's update and the notices are posted by the worker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from bot.domain.lifecycle import UNPOSTED, EventKind, LeadStatus, without_knockout
 from bot.domain.permissions import (
     Managers,
@@ -14,24 +17,39 @@ from bot.domain.permissions import (
 )
 from bot.render import summary as render
 from bot.render.identity import lead_title
+from bot.services.assignment import assignee
 from bot.services.notices import changed, post_now, tell, tell_claimer
 from bot.services.rubric_holder import RubricHolder
+from bot.store.database import utcnow
 from bot.store.unit_of_work import Transaction, UnitOfWork
 
 
 class ClaimsService:
-    def __init__(self, uow: UnitOfWork, managers: Managers, rubrics: RubricHolder):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        managers: Managers,
+        rubrics: RubricHolder,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.uow = uow
+        self.clock = clock
         self.managers = managers
         self.rubrics = rubrics
 
     def claim(self, lead_id: int, user: str, channel: str) -> bool:
-        """Exactly one rep wins; everyone else is told who did. Returns whether `user` won."""
+        """Exactly one rep wins; everyone else is told who did. While round-robin's offer to
+        a rep is open, only that rep (or a manager) may claim. Returns whether `user` won."""
         with self.uow as tx:
             stored = tx.leads.get_lead(lead_id)
             refusal = claim_refusal(stored.status if stored else None)
             if refusal:
                 tell(tx, channel, user, refusal)
+                return False
+            offered_to = assignee(tx, lead_id, self.clock())
+            if offered_to and offered_to != user and user not in self.managers:
+                tell(tx, channel, user, render.assigned_to_other_text(offered_to))
                 return False
             result = tx.leads.claim(lead_id, user)
             if not result.won:

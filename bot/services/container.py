@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.services.assignment import AssignmentService
 from bot.services.claims import ClaimsService
 from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
@@ -30,4 +31,5 @@ class Services:
     deliver: DeliverService
     claims: ClaimsService
     rubric_admin: RubricAdminService
+    assignment: AssignmentService
     own_ids: Callable[[], frozenset[str]] = frozenset  # the bot's own user/bot/app ids

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from bot.domain.lifecycle import (
     CLOSED,
@@ -42,14 +42,17 @@ from bot.domain.work import (
 from bot.errors import ConfigurationError
 from bot.render import summary as render
 from bot.render.identity import lead_title
+from bot.services.assignment import AssignmentService
 from bot.services.gateway import DeliveryError, SlackGateway
 from bot.services.notices import changed, post_now, tell_claimer
 from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.rubric_holder import RubricHolder
+from bot.store.database import utcnow
 from bot.store.posts import PostIntent
 from bot.store.repository import StoredLead
 from bot.store.unit_of_work import UnitOfWork
+from qualifiers.hours import due_after
 from qualifiers.models import Qualification
 
 logger = logging.getLogger(__name__)
@@ -69,8 +72,12 @@ class DeliverService:
         poster: MessagePoster,
         *,
         sales_channel: str | None,
+        assignment: AssignmentService | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ):
         self.uow = uow
+        self.assignment = assignment
+        self.clock = clock
         self.gateway = gateway
         self.poster = poster
         self.qualify = qualify
@@ -386,12 +393,19 @@ class DeliverService:
     def _schedule_reminder(
         self, stored: StoredLead, qualification: Qualification, thread_ts: str | None
     ) -> None:
-        """A reminder due when the tier's claim SLA runs out (once per lead, even when the
-        summary's posting is retried)."""
-        tier = self.rubrics.get().tier(qualification.tier)
-        if tier is None or tier.sla_minutes is None or stored.claimed_by:
+        """A reminder due when the tier's claim SLA runs out, in working minutes (once per
+        lead, even when the summary's posting is retried); round-robin and escalation."""
+        rubric = self.rubrics.get()
+        tier = rubric.tier(qualification.tier)
+        if tier is None or stored.claimed_by:
             return
+        now = self.clock()
         with self.uow as tx:
+            if self.assignment is not None:
+                self.assignment.schedule(tx, stored, tier, now)
+            if tier.sla_minutes is None:
+                return
+            due = due_after(rubric.business_hours, now, tier.sla_minutes)
             tx.work.add(
                 SlaReminder(
                     lead_id=stored.id,
@@ -400,7 +414,7 @@ class DeliverService:
                     thread_ts=thread_ts,
                 ),
                 dedupe_key=f"sla:{stored.id}",
-                delay=timedelta(minutes=tier.sla_minutes),
+                delay=due - now,
             )
 
     def _react_once(self, stored: StoredLead) -> None:

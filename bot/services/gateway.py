@@ -76,6 +76,9 @@ class SlackGateway(Protocol):
     def user_email(self, user: str) -> str | None:
         """A member's e-mail from users.info (needs users:read.email), else None."""
 
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """The user ids in a Slack user group (usergroups.users.list)."""
+
     def open_view(self, trigger_id: str, view: dict) -> None: ...
 
     def publish_home(self, user: str, view: dict) -> None: ...

@@ -10,6 +10,7 @@ decisions are made here, with the manager check in one place (`Managers`).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from bot.services.rubric_changes import (
     yaml_diff,
 )
 from bot.services.rubric_holder import RubricHolder
+from bot.services.rubric_tuning import TierEdit, TuningError, points_text, tuned_rubric, tuned_yaml
 from bot.store.stats import funnel_stats
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.qualifier import Qualifier
@@ -137,6 +139,58 @@ class RubricAdminService:
         old = self.rubrics.get()
         text, name = submitted_rubric_text(values, self.gateway)
         new = self._validate(text, name, old)
+        return self._confirmation(user, old, new, text, yaml_diff(self.rubrics.text(), text))
+
+    # --- tuning without YAML -------------------------------------------------------------------
+
+    def open_tune(self, user: str, trigger_id: str) -> None:
+        refusal = self.managers.refusal(user, REPLACE)
+        if refusal:
+            self.publish_home(user, f"🚫 {refusal}")
+            return
+        rubric = self.rubrics.get()
+        points = {criterion.id: points_text(criterion) for criterion in rubric.criteria}
+        try:
+            self.gateway.open_view(trigger_id, render.tune_rubric_modal(rubric, points))
+        except DeliveryError:
+            logger.exception("could not open the tune-rubric modal for %s", user)
+
+    def review_tuning(self, user: str, values: dict) -> dict:
+        """The tuned rubric's confirmation modal (the same review, draft and audit as a
+        replacement); `SubmissionError` names the field whose edit cannot be used. The file
+        written is the rubric as YAML (its comments are not kept); the diff compares the
+        rubric in force and the tuned one written the same way."""
+        old = self.rubrics.get()
+        first_block = render.BLOCK_TUNE_POINTS + old.criteria[0].id
+        refusal = self.managers.refusal(user, REPLACE)
+        if refusal:
+            raise SubmissionError(first_block, refusal)
+        points = {c.id: _field(values, render.BLOCK_TUNE_POINTS + c.id) for c in old.criteria}
+        tiers = {
+            t.id: TierEdit(
+                **{
+                    name: _field(values, f"{render.BLOCK_TUNE_TIER}{t.id}:{name}")
+                    for name in render.TIER_FIELDS
+                }
+            )
+            for t in old.tiers
+        }
+        try:
+            text = tuned_yaml(tuned_rubric(old, points, tiers))
+        except TuningError as exc:
+            raise SubmissionError(_tuning_block(exc.key), exc.message) from None
+        try:
+            new = parse_rubric(text, "tuned rubric")
+            self.check_routing(new, "tuned rubric")
+        except RubricError as exc:
+            issue = exc.issues[0]
+            raise SubmissionError(_issue_block(old, issue.path), issue.message) from None
+        if new.version == old.version:
+            raise SubmissionError(first_block, "Nothing changed: this is the rubric in force.")
+        return self._confirmation(user, old, new, text, yaml_diff(tuned_yaml(old), text))
+
+    def _confirmation(self, user: str, old: Rubric, new: Rubric, text: str, diff: str) -> dict:
+        """Hold the draft; the modal with what changes and the back-test on stored leads."""
         token = self.drafts.add(
             RubricDraft(user=user, text=text, rubric=new, base_version=old.version)
         )
@@ -149,7 +203,7 @@ class RubricAdminService:
             old=old,
             new=new,
             changes=rubric_changes_summary(old, new),
-            yaml_diff=yaml_diff(self.rubrics.text(), text),
+            yaml_diff=diff,
             backtest=render.backtest_text(shift, requested=len(leads)),
         )
 
@@ -234,6 +288,28 @@ class RubricAdminService:
             logger.exception("rubric %s is in force but its audit entry failed", new_version)
             return False
         return True
+
+
+def _field(values: dict, block_id: str) -> str:
+    return ((values.get(block_id) or {}).get(render.ACTION_TUNE_VALUE) or {}).get("value") or ""
+
+
+def _tuning_block(key: str) -> str:
+    """The modal field a tuning error belongs to: a criterion's points or a tier's field."""
+    if ":" in key:
+        return render.BLOCK_TUNE_TIER + key
+    return render.BLOCK_TUNE_POINTS + key
+
+
+def _issue_block(rubric: Rubric, path: str) -> str:
+    """The field a validation issue (`criteria[2].bands[1]`, `tiers[0].min_score`) is about."""
+    match = re.match(r"(criteria|tiers)\[(\d+)\](?:\.(\w+))?", path)
+    if match and match[1] == "criteria" and int(match[2]) < len(rubric.criteria):
+        return render.BLOCK_TUNE_POINTS + rubric.criteria[int(match[2])].id
+    if match and match[1] == "tiers" and int(match[2]) < len(rubric.tiers):
+        field = match[3] if match[3] in render.TIER_FIELDS else "min_score"
+        return f"{render.BLOCK_TUNE_TIER}{rubric.tiers[int(match[2])].id}:{field}"
+    return render.BLOCK_TUNE_POINTS + rubric.criteria[0].id
 
 
 def submitted_rubric_text(values: dict, gateway: SlackGateway) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from qualifiers.models import Lead
 from qualifiers.qualifier import Qualifier
-from qualifiers.rubric import Criterion, Rubric
+from qualifiers.rubric import Criterion, Rubric, TierRule
 
 DRAFT_TTL_SECONDS = 3600
 MAX_DRAFTS = 100
@@ -144,8 +144,22 @@ def _tier_changes(old: Rubric, new: Rubric) -> list[str]:
             lines.append(f"Tier *{tier.id}*: channel {before.channel} → {tier.channel}")
         if before.sla_minutes != tier.sla_minutes:
             lines.append(f"Tier *{tier.id}*: SLA {before.sla_minutes} → {tier.sla_minutes} minutes")
+        if _assignment(before) != _assignment(tier):
+            lines.append(
+                f"Tier *{tier.id}*: assignment {_assignment(before)} → {_assignment(tier)}"
+            )
     lines.extend(f"Removed tier *{t.id}*" for t in old.tiers if t.id not in new_ids)
+    if (old.business_hours, old.rep_hours) != (new.business_hours, new.rep_hours):
+        lines.append("Working hours changed (SLAs and round-robin follow them)")
     return lines
+
+
+def _assignment(tier: TierRule) -> str:
+    if tier.assign == "claim":
+        return "any rep claims"
+    takers = [*tier.reps, *([f"group {tier.usergroup}"] if tier.usergroup else [])]
+    window = f", {tier.claim_window_minutes} min each" if tier.claim_window_minutes else ""
+    return f"round-robin among {', '.join(takers)}{window}"
 
 
 def yaml_diff(old_text: str, new_text: str) -> str:

@@ -163,6 +163,9 @@ class WebApiGateway:
     def publish_home(self, user: str, view: dict) -> None:
         self._call("views_publish", user_id=user, view=view)
 
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        return list(self._call("usergroups_users_list", usergroup=usergroup).get("users") or [])
+
     def download_file(self, url: str, *, max_bytes: int, timeout: float) -> bytes:
         """A shared file's bytes (its url_private_download), fetched with the bot token. The
         token goes only to Slack's file host, or to the configured API host (a proxy, the

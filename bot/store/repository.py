@@ -8,7 +8,7 @@ import functools
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +30,7 @@ from qualifiers.arrival import arrival_from_fields
 from qualifiers.models import Lead, Qualification
 
 _HANDED_OFF = frozenset(event.value for event in HandoffEvent)
+ASSIGNMENTS_SCANNED = 500  # recent offers read to find whose turn a tier is at
 
 
 def content_dedupe_key(lead: Lead) -> str:
@@ -359,6 +360,36 @@ class LeadRepository:
             .limit(1)
         )
         return LeadEvent(kind=row.kind, actor=row.actor, data=row.data or {}) if row else None
+
+    # --- round-robin --------------------------------------------------------------------------
+
+    def last_assignee(self, tier: str) -> str | None:
+        """The rep round-robin last offered a lead of `tier` to (the turn goes on from them)."""
+        rows = self.session.scalars(
+            select(EventRow)
+            .where(EventRow.kind == EventKind.ASSIGNED)
+            .order_by(EventRow.id.desc())
+            .limit(ASSIGNMENTS_SCANNED)
+        )
+        return next((row.actor for row in rows if (row.data or {}).get("tier") == tier), None)
+
+    def set_away(self, user: str, away: bool) -> None:
+        """`/leadbot away` or `back`: an event with no lead."""
+        kind = EventKind.AWAY if away else EventKind.BACK
+        self.session.add(
+            EventRow(lead_id=None, kind=kind, actor=user, data={}, created_at=utcnow())
+        )
+
+    def away_users(self, users: Iterable[str]) -> set[str]:
+        """Which of `users` said `/leadbot away` last (not `back` since)."""
+        rows = self.session.execute(
+            select(EventRow.actor, EventRow.kind)
+            .where(EventRow.kind.in_([EventKind.AWAY, EventKind.BACK]))
+            .where(EventRow.actor.in_(list(users)))
+            .order_by(EventRow.id)
+        )
+        latest = {actor: kind == EventKind.AWAY for actor, kind in rows}
+        return {user for user, away in latest.items() if away}
 
     # --- claims --------------------------------------------------------------------------------
 

@@ -139,6 +139,7 @@ class FakeSlackAPI(LocalService):
         self._channels: dict[str, dict[str, Any]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._file_infos: dict[str, dict[str, Any]] = {}
+        self._usergroups: dict[str, list[str]] = {}
         self._socket_url: str | None = None
         self._scopes: list[str] | None = None
         self._missing_channels: set[str] = set()
@@ -159,6 +160,7 @@ class FakeSlackAPI(LocalService):
             "files.info": self._files_info,
             "conversations.history": self._conversations_history,
             "conversations.open": self._conversations_open,
+            "usergroups.users.list": self._usergroups_users_list,
         }
 
     @property
@@ -290,6 +292,11 @@ class FakeSlackAPI(LocalService):
         """Answer files.info for ``file_id`` with these fields (else ``file_not_found``)."""
         with self._cond:
             self._file_infos[file_id] = {"id": file_id, **fields}
+
+    def set_usergroup(self, usergroup_id: str, users: list[str]) -> None:
+        """The members usergroups.users.list answers for a user group."""
+        with self._cond:
+            self._usergroups[usergroup_id] = list(users)
 
     def set_socket_url(self, url: str) -> None:
         """Answer apps.connections.open with ``url``: a local WebSocket server playing
@@ -441,6 +448,12 @@ class FakeSlackAPI(LocalService):
     def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
         user_id = body.get("user", "")
         return {"ok": True, "user": self._users.get(user_id) or _default_user(user_id)}
+
+    def _usergroups_users_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        usergroup = body.get("usergroup", "")
+        if usergroup not in self._usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self._usergroups[usergroup]}
 
     def _conversations_info(self, body: dict[str, Any]) -> dict[str, Any]:
         channel_id = body.get("channel", "")

@@ -3,6 +3,8 @@ database, no HTTP, a qualifier that answers what the test says."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from services.fakes import MemoryUnitOfWork, NoPacing, RecordingGateway
 
@@ -13,8 +15,11 @@ from bot.services.deliver import DeliverService
 from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
+from bot.services.rubric_admin import RubricAdminService
 from bot.services.rubric_holder import RubricHolder
+from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.models import CriterionResult, Extraction, Lead, Qualification, RubricRef
+from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH, Rubric
 
 SALES = "CSALES"
@@ -104,3 +109,22 @@ def poster(uow, gateway) -> MessagePoster:
 @pytest.fixture
 def deliver(uow, gateway, qualify, rubrics, poster) -> DeliverService:
     return DeliverService(uow, gateway, qualify, rubrics, poster, sales_channel=SALES)
+
+
+@pytest.fixture
+def holder(tmp_path) -> RubricHolder:
+    path = tmp_path / "rubric.yaml"
+    shutil.copy(DEFAULT_RUBRIC_PATH, path)
+    return RubricHolder.from_file(path)
+
+
+@pytest.fixture
+def admin(uow, gateway, holder) -> RubricAdminService:
+    return RubricAdminService(
+        uow,
+        gateway,
+        holder,
+        Managers([MANAGER]),
+        Qualifier(OfflineExtractor()),
+        sales_channel="CSALES",
+    )

@@ -38,6 +38,7 @@ class RecordingGateway:
         self.file_infos: dict[str, dict] = {}
         self.names: dict[str, str] = {}
         self.posted: dict[str, list[dict]] = {}  # channel id -> messages, as Slack keeps them
+        self.usergroups: dict[str, list[str]] = {}
         self._ts = itertools.count(1)
 
     def named(self, method: str) -> list[GatewayCall]:
@@ -106,6 +107,10 @@ class RecordingGateway:
     def user_email(self, user):
         self._record("user_email", user)
         return f"{user.lower()}@example.com"
+
+    def usergroup_members(self, usergroup):
+        self._record("usergroup_members", usergroup)
+        return list(self.usergroups.get(usergroup, []))
 
     def open_view(self, trigger_id, view):
         self._record("open_view", trigger_id, view)
@@ -229,6 +234,21 @@ class MemoryLeads:
     def latest_event(self, lead_id, kind) -> LeadEvent | None:
         matching = [e for i, e in self.state.events if i == lead_id and e.kind == kind]
         return matching[-1] if matching else None
+
+    def last_assignee(self, tier) -> str | None:
+        offers = [e for _, e in self.state.events if e.kind == EventKind.ASSIGNED]
+        return next((e.actor for e in reversed(offers) if e.data.get("tier") == tier), None)
+
+    def set_away(self, user, away) -> None:
+        self.add_event(None, EventKind.AWAY if away else EventKind.BACK, user)
+
+    def away_users(self, users) -> set[str]:
+        latest = {
+            e.actor: e.kind == EventKind.AWAY
+            for _, e in self.state.events
+            if e.kind in (EventKind.AWAY, EventKind.BACK) and e.actor in set(users)
+        }
+        return {user for user, away in latest.items() if away}
 
     def claim(self, lead_id, user) -> ClaimResult:
         stored = self.state.leads[lead_id].stored

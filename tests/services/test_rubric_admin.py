@@ -3,37 +3,12 @@ version it was reviewed against, and leaves an audit entry."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from services.conftest import MANAGER
 
-from bot.domain.permissions import Managers
 from bot.render import home as render
-from bot.services.rubric_admin import RubricAdminService, SubmissionError
+from bot.services.rubric_admin import SubmissionError
 from bot.services.rubric_holder import RubricHolder
-from qualifiers.extract.offline import OfflineExtractor
-from qualifiers.qualifier import Qualifier
-from qualifiers.rubric import DEFAULT_RUBRIC_PATH
-
-
-@pytest.fixture
-def holder(tmp_path) -> RubricHolder:
-    path = tmp_path / "rubric.yaml"
-    shutil.copy(DEFAULT_RUBRIC_PATH, path)
-    return RubricHolder.from_file(path)
-
-
-@pytest.fixture
-def admin(uow, gateway, holder) -> RubricAdminService:
-    return RubricAdminService(
-        uow,
-        gateway,
-        holder,
-        Managers([MANAGER]),
-        Qualifier(OfflineExtractor()),
-        sales_channel="CSALES",
-    )
 
 
 def pasted(text: str) -> dict:

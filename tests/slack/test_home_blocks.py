@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from slack_helpers import block_text
+
 from bot.render import home as home_blocks
 from bot.services.rubric_changes import TierShift
 from bot.store.stats import FunnelStats, ModelUsage, SliceFigures, WindowStats
 from qualifiers.rubric import Band, Criterion, Rubric, TierRule
 
-MANAGER_ACTIONS = {home_blocks.ACTION_RUBRIC_RELOAD, home_blocks.ACTION_RUBRIC_REPLACE}
+MANAGER_ACTIONS = {
+    home_blocks.ACTION_RUBRIC_RELOAD,
+    home_blocks.ACTION_RUBRIC_REPLACE,
+    home_blocks.ACTION_RUBRIC_TUNE,
+}
 
 
 def window(days: int, leads: int = 12) -> WindowStats:
@@ -73,7 +79,7 @@ def assert_within_limits(blocks: list[dict], max_blocks: int) -> None:
         assert 0 < len(text) <= 3000
 
 
-def test_manager_home_has_reload_and_replace_buttons(default_rubric):
+def test_manager_home_has_reload_replace_and_tune_buttons(default_rubric):
     view = home_blocks.home_view(default_rubric, STATS, is_manager=True)
 
     assert view["type"] == "home"
@@ -242,3 +248,16 @@ def test_backtest_text_says_when_time_ran_out_or_no_leads():
 
     assert "(of 500; time limit reached)" in home_blocks.backtest_text(shift, requested=500)
     assert "No stored leads" in home_blocks.backtest_text(shift, requested=0)
+
+
+def test_rubric_blocks_say_which_tiers_are_dealt_round_robin(default_rubric):
+    tiers = [
+        tier.model_copy(update={"assign": "round_robin", "reps": ["UANNA"], "usergroup": "SSALES"})
+        if tier.id == "hot"
+        else tier
+        for tier in default_rubric.tiers
+    ]
+    rubric = default_rubric.model_copy(update={"tiers": tiers})
+    text = block_text(home_blocks.rubric_blocks(rubric))
+    assert "round-robin: <@UANNA>, <!subteam^SSALES>" in text
+    assert text.count("round-robin") == 1

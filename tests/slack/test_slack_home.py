@@ -49,6 +49,7 @@ def test_manager_home_shows_rubric_stats_and_manager_controls(slack, leadbot, fa
     assert action_ids(view["blocks"]) == [
         home_blocks.ACTION_RUBRIC_RELOAD,
         home_blocks.ACTION_RUBRIC_REPLACE,
+        home_blocks.ACTION_RUBRIC_TUNE,
     ]
     text = block_text(view["blocks"])
     assert leadbot.services.rubrics.get().version in text

@@ -44,6 +44,11 @@ def register(app: App, services: Services) -> None:
 
     @app.command("/leadbot")
     def leadbot(ack: Ack, body: dict) -> None:
-        """`/leadbot rubric | stats | help`, answered ephemerally in the ack."""
+        """`/leadbot rubric | stats | away | back | help`, answered ephemerally in the ack."""
         command = SlashCommand.model_validate(body)
+        subcommand = (command.text.split() or [""])[0].lower()
+        if subcommand in ("away", "back"):
+            text = services.assignment.set_away(command.user_id, subcommand == "away")
+            ack(response_type="ephemeral", text=text)
+            return
         ack(response_type="ephemeral", **services.rubric_admin.leadbot_reply(command.text))

@@ -26,7 +26,7 @@ class HomeOpened(BaseModel):
 
 
 class HomeButton(BaseModel):
-    """A click on Reload rubric or Replace rubric in App Home."""
+    """A click on Reload, Replace or Tune rubric in App Home."""
 
     user: _User
     trigger_id: str
@@ -54,15 +54,22 @@ def register(app: App, services: Services) -> None:
         click = HomeButton.model_validate(body)
         admin.open_replace(click.user.id, click.trigger_id)
 
-    def review(ack, body: dict) -> None:
-        """Problems show under the input; otherwise the modal becomes the confirmation."""
-        submission = ViewSubmission.model_validate(body)
-        try:
-            modal = admin.review(submission.user.id, submission.view.state.values)
-        except SubmissionError as exc:
-            ack(response_action="errors", errors={exc.block_id: exc.message})
-            return
-        ack(response_action="update", view=modal)
+    def open_tune(body: dict) -> None:
+        click = HomeButton.model_validate(body)
+        admin.open_tune(click.user.id, click.trigger_id)
+
+    def reviewing(review_submission):
+        def review(ack, body: dict) -> None:
+            """Problems show under the input; otherwise the modal becomes the confirmation."""
+            submission = ViewSubmission.model_validate(body)
+            try:
+                modal = review_submission(submission.user.id, submission.view.state.values)
+            except SubmissionError as exc:
+                ack(response_action="errors", errors={exc.block_id: exc.message})
+                return
+            ack(response_action="update", view=modal)
+
+        return review
 
     def confirm(ack, body: dict) -> None:
         submission = ViewSubmission.model_validate(body)
@@ -76,5 +83,7 @@ def register(app: App, services: Services) -> None:
     app.event("app_home_opened")(ack=acknowledge, lazy=[home_opened])
     app.action(home_blocks.ACTION_RUBRIC_RELOAD)(ack=acknowledge_button, lazy=[reload])
     app.action(home_blocks.ACTION_RUBRIC_REPLACE)(ack=acknowledge_button, lazy=[open_replace])
-    app.view(home_blocks.CALLBACK_RUBRIC_REPLACE)(review)
+    app.action(home_blocks.ACTION_RUBRIC_TUNE)(ack=acknowledge_button, lazy=[open_tune])
+    app.view(home_blocks.CALLBACK_RUBRIC_REPLACE)(reviewing(admin.review))
+    app.view(home_blocks.CALLBACK_RUBRIC_TUNE)(reviewing(admin.review_tuning))
     app.view(home_blocks.CALLBACK_RUBRIC_CONFIRM)(ack=confirm, lazy=[refresh_home])
