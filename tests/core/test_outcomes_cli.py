@@ -3,10 +3,17 @@ against a real SQLite database."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from fakes.store_probe import StoreProbe
 
 from bot.cli import main
-from qualifiers.models import Lead
+from bot.domain.lifecycle import Outcome
+from bot.render.home import ranking_text
+from bot.store.stats import Conversion, rubric_ranking
+from qualifiers.models import Lead, Qualification, RubricRef
+from qualifiers.rubric import DEFAULT_RUBRIC_PATH, load_rubric
 
 
 def test_outcomes_import_command_records_and_exits_1_when_rows_are_left(
@@ -27,3 +34,73 @@ def test_outcomes_import_command_records_and_exits_1_when_rows_are_left(
     assert captured.out.startswith("1 of 2 outcomes recorded (1 unmatched, 0 unreadable)")
     assert main(["outcomes", "import", str(tmp_path / "none.csv")]) == 2
     assert "none.csv: no such file" in capsys.readouterr().err
+
+
+def seed_outcomes(url: str, count: int, version: str = "v1", batch: str = "a") -> None:
+    """`count` qualified leads from two sources with outcomes: the hot half mostly won."""
+    repo = StoreProbe.from_url(url)
+    for n in range(count):
+        hot = n % 2 == 0
+        stored, _ = repo.add_lead(
+            Lead(text=f"lead {batch}{n}", source="slack" if n % 4 < 2 else "webhook")
+        )
+        repo.add_qualification(
+            stored.id,
+            Qualification(
+                score=80 if hot else 20,
+                tier="hot" if hot else "cold",
+                rubric=RubricRef(name="default", version=version),
+                qualifier="offline",
+            ),
+        )
+        won = (hot and n % 6 != 0) or n == 1
+        repo.record_outcome(stored.id, Outcome.WON if won else Outcome.LOST, "U1", origin="slack")
+    repo.add_lead(Lead(text=f"no outcome yet {batch}"))
+    repo.engine.dispose()
+
+
+def test_stats_show_conversion_per_tier_and_per_source(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'leadbot.db'}"
+    seed_outcomes(url, 8)  # hot: leads 0, 2, 4, 6 (0 and 6 lost); cold: 1 won, 3, 5, 7 lost
+    monkeypatch.setenv("LEADBOT_DATABASE_URL", url)
+
+    assert main(["stats", "--format", "json", "--days", "7"]) == 0
+
+    [week] = json.loads(capsys.readouterr().out)["windows"]
+    assert week["conversion"] == {"outcomes": 8, "won": 3, "rate": 0.375}
+    assert week["conversion_by_tier"] == {
+        "hot": {"outcomes": 4, "won": 2, "rate": 0.5},
+        "cold": {"outcomes": 4, "won": 1, "rate": 0.25},
+    }
+    by_source = {s["key"]: s["conversion"] for s in week["by_source"]}
+    assert by_source == {
+        "slack": {"outcomes": 4, "won": 2, "rate": 0.5},  # leads 0, 1 won; 4, 5 lost
+        "webhook": {"outcomes": 4, "won": 1, "rate": 0.25},
+        "cli": {"outcomes": 0, "won": 0, "rate": None},
+    }
+    assert main(["stats", "--days", "7"]) == 0
+    assert "won 3/8 (38%): hot 2/4 (50%), cold 1/4 (25%)" in capsys.readouterr().out
+
+
+def test_the_rubric_in_force_is_ranked_once_enough_outcomes_exist(tmp_path):
+    url = f"sqlite:///{tmp_path / 'leadbot.db'}"
+    rubric = load_rubric(DEFAULT_RUBRIC_PATH)
+    seed_outcomes(url, 12, version=rubric.version)
+    database = StoreProbe.from_url(url)
+
+    early = rubric_ranking(database, rubric)
+    assert (early.outcomes, early.auc, early.tiers) == (12, None, None)
+    assert "a verdict needs 20" in ranking_text(early)
+
+    seed_outcomes(url, 12, version=rubric.version, batch="b")
+    seed_outcomes(url, 30, version="v0", batch="c")  # another rubric's leads do not count
+    ranking = rubric_ranking(database, rubric)
+    assert (ranking.outcomes, ranking.won) == (24, 10)  # per batch: hot 4 of 6 won, cold 1
+    assert ranking.tiers == {
+        "hot": Conversion(outcomes=12, won=8, rate=8 / 12),
+        "cold": Conversion(outcomes=12, won=2, rate=2 / 12),
+    }
+    # won-lost pairs: hot won over cold lost 8*10, ties (same score) count half: 8*4 + 2*10
+    assert ranking.auc == pytest.approx((80 + 0.5 * (32 + 20)) / (10 * 14))
+    assert "ROC AUC 0.76 on 24 leads with an outcome" in ranking_text(ranking)
+    database.engine.dispose()
