@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.logs import configure_logging
 from bot.settings import Settings
 
-COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats", "outcomes")
+COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats", "outcomes", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

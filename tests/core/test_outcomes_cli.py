@@ -3,7 +3,9 @@ against a real SQLite database."""
 
 from __future__ import annotations
 
+import csv
 import json
+from datetime import date
 
 import pytest
 from fakes.store_probe import StoreProbe
@@ -12,7 +14,7 @@ from bot.cli import main
 from bot.domain.lifecycle import Outcome
 from bot.render.home import ranking_text
 from bot.store.stats import Conversion, rubric_ranking
-from qualifiers.models import Lead, Qualification, RubricRef
+from qualifiers.models import CriterionResult, Lead, Qualification, RubricRef
 from qualifiers.rubric import DEFAULT_RUBRIC_PATH, load_rubric
 
 
@@ -104,3 +106,83 @@ def test_the_rubric_in_force_is_ranked_once_enough_outcomes_exist(tmp_path):
     assert ranking.auc == pytest.approx((80 + 0.5 * (32 + 20)) / (10 * 14))
     assert "ROC AUC 0.76 on 24 leads with an outcome" in ranking_text(ranking)
     database.engine.dispose()
+
+
+def test_export_has_qualification_evidence_claims_and_outcome_and_no_formulas(
+    tmp_path, monkeypatch, capsys
+):
+    url = f"sqlite:///{tmp_path / 'leadbot.db'}"
+    repo = StoreProbe.from_url(url)
+    formula = '=HYPERLINK("http://evil.example","click")'
+    stored, _ = repo.add_lead(
+        Lead(id="HS-7", text=f"{formula} budget 50k", fields={"name": "@SUM(A1)", "x": "-1"})
+    )
+    repo.add_qualification(
+        stored.id,
+        Qualification(
+            score=60,
+            tier="warm",
+            rubric=RubricRef(name="default", version="v9"),
+            qualifier="offline",
+            criteria=[
+                CriterionResult(
+                    id="budget", label="Budget", value=50000, points=25, evidence="budget 50k"
+                ),
+                CriterionResult(id="timeline", label="Timeline"),
+            ],
+        ),
+    )
+    repo.claim(stored.id, "UREP1")
+    repo.release(stored.id, "UREP1")
+    repo.claim(stored.id, "UREP2")
+    repo.record_outcome(stored.id, Outcome.WON, None, origin="import", occurred_on=date(2026, 1, 9))
+    repo.add_lead(Lead(text="+4412345 call me"))
+    repo.engine.dispose()
+    monkeypatch.setenv("LEADBOT_DATABASE_URL", url)
+
+    assert main(["export", "--format", "jsonl"]) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (first["external_id"], first["tier"], first["score"]) == ("HS-7", "warm", 60)
+    assert first["answers"] == [
+        {
+            "criterion": "budget",
+            "label": "Budget",
+            "value": 50000,
+            "points": 25,
+            "evidence": "budget 50k",
+            "source": None,
+        }
+    ]
+    assert [(c["event"], c["by"]) for c in first["claims"]] == [
+        ("claimed", "UREP1"),
+        ("released", "UREP1"),
+        ("claimed", "UREP2"),
+    ]
+    assert first["outcome"]["outcome"] == "won"
+    assert first["outcome"]["occurred_on"] == "2026-01-09"
+    assert first["text"].startswith(formula)  # JSON is data: kept verbatim
+    assert (second["tier"], second["outcome"]) == (None, None)
+
+    out = tmp_path / "leads.csv"
+    assert main(["export", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [row["lead_id"] for row in rows] == ["1", "2"]
+    assert rows[0]["text"] == f"'{formula} budget 50k"
+    assert rows[0]["fields"] == '{"name": "@SUM(A1)", "x": "-1"}'
+    assert rows[1]["text"] == "'+4412345 call me"
+    assert rows[0]["answers"] == "budget=50000 [budget 50k]"
+    assert rows[0]["claim_history"].startswith("claimed by UREP1 at ")
+    assert (rows[0]["outcome"], rows[0]["outcome_date"], rows[0]["outcome_by"]) == (
+        "won",
+        "2026-01-09",
+        "import",
+    )
+    cells = [cell for row in rows for cell in row.values()]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+    assert main(["export", "--format", "jsonl", "--since", "2999-01-01"]) == 0
+    assert capsys.readouterr().out == ""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "--since", "yesterday"])
+    assert exit_info.value.code == 2
+    assert "expected a date as YYYY-MM-DD, got 'yesterday'" in capsys.readouterr().err
