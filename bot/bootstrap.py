@@ -27,6 +27,7 @@ from bot.services.container import Services
 from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
 from bot.services.gateway import DeliveryError, SlackGateway
+from bot.services.outcomes import OutcomesService
 from bot.services.posting import MessagePoster
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
@@ -148,6 +149,7 @@ def create_app(
         qualify=qualify,
         deliver=deliver,
         claims=ClaimsService(uow, managers, rubrics),
+        outcomes=OutcomesService(uow, managers),
         rubric_admin=RubricAdminService(
             uow,
             gateway,

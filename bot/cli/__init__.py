@@ -15,7 +15,18 @@ from bot.errors import UserError
 from bot.logs import configure_logging
 from bot.settings import Settings
 
-COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats", "manifest", "doctor")
+COMMANDS = (
+    "qualify",
+    "demo",
+    "rubric",
+    "backtest",
+    "serve",
+    "stats",
+    "outcomes",
+    "export",
+    "manifest",
+    "doctor",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

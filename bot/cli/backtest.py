@@ -17,11 +17,12 @@ from bot.cli.common import (
     OUTPUT_FORMATS,
     ProgressBar,
     add_data_arguments,
+    labelled_data,
     load_rubric_for_cli,
     report_skipped,
+    rubric_path,
 )
 from bot.errors import UserError
-from bot.intake.labelled import read_labelled_leads
 from bot.render.report_html import render_report
 from bot.settings import Settings
 from qualifiers.backtest import BacktestReport, RubricMetrics, run_backtest
@@ -44,10 +45,10 @@ def register(subparsers) -> None:
         description="Qualify every row of a CSV of past leads and compare the scores with the "
         "known outcome in --label: leads and conversion per tier, ROC AUC, precision and recall "
         "of the worked tiers (all but the lowest, e.g. hot+warm), top-decile lift. With "
-        "--against, both rubrics side by side and the leads that change tier.",
+        "--against, both rubrics side by side and the leads that change tier. With --stored, "
+        "the team's own leads whose outcome was recorded (won = converted).",
     )
     add_data_arguments(parser)
-    parser.add_argument("--rubric", required=True, help="rubric YAML to back-test")
     parser.add_argument("--against", metavar="RUBRIC", help="a second rubric to compare with")
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default="text")
@@ -68,11 +69,9 @@ def register(subparsers) -> None:
 
 
 def run(args, settings: Settings) -> int:
-    rubric = load_rubric_for_cli(args.rubric)
+    rubric = load_rubric_for_cli(rubric_path(args, settings))
     against = load_rubric_for_cli(args.against) if args.against else None
-    data = read_labelled_leads(
-        args.data, args.label, args.positive, args.text_column, args.id_column
-    )
+    data, data_name = labelled_data(args, settings)
     report_skipped(data.skipped, len(data.leads) + len(data.skipped))
     qualifier = Qualifier(OfflineExtractor())
     processes = os.cpu_count() or 1  # offline qualification is CPU-bound
@@ -99,9 +98,9 @@ def run(args, settings: Settings) -> int:
     if args.format == "json":
         print(json.dumps({**report.public_dict(), "verdict": verdict(report).model_dump()}))
     else:
-        print(report_text(report, args.data))
+        print(report_text(report, data_name))
     if args.html:
-        write_html(args.html, report, args.data)
+        write_html(args.html, report, data_name)
         if args.format == "text":
             print(f"HTML report: {args.html}")
     return 0

@@ -8,9 +8,14 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from bot.bootstrap import open_database
 from bot.errors import UserError
-from bot.intake.labelled import DEFAULT_POSITIVES
+from bot.intake.labelled import DEFAULT_POSITIVES, LabelledLeads, read_labelled_leads
+from bot.services.outcomes import stored_labelled_leads
+from bot.settings import Settings
 from qualifiers.rubric import Rubric, RubricError, load_rubric
+
+STORED_DATA_NAME = "the team's stored leads"
 
 OUTPUT_FORMATS = ("text", "json")
 MAX_ROW_ERRORS_SHOWN = 5
@@ -26,9 +31,19 @@ def load_rubric_for_cli(path: str | Path) -> Rubric:
 
 
 def add_data_arguments(parser) -> None:
-    """The labelled-data options `backtest` and `rubric suggest` share."""
-    parser.add_argument("--data", required=True, metavar="FILE.csv", help="past leads, one a row")
-    parser.add_argument("--label", required=True, metavar="COLUMN", help="the outcome column")
+    """The labelled-data options `backtest` and `rubric suggest` share: a file of past
+    leads (--data and --label), or the team's own history (--stored)."""
+    parser.add_argument("--data", metavar="FILE.csv", help="past leads, one a row")
+    parser.add_argument("--label", metavar="COLUMN", help="the outcome column of --data")
+    parser.add_argument(
+        "--stored",
+        action="store_true",
+        help="instead of --data: the stored leads with a recorded outcome (won = converted)",
+    )
+    parser.add_argument(
+        "--rubric",
+        help="rubric YAML (default: the rubric in force, LEADBOT_RUBRIC)",
+    )
     parser.add_argument(
         "--positive",
         action="append",
@@ -43,6 +58,25 @@ def add_data_arguments(parser) -> None:
         help="CSV column holding the lead's CRM id, to name leads by it in the report "
         "(default: an id/lead_id column, else FILE:LINE); never scored",
     )
+
+
+def labelled_data(args, settings: Settings) -> tuple[LabelledLeads, str]:
+    """The past leads and outcomes the command works on, and what to call them."""
+    if args.stored:
+        if args.data or args.label:
+            raise UserError("--stored: reads the stored leads; drop --data and --label")
+        data = stored_labelled_leads(open_database(settings.database_url))
+        return data, STORED_DATA_NAME
+    if not args.data or not args.label:
+        raise UserError("expected --data FILE.csv and --label COLUMN, or --stored")
+    data = read_labelled_leads(
+        args.data, args.label, args.positive, args.text_column, args.id_column
+    )
+    return data, args.data
+
+
+def rubric_path(args, settings: Settings) -> Path:
+    return Path(args.rubric) if args.rubric else settings.rubric_path
 
 
 def report_skipped(skipped: list[str], total: int) -> None:

@@ -14,13 +14,15 @@ from pathlib import Path
 
 from bot.cli.common import (
     OUTPUT_FORMATS,
+    STORED_DATA_NAME,
     ProgressBar,
     add_data_arguments,
+    labelled_data,
     load_rubric_for_cli,
     report_skipped,
+    rubric_path,
 )
 from bot.errors import UserError
-from bot.intake.labelled import read_labelled_leads
 from bot.settings import Settings
 from qualifiers.backtest import qualify_all
 from qualifiers.extract.offline import OfflineExtractor
@@ -39,7 +41,6 @@ def register(rubric_subparsers) -> None:
         "cross-validated ROC AUC of the original and of the suggestion.",
     )
     add_data_arguments(parser)
-    parser.add_argument("--rubric", required=True, help="the rubric to start from (not modified)")
     parser.add_argument("--out", required=True, metavar="FILE", help="where to write the new YAML")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default="text")
@@ -55,19 +56,17 @@ def register(rubric_subparsers) -> None:
 
 
 def run(args, settings: Settings) -> int:
-    source, out = Path(args.rubric), Path(args.out)
+    source, out = rubric_path(args, settings), Path(args.out)
     if out.exists() and out.resolve() == source.resolve():
         raise UserError(f"--out {args.out}: is the original rubric; choose another file")
     if not 2 <= args.folds <= 20:
         raise UserError(f"--folds: expected 2 to 20, got {args.folds}")
     rubric = load_rubric_for_cli(source)
-    data = read_labelled_leads(
-        args.data, args.label, args.positive, args.text_column, args.id_column
-    )
+    data, data_name = labelled_data(args, settings)
     report_skipped(data.skipped, len(data.leads) + len(data.skipped))
     if len(data.leads) < 10 * args.folds or sum(data.labels) < args.folds:
         raise UserError(
-            f"{args.data}: too few leads to fit points: {len(data.leads)} leads, "
+            f"{data_name}: too few leads to fit points: {len(data.leads)} leads, "
             f"{sum(data.labels)} converted; expected at least {10 * args.folds} leads and "
             f"{args.folds} converted"
         )
@@ -80,7 +79,7 @@ def run(args, settings: Settings) -> int:
     )
     header = (
         f"Suggested by `leadbot rubric suggest` on {date.today():%Y-%m-%d} from {source.name}\n"
-        f"and {len(data.leads):,} past leads in {Path(args.data).name} (outcome: {args.label}).\n"
+        f"and {len(data.leads):,} past leads in {_data_title(args, data_name)}.\n"
         "Only the name, points, bands and tier thresholds differ from the original."
     )
     try:
@@ -95,7 +94,7 @@ def run(args, settings: Settings) -> int:
             new_bands=not args.keep_bands,
         )
     except ValueError as exc:
-        raise UserError(f"{args.data}: cannot suggest points: {exc}") from None
+        raise UserError(f"{data_name}: cannot suggest points: {exc}") from None
     try:
         out.write_text(suggestion.yaml_text, encoding="utf-8")
     except OSError as exc:
@@ -103,7 +102,7 @@ def run(args, settings: Settings) -> int:
     if args.format == "json":
         print(json.dumps({"out": str(out), **suggestion.public_dict()}))
     else:
-        print(suggestion_text(suggestion, str(out), args))
+        print(suggestion_text(suggestion, str(out), args, source))
     return 0
 
 
@@ -122,7 +121,13 @@ def change_lines(suggestion: Suggestion) -> list[str]:
     return lines
 
 
-def suggestion_text(suggestion: Suggestion, out: str, args) -> str:
+def _data_title(args, data_name: str) -> str:
+    if data_name == STORED_DATA_NAME:
+        return f"{data_name} (outcome: won)"
+    return f"{Path(args.data).name} (outcome: {args.label})"
+
+
+def suggestion_text(suggestion: Suggestion, out: str, args, source: Path) -> str:
     folds = len(suggestion.folds)
     lines = [
         f"{suggestion.rows:,} leads, {suggestion.positives:,} converted.",
@@ -149,8 +154,8 @@ def suggestion_text(suggestion: Suggestion, out: str, args) -> str:
         f"  {t.tier}: {t.old} -> {t.new}  ({100 * t.share:.1f}% of leads)"
         for t in suggestion.thresholds
     ]
-    command = ["leadbot", "backtest", "--rubric", out, "--against", args.rubric]
-    command += ["--data", args.data, "--label", args.label]
+    command = ["leadbot", "backtest", "--rubric", out, "--against", str(source)]
+    command += ["--stored"] if args.stored else ["--data", args.data, "--label", args.label]
     compare = shlex.join(command)
     lines += ["", f"Wrote {out}. Compare the two on the same leads:", f"  {compare}"]
     return "\n".join(lines)

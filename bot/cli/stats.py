@@ -13,6 +13,7 @@ from bot.settings import Settings
 from bot.store.database import Database
 from bot.store.stats import (
     DEFAULT_WINDOWS,
+    Conversion,
     FunnelFigures,
     FunnelStats,
     WindowStats,
@@ -99,11 +100,21 @@ def _window_text(window: WindowStats) -> str:
 
 def _figures_text(figures: FunnelFigures) -> str:
     tiers = ", ".join(f"{tier} {count}" for tier, count in figures.tiers.items()) or "no leads"
-    return (
+    text = (
         f"{tiers} | claimed {figures.claimed}/{figures.claimable} "
         f"({format_share(figures.claimed_share)}), "
         f"median time to claim {format_minutes(figures.median_minutes_to_claim)}"
     )
+    if figures.conversion.outcomes:
+        by_tier = ", ".join(
+            f"{tier} {_won(conversion)}" for tier, conversion in figures.conversion_by_tier.items()
+        )
+        text += f" | won {_won(figures.conversion)}: {by_tier}"
+    return text
+
+
+def _won(conversion: Conversion) -> str:
+    return f"{conversion.won}/{conversion.outcomes} ({format_share(conversion.rate)})"
 
 
 def _positive_int(text: str) -> int:

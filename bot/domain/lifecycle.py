@@ -24,6 +24,25 @@ class LeadStatus(StrEnum):
     CLAIMED = "claimed"
     DISQUALIFIED = "disqualified"
     WITHDRAWN = "withdrawn"  # the intake message was deleted
+    WON = "won"  # outcome statuses: the claimer (or a manager, or a CRM export) said how it ended
+    LOST = "lost"
+    NO_RESPONSE = "no_response"
+
+
+class Outcome(StrEnum):
+    """How a claimed lead ended. Won is what back-tests count as converted."""
+
+    WON = "won"
+    LOST = "lost"
+    NO_RESPONSE = "no_response"
+
+    @property
+    def status(self) -> LeadStatus:
+        return LeadStatus(self.value)
+
+    @property
+    def label(self) -> str:
+        return {"won": "Won", "lost": "Lost", "no_response": "No response"}[self.value]
 
 
 class EventKind(StrEnum):
@@ -47,6 +66,7 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"  # unclaimed past twice its SLA: told the escalation channel
     AWAY = "away"  # a rep's `/leadbot away` (no lead): round-robin skips them
     BACK = "back"  # a rep's `/leadbot back`
+    OUTCOME = "outcome"  # won, lost or no response, from Slack or a CRM export
 
 
 class MessageKind(StrEnum):
@@ -76,14 +96,18 @@ class LeadSource(StrEnum):
 # Where a lead may go from each status. A claim or release changes `claimed_by` with the
 # status; moving to disqualified or withdrawn ends a claim. A knockout (disqualified by the
 # rubric, not by a person) is lifted by an override or a re-qualification without it.
+# A claimed lead gets an outcome; an outcome may be corrected to another one (the claim is
+# kept: it says who worked the lead).
 _ENDED = {LeadStatus.DISQUALIFIED, LeadStatus.WITHDRAWN}
+OUTCOME_STATUSES = frozenset(outcome.status for outcome in Outcome)
 TRANSITIONS: dict[LeadStatus, frozenset[LeadStatus]] = {
     LeadStatus.RECEIVED: frozenset({LeadStatus.QUALIFIED, *_ENDED}),
     LeadStatus.QUALIFIED: frozenset({LeadStatus.POSTED, *_ENDED}),
     LeadStatus.POSTED: frozenset({LeadStatus.CLAIMED, *_ENDED}),
-    LeadStatus.CLAIMED: frozenset({LeadStatus.POSTED, *_ENDED}),
+    LeadStatus.CLAIMED: frozenset({LeadStatus.POSTED, *_ENDED, *OUTCOME_STATUSES}),
     LeadStatus.DISQUALIFIED: frozenset({LeadStatus.QUALIFIED, LeadStatus.WITHDRAWN}),
     LeadStatus.WITHDRAWN: frozenset(),
+    **{status: frozenset({*_ENDED, *OUTCOME_STATUSES}) for status in OUTCOME_STATUSES},
 }
 UNPOSTED = (LeadStatus.RECEIVED, LeadStatus.QUALIFIED)
 CLOSED = frozenset(_ENDED)  # no claim, no Claim button

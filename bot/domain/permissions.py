@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bot.domain.lifecycle import CLOSED, LeadStatus, can_move
+from bot.domain.lifecycle import CLOSED, OUTCOME_STATUSES, LeadStatus, can_move
 
 
 class Managers:
@@ -56,6 +56,8 @@ def release_refusal(
     """Why `user` may not release the lead (status None: no such lead), or None."""
     if status is None or claimed_by is None or status in CLOSED:
         return "This lead is not claimed."
+    if status in OUTCOME_STATUSES:
+        return "This lead already has an outcome; record another one to correct it."
     if claimed_by != user and not manager:
         return f"Only <@{claimed_by}> (who claimed it) or a manager can release this lead."
     return None
@@ -73,4 +75,17 @@ def disqualify_refusal(
         return "This lead is already disqualified."
     if claimed_by and claimed_by != user and not manager:
         return f"Only <@{claimed_by}> (who claimed it) or a manager can disqualify it."
+    return None
+
+
+def outcome_refusal(
+    status: LeadStatus | None, claimed_by: str | None, user: str, *, manager: bool
+) -> str | None:
+    """Why `user` may not record Won / Lost / No response (status None: no such lead)."""
+    if status is None:
+        return "This lead no longer exists."
+    if claimed_by is None or status not in (LeadStatus.CLAIMED, *OUTCOME_STATUSES):
+        return "Only a claimed lead has an outcome: claim it first."
+    if claimed_by != user and not manager:
+        return f"Only <@{claimed_by}> (who claimed it) or a manager can record its outcome."
     return None

@@ -115,6 +115,12 @@ def sniff_format(text: str, text_column: str | None = None) -> InputFormat:
 # --- bytes to text ------------------------------------------------------------------------------
 
 
+def read_text_file(path: str) -> str:
+    """A file's text, decoded the way lead files are (UTF-8, else what Excel saves), or a
+    `UserError` saying why it cannot be read."""
+    return _decode(_read_file(path), path)
+
+
 def _read_file(path: str) -> bytes:
     try:
         return Path(path).read_bytes()

@@ -32,9 +32,11 @@ from bot.render.summary import source_label, tier_label
 from bot.render.text import sla_text
 from bot.services.rubric_changes import TierShift
 from bot.store.stats import (
+    Conversion,
     FunnelFigures,
     FunnelStats,
     HandoffFigures,
+    RubricRanking,
     SliceFigures,
     WindowStats,
     format_minutes,
@@ -91,8 +93,10 @@ def home_view(
     is_manager: bool,
     default_channel: str | None = None,
     notice: str | None = None,
+    ranking: RubricRanking | None = None,
 ) -> dict:
-    """The Home tab: an optional notice, manager controls, the funnel, then the rubric."""
+    """The Home tab: an optional notice, manager controls, the funnel, how well the rubric
+    ranks the team's outcomes, then the rubric."""
     blocks: list[dict] = [header("leadbot")]
     if notice:
         blocks.append(section(notice))
@@ -100,6 +104,8 @@ def home_view(
         blocks.extend(manager_controls())
     blocks.append({"type": "divider"})
     blocks.extend(stats_blocks(stats))
+    if ranking is not None:
+        blocks.append(section(ranking_text(ranking)))
     blocks.append({"type": "divider"})
     room = MAX_VIEW_BLOCKS - len(blocks)
     blocks.extend(rubric_blocks(rubric, default_channel=default_channel, max_blocks=room))
@@ -269,7 +275,41 @@ def _figures_text(figures: FunnelFigures) -> str:
         f"{count_text(figures.leads, 'lead')}: {tiers}\n"
         f"Claimed {figures.claimed} of {figures.claimable} "
         f"({format_share(figures.claimed_share)}) · median time to claim "
-        f"{format_minutes(figures.median_minutes_to_claim)}"
+        f"{format_minutes(figures.median_minutes_to_claim)}{_outcomes_text(figures)}"
+    )
+
+
+def conversion_text(conversion: Conversion) -> str:
+    """ "won 3 of 10 (30%)" of the leads with an outcome."""
+    return f"won {conversion.won} of {conversion.outcomes} ({format_share(conversion.rate)})"
+
+
+def _outcomes_text(figures: FunnelFigures) -> str:
+    if not figures.conversion.outcomes:
+        return ""
+    tiers = " · ".join(
+        f"{tier_label(tier)} {conversion_text(conversion)}"
+        for tier, conversion in figures.conversion_by_tier.items()
+    )
+    return f"\nOutcomes: {conversion_text(figures.conversion)} · {tiers}"
+
+
+def ranking_text(ranking: RubricRanking) -> str:
+    """Once enough outcomes exist: how well the rubric in force ranks them."""
+    title = f"*How {escape(ranking.rubric)} ranks your outcomes*\n"
+    if ranking.auc is None or ranking.tiers is None:
+        return title + (
+            f"{count_text(ranking.outcomes, 'lead')} with an outcome under this rubric "
+            f"({ranking.won} won); a verdict needs {ranking.needed}, won and not. Record "
+            "Won / Lost / No response on claimed leads, or `leadbot outcomes import`."
+        )
+    tiers = "\n".join(
+        f"• {tier_label(tier)}: {conversion_text(conversion)}"
+        for tier, conversion in ranking.tiers.items()
+    )
+    return title + (
+        f"ROC AUC {ranking.auc:.2f} on {count_text(ranking.outcomes, 'lead')} with an "
+        f"outcome (0.5 is a coin toss, 1.0 ranks every won lead first)\n{tiers}"
     )
 
 
@@ -288,6 +328,7 @@ def _slices_text(title: str, slices: list[SliceFigures]) -> str:
             f"claimed {item.claimed}/{item.claimable} "
             f"({format_share(item.claimed_share)}) · median "
             f"{format_minutes(item.median_minutes_to_claim)}"
+            + (f" · {conversion_text(item.conversion)}" if item.conversion.outcomes else "")
         )
     if len(slices) > SLICES_SHOWN:
         lines.append(f"…and {len(slices) - SLICES_SHOWN} more")

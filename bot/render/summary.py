@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from bot.domain.lifecycle import DISQUALIFIED_TIER, MENTIONED_USER, LeadSource, LeadStatus
+from bot.domain.lifecycle import (
+    DISQUALIFIED_TIER,
+    MENTIONED_USER,
+    OUTCOME_STATUSES,
+    LeadSource,
+    LeadStatus,
+    Outcome,
+)
 from bot.render.identity import (
     EMAIL_FIELDS,
     TITLE_FIELDS,
@@ -40,6 +47,12 @@ ACTION_RELEASE = "lead_release"
 ACTION_DISQUALIFY = "lead_disqualify"
 ACTION_NOT_KNOCKOUT = "lead_not_knockout"  # on the knockout reply in the marketer's thread
 ACTION_CONFIRM_LEAD = "lead_confirm"  # "Qualify as lead" on a message with no lead signal
+ACTION_OUTCOMES = {  # Won / Lost / No response on a claimed lead
+    Outcome.WON: "lead_outcome_won",
+    Outcome.LOST: "lead_outcome_lost",
+    Outcome.NO_RESPONSE: "lead_outcome_no_response",
+}
+OUTCOME_ICONS = {Outcome.WON: "🏆", Outcome.LOST: "❌", Outcome.NO_RESPONSE: "🔇"}
 BLOCK_ACTIONS = "lead_actions"
 BLOCK_THREAD_ACTIONS = "lead_thread_actions"
 
@@ -116,6 +129,9 @@ def _state_title(
     if disqualified_by or status == LeadStatus.DISQUALIFIED or qualification.knockout:
         return "🚫 Disqualified"
     scored = f"{tier_label(qualification.tier)} · {qualification.score}/100"
+    if status in OUTCOME_STATUSES:
+        outcome = Outcome(status)
+        return f"{OUTCOME_ICONS[outcome]} {outcome.label} · {scored}"
     if claimed_by:
         return f"✅ Claimed by {_name(claimed_by, names)} · {scored}"
     return scored
@@ -339,6 +355,15 @@ def _state_blocks(
     if lead_id is None:
         return []
     value = str(lead_id)
+    if status in OUTCOME_STATUSES and claimed_by:
+        outcome = Outcome(status)
+        return [
+            section(
+                f"{OUTCOME_ICONS[outcome]} {outcome.label}, worked by {mention(claimed_by)}",
+                "lead_state",
+            ),
+            {"type": "actions", "block_id": BLOCK_ACTIONS, "elements": _outcome_buttons(value)},
+        ]
     if claimed_by:
         return [
             section(f"✅ Claimed by {mention(claimed_by)}", "lead_state"),
@@ -346,6 +371,7 @@ def _state_blocks(
                 "type": "actions",
                 "block_id": BLOCK_ACTIONS,
                 "elements": [
+                    *_outcome_buttons(value),
                     button("Release", ACTION_RELEASE, value),
                     button("Disqualify", ACTION_DISQUALIFY, value, style="danger"),
                 ],
@@ -361,6 +387,14 @@ def _state_blocks(
             ],
         }
     ]
+
+
+def _outcome_buttons(value: str) -> list[dict]:
+    return [button(outcome.label, ACTION_OUTCOMES[outcome], value) for outcome in Outcome]
+
+
+def outcome_reply_text(user: str, outcome: Outcome) -> str:
+    return f"{OUTCOME_ICONS[outcome]} {mention(user)} recorded the outcome: {outcome.label}."
 
 
 def _link(url: str) -> str:

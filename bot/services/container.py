@@ -11,6 +11,7 @@ from bot.services.claims import ClaimsService
 from bot.services.csv_drops import CsvDropService
 from bot.services.deliver import DeliverService
 from bot.services.gateway import SlackGateway
+from bot.services.outcomes import OutcomesService
 from bot.services.qualify import QualifyService
 from bot.services.receive import ReceiveService
 from bot.services.rubric_admin import RubricAdminService
@@ -30,6 +31,7 @@ class Services:
     qualify: QualifyService
     deliver: DeliverService
     claims: ClaimsService
+    outcomes: OutcomesService
     rubric_admin: RubricAdminService
     assignment: AssignmentService
     own_ids: Callable[[], frozenset[str]] = frozenset  # the bot's own user/bot/app ids

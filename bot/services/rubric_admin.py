@@ -30,7 +30,7 @@ from bot.services.rubric_changes import (
 )
 from bot.services.rubric_holder import RubricHolder
 from bot.services.rubric_tuning import TierEdit, TuningError, points_text, tuned_rubric, tuned_yaml
-from bot.store.stats import funnel_stats
+from bot.store.stats import funnel_stats, rubric_ranking
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import MAX_RUBRIC_BYTES, Rubric, RubricError, RubricIssue, parse_rubric
@@ -84,12 +84,14 @@ class RubricAdminService:
     # --- App Home ------------------------------------------------------------------------------
 
     def publish_home(self, user: str, notice: str | None = None) -> None:
+        rubric = self.rubrics.get()
         view = render.home_view(
-            self.rubrics.get(),
+            rubric,
             funnel_stats(self.uow.database),
             is_manager=user in self.managers,
             default_channel=self.sales_channel,
             notice=notice,
+            ranking=rubric_ranking(self.uow.database, rubric),
         )
         try:
             self.gateway.publish_home(user, view)

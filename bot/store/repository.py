@@ -10,19 +10,28 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import String, cast, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
+from bot.domain.lifecycle import (
+    CLOSED,
+    UNPOSTED,
+    EventKind,
+    LeadStatus,
+    MessageKind,
+    Outcome,
+    can_move,
+)
 from bot.domain.work import HandoffEvent
 from bot.store.database import insert_many, insert_new, utcnow
 from bot.store.tables import (
     EventRow,
     LeadRow,
     LeadSubmissionRow,
+    OutcomeRow,
     QualificationRow,
     SlackMessageRow,
 )
@@ -56,6 +65,14 @@ class LeadEvent(BaseModel):
     kind: EventKind
     actor: str | None = None
     data: dict
+
+
+class StoredOutcome(BaseModel):
+    outcome: Outcome
+    actor: str | None = None
+    origin: str
+    occurred_on: date | None = None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -266,6 +283,13 @@ class LeadRepository:
         self.revise(lead_id, text, fields, submission.submitted_by)
         self.add_event(lead_id, EventKind.MERGED, submission.submitted_by, source=submission.source)
 
+    def all_leads(self, since: datetime | None = None) -> list[StoredLead]:
+        """Every lead (received since `since`), oldest first: for exports and imports."""
+        query = select(LeadRow).order_by(LeadRow.id)
+        if since is not None:
+            query = query.where(LeadRow.created_at >= since)
+        return [_stored(row) for row in self.session.scalars(query)]
+
     def find_by_intake(self, channel: str, ts: str) -> StoredLead | None:
         row = self.session.scalar(
             select(LeadRow).where(LeadRow.intake_channel == channel, LeadRow.intake_ts == ts)
@@ -418,6 +442,65 @@ class LeadRepository:
             return False
         self.add_event(lead_id, EventKind.RELEASED, user)
         return True
+
+    # --- outcomes ------------------------------------------------------------------------------
+
+    def record_outcome(
+        self,
+        lead_id: int,
+        outcome: Outcome,
+        actor: str | None,
+        *,
+        origin: str,
+        occurred_on: date | None = None,
+    ) -> bool:
+        """Record how the lead ended (a row and an event); a claimed lead (or one with an
+        outcome) moves to the outcome's status. Returns whether the status moved."""
+        self.session.add(
+            OutcomeRow(
+                lead_id=lead_id,
+                outcome=outcome,
+                actor=actor,
+                origin=origin,
+                occurred_on=occurred_on,
+                created_at=utcnow(),
+            )
+        )
+        on = occurred_on.isoformat() if occurred_on else None
+        self.add_event(lead_id, EventKind.OUTCOME, actor, outcome=outcome, origin=origin, on=on)
+        status = self.session.scalar(select(LeadRow.status).where(LeadRow.id == lead_id))
+        if status == outcome.status or not can_move(status, outcome.status):
+            return False
+        self.session.execute(
+            update(LeadRow).where(LeadRow.id == lead_id).values(status=outcome.status)
+        )
+        return True
+
+    def latest_outcome(self, lead_id: int) -> StoredOutcome | None:
+        row = self.session.scalar(
+            select(OutcomeRow)
+            .where(OutcomeRow.lead_id == lead_id)
+            .order_by(OutcomeRow.id.desc())
+            .limit(1)
+        )
+        return _outcome(row) if row else None
+
+    def latest_outcomes(self) -> dict[int, StoredOutcome]:
+        """Every lead's current outcome, by lead id."""
+        rows = self.session.scalars(select(OutcomeRow).order_by(OutcomeRow.id))
+        return {row.lead_id: _outcome(row) for row in rows}
+
+    def claim_history(self, lead_id: int) -> list[tuple[str, str | None, datetime]]:
+        """(claimed or released, who, when) of the lead, oldest first."""
+        rows = self.session.scalars(
+            select(EventRow)
+            .where(
+                EventRow.lead_id == lead_id,
+                EventRow.kind.in_([EventKind.CLAIMED, EventKind.RELEASED]),
+            )
+            .order_by(EventRow.id)
+        )
+        return [(row.kind, row.actor, row.created_at) for row in rows]
 
     # --- qualifications ------------------------------------------------------------------------
 
@@ -620,5 +703,15 @@ def _stored(row: LeadRow) -> StoredLead:
         claimed_at=row.claimed_at,
         intake_channel=row.intake_channel,
         intake_ts=row.intake_ts,
+        created_at=row.created_at,
+    )
+
+
+def _outcome(row: OutcomeRow) -> StoredOutcome:
+    return StoredOutcome(
+        outcome=row.outcome,
+        actor=row.actor,
+        origin=row.origin,
+        occurred_on=row.occurred_on,
         created_at=row.created_at,
     )

@@ -16,17 +16,29 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 from sqlalchemy import and_, bindparam, func, select
 
-from bot.domain.lifecycle import DISQUALIFIED_TIER, EventKind
+from bot.domain.lifecycle import DISQUALIFIED_TIER, EventKind, Outcome
 from bot.store.database import Database, utcnow
-from bot.store.tables import EventRow, LeadRow, QualificationRow, WorkItemRow
+from bot.store.tables import EventRow, LeadRow, OutcomeRow, QualificationRow, WorkItemRow
+from qualifiers.backtest import ScoredLead, evaluate
+from qualifiers.rubric import Rubric
 
 DEFAULT_WINDOWS = (7, 30)
 UNQUALIFIED = "unqualified"
 NO_MARKETER = "(unknown)"
+MIN_OUTCOMES_TO_RANK = 20  # leads with an outcome (won and not) before the Home judges the rubric
+
+
+class Conversion(BaseModel):
+    """Of the leads with a recorded outcome, how many were won."""
+
+    outcomes: int
+    won: int
+    rate: float | None
 
 
 class FunnelFigures(BaseModel):
-    """Counts for a set of leads. `claimable` leads have a tier other than disqualified."""
+    """Counts for a set of leads. `claimable` leads have a tier other than disqualified;
+    `conversion` counts the leads with a recorded outcome, as a whole and per tier."""
 
     leads: int
     tiers: dict[str, int]
@@ -34,6 +46,20 @@ class FunnelFigures(BaseModel):
     claimed: int
     claimed_share: float | None
     median_minutes_to_claim: float | None
+    conversion: Conversion = Conversion(outcomes=0, won=0, rate=None)
+    conversion_by_tier: dict[str, Conversion] = {}
+
+
+class RubricRanking(BaseModel):
+    """How well the rubric in force ranks the leads it qualified that have an outcome; `auc`
+    and the tiers are None until `MIN_OUTCOMES_TO_RANK` outcomes, won and not, exist."""
+
+    rubric: str
+    outcomes: int
+    won: int
+    needed: int
+    auc: float | None = None
+    tiers: dict[str, Conversion] | None = None
 
 
 class SliceFigures(FunnelFigures):
@@ -91,6 +117,7 @@ class _LeadFacts:
     tier: str
     score: int
     claimed_at: datetime | None
+    outcome: str | None
 
 
 def funnel_stats(
@@ -173,6 +200,7 @@ def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
         .group_by(EventRow.lead_id)
         .subquery()
     )
+    outcome = _latest_outcomes()
     query = (
         select(
             LeadRow.source,
@@ -181,10 +209,13 @@ def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
             QualificationRow.tier,
             QualificationRow.score,
             first_claim.c.claimed_at,
+            OutcomeRow.outcome,
         )
         .outerjoin(latest, latest.c.lead_id == LeadRow.id)
         .outerjoin(QualificationRow, QualificationRow.id == latest.c.qualification_id)
         .outerjoin(first_claim, first_claim.c.lead_id == LeadRow.id)
+        .outerjoin(outcome, outcome.c.lead_id == LeadRow.id)
+        .outerjoin(OutcomeRow, OutcomeRow.id == outcome.c.outcome_id)
         .where(LeadRow.created_at >= since)
     )
     with database.session() as session:
@@ -197,9 +228,65 @@ def _lead_facts(database: Database, since: datetime) -> list[_LeadFacts]:
             tier=tier or UNQUALIFIED,
             score=score or 0,
             claimed_at=_aware(claimed_at) if claimed_at else None,
+            outcome=outcome,
         )
-        for source, submitted_by, created_at, tier, score, claimed_at in rows
+        for source, submitted_by, created_at, tier, score, claimed_at, outcome in rows
     ]
+
+
+def _latest_outcomes():
+    """Each lead's newest outcome row id (a correction replaces the outcome before it)."""
+    return (
+        select(OutcomeRow.lead_id, func.max(OutcomeRow.id).label("outcome_id"))
+        .group_by(OutcomeRow.lead_id)
+        .subquery()
+    )
+
+
+def _conversion(outcomes: Iterable[str | None]) -> Conversion:
+    recorded = [outcome for outcome in outcomes if outcome is not None]
+    won = recorded.count(Outcome.WON)
+    return Conversion(
+        outcomes=len(recorded), won=won, rate=round(won / len(recorded), 4) if recorded else None
+    )
+
+
+def rubric_ranking(
+    database: Database, rubric: Rubric, needed: int = MIN_OUTCOMES_TO_RANK
+) -> RubricRanking:
+    """The back-test metrics of the rubric in force on the team's own leads: those whose
+    latest qualification is by this rubric version and that have an outcome."""
+    latest = (
+        select(QualificationRow.lead_id, func.max(QualificationRow.id).label("qualification_id"))
+        .group_by(QualificationRow.lead_id)
+        .subquery()
+    )
+    outcome = _latest_outcomes()
+    query = (
+        select(QualificationRow.score, QualificationRow.tier, OutcomeRow.outcome)
+        .join(latest, latest.c.qualification_id == QualificationRow.id)
+        .join(outcome, outcome.c.lead_id == QualificationRow.lead_id)
+        .join(OutcomeRow, OutcomeRow.id == outcome.c.outcome_id)
+        .where(QualificationRow.rubric_version == rubric.version)
+    )
+    with database.session() as session:
+        rows = session.execute(query).all()
+    labels = [value == Outcome.WON for _, _, value in rows]
+    ranking = RubricRanking(
+        rubric=f"{rubric.name} ({rubric.version})",
+        outcomes=len(rows),
+        won=sum(labels),
+        needed=needed,
+    )
+    if len(rows) < needed or all(labels) or not any(labels):
+        return ranking
+    metrics = evaluate(rubric, [ScoredLead(score, tier, ()) for score, tier, _ in rows], labels)
+    tiers = {
+        tier: Conversion(outcomes=stats.leads, won=stats.converted, rate=stats.rate)
+        for tier, stats in metrics.tiers.items()
+        if stats.leads
+    }
+    return ranking.model_copy(update={"auc": metrics.auc, "tiers": tiers})
 
 
 def _figures(leads: Iterable[_LeadFacts]) -> FunnelFigures:
@@ -219,6 +306,12 @@ def _figures(leads: Iterable[_LeadFacts]) -> FunnelFigures:
         claimed=len(minutes),
         claimed_share=round(len(minutes) / claimable, 4) if claimable else None,
         median_minutes_to_claim=round(statistics.median(minutes), 1) if minutes else None,
+        conversion=_conversion(lead.outcome for lead in leads),
+        conversion_by_tier={
+            tier: _conversion(lead.outcome for lead in leads if lead.tier == tier)
+            for tier in _tier_order(leads)
+            if any(lead.tier == tier and lead.outcome for lead in leads)
+        },
     )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from backtest_helpers import REPO_ROOT, shared_dataset
+from backtest_helpers import REPO_ROOT
 
 from bot.cli import main
 from qualifiers.rubric import load_rubric
 
 EXAMPLES = REPO_ROOT / "rubrics" / "examples"
+BANK_SAMPLE = REPO_ROOT / "tests" / "data" / "uci-bank-marketing" / "bank.csv"
 
 
 def run_json(capsys, *args: str) -> dict:
@@ -17,8 +18,10 @@ def run_json(capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_xeducation_suggestion_keeps_its_cross_validated_auc_and_redraws_bands(capsys, tmp_path):
-    data = shared_dataset("x-education-leads", "Leads.csv")
+def test_xeducation_suggestion_keeps_its_cross_validated_auc_and_redraws_bands(
+    capsys, tmp_path, dataset
+):
+    data = dataset("x-education-leads", "Leads.csv")
     out = tmp_path / "xeducation.suggested.yaml"
     common = ["--data", str(data), "--label", "Converted"]
     rubric = str(EXAMPLES / "xeducation.yaml")
@@ -33,7 +36,7 @@ def test_xeducation_suggestion_keeps_its_cross_validated_auc_and_redraws_bands(c
 
 
 def test_bank_suggestion_beats_the_hand_written_points_held_out(capsys, tmp_path):
-    data = shared_dataset("uci-bank-marketing", "bank.csv")  # the 10 % sample: 4,521 rows
+    data = BANK_SAMPLE  # the 10 % sample shipped in the repo: 4,521 rows
     suggestion = run_json(
         capsys, "rubric", "suggest", "--rubric", str(EXAMPLES / "bank.yaml"),
         "--data", str(data), "--label", "y", "--out", str(tmp_path / "bank.suggested.yaml"),

@@ -9,11 +9,17 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind
+from bot.domain.lifecycle import CLOSED, UNPOSTED, EventKind, LeadStatus, MessageKind, can_move
 from bot.domain.work import WorkMessage
 from bot.services.gateway import DeliveryError
 from bot.store.posts import PostIntent, PostRecord
-from bot.store.repository import ClaimResult, LeadEvent, StoredLead, content_dedupe_key
+from bot.store.repository import (
+    ClaimResult,
+    LeadEvent,
+    StoredLead,
+    StoredOutcome,
+    content_dedupe_key,
+)
 from bot.store.rubric_audit import RubricChange
 from qualifiers.models import Lead, Qualification
 
@@ -149,6 +155,7 @@ class MemoryState:
     events: list[tuple[int, LeadEvent]] = field(default_factory=list)
     messages: dict[tuple[int, MessageKind], tuple[str, str | None]] = field(default_factory=dict)
     work: list[QueuedWork] = field(default_factory=list)
+    outcomes: list[tuple[int, StoredOutcome]] = field(default_factory=list)
     rubric_changes: list[RubricChange] = field(default_factory=list)
     posts: dict[str, PostRecord] = field(default_factory=dict)
 
@@ -190,6 +197,9 @@ class MemoryLeads:
 
     def recent_leads(self, limit: int) -> list[StoredLead]:
         return [row.stored for _, row in sorted(self.state.leads.items(), reverse=True)][:limit]
+
+    def all_leads(self, since=None) -> list[StoredLead]:
+        return [row.stored for _, row in sorted(self.state.leads.items())]
 
     def find_by_intake(self, channel: str, ts: str) -> StoredLead | None:
         return next(
@@ -265,6 +275,25 @@ class MemoryLeads:
         self._update(lead_id, claimed_by=None, claimed_at=None, status=LeadStatus.POSTED)
         self.add_event(lead_id, EventKind.RELEASED, user)
         return True
+
+    def record_outcome(self, lead_id, outcome, actor, *, origin, occurred_on=None) -> bool:
+        stored = StoredOutcome(
+            outcome=outcome, actor=actor, origin=origin, occurred_on=occurred_on, created_at=NOW
+        )
+        self.state.outcomes.append((lead_id, stored))
+        on = occurred_on.isoformat() if occurred_on else None
+        self.add_event(lead_id, EventKind.OUTCOME, actor, outcome=outcome, origin=origin, on=on)
+        status = self.state.leads[lead_id].stored.status
+        if status == outcome.status or not can_move(status, outcome.status):
+            return False
+        self._update(lead_id, status=outcome.status)
+        return True
+
+    def latest_outcome(self, lead_id) -> StoredOutcome | None:
+        return self.latest_outcomes().get(lead_id)
+
+    def latest_outcomes(self) -> dict[int, StoredOutcome]:
+        return dict(self.state.outcomes)
 
     def add_qualification(self, lead_id, qualification) -> None:
         self.state.leads[lead_id].qualifications.append(qualification)

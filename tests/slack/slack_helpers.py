@@ -21,6 +21,9 @@ from urllib.parse import quote, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.domain.lifecycle import Outcome
+from bot.render import summary as _summary
+
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
 INTAKE = "CINTAKE"
@@ -35,6 +38,11 @@ WARM_LEAD = (  # hot or warm, depending on how much the offline rules read in it
     "pain: AP approvals stuck in email. wants demo + decision next month."
 )
 COLD_LEAD = "Bob from Initech wants to fix their reporting."
+CLAIMED_ACTIONS = [  # the buttons of a claimed lead's summary
+    *(_summary.ACTION_OUTCOMES[outcome] for outcome in Outcome),
+    _summary.ACTION_RELEASE,
+    _summary.ACTION_DISQUALIFY,
+]
 
 
 def load_payload(relative: str) -> dict:

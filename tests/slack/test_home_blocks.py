@@ -9,7 +9,14 @@ from slack_helpers import block_text
 
 from bot.render import home as home_blocks
 from bot.services.rubric_changes import TierShift
-from bot.store.stats import FunnelStats, ModelUsage, SliceFigures, WindowStats
+from bot.store.stats import (
+    Conversion,
+    FunnelStats,
+    ModelUsage,
+    RubricRanking,
+    SliceFigures,
+    WindowStats,
+)
 from qualifiers.rubric import Band, Criterion, Rubric, TierRule
 
 MANAGER_ACTIONS = {
@@ -261,3 +268,30 @@ def test_rubric_blocks_say_which_tiers_are_dealt_round_robin(default_rubric):
     text = block_text(home_blocks.rubric_blocks(rubric))
     assert "round-robin: <@UANNA>, <!subteam^SSALES>" in text
     assert text.count("round-robin") == 1
+
+
+def test_home_shows_how_the_rubric_ranks_outcomes_and_conversion(default_rubric):
+    week = window(7).model_copy(
+        update={
+            "conversion": Conversion(outcomes=10, won=4, rate=0.4),
+            "conversion_by_tier": {"hot": Conversion(outcomes=5, won=3, rate=0.6)},
+        }
+    )
+    stats = FunnelStats(generated_at=datetime(2025, 3, 8, tzinfo=UTC), windows=[week])
+    ranking = RubricRanking(
+        rubric="default (abc123)",
+        outcomes=24,
+        won=10,
+        needed=20,
+        auc=0.757,
+        tiers={"hot": Conversion(outcomes=12, won=8, rate=8 / 12)},
+    )
+
+    view = home_blocks.home_view(default_rubric, stats, is_manager=False, ranking=ranking)
+    text = json.dumps(view, ensure_ascii=False)
+
+    hot = home_blocks.tier_label("hot")
+    assert f"Outcomes: won 4 of 10 (40%) · {hot} won 3 of 5 (60%)" in text
+    assert "How default (abc123) ranks your outcomes" in text
+    assert "ROC AUC 0.76 on 24 leads with an outcome" in text
+    assert f"• {hot}: won 8 of 12 (67%)" in text

@@ -71,7 +71,9 @@ def test_open_summary_has_criteria_evidence_missing_and_buttons(default_rubric):
     ]
 
 
-def test_claimed_summary_shows_claimer_and_offers_release_and_disqualify(default_rubric):
+def test_claimed_summary_shows_claimer_and_offers_outcomes_release_and_disqualify(
+    default_rubric,
+):
     result = blocks.summary_blocks(
         _qualification(default_rubric),
         Lead(text="hi"),
@@ -83,9 +85,11 @@ def test_claimed_summary_shows_claimer_and_offers_release_and_disqualify(default
     assert result[0]["text"]["text"].startswith("✅ Claimed by UREP · ❄️ Cold")  # no name: the id
     [actions] = _actions(result)
     assert [e["action_id"] for e in actions["elements"]] == [
+        *blocks.ACTION_OUTCOMES.values(),
         blocks.ACTION_RELEASE,
         blocks.ACTION_DISQUALIFY,
     ]
+    assert [e["text"]["text"] for e in actions["elements"]][:3] == ["Won", "Lost", "No response"]
     assert (
         blocks.summary_text(
             _qualification(default_rubric),

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_helpers import (
+    CLAIMED_ACTIONS,
     INTAKE,
     MANAGER,
     action_ids,
@@ -16,6 +17,7 @@ from slack_helpers import (
     view_submission,
 )
 
+from bot.domain.lifecycle import Outcome
 from bot.render import summary as blocks
 
 REPS = [f"UREP{n:02d}" for n in range(20)]
@@ -53,7 +55,7 @@ def test_twenty_simultaneous_claims_make_one_winner(slack, leadbot, fake_slack, 
     [update] = _updates(fake_slack, lead)
     assert f"Claimed by <@{winner}>" in block_text(update.body["blocks"])
     assert update.body["blocks"][0]["text"]["text"].startswith(f"✅ Claimed by {winner.lower()}")
-    assert action_ids(update.body["blocks"]) == [blocks.ACTION_RELEASE, blocks.ACTION_DISQUALIFY]
+    assert action_ids(update.body["blocks"]) == CLAIMED_ACTIONS
     ephemerals = fake_slack.calls("chat.postEphemeral")
     assert sorted(c.body["user"] for c in ephemerals) == sorted(set(REPS) - {winner})
     assert all(f"already claimed by <@{winner}>" in c.body["text"] for c in ephemerals)
@@ -151,3 +153,39 @@ def test_only_the_claimer_or_a_manager_may_disqualify_a_claimed_lead(
     assert "Only <@UREP1>" in _ephemerals(fake_slack, "UREP2")[0]
     assert fake_slack.calls("views.open") == []
     assert repo.get_lead(lead.id).status == "claimed"
+
+
+def test_the_claimer_or_a_manager_records_an_outcome_and_the_summary_shows_it(
+    slack, leadbot, fake_slack, repo
+):
+    lead = drop_lead(slack, leadbot, repo)
+    won, lost = blocks.ACTION_OUTCOMES[Outcome.WON], blocks.ACTION_OUTCOMES[Outcome.LOST]
+    slack.click(won, lead.id, "UREP1", lead.channel, lead.ts)  # not claimed yet
+    slack.click(blocks.ACTION_CLAIM, lead.id, "UREP1", lead.channel, lead.ts)
+    slack.click(won, lead.id, "UREP2", lead.channel, lead.ts)  # not the claimer
+    leadbot.worker.wait_until_idle()
+    assert _ephemerals(fake_slack, "UREP1") == [
+        "Only a claimed lead has an outcome: claim it first."
+    ]
+    assert "Only <@UREP1> (who claimed it)" in _ephemerals(fake_slack, "UREP2")[0]
+    assert repo.get_lead(lead.id).status == "claimed"
+
+    slack.click(won, lead.id, "UREP1", lead.channel, lead.ts)
+    leadbot.worker.wait_until_idle()
+    stored = repo.get_lead(lead.id)
+    assert (stored.status, stored.claimed_by) == ("won", "UREP1")
+    assert repo.latest_outcome(lead.id).outcome == Outcome.WON
+    update = _updates(fake_slack, lead)[-1]
+    assert update.body["blocks"][0]["text"]["text"].startswith("🏆 Won")
+    assert "Won, worked by <@UREP1>" in block_text(update.body["blocks"])
+    assert action_ids(update.body["blocks"]) == list(blocks.ACTION_OUTCOMES.values())
+    assert any(
+        "recorded the outcome: Won" in t for t in thread_replies(fake_slack, INTAKE, lead.intake_ts)
+    )
+
+    slack.click(blocks.ACTION_RELEASE, lead.id, "UREP1", lead.channel, lead.ts)
+    slack.click(lost, lead.id, MANAGER, lead.channel, lead.ts)  # a manager corrects it
+    leadbot.worker.wait_until_idle()
+    assert "already has an outcome" in _ephemerals(fake_slack, "UREP1")[-1]
+    assert repo.get_lead(lead.id).status == "lost"
+    assert [e.data["outcome"] for e in repo.events(lead.id, "outcome")] == ["won", "lost"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from slack_helpers import (
+    CLAIMED_ACTIONS,
     COLD_LEAD,
     INTAKE,
     MARKETER,
@@ -48,7 +49,7 @@ def test_thread_answers_requalify_and_update_the_summary_keeping_the_claim(
     assert "Budget*: 60,000 · 25/25 pts · _umkt in the thread_" in text
     assert f"{after.score}/100" in text
     assert "Claimed by <@UREP1>" in text
-    assert action_ids(latest.body["blocks"]) == [blocks.ACTION_RELEASE, blocks.ACTION_DISQUALIFY]
+    assert action_ids(latest.body["blocks"]) == CLAIMED_ACTIONS
     assert any("re-qualified" in t for t in thread_replies(fake_slack, INTAKE, lead.intake_ts))
     assert len(summaries(fake_slack)) == 1
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 
 from slack_helpers import (
+    CLAIMED_ACTIONS,
     COLD_LEAD,
     INTAKE,
     MANAGER,
@@ -224,10 +225,7 @@ def test_a_managers_release_is_told_to_the_claimer_and_the_claimer_can_disqualif
 ):
     lead = drop_lead(slack, leadbot, repo)
     claim(slack, leadbot, lead)
-    assert action_ids(latest_summary(fake_slack, lead)) == [
-        blocks.ACTION_RELEASE,
-        blocks.ACTION_DISQUALIFY,
-    ]
+    assert action_ids(latest_summary(fake_slack, lead)) == CLAIMED_ACTIONS
     slack.click(blocks.ACTION_RELEASE, lead.id, MANAGER, lead.channel, lead.ts)
     leadbot.worker.wait_until_idle()
     [told] = dms(fake_slack, "UREP1")

@@ -1,5 +1,5 @@
-"""Buttons on a lead summary (Claim, Release, Disqualify) and in the marketer's thread
-(Not a knockout, Qualify as lead)."""
+"""Buttons on a lead summary (Claim, Release, Disqualify, Won / Lost / No response) and in
+the marketer's thread (Not a knockout, Qualify as lead)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, App
 
+from bot.domain.lifecycle import Outcome
 from bot.render import summary as blocks
 from bot.services.container import Services
 from bot.services.gateway import DeliveryError
@@ -30,6 +31,16 @@ def register(app: App, services: Services) -> None:
         click = LeadButton.model_validate(body)
         claims.release(click.lead_id, click.user.id, click.channel_id)
         ack()
+
+    def outcome_button(outcome: Outcome) -> None:
+        @app.action(blocks.ACTION_OUTCOMES[outcome])
+        def record(ack: Ack, body: dict) -> None:
+            click = LeadButton.model_validate(body)
+            services.outcomes.record(click.lead_id, click.user.id, outcome, click.channel_id)
+            ack()
+
+    for outcome in Outcome:  # Won / Lost / No response, by the claimer or a manager
+        outcome_button(outcome)
 
     def acknowledge_disqualify(ack: Ack, body: dict) -> None:
         LeadButton.model_validate(body)
