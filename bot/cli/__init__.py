@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from bot.errors import UserError
 from bot.settings import Settings
 
-COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "stats")
+COMMANDS = ("qualify", "demo", "rubric", "backtest", "serve", "worker", "stats")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import sys
 
 from bot.errors import ConfigurationError, UserError
 from bot.services.gateway import DeliveryError
@@ -22,22 +25,36 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--port", type=int, help="HTTP port (default: PORT, else 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP address (default: 0.0.0.0)")
+    parser.add_argument(
+        "--no-worker",
+        dest="serve_worker",
+        action="store_false",
+        default=None,
+        help="HTTP mode: do not start `leadbot worker` beside the web server (workers run "
+        "elsewhere; same as LEADBOT_SERVE_WORKER=false)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args, settings: Settings) -> int:
-    if settings.slack_bot_token is None:
-        raise UserError("set SLACK_BOT_TOKEN (the xoxb- token from OAuth & Permissions)")
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        raise UserError(
-            "set SLACK_SIGNING_SECRET (Basic Information) for HTTP mode, "
-            "or SLACK_APP_TOKEN (xapp-) for Socket Mode"
-        )
+    require_slack(settings)
     leadbot = build(settings)  # a broken rubric or missing channel stops here, clearly
     if settings.slack_app_token is not None:
         return _socket_mode(leadbot, settings.slack_app_token.get_secret_value())
     leadbot.database.engine.dispose()  # the server builds its own after forking
+    if args.serve_worker is not None:
+        settings = settings.model_copy(update={"serve_worker": args.serve_worker})
     return _http(settings, args.host, args.port or settings.port)
+
+
+def require_slack(settings: Settings, *, serving: bool = True) -> None:
+    if settings.slack_bot_token is None:
+        raise UserError("set SLACK_BOT_TOKEN (the xoxb- token from OAuth & Permissions)")
+    if serving and settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise UserError(
+            "set SLACK_SIGNING_SECRET (Basic Information) for HTTP mode, "
+            "or SLACK_APP_TOKEN (xapp-) for Socket Mode"
+        )
 
 
 def build(settings: Settings):
@@ -74,8 +91,44 @@ def socket_mode_handler(leadbot, app_token: str):
 def _http(settings: Settings, host: str, port: int) -> int:
     from bot.slack.web import GunicornServer
 
+    worker = start_worker_process() if settings.serve_worker else None
     logger.info("serving Slack requests on http://%s:%s/slack/events", host, port)
-    GunicornServer(
-        lambda: build(settings), host=host, port=port, threads=settings.http_threads
-    ).run()
+    try:
+        GunicornServer(
+            lambda: build(settings),
+            host=host,
+            port=port,
+            threads=settings.http_threads,
+            workers=settings.http_workers,
+        ).run()
+    finally:
+        if worker is not None:
+            stop_worker_process(worker)
     return 0
+
+
+def start_worker_process() -> subprocess.Popen:
+    """`leadbot worker` beside the web server, ending with it (even when this process is
+    killed: it watches its parent)."""
+    logger.info("starting the durable worker process")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from bot.cli import main; sys.exit(main())",
+            "worker",
+            "--exit-with-parent",
+        ]
+    )
+
+
+def stop_worker_process(worker: subprocess.Popen, timeout: float = 15.0) -> None:
+    """Let the worker finish what it runs (SIGTERM), then make sure it is gone."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout)
+    except subprocess.TimeoutExpired:
+        logger.warning("the worker did not stop within %ss; killing it", timeout)
+        worker.kill()
+        worker.wait()

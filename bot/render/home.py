@@ -27,6 +27,7 @@ from bot.render.kit import (
 )
 from bot.render.summary import tier_label
 from bot.render.text import sla_text
+from bot.render.work import failed_work_blocks
 from bot.services.rubric_changes import TierShift
 from bot.store.stats import (
     FunnelFigures,
@@ -36,6 +37,7 @@ from bot.store.stats import (
     format_minutes,
     format_share,
 )
+from bot.store.work_queue import FailedWork
 from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric
 
 ACTION_RUBRIC_RELOAD = "rubric_reload"
@@ -71,13 +73,16 @@ def home_view(
     is_manager: bool,
     default_channel: str | None = None,
     notice: str | None = None,
+    failed_work: tuple[int, list[FailedWork]] = (0, []),
 ) -> dict:
-    """The Home tab: an optional notice, manager controls, the funnel, then the rubric."""
+    """The Home tab: an optional notice, manager controls and failed work, the funnel,
+    then the rubric."""
     blocks: list[dict] = [header("leadbot")]
     if notice:
         blocks.append(section(notice))
     if is_manager:
         blocks.extend(manager_controls())
+        blocks.extend(failed_work_blocks(*failed_work))
     blocks.append({"type": "divider"})
     blocks.extend(stats_blocks(stats))
     blocks.append({"type": "divider"})

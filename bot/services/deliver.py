@@ -33,6 +33,7 @@ from bot.domain.work import (
 )
 from bot.errors import ConfigurationError
 from bot.render import summary as render
+from bot.render.work import lead_not_posted_text
 from bot.services.gateway import DeliveryError, SlackGateway
 from bot.services.notices import changed
 from bot.services.qualify import QualifyService
@@ -168,6 +169,14 @@ class DeliverService:
             if attempts < EPHEMERAL_ATTEMPTS:
                 raise
             logger.warning("gave up on an ephemeral message to %s", message.user)
+
+    def failed(self, message: WorkMessage, error: str) -> None:
+        """Work stopped for good: when it was a lead's posting, say so in its thread."""
+        if not isinstance(message, ProcessLead):
+            return
+        stored = self._lead(message.lead_id)
+        if stored is not None:
+            self._say(stored, lead_not_posted_text(error))
 
     # --- rendering -----------------------------------------------------------------------------
 

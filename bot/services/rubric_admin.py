@@ -29,6 +29,7 @@ from bot.services.rubric_changes import (
 from bot.services.rubric_holder import RubricHolder
 from bot.store.stats import funnel_stats
 from bot.store.unit_of_work import UnitOfWork
+from bot.store.work_queue import WorkQueue
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import MAX_RUBRIC_BYTES, Rubric, RubricError, RubricIssue, parse_rubric
 
@@ -81,12 +82,14 @@ class RubricAdminService:
     # --- App Home ------------------------------------------------------------------------------
 
     def publish_home(self, user: str, notice: str | None = None) -> None:
+        is_manager = user in self.managers
         view = render.home_view(
             self.rubrics.get(),
             funnel_stats(self.uow.database),
-            is_manager=user in self.managers,
+            is_manager=is_manager,
             default_channel=self.sales_channel,
             notice=notice,
+            failed_work=WorkQueue(self.uow.database).failed() if is_manager else (0, []),
         )
         try:
             self.gateway.publish_home(user, view)

@@ -17,7 +17,6 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.bootstrap import LeadbotApp
 from bot.slack.webhook_endpoint import WEBHOOK_PATH, LeadWebhook, status_line
@@ -67,16 +66,12 @@ StartResponse = Callable[[str, list[tuple[str, str]]], object]
 
 def wsgi_app(leadbot: LeadbotApp) -> Callable[[dict, StartResponse], Iterable[bytes]]:
     slack = VerifiedSlackRequestHandler(leadbot)
-    queue = leadbot.worker.queue
     webhook = LeadWebhook(leadbot.services.receive, leadbot.services.settings.webhook_secret)
 
     def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            try:
-                status, body = "200 OK", {"ok": True, "pending_work": queue.pending()}
-            except SQLAlchemyError:
-                logger.exception("health check: database unavailable")
-                status, body = "503 Service Unavailable", {"ok": False, "error": "database"}
+            healthy, body = leadbot.health()
+            status = "200 OK" if healthy else "503 Service Unavailable"
             return _json_reply(start_response, status, body)
         if environ.get("PATH_INFO") == WEBHOOK_PATH:
             answer = webhook.handle(environ)
@@ -107,14 +102,23 @@ def _json_reply(
 
 
 class GunicornServer(BaseApplication):
-    """gunicorn in-process: one worker process with many threads (the durable worker and
-    the SQLite database live in that process), built after the fork."""
+    """gunicorn in-process: `workers` web processes with many threads each, the app built in
+    each after the fork. The durable worker is not in them: `leadbot serve` runs it as its own
+    process beside them (or it runs elsewhere), so acks never share a GIL with posting."""
 
-    def __init__(self, build: Callable[[], LeadbotApp], *, host: str, port: int, threads: int):
+    def __init__(
+        self,
+        build: Callable[[], LeadbotApp],
+        *,
+        host: str,
+        port: int,
+        threads: int,
+        workers: int = 1,
+    ):
         self.build = build
         self.options = {
             "bind": f"{host}:{port}",
-            "workers": 1,
+            "workers": workers,
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 60,
@@ -122,9 +126,7 @@ class GunicornServer(BaseApplication):
             "keepalive": 5,
             "backlog": 256,
             "accesslog": None,
-            "worker_exit": self._stop_worker,
         }
-        self.leadbot: LeadbotApp | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -132,12 +134,6 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Callable:
-        self.leadbot = self.build()
-        self.leadbot.start_worker()
+        leadbot = self.build()
         logger.info("leadbot ready on %s", self.options["bind"])
-        return wsgi_app(self.leadbot)
-
-    def _stop_worker(self, _server, _worker) -> None:
-        """On shutdown, let work in progress finish instead of waiting out its lease."""
-        if self.leadbot is not None:
-            self.leadbot.stop()
+        return wsgi_app(leadbot)

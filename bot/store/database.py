@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_SECONDS = 30.0
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+# pg_advisory_xact_lock key of schema migrations ("leadbot" in ASCII): replicas starting
+# together on a new database migrate one after the other.
+MIGRATION_LOCK_KEY = 0x6C65616462_6F74
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so threads share it safely."""
+    """An engine for `url`. PostgreSQL connections are not pre-pinged per checkout: a
+    dropped connection invalidates the pool once and the caller's retry reconnects.
+    SQLite runs in WAL mode, and its writers take turns on a lock in the process."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url,
+            pool_size=10,
+            max_overflow=30,
+            pool_recycle=1800,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        )
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
         poolclass=StaticPool if in_memory else None,
     )
 
@@ -34,18 +49,79 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL with synchronous=NORMAL survives a killed process (the log is fsynced at
+            # checkpoints); only a power cut can cost the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
+    if not in_memory:
+        SqliteWriterTurns(SQLITE_BUSY_SECONDS).install(engine)
     return engine
 
 
+class SqliteWriterTurns:
+    """One SQLite writer at a time in this process, handed on the moment the last commits.
+
+    SQLite lets one connection write; the others wait in its busy handler, which sleeps and
+    polls (up to 100 ms a turn), so under a burst an ack could wait a second for a lock that
+    was free long before. Here a thread takes this lock before its transaction's first write
+    and gives it back at commit or rollback: waiting threads wake at once, and the busy
+    handler only waits for other processes (a `leadbot worker` beside `leadbot serve`)."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._lock = threading.Lock()
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "commit", self._release_connection)
+        event.listen(engine, "rollback", self._release_connection)
+        event.listen(engine.pool, "reset", self._release_reset)
+        event.listen(engine.pool, "checkin", self._release_record)
+        event.listen(engine.pool, "invalidate", self._release_invalidated)
+
+    def _before_execute(self, connection, _cursor, statement, *_args) -> None:
+        info = connection.connection.info  # the pooled DBAPI connection's own dict
+        if info.get("writing") or not statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+            return
+        if not self._lock.acquire(timeout=self.timeout):
+            import sqlite3
+
+            raise sqlite3.OperationalError("database is locked (no write turn in time)")
+        info["writing"] = True
+
+    def _release_connection(self, connection) -> None:
+        self._release(connection.connection.info)
+
+    def _release_record(self, dbapi_connection, connection_record) -> None:
+        self._release(connection_record.info)
+
+    def _release_reset(self, dbapi_connection, connection_record, reset_state) -> None:
+        self._release(connection_record.info)
+
+    def _release_invalidated(self, dbapi_connection, connection_record, exception) -> None:
+        self._release(connection_record.info)
+
+    def _release(self, info: dict) -> None:
+        if info.pop("writing", False):
+            self._lock.release()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent). Under a lock: on
+    PostgreSQL an advisory lock, on SQLite an exclusive transaction, so processes starting
+    together on a new database migrate one after the other and all start."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        elif engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN EXCLUSIVE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -69,8 +145,17 @@ class Database:
         migrate(engine)
         return cls(engine)
 
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
     def session(self) -> Session:
         return self._sessions()
+
+    def ping(self) -> None:
+        """One round trip; raises SQLAlchemyError when the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
 
 def insert_new(session: Session, row_class: type, values: dict, key: str):
