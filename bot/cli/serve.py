@@ -6,6 +6,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 
 from bot.errors import ConfigurationError, UserError
 from bot.services.gateway import DeliveryError
@@ -91,7 +92,7 @@ def socket_mode_handler(leadbot, app_token: str):
 def _http(settings: Settings, host: str, port: int) -> int:
     from bot.slack.web import GunicornServer
 
-    worker = start_worker_process() if settings.serve_worker else None
+    worker = WorkerProcess() if settings.serve_worker else None
     logger.info("serving Slack requests on http://%s:%s/slack/events", host, port)
     try:
         GunicornServer(
@@ -103,32 +104,49 @@ def _http(settings: Settings, host: str, port: int) -> int:
         ).run()
     finally:
         if worker is not None:
-            stop_worker_process(worker)
+            worker.stop()
     return 0
 
 
-def start_worker_process() -> subprocess.Popen:
-    """`leadbot worker` beside the web server, ending with it (even when this process is
-    killed: it watches its parent)."""
-    logger.info("starting the durable worker process")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from bot.cli import main; sys.exit(main())",
-            "worker",
-            "--exit-with-parent",
-        ]
-    )
+class WorkerProcess:
+    """`leadbot worker` beside the web server, restarted whenever it fails (it cannot start
+    while the database is down, say), and ending with serve, even when serve is killed: it
+    watches its parent."""
 
+    RESTART_MAX_SECONDS = 30.0
 
-def stop_worker_process(worker: subprocess.Popen, timeout: float = 15.0) -> None:
-    """Let the worker finish what it runs (SIGTERM), then make sure it is gone."""
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout)
-    except subprocess.TimeoutExpired:
-        logger.warning("the worker did not stop within %ss; killing it", timeout)
-        worker.kill()
-        worker.wait()
+    def __init__(self):
+        self._stopping = threading.Event()
+        self.process = self._spawn()
+        self._monitor = threading.Thread(target=self._keep_running, daemon=True)
+        self._monitor.start()
+
+    @staticmethod
+    def _spawn() -> subprocess.Popen:
+        command = "import sys; from bot.cli import main; sys.exit(main())"
+        return subprocess.Popen([sys.executable, "-c", command, "worker", "--exit-with-parent"])
+
+    def _keep_running(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            code = self.process.wait()
+            if self._stopping.is_set() or code == 0:  # 0: it was told to stop (Ctrl-C)
+                return
+            logger.error("the worker process exited (%s); restarting it in %.0fs", code, backoff)
+            if self._stopping.wait(backoff):
+                return
+            backoff = min(self.RESTART_MAX_SECONDS, backoff * 2)
+            self.process = self._spawn()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Let the worker finish what it runs (SIGTERM), then make sure it is gone."""
+        self._stopping.set()
+        worker = self.process
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning("the worker did not stop within %ss; killing it", timeout)
+            worker.kill()
+            worker.wait()

@@ -30,6 +30,7 @@ from bot.domain.work import (
     SendEphemeral,
     SlaReminder,
     WorkMessage,
+    tier_priority,
 )
 from bot.errors import ConfigurationError
 from bot.render import summary as render
@@ -238,11 +239,13 @@ class DeliverService:
         tier = self.rubrics.get().tier(qualification.tier)
         if tier is None or tier.sla_minutes is None or stored.claimed_by:
             return
+        tier_ids = [t.id for t in self.rubrics.get().tiers]
         with self.uow as tx:
             tx.work.add(
                 SlaReminder(lead_id=stored.id, tier=tier.id, sla_minutes=tier.sla_minutes),
                 dedupe_key=f"sla:{stored.id}",
                 delay=timedelta(minutes=tier.sla_minutes),
+                priority=tier_priority(tier_ids, tier.id),
             )
 
     def _react_once(self, stored: StoredLead) -> None:

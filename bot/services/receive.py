@@ -8,7 +8,14 @@ item are written together or not at all, so no crash can leave a lead without it
 from __future__ import annotations
 
 from bot.domain.lifecycle import LeadSource, LeadStatus, MessageKind
-from bot.domain.work import Handler, ProcessLead, ReadCsvDrop, Requalify, WorkMessage
+from bot.domain.work import (
+    Handler,
+    ProcessLead,
+    ReadCsvDrop,
+    Requalify,
+    WorkMessage,
+    tier_priority,
+)
 from bot.errors import UserError
 from bot.intake.csv_drop import FileDrop, read_drop, row_dedupe_key, without_file_name
 from bot.render.drops import drop_reply_text, refusal_text
@@ -67,9 +74,12 @@ class ReceiveService:
         for start in range(0, len(received), QUALIFY_CHUNK):
             chunk = received[start : start + QUALIFY_CHUNK]
             qualifications = self.qualify.qualify_many([stored for stored, _ in chunk])
+            tier_ids = [tier.id for tier in self.qualify.rubrics.get().tiers]
             with self.uow as tx:
-                for stored, _ in chunk:
-                    _queue_processing(tx, stored)
+                for (stored, _), qualification in zip(chunk, qualifications, strict=True):
+                    _queue_processing(
+                        tx, stored, priority=tier_priority(tier_ids, qualification.tier)
+                    )
             for (stored, created), qualification in zip(chunk, qualifications, strict=True):
                 results.append((stored, qualification, created))
         return results
@@ -131,6 +141,9 @@ class ReceiveService:
         self.gateway.post_message(drop.channel, text, thread_ts=drop.ts)
 
 
-def _queue_processing(tx: Transaction, stored: StoredLead) -> None:
+def _queue_processing(tx: Transaction, stored: StoredLead, priority: int | None = None) -> None:
     # Queued even for a redelivery: the dedupe key makes it a no-op when it exists already.
-    tx.work.add(ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}")
+    # A batch's leads are qualified first, so hot ones are posted first.
+    tx.work.add(
+        ProcessLead(lead_id=stored.id), dedupe_key=f"process:{stored.id}", priority=priority
+    )

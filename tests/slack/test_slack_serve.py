@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,7 +79,7 @@ def served(fake_slack, tmp_path):
         yield f"http://127.0.0.1:{port}"
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(15)
+        process.wait(40)  # gunicorn drains, then its worker finishes what it runs
         reader.join(5)
 
 
@@ -136,3 +137,26 @@ def test_serve_says_what_to_set_instead_of_starting(monkeypatch, capsys, tmp_pat
     monkeypatch.setenv("LEADBOT_RUBRIC", str(broken))
     assert main(["serve"]) == 2
     assert "broken.yaml:3: tiers" in capsys.readouterr().err
+
+
+def test_serve_restarts_its_worker_process_when_it_fails_and_stops_it_at_the_end(monkeypatch):
+    from bot.cli.serve import WorkerProcess
+
+    spawned: list[subprocess.Popen] = []
+
+    def spawn() -> subprocess.Popen:
+        code = "import sys; sys.exit(3)" if not spawned else "import time; time.sleep(60)"
+        spawned.append(subprocess.Popen([sys.executable, "-c", code]))
+        return spawned[-1]
+
+    monkeypatch.setattr(WorkerProcess, "_spawn", staticmethod(spawn))
+    worker = WorkerProcess()
+    try:
+        deadline = time.monotonic() + 20
+        while len(spawned) < 2:  # the failed one is replaced after its backoff
+            assert time.monotonic() < deadline, "the worker process was not restarted"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert spawned[0].returncode == 3
+    assert spawned[1].returncode == -signal.SIGTERM
