@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -16,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from slack_helpers import INTAKE, SALES, SIGNING_SECRET, WARM_LEAD, SlackSide
+from slack_helpers import SALES, SIGNING_SECRET, WARM_LEAD, SlackSide, process_env
 
 from bot.render import summary as blocks
 
@@ -34,20 +33,7 @@ def _free_port() -> int:
 def served(fake_slack, tmp_path):
     """`leadbot serve --port N` in a subprocess; yields its base URL once it is ready."""
     port = _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.url,
-        LEADBOT_INTAKE_CHANNELS=INTAKE,
-        LEADBOT_SALES_CHANNEL=SALES,
-        LEADBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
-        LEADBOT_MODEL="offline",
-    )
+    env = process_env(fake_slack.url, f"sqlite:///{tmp_path / 'served.db'}")
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("leadbot")),

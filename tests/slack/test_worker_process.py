@@ -3,13 +3,12 @@ killed one's work once its lease runs out, and no lead is lost."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from slack_helpers import INTAKE, SALES, SIGNING_SECRET, summaries
+from slack_helpers import INTAKE, process_env, summaries
 
 from bot.domain.lifecycle import LeadSource
 from bot.domain.work import ProcessLead
@@ -21,19 +20,9 @@ LEASE_SECONDS = 2
 
 
 def _worker(fake_slack, database_url: str, log: Path) -> subprocess.Popen:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.url,
-        LEADBOT_INTAKE_CHANNELS=INTAKE,
-        LEADBOT_SALES_CHANNEL=SALES,
-        LEADBOT_DATABASE_URL=database_url,
-        LEADBOT_MODEL="offline",
+    env = process_env(
+        fake_slack.url,
+        database_url,
         LEADBOT_WORKER_LEASE=str(LEASE_SECONDS),
         LEADBOT_WORKER_POLL="0.05",
     )
