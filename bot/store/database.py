@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,23 +59,27 @@ def make_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
-    if not in_memory:
-        SqliteWriterTurns(SQLITE_BUSY_SECONDS).install(engine)
+    if not in_memory and engine.url.database:
+        SqliteWriterTurns(SQLITE_BUSY_SECONDS, f"{engine.url.database}-writer.lock").install(engine)
     return engine
 
 
 class SqliteWriterTurns:
-    """One SQLite writer at a time in this process, handed on the moment the last commits.
+    """One SQLite writer at a time, handed on the moment the last commits.
 
     SQLite lets one connection write; the others wait in its busy handler, which sleeps and
     polls (up to 100 ms a turn), so under a burst an ack could wait a second for a lock that
-    was free long before. Here a thread takes this lock before its transaction's first write
-    and gives it back at commit or rollback: waiting threads wake at once, and the busy
-    handler only waits for other processes (a `leadbot worker` beside `leadbot serve`)."""
+    was free long before. Here a writer takes turns before its transaction's first write and
+    gives them back at commit or rollback: a lock among the threads of the process, then a
+    file lock (flock) among the processes on the database (`leadbot serve` and the `leadbot
+    worker` beside it). Both wake the next writer at once; the kernel frees the file lock
+    of a killed process."""
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, lock_path: str):
         self.timeout = timeout
+        self.lock_path = lock_path
         self._lock = threading.Lock()
+        self._fd: int | None = None
 
     def install(self, engine: Engine) -> None:
         event.listen(engine, "before_cursor_execute", self._before_execute)
@@ -87,9 +94,15 @@ class SqliteWriterTurns:
         if info.get("writing") or not statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
             return
         if not self._lock.acquire(timeout=self.timeout):
-            import sqlite3
-
             raise sqlite3.OperationalError("database is locked (no write turn in time)")
+        try:
+            if self._fd is None:
+                flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+                self._fd = os.open(self.lock_path, flags, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            self._lock.release()
+            raise
         info["writing"] = True
 
     def _release_connection(self, connection) -> None:
@@ -106,7 +119,10 @@ class SqliteWriterTurns:
 
     def _release(self, info: dict) -> None:
         if info.pop("writing", False):
-            self._lock.release()
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                self._lock.release()
 
 
 def migrate(engine: Engine) -> None:
