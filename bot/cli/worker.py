@@ -15,6 +15,9 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 PARENT_CHECK_SECONDS = 1.0
+# Beside `leadbot serve` on one machine, acks come first: the worker yields the CPU to them
+# and catches up between requests.
+BESIDE_SERVE_NICENESS = 5
 
 
 def register(subparsers) -> None:
@@ -37,6 +40,8 @@ def run(args, settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     parent = os.getppid()
+    if args.exit_with_parent:
+        os.nice(BESIDE_SERVE_NICENESS)
     leadbot.start_worker()
     logger.info("leadbot worker running (%s threads)", settings.worker_threads)
     try:
