@@ -38,7 +38,7 @@ from bot.store.database import Database
 from bot.store.pacing import ChannelPacer
 from bot.store.unit_of_work import UnitOfWork
 from bot.store.work_queue import WorkQueue
-from bot.worker import Worker
+from bot.worker import ErrorClass, RetryPolicy, Worker
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.qualifier import Qualifier
 
@@ -65,6 +65,45 @@ class LeadbotApp:
 
     def stop(self) -> None:
         self.worker.stop()
+
+    def health(self) -> tuple[bool, dict]:
+        """`/healthz`: (healthy, report). Unhealthy, with the reasons, when the database
+        cannot be reached, due work waits untaken (no worker is running, or all are
+        stuck), work failed for good recently, or this process's worker is in trouble."""
+        settings = self.services.settings
+        reasons = self.worker.problems()
+        try:
+            queue = self.worker.queue.health(
+                stuck_seconds=settings.health_stuck_seconds,
+                failed_window_seconds=settings.health_failed_window_seconds,
+            )
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            logger.warning("health check: database unavailable: %s", reason)
+            reasons.insert(0, f"database unreachable: {reason}")
+            return False, {"ok": False, "error": "database", "reasons": reasons}
+        if queue.stuck:
+            reasons.append(
+                f"{queue.stuck} work item(s) due for over {settings.health_stuck_seconds:g}s "
+                "and not taken: is a worker running?"
+            )
+        if queue.failed_recently:
+            reasons.append(
+                f"{queue.failed_recently} work item(s) failed for good in the last "
+                f"{settings.health_failed_window_seconds / 60:g} min (see App Home or "
+                "`leadbot stats`)"
+            )
+        report = {
+            "ok": not reasons,
+            "pending_work": queue.pending,
+            "oldest_due_seconds": round(queue.oldest_due_seconds, 1),
+            "retrying_work": queue.retrying,
+            "failed_work_recently": queue.failed_recently,
+            "worker_running": self.worker.started,
+        }
+        if reasons:
+            report["reasons"] = reasons
+        return not reasons, report
 
 
 def create_app(
@@ -172,7 +211,12 @@ def create_app(
             }
         ),
         threads=settings.worker_threads,
+        poll_seconds=settings.worker_poll_seconds,
+        lease_seconds=settings.worker_lease_seconds,
         expected_errors=(DeliveryError, HandoffError),
+        policy=retry_policy(settings),
+        on_failed=deliver.failed,
+        retention=timedelta(days=settings.work_retention_days),
     )
     uow.on_work = worker.wake
 
@@ -240,6 +284,27 @@ def handoff_handlers(
         )
         handlers[SendLeadEvent] = sender.send
     return handlers
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """Attempts per class of error, from the settings; Slack's permanent refusals once."""
+    return RetryPolicy(
+        max_attempts={
+            ErrorClass.PERMANENT: 1,
+            ErrorClass.SLACK: settings.work_slack_max_attempts,
+            ErrorClass.DATABASE: settings.work_database_max_attempts,
+            ErrorClass.OTHER: settings.work_max_attempts,
+        },
+        classify=classify_error,
+    )
+
+
+def classify_error(error: Exception) -> ErrorClass:
+    if isinstance(error, DeliveryError):
+        return ErrorClass.PERMANENT if error.permanent else ErrorClass.SLACK
+    if isinstance(error, SQLAlchemyError):
+        return ErrorClass.DATABASE
+    return ErrorClass.OTHER
 
 
 def handle_error(error: Exception, body: dict) -> BoltResponse:

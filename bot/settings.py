@@ -193,6 +193,71 @@ class Settings(BaseSettings):
         alias="LEADBOT_CSV_HARD_MAX_ROWS",
         description="Rows a confirmed CSV drop may have at most; larger files are refused.",
     )
+    http_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        alias="LEADBOT_HTTP_WORKERS",
+        description="Web server processes in HTTP mode, each with LEADBOT_HTTP_THREADS threads.",
+    )
+    serve_worker: bool = Field(
+        default=True,
+        alias="LEADBOT_SERVE_WORKER",
+        description="`leadbot serve` (HTTP) also starts `leadbot worker` beside its web "
+        "processes; false when workers run as their own processes or machines.",
+    )
+    worker_lease_seconds: float = Field(
+        default=20.0,
+        ge=1,
+        le=600,
+        alias="LEADBOT_WORKER_LEASE",
+        description="Seconds a worker holds an item between heartbeats; a crashed worker's "
+        "items are taken again after at most this long.",
+    )
+    worker_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=60,
+        alias="LEADBOT_WORKER_POLL",
+        description="How often an idle worker looks for work queued by another process.",
+    )
+    work_retention_days: float = Field(
+        default=7.0,
+        gt=0,
+        alias="LEADBOT_WORK_RETENTION_DAYS",
+        description="Finished work items are deleted after this many days (failed ones kept).",
+    )
+    work_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        alias="LEADBOT_WORK_MAX_ATTEMPTS",
+        description="Attempts for work failing with an unexpected error before it fails.",
+    )
+    work_slack_max_attempts: int = Field(
+        default=25,
+        ge=1,
+        alias="LEADBOT_WORK_SLACK_MAX_ATTEMPTS",
+        description="Attempts while Slack is unreachable, 5xx or rate limiting (about a day "
+        "with backoff up to 5 minutes). Permanent refusals fail at once.",
+    )
+    work_database_max_attempts: int = Field(
+        default=100,
+        ge=1,
+        alias="LEADBOT_WORK_DATABASE_MAX_ATTEMPTS",
+        description="Attempts for work failing with a database error.",
+    )
+    health_stuck_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        alias="LEADBOT_HEALTH_STUCK_SECONDS",
+        description="/healthz answers 503 when due work has waited this long untaken.",
+    )
+    health_failed_window_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        alias="LEADBOT_HEALTH_FAILED_WINDOW",
+        description="/healthz answers 503 while work failed for good within this window.",
+    )
     log_level: str = Field(default="INFO", alias="LEADBOT_LOG_LEVEL")
 
     @model_validator(mode="after")

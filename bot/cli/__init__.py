@@ -21,6 +21,7 @@ COMMANDS = (
     "rubric",
     "backtest",
     "serve",
+    "worker",
     "stats",
     "outcomes",
     "export",

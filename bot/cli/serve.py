@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,22 +31,26 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--port", type=int, help="HTTP port (default: PORT, else 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP address (default: 0.0.0.0)")
+    parser.add_argument(
+        "--no-worker",
+        dest="serve_worker",
+        action="store_false",
+        default=None,
+        help="HTTP mode: do not start `leadbot worker` beside the web server (workers run "
+        "elsewhere; same as LEADBOT_SERVE_WORKER=false)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args, settings: Settings) -> int:
-    if settings.slack_bot_token is None:
-        raise UserError("set SLACK_BOT_TOKEN (the xoxb- token from OAuth & Permissions)")
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        raise UserError(
-            "set SLACK_SIGNING_SECRET (Basic Information) for HTTP mode, "
-            "or SLACK_APP_TOKEN (xapp-) for Socket Mode"
-        )
+    require_slack(settings)
     leadbot = build(settings)  # a broken rubric, missing channel or bad token stops here
     log_routes(leadbot)
     if settings.slack_app_token is not None:
         return _socket_mode(leadbot, settings)
     leadbot.database.engine.dispose()  # the server builds its own after forking
+    if args.serve_worker is not None:
+        settings = settings.model_copy(update={"serve_worker": args.serve_worker})
     return _http(settings, args.host, args.port or settings.port)
 
 
@@ -63,6 +70,16 @@ def _failures_reported_by_serve(*names: str) -> Iterator[None]:
     finally:
         for each, level in zip(loggers, levels, strict=True):
             each.setLevel(level)
+
+
+def require_slack(settings: Settings, *, serving: bool = True) -> None:
+    if settings.slack_bot_token is None:
+        raise UserError("set SLACK_BOT_TOKEN (the xoxb- token from OAuth & Permissions)")
+    if serving and settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise UserError(
+            "set SLACK_SIGNING_SECRET (Basic Information) for HTTP mode, "
+            "or SLACK_APP_TOKEN (xapp-) for Socket Mode"
+        )
 
 
 def build(settings: Settings):
@@ -130,12 +147,62 @@ def socket_mode_handler(leadbot, app_token: str):
 def _http(settings: Settings, host: str, port: int) -> int:
     from bot.slack.web import GunicornServer
 
+    worker = WorkerProcess() if settings.serve_worker else None
     logger.info("serving Slack requests on http://%s:%s/slack/events", host, port)
-    GunicornServer(
-        lambda: build(settings),
-        host=host,
-        port=port,
-        threads=settings.http_threads,
-        read_timeout=settings.http_read_timeout_seconds,
-    ).run()
+    try:
+        GunicornServer(
+            lambda: build(settings),
+            host=host,
+            port=port,
+            threads=settings.http_threads,
+            read_timeout=settings.http_read_timeout_seconds,
+            workers=settings.http_workers,
+        ).run()
+    finally:
+        if worker is not None:
+            worker.stop()
     return 0
+
+
+class WorkerProcess:
+    """`leadbot worker` beside the web server, restarted whenever it fails (it cannot start
+    while the database is down, say), and ending with serve, even when serve is killed: it
+    watches its parent."""
+
+    RESTART_MAX_SECONDS = 30.0
+
+    def __init__(self):
+        self._stopping = threading.Event()
+        self.process = self._spawn()
+        self._monitor = threading.Thread(target=self._keep_running, daemon=True)
+        self._monitor.start()
+
+    @staticmethod
+    def _spawn() -> subprocess.Popen:
+        command = "import sys; from bot.cli import main; sys.exit(main())"
+        return subprocess.Popen([sys.executable, "-c", command, "worker", "--exit-with-parent"])
+
+    def _keep_running(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            code = self.process.wait()
+            if self._stopping.is_set() or code == 0:  # 0: it was told to stop (Ctrl-C)
+                return
+            logger.error("the worker process exited (%s); restarting it in %.0fs", code, backoff)
+            if self._stopping.wait(backoff):
+                return
+            backoff = min(self.RESTART_MAX_SECONDS, backoff * 2)
+            self.process = self._spawn()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Let the worker finish what it runs (SIGTERM), then make sure it is gone."""
+        self._stopping.set()
+        worker = self.process
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning("the worker did not stop within %ss; killing it", timeout)
+            worker.kill()
+            worker.wait()

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import UserError
 from bot.render.kit import count_text, money_text
+from bot.render.work import failed_work_text
 from bot.settings import Settings
 from bot.store.database import Database
 from bot.store.stats import (
@@ -22,8 +23,10 @@ from bot.store.stats import (
     funnel_stats,
     handoff_line,
 )
+from bot.store.work_queue import WorkQueue
 
 SLICE_LIMIT = 10
+FAILED_LIMIT = 20
 
 
 def register(subparsers) -> None:
@@ -42,14 +45,23 @@ def register(subparsers) -> None:
 def run(args, settings: Settings) -> int:
     windows = [args.days] if args.days else list(DEFAULT_WINDOWS)
     try:
-        stats = funnel_stats(Database.from_url(settings.database_url), windows)
+        database = Database.from_url(settings.database_url)
+        stats = funnel_stats(database, windows)
+        failed_total, failed = WorkQueue(database).failed(limit=FAILED_LIMIT)
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
         raise UserError(f"cannot read the database {settings.database_url}: {reason}") from None
     if args.format == "json":
-        print(json.dumps(stats.model_dump(mode="json"), indent=2))
+        report = stats.model_dump(mode="json")
+        report["failed_work"] = {
+            "total": failed_total,
+            "latest": [item.model_dump(mode="json") for item in failed],
+        }
+        print(json.dumps(report, indent=2))
     else:
         print(render_text(stats))
+        print()
+        print(failed_work_text(failed_total, failed))
     return 0
 
 

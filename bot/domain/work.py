@@ -15,6 +15,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict
 
 WORK_MESSAGES: dict[str, type[WorkMessage]] = {}
+INTERACTIVE_PRIORITY = 100
 
 
 class WorkMessage(BaseModel):
@@ -24,6 +25,9 @@ class WorkMessage(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: ClassVar[str]
+    # Higher is leased first (then the earliest due): someone waiting on a click beats
+    # a lead being posted, and a hot lead beats a cold one (`tier_priority`).
+    default_priority: ClassVar[int] = 0
     lead_id: int | None = None
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -71,6 +75,7 @@ class RefreshSummary(WorkMessage):
     """Re-render the posted summary from the database (a claim, release, answer...)."""
 
     kind: ClassVar[str] = "refresh"
+    default_priority: ClassVar[int] = INTERACTIVE_PRIORITY
     lead_id: int
 
 
@@ -78,6 +83,7 @@ class NotifyThread(WorkMessage):
     """Say something in the marketer's thread about the lead (maybe with a button)."""
 
     kind: ClassVar[str] = "notify"
+    default_priority: ClassVar[int] = INTERACTIVE_PRIORITY
     lead_id: int
     text: str
     blocks: list[dict] | None = None
@@ -97,6 +103,7 @@ class SendEphemeral(WorkMessage):
     """An ephemeral message to one user (a refusal, a notice); best effort."""
 
     kind: ClassVar[str] = "ephemeral"
+    default_priority: ClassVar[int] = INTERACTIVE_PRIORITY
     channel: str
     user: str
     text: str
@@ -183,6 +190,14 @@ class SyncHubSpot(WorkMessage):
     rep: str | None = None
     at: datetime
     outcome: str | None = None
+
+
+def tier_priority(tier_ids: list[str], tier: str) -> int:
+    """A lead's work priority from its tier: the rubric lists tiers best first, so the
+    first (hot) gets the most. Unknown tiers get none."""
+    if tier not in tier_ids:
+        return 0
+    return 10 * (len(tier_ids) - tier_ids.index(tier))
 
 
 # What runs a kind of work: (message, attempts so far, counting this one).

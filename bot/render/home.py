@@ -30,6 +30,7 @@ from bot.render.kit import (
 )
 from bot.render.summary import source_label, tier_label
 from bot.render.text import sla_text
+from bot.render.work import failed_work_blocks
 from bot.services.rubric_changes import TierShift
 from bot.store.stats import (
     Conversion,
@@ -43,6 +44,7 @@ from bot.store.stats import (
     format_share,
     handoff_line,
 )
+from bot.store.work_queue import FailedWork
 from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric
 
 SOURCE_KINDS = frozenset(LeadSource)
@@ -94,14 +96,16 @@ def home_view(
     default_channel: str | None = None,
     notice: str | None = None,
     ranking: RubricRanking | None = None,
+    failed_work: tuple[int, list[FailedWork]] = (0, []),
 ) -> dict:
-    """The Home tab: an optional notice, manager controls, the funnel, how well the rubric
-    ranks the team's outcomes, then the rubric."""
+    """The Home tab: an optional notice, manager controls and failed work, the funnel, how
+    well the rubric ranks the team's outcomes, then the rubric."""
     blocks: list[dict] = [header("leadbot")]
     if notice:
         blocks.append(section(notice))
     if is_manager:
         blocks.extend(manager_controls())
+        blocks.extend(failed_work_blocks(*failed_work))
     blocks.append({"type": "divider"})
     blocks.extend(stats_blocks(stats))
     if ranking is not None:

@@ -10,7 +10,7 @@ confirmed, all its rows are read, up to LEADBOT_CSV_HARD_MAX_ROWS (a larger file
 from __future__ import annotations
 
 from bot.domain.lifecycle import MessageKind
-from bot.domain.work import ReadCsvDrop
+from bot.domain.work import ReadCsvDrop, tier_priority
 from bot.intake.csv_drop import FileDrop
 from bot.render.drops import (
     confirm_drop_blocks,
@@ -96,14 +96,16 @@ class CsvDropService:
             channel, ts = self.poster.post(intent, text)  # recorded on the first row
         else:
             channel, ts = digest
-        # Hook for hot-first queueing: the rows' tiers are known here, so once the work queue
-        # has its `priority` column, queue_processing passes the tier's rank (top tier first).
+        # The rows' tiers are known here: hot leads are queued first (the tier's priority).
         with self.uow as tx:
             for stored, qualification, _ in received:
+                priority = tier_priority(tiers, qualification.tier)
                 if qualification.tier == tiers[0]:
-                    queue_processing(tx, stored.id)
+                    queue_processing(tx, stored.id, priority=priority)
                 else:
-                    queue_processing(tx, stored.id, digest_channel=channel, digest_ts=ts)
+                    queue_processing(
+                        tx, stored.id, digest_channel=channel, digest_ts=ts, priority=priority
+                    )
 
     def confirm(self, drop: FileDrop, user: str) -> None:
         """The Import button: the marketer who shared the file queues it again, confirmed

@@ -38,10 +38,12 @@ from bot.domain.work import (
     SendEphemeral,
     SlaReminder,
     WorkMessage,
+    tier_priority,
 )
 from bot.errors import ConfigurationError
 from bot.render import summary as render
 from bot.render.identity import lead_title
+from bot.render.work import lead_not_posted_text
 from bot.services.assignment import AssignmentService
 from bot.services.gateway import DeliveryError, SlackGateway
 from bot.services.notices import changed, post_now, tell_claimer
@@ -285,6 +287,15 @@ class DeliverService:
                 raise
             logger.warning("gave up on an ephemeral message to %s", message.user)
 
+    def failed(self, message: WorkMessage, error: str) -> None:
+        """Work stopped for good: when it was a lead's posting, say so in its thread."""
+        if not isinstance(message, ProcessLead):
+            return
+        stored = self._lead(message.lead_id)
+        if stored is not None:
+            text = lead_not_posted_text(error)
+            self._say(stored, text, f"notice:{stored.id}:not_posted", MessageKind.NOTICE)
+
     # --- rendering -----------------------------------------------------------------------------
 
     def render_summary(
@@ -400,6 +411,7 @@ class DeliverService:
         if tier is None or stored.claimed_by:
             return
         now = self.clock()
+        tier_ids = [t.id for t in rubric.tiers]
         with self.uow as tx:
             if self.assignment is not None:
                 self.assignment.schedule(tx, stored, tier, now)
@@ -415,6 +427,7 @@ class DeliverService:
                 ),
                 dedupe_key=f"sla:{stored.id}",
                 delay=due - now,
+                priority=tier_priority(tier_ids, tier.id),
             )
 
     def _react_once(self, stored: StoredLead) -> None:

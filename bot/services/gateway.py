@@ -5,14 +5,40 @@ from __future__ import annotations
 
 from typing import Protocol
 
+# Slack's answers that no retry can change: the work that got one fails at once.
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "channel_not_found",
+        "invalid_auth",
+        "invalid_blocks",
+        "is_archived",
+        "message_not_found",
+        "missing_scope",
+        "msg_too_long",
+        "no_permission",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "team_access_not_granted",
+        "token_revoked",
+        "user_not_found",
+    }
+)
+
 
 class DeliveryError(Exception):
-    """Slack could not be reached or refused a call; the work that made it is retried."""
+    """Slack could not be reached or refused a call; the work that made it is retried,
+    unless the refusal is `permanent`."""
 
     def __init__(self, method: str, error: str):
         super().__init__(f"{method}: {error}")
         self.method = method
         self.error = error
+
+    @property
+    def permanent(self) -> bool:
+        return self.error in PERMANENT_ERRORS
 
 
 class RetryAfter(DeliveryError):

@@ -15,12 +15,15 @@ def queue_processing(
     *,
     digest_channel: str | None = None,
     digest_ts: str | None = None,
+    priority: int | None = None,
 ) -> None:
     """Qualify and post a stored lead (in a CSV digest's thread when one is given). Queued
-    even for a redelivery: the dedupe key makes it a no-op when it exists already."""
+    even for a redelivery: the dedupe key makes it a no-op when it exists already. A lead
+    already qualified gets its tier's `priority`, so hot ones are posted first."""
     tx.work.add(
         ProcessLead(lead_id=lead_id, digest_channel=digest_channel, digest_ts=digest_ts),
         dedupe_key=f"process:{lead_id}",
+        priority=priority,
     )
 
 

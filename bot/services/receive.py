@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.domain.lifecycle import CLOSED, LeadSource, LeadStatus, MessageKind
 from bot.domain.permissions import Managers, may_answer
-from bot.domain.work import Handler, ReadCsvDrop, Requalify, WorkMessage
+from bot.domain.work import Handler, ReadCsvDrop, Requalify, WorkMessage, tier_priority
 from bot.errors import UserError
 from bot.intake.csv_drop import FileDrop, is_csv, read_drop, row_dedupe_key, without_file_name
 from bot.render.drops import drop_reply_text, refusal_text
@@ -137,9 +137,11 @@ class ReceiveService:
             chunk = received[start : start + QUALIFY_CHUNK]
             qualifications = self.qualify.qualify_many([stored for stored, _ in chunk])
             if queue:
+                tier_ids = [tier.id for tier in self.qualify.rubrics.get().tiers]
                 with self.uow as tx:
-                    for stored, _ in chunk:
-                        queue_processing(tx, stored.id)
+                    for (stored, _), qualification in zip(chunk, qualifications, strict=True):
+                        priority = tier_priority(tier_ids, qualification.tier)
+                        queue_processing(tx, stored.id, priority=priority)
             for (stored, created), qualification in zip(chunk, qualifications, strict=True):
                 results.append((stored, qualification, created))
         return results

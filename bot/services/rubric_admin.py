@@ -32,6 +32,7 @@ from bot.services.rubric_holder import RubricHolder
 from bot.services.rubric_tuning import TierEdit, TuningError, points_text, tuned_rubric, tuned_yaml
 from bot.store.stats import funnel_stats, rubric_ranking
 from bot.store.unit_of_work import UnitOfWork
+from bot.store.work_queue import WorkQueue
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import MAX_RUBRIC_BYTES, Rubric, RubricError, RubricIssue, parse_rubric
 
@@ -85,13 +86,15 @@ class RubricAdminService:
 
     def publish_home(self, user: str, notice: str | None = None) -> None:
         rubric = self.rubrics.get()
+        is_manager = user in self.managers
         view = render.home_view(
             rubric,
             funnel_stats(self.uow.database),
-            is_manager=user in self.managers,
+            is_manager=is_manager,
             default_channel=self.sales_channel,
             notice=notice,
             ranking=rubric_ranking(self.uow.database, rubric),
+            failed_work=WorkQueue(self.uow.database).failed() if is_manager else (0, []),
         )
         try:
             self.gateway.publish_home(user, view)

@@ -23,7 +23,6 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.bootstrap import LeadbotApp
 from bot.slack.http_limits import (
@@ -119,7 +118,6 @@ StartResponse = Callable[[str, list[tuple[str, str]]], object]
 
 def wsgi_app(leadbot: LeadbotApp) -> Callable[[dict, StartResponse], Iterable[bytes]]:
     slack = VerifiedSlackRequestHandler(leadbot)
-    queue = leadbot.worker.queue
     settings = leadbot.services.settings
     webhook = LeadWebhook(
         leadbot.services.receive,
@@ -130,11 +128,8 @@ def wsgi_app(leadbot: LeadbotApp) -> Callable[[dict, StartResponse], Iterable[by
 
     def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            try:
-                status, body = "200 OK", {"ok": True, "pending_work": queue.pending()}
-            except SQLAlchemyError:
-                logger.exception("health check: database unavailable")
-                status, body = "503 Service Unavailable", {"ok": False, "error": "database"}
+            healthy, body = leadbot.health()
+            status = "200 OK" if healthy else "503 Service Unavailable"
             return _json_reply(start_response, status, body)
         if environ.get("PATH_INFO") == WEBHOOK_PATH:
             answer = webhook.handle(environ)
@@ -221,10 +216,11 @@ def bounded_worker(read_timeout: float) -> type[BoundedThreadWorker]:
 
 
 class GunicornServer(BaseApplication):
-    """gunicorn in-process: one worker process with many threads (the durable worker and
-    the SQLite database live in that process), built after the fork. Requests are bounded:
-    a request line of 4094 bytes, 100 header fields of 8190 bytes, `read_timeout` seconds
-    to send a request, bodies checked by the app (bot.slack.http_limits)."""
+    """gunicorn in-process: `workers` web processes with many threads each, the app built in
+    each after the fork. The durable worker is not in them: `leadbot serve` runs it as its own
+    process beside them (or it runs elsewhere), so acks never share a GIL with posting.
+    Requests are bounded: a request line of 4094 bytes, 100 header fields of 8190 bytes,
+    `read_timeout` seconds to send a request, bodies checked by the app (bot.slack.http_limits)."""
 
     def __init__(
         self,
@@ -234,11 +230,12 @@ class GunicornServer(BaseApplication):
         port: int,
         threads: int,
         read_timeout: float,
+        workers: int = 1,
     ):
         self.build = build
         self.options = {
             "bind": f"{host}:{port}",
-            "workers": 1,
+            "workers": workers,
             "worker_class": bounded_worker(read_timeout),
             "threads": threads,
             "timeout": 60,
@@ -249,9 +246,7 @@ class GunicornServer(BaseApplication):
             "limit_request_fields": 100,
             "limit_request_field_size": 8190,
             "accesslog": None,
-            "worker_exit": self._stop_worker,
         }
-        self.leadbot: LeadbotApp | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -259,12 +254,6 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Callable:
-        self.leadbot = self.build()
-        self.leadbot.start_worker()
+        leadbot = self.build()
         logger.info("leadbot ready on %s", self.options["bind"])
-        return wsgi_app(self.leadbot)
-
-    def _stop_worker(self, _server, _worker) -> None:
-        """On shutdown, let work in progress finish instead of waiting out its lease."""
-        if self.leadbot is not None:
-            self.leadbot.stop()
+        return wsgi_app(leadbot)

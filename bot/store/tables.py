@@ -10,10 +10,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -123,10 +125,28 @@ class ChannelPaceRow(Base):
 
 
 class WorkItemRow(Base):
-    """Durable work (qualify, post, update, remind) claimed by a worker with a lease."""
+    """Durable work (qualify, post, update, remind) claimed by a worker with a lease.
+
+    `owner` names the lease's holder: only it may finish the item or put it back. Work that
+    failed for good has `failed_at` (and `done_at`, so nothing takes it again)."""
 
     __tablename__ = "work_items"
-    __table_args__ = (UniqueConstraint("dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index(
+            "ix_work_items_unfinished",
+            "priority",
+            "due_at",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+        Index(
+            "ix_work_items_failed",
+            "failed_at",
+            postgresql_where=text("failed_at IS NOT NULL"),
+            sqlite_where=text("failed_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
@@ -138,6 +158,10 @@ class WorkItemRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    owner: Mapped[str | None] = mapped_column(String(80))
+    error_class: Mapped[str | None] = mapped_column(String(40))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ExtractionCacheRow(Base):

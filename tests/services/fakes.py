@@ -137,6 +137,7 @@ class QueuedWork:
     message: WorkMessage
     dedupe_key: str | None
     delay: timedelta | None
+    priority: int = 0
 
 
 class NoPacing:
@@ -335,10 +336,11 @@ class MemoryOutbox:
         self.state = state
         self.added = 0
 
-    def add(self, message: WorkMessage, *, dedupe_key=None, delay=None) -> bool:
+    def add(self, message: WorkMessage, *, dedupe_key=None, delay=None, priority=None) -> bool:
         if dedupe_key is not None and any(w.dedupe_key == dedupe_key for w in self.state.work):
             return False
-        self.state.work.append(QueuedWork(message, dedupe_key, delay))
+        priority = message.default_priority if priority is None else priority
+        self.state.work.append(QueuedWork(message, dedupe_key, delay, priority))
         self.added += 1
         return True
 

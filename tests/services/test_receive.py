@@ -97,3 +97,12 @@ def test_a_batch_is_qualified_together_and_each_lead_queued_once(receive, uow, q
     assert len(uow.queued(ProcessLead)) == 3
     with uow as tx:
         assert {tx.leads.get_lead(i).status for i in (1, 2, 3)} == {LeadStatus.QUALIFIED}
+
+
+def test_a_batch_queues_hot_leads_before_cold_ones(receive, uow, qualifier):
+    qualifier.tier = "cold"
+    receive.receive_many([(slack_lead("lead 1"), "row:1")])
+    qualifier.tier = "hot"
+    receive.receive_many([(slack_lead("lead 2"), "row:2")])
+    priorities = {w.message.lead_id: w.priority for w in uow.state.work}
+    assert priorities[2] > priorities[1]

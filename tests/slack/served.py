@@ -3,7 +3,6 @@ faked at its wire. `serve(...)` yields the running server once it says it is rea
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from slack_helpers import INTAKE, SALES, SIGNING_SECRET
+from slack_helpers import process_env
 
 
 @dataclass
@@ -26,9 +25,14 @@ class Served:
     log: list[str] = field(default_factory=list)
 
     def worker_rss_kib(self) -> int:
-        """Resident memory of gunicorn's worker process (the arbiter's only child)."""
+        """Resident memory of gunicorn's worker process (the arbiter's child that is not
+        the `leadbot worker` serve starts beside it)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        [worker] = children.read_text().split()
+        [worker] = [
+            child
+            for child in children.read_text().split()
+            if b"--exit-with-parent" not in Path(f"/proc/{child}/cmdline").read_bytes()
+        ]
         status = Path(f"/proc/{worker}/status").read_text()
         [rss] = [line for line in status.splitlines() if line.startswith("VmRSS:")]
         return int(rss.split()[1])
@@ -43,21 +47,7 @@ def _free_port() -> int:
 @contextmanager
 def serve(fake_slack, tmp_path: Path, **extra_env: str) -> Iterator[Served]:
     port = _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.url,
-        LEADBOT_INTAKE_CHANNELS=INTAKE,
-        LEADBOT_SALES_CHANNEL=SALES,
-        LEADBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
-        LEADBOT_MODEL="offline",
-        **extra_env,
-    )
+    env = process_env(fake_slack.url, f"sqlite:///{tmp_path / 'served.db'}", **extra_env)
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("leadbot")),
@@ -89,5 +79,5 @@ def serve(fake_slack, tmp_path: Path, **extra_env: str) -> Iterator[Served]:
         yield served
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(15)
+        process.wait(40)  # gunicorn drains, then its worker finishes what it runs
         reader.join(5)

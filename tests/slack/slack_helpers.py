@@ -268,3 +268,24 @@ class FileHost:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def process_env(slack_api_url: str, database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a `leadbot` subprocess: no outside settings, the fake Slack, the
+    offline qualifier, the intake and sales channels, and `settings` on top."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "LEADBOT_", "OPENAI_"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack_api_url,
+        LEADBOT_INTAKE_CHANNELS=INTAKE,
+        LEADBOT_SALES_CHANNEL=SALES,
+        LEADBOT_DATABASE_URL=database_url,
+        LEADBOT_MODEL="offline",
+        **settings,
+    )
+    return env

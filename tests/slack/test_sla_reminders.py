@@ -128,5 +128,5 @@ def test_scheduled_work_is_not_pending_until_due_but_a_retried_item_is(repo):
     clock.advance(15)
     assert queue.pending() == 1
     item = queue.lease(60)
-    queue.retry_later(item.id, 3600, "DeliveryError: chat.postMessage: internal_error")
+    queue.retry_later(item, 3600, "DeliveryError: chat.postMessage: internal_error")
     assert (queue.pending(), queue.lease(60)) == (1, None)  # waiting for its retry

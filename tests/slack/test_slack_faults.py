@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from slack_helpers import INTAKE, WARM_LEAD, drop_lead, summaries, thread_replies
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+from home_helpers import open_home
+from slack_helpers import (
+    INTAKE,
+    MANAGER,
+    MARKETER,
+    WARM_LEAD,
+    block_text,
+    drop_lead,
+    summaries,
+    thread_replies,
+)
 
 from bot.bootstrap import create_app
 from bot.render import summary as blocks
@@ -66,3 +82,80 @@ def test_slack_down_at_the_first_request_loses_no_lead(slack, leadbot, fake_slac
     fake_slack.fail_next("auth.test", times=10, mode="http500")
     lead = drop_lead(slack, leadbot, repo)
     assert repo.get_lead(lead.id).status == "posted"
+
+
+def _health(slack) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(slack.url + "/healthz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_permanent_slack_error_fails_at_once_and_everyone_sees_it(
+    slack, leadbot, fake_slack, repo, monkeypatch, capsys
+):
+    assert _health(slack)[0] == 200
+    fake_slack.fail_next("chat.postMessage", mode="error", error="channel_not_found")
+    event = slack.message_event(WARM_LEAD)
+    assert slack.event(event).status == 200
+    leadbot.worker.wait_until_idle()
+
+    assert len(summaries(fake_slack)) == 1  # tried once, not retried
+    [reply] = thread_replies(fake_slack, INTAKE, event["ts"])
+    assert "could not be posted" in reply and "channel_not_found" in reply
+    total, [failed] = leadbot.worker.queue.failed()
+    assert (total, failed.kind, failed.error_class, failed.attempts) == (
+        1,
+        "process",
+        "permanent",
+        1,
+    )
+
+    status, body = _health(slack)
+    assert status == 503 and "failed for good" in " ".join(body["reasons"])
+
+    home = block_text(open_home(slack, MANAGER, fake_slack)["blocks"])
+    assert "Failed work" in home and "channel_not_found" in home
+    marketer_home = open_home(slack, MARKETER, fake_slack, publishes_before=1)
+    assert "Failed work" not in block_text(marketer_home["blocks"])
+
+    from bot.cli import main
+
+    monkeypatch.setenv("LEADBOT_DATABASE_URL", str(repo.engine.url))
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    assert "Failed work: 1" in out and "channel_not_found" in out
+
+
+def test_health_says_503_while_the_database_is_unreachable_and_ok_after(
+    slack, leadbot, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    real_session = leadbot.database.session
+
+    def refused():
+        raise OperationalError("connect", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(leadbot.database, "session", refused)
+    status, body = _health(slack)
+    assert status == 503 and body["error"] == "database"
+    assert "database unreachable: connection refused" in body["reasons"]
+    monkeypatch.setattr(leadbot.database, "session", real_session)
+    # healthy again once this process's worker has reached the database too
+    deadline = time.monotonic() + 10
+    while (answer := _health(slack))[0] != 200:
+        assert time.monotonic() < deadline, answer
+        time.sleep(0.02)
+    assert answer[1]["ok"] is True
+
+
+def test_health_says_503_when_due_work_is_not_taken(slack, leadbot, repo):
+    leadbot.worker.stop()  # no worker anywhere
+    event = slack.message_event(WARM_LEAD)
+    assert slack.event(event).status == 200
+    assert _health(slack)[0] == 200  # just queued
+    leadbot.worker.queue.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+    status, body = _health(slack)
+    assert status == 503 and "is a worker running?" in " ".join(body["reasons"])

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -78,3 +82,26 @@ def test_serve_says_what_to_set_instead_of_starting(monkeypatch, capsys, tmp_pat
     monkeypatch.setenv("LEADBOT_RUBRIC", str(broken))
     assert main(["serve"]) == 2
     assert "broken.yaml:3: tiers" in capsys.readouterr().err
+
+
+def test_serve_restarts_its_worker_process_when_it_fails_and_stops_it_at_the_end(monkeypatch):
+    from bot.cli.serve import WorkerProcess
+
+    spawned: list[subprocess.Popen] = []
+
+    def spawn() -> subprocess.Popen:
+        code = "import sys; sys.exit(3)" if not spawned else "import time; time.sleep(60)"
+        spawned.append(subprocess.Popen([sys.executable, "-c", code]))
+        return spawned[-1]
+
+    monkeypatch.setattr(WorkerProcess, "_spawn", staticmethod(spawn))
+    worker = WorkerProcess()
+    try:
+        deadline = time.monotonic() + 20
+        while len(spawned) < 2:  # the failed one is replaced after its backoff
+            assert time.monotonic() < deadline, "the worker process was not restarted"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert spawned[0].returncode == 3
+    assert spawned[1].returncode == -signal.SIGTERM

@@ -1,0 +1,212 @@
+"""Ack latency of `leadbot serve` beside a bare Bolt app, in one run.
+
+The bare app is the floor: one listener that only acks, under the same gunicorn settings
+(bot.slack.web.GunicornServer, same threads). Each server gets 1,000 signed message events
+at concurrency 20 (after 50 to warm up); leadbot stores each lead and its work item before
+it answers, with its worker running beside it (`leadbot serve` starts it) on SQLite, and on
+PostgreSQL when it is reachable. Prints p50/p99/max per server and whether p99 < 100 ms
+and p99 <= 1.5x the bare app's.
+
+    python benchmarks/ack_latency.py [--events 1000] [--concurrency 20]
+        [--postgres postgresql://127.0.0.1:5432/test | --no-postgres]
+
+The bare app is also `python benchmarks/ack_latency.py --bare-server PORT` (what the
+benchmark starts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import sys
+import tempfile
+from pathlib import Path
+
+from harness import (
+    DEFAULT_POSTGRES,
+    SIGNING_SECRET,
+    FakeSlackAPI,
+    free_port,
+    kill9,
+    leadbot_env,
+    load_note,
+    percentile,
+    postgres_schema,
+    send_leads,
+    start,
+    start_serve,
+    stop,
+    summaries_per_lead,
+    verdict,
+    wait_ready,
+    wait_until,
+)
+
+TARGET_P99_SECONDS = 0.100
+TARGET_RATIO = 1.5
+WARMUP = 50
+
+
+def bare_server(port: int, threads: int) -> None:
+    """The floor: Bolt with one listener that only acks, served like leadbot."""
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_bolt.authorization import AuthorizeResult
+
+    from bot.slack.web import GunicornServer
+
+    class BareServer(GunicornServer):
+        def load(self):
+            app = App(
+                signing_secret=SIGNING_SECRET,
+                authorize=lambda **_: AuthorizeResult(
+                    enterprise_id=None, team_id="T111", bot_token="xoxb-bench", bot_user_id="UB"
+                ),
+                process_before_response=True,
+            )
+
+            @app.event("message")
+            def only_ack() -> None:
+                """Bolt acks once the listener returns."""
+
+            handler = SlackRequestHandler(app)
+
+            def application(environ, start_response):
+                if environ.get("PATH_INFO") == "/healthz":
+                    start_response("200 OK", [("Content-Type", "application/json")])
+                    return [b'{"ok": true}']
+                return handler(environ, start_response)
+
+            return application
+
+    BareServer(lambda: None, host="127.0.0.1", port=port, threads=threads).run()
+
+
+def measure(name: str, url: str, numbers, concurrency: int) -> dict:
+    numbers = list(numbers)
+    send_leads(url, numbers[:WARMUP], concurrency)
+    results = send_leads(url, numbers[WARMUP:], concurrency)
+    seconds = [s for status, s in results if status == 200]
+    failed = len(results) - len(seconds)
+    figures = {
+        "name": name,
+        "p50": percentile(seconds, 0.5),
+        "p99": percentile(seconds, 0.99),
+        "max": max(seconds, default=float("nan")),
+        "failed": failed,
+        "over_3s": sum(1 for s in seconds if s > 3),
+    }
+    print(
+        f"{name:<22} p50 {figures['p50'] * 1000:6.1f} ms  p99 {figures['p99'] * 1000:6.1f} ms  "
+        f"max {figures['max'] * 1000:7.1f} ms  non-200 {failed}  over 3 s {figures['over_3s']}",
+        flush=True,
+    )
+    return figures
+
+
+def run_leadbot(name, database_url, fake, workdir: Path, numbers, concurrency, threads):
+    port = free_port()
+    env = leadbot_env(fake.url, database_url, LEADBOT_HTTP_THREADS=str(threads))
+    process = start_serve(env, port, workdir / f"{name}.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url)
+        figures = measure(name, url, numbers, concurrency)
+        expected = len(numbers)
+        posted = wait_until(
+            lambda: (
+                len(summaries_per_lead(fake)) >= expected - figures["failed"]
+                and summaries_per_lead(fake)
+            ),
+            300,
+            f"{name}: summaries",
+            interval=0.5,
+        )
+        doubled = sum(1 for count in posted.values() if count > 1)
+        print(f"{'':<22} then posted {len(posted)} summaries, {doubled} doubled", flush=True)
+        return figures
+    finally:
+        stop(process)
+        fake.clear()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=32, help="gunicorn threads (both apps)")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        bare_server(args.bare_server, args.threads)
+        return 0
+
+    print(f"{args.events} signed events at concurrency {args.concurrency}; {load_note()}")
+    counter = itertools.count(1)
+    batch = lambda: [next(counter) for _ in range(WARMUP + args.events)]  # noqa: E731
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, FakeSlackAPI() as fake:
+        workdir = Path(tmp)
+        port = free_port()
+        bare = start(
+            [sys.executable, __file__, "--bare-server", str(port), "--threads", str(args.threads)],
+            leadbot_env(fake.url, "sqlite://"),
+            workdir / "bare.log",
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}")
+            floor = measure("bare Bolt", f"http://127.0.0.1:{port}", batch(), args.concurrency)
+        finally:
+            kill9(bare)
+        sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
+        results.append(
+            run_leadbot(
+                "leadbot, SQLite",
+                sqlite_url,
+                fake,
+                workdir,
+                batch(),
+                args.concurrency,
+                args.threads,
+            )
+        )
+        if not args.no_postgres:
+            with contextlib.ExitStack() as stack:
+                try:
+                    pg_url = stack.enter_context(postgres_schema(args.postgres))
+                except Exception as exc:
+                    print(f"PostgreSQL at {args.postgres} unavailable: {exc}")
+                else:
+                    results.append(
+                        run_leadbot(
+                            "leadbot, PostgreSQL",
+                            pg_url,
+                            fake,
+                            workdir,
+                            batch(),
+                            args.concurrency,
+                            args.threads,
+                        )
+                    )
+    print(f"bare Bolt floor: p99 {floor['p99'] * 1000:.1f} ms")
+    all_met = True
+    for figures in results:
+        ratio = figures["p99"] / floor["p99"]
+        met = (
+            figures["p99"] < TARGET_P99_SECONDS and ratio <= TARGET_RATIO and not figures["failed"]
+        )
+        all_met &= met
+        print(
+            f"{figures['name']}: p99 {figures['p99'] * 1000:.1f} ms = {ratio:.2f}x bare "
+            f"(target p99 < {TARGET_P99_SECONDS * 1000:.0f} ms and <= {TARGET_RATIO}x): "
+            f"{verdict(met)}"
+        )
+    print(load_note())
+    return 0 if all_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
