@@ -293,6 +293,7 @@ def retry_policy(settings: Settings) -> RetryPolicy:
             ErrorClass.PERMANENT: 1,
             ErrorClass.SLACK: settings.work_slack_max_attempts,
             ErrorClass.DATABASE: settings.work_database_max_attempts,
+            ErrorClass.OUTSIDE: settings.work_slack_max_attempts,
             ErrorClass.OTHER: settings.work_max_attempts,
         },
         classify=classify_error,
@@ -304,6 +305,8 @@ def classify_error(error: Exception) -> ErrorClass:
         return ErrorClass.PERMANENT if error.permanent else ErrorClass.SLACK
     if isinstance(error, SQLAlchemyError):
         return ErrorClass.DATABASE
+    if isinstance(error, HandoffError):
+        return ErrorClass.OUTSIDE  # a receiver down for a while: retried like Slack
     return ErrorClass.OTHER
 
 

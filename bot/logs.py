@@ -68,6 +68,22 @@ def configure_logging(
     return handler
 
 
+def mask_handlers_of(name: str) -> None:
+    """A library logger with handlers of its own that does not propagate (gunicorn's error
+    log) gets the masking of leadbot's own handler, so it cannot print a lead's details."""
+    masks = [
+        f
+        for handler in logging.getLogger().handlers
+        if getattr(handler, "leadbot_handler", False)
+        for f in handler.filters
+        if isinstance(f, RedactingFilter)
+    ]
+    for handler in logging.getLogger(name).handlers:
+        for mask in masks:
+            if mask not in handler.filters:
+                handler.addFilter(mask)
+
+
 class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is when a record is emitted, not when it was set up."""
 

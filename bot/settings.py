@@ -237,8 +237,9 @@ class Settings(BaseSettings):
         default=25,
         ge=1,
         alias="LEADBOT_WORK_SLACK_MAX_ATTEMPTS",
-        description="Attempts while Slack is unreachable, 5xx or rate limiting (about a day "
-        "with backoff up to 5 minutes). Permanent refusals fail at once.",
+        description="Attempts while Slack, the events receiver or HubSpot is unreachable, 5xx "
+        "or rate limiting (about a day with backoff up to 5 minutes). Slack's permanent "
+        "refusals fail at once.",
     )
     work_database_max_attempts: int = Field(
         default=100,

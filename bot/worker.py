@@ -37,6 +37,7 @@ class ErrorClass(StrEnum):
     PERMANENT = "permanent"  # retrying cannot help: fail at once
     SLACK = "slack"  # Slack unreachable, 5xx, rate limited
     DATABASE = "database"
+    OUTSIDE = "outside"  # the events receiver or the CRM unreachable or refusing
     OTHER = "other"  # a bug or bad data
 
 
@@ -53,6 +54,7 @@ class RetryPolicy:
             ErrorClass.PERMANENT: 1,
             ErrorClass.SLACK: 25,
             ErrorClass.DATABASE: 100,
+            ErrorClass.OUTSIDE: 25,
             ErrorClass.OTHER: 5,
         }
     )

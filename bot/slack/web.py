@@ -25,6 +25,7 @@ from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
 from bot.bootstrap import LeadbotApp
+from bot.logs import mask_handlers_of
 from bot.slack.http_limits import (
     SLACK_MAX_BODY_BYTES,
     RequestRefused,
@@ -254,6 +255,7 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Callable:
+        mask_handlers_of("gunicorn.error")
         leadbot = self.build()
         logger.info("leadbot ready on %s", self.options["bind"])
         return wsgi_app(leadbot)
