@@ -45,11 +45,11 @@ def run(args, settings: Settings) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{out}: cannot create the output directory ({exc.strerror})") from None
-    database = out / "demo.db"
-    for stale in (database, out / "demo.db-wal", out / "demo.db-shm"):
+    database_path = out / "demo.db"
+    for stale in (database_path, out / "demo.db-wal", out / "demo.db-shm"):
         stale.unlink(missing_ok=True)
     settings = settings.model_copy(
-        update={"model": "offline", "database_url": f"sqlite:///{database}"}
+        update={"model": "offline", "database_url": f"sqlite:///{database_path}"}
     )
     rubric = load_rubric_for_cli(settings.rubric_path)
     entries = _sample_leads()
@@ -63,7 +63,7 @@ def run(args, settings: Settings) -> int:
     messages = [blocks_message(outcome, rubric) for outcome in outcomes if outcome.qualification]
     blocks_path.write_text(json.dumps(messages, indent=2, ensure_ascii=False) + "\n")
     print(tally_text(outcomes, rubric))
-    print(f"Leads and qualifications stored in {database}")
+    print(f"Leads and qualifications stored in {database_path}")
     print(f"Block Kit messages the bot would post: {blocks_path}")
     print(f"  (paste one message's blocks into {BLOCK_KIT_BUILDER} to see it as Slack shows it)")
     errors = [outcome.entry.error for outcome in outcomes if outcome.entry.error]

@@ -238,6 +238,7 @@ def test_demo_runs_offline_and_writes_the_block_kit_json(leadbot, tmp_path: Path
         "leadbot demo: 8 sample leads from examples/leads.txt, offline qualifier" in result.stdout
     )
     assert "Block Kit messages the bot would post: out/demo-blocks.json" in result.stdout
+    assert "Leads and qualifications stored in out/demo.db\n" in result.stdout
     messages = json.loads((tmp_path / "out" / "demo-blocks.json").read_text())
     assert [m["id"] for m in messages][:2] == ["examples/leads.txt:1", "examples/leads.txt:12"]
     assert len(messages) == 8
