@@ -36,9 +36,8 @@ sys.path.insert(0, str(BENCHMARKS))
 sys.path.insert(0, str(BENCHMARKS.parent / "tests"))
 
 from fakes.openai_api import FakeOpenAI  # noqa: E402
+from harness import postgres_schema  # noqa: E402
 from llm_throughput import answer_from_lead  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from throughput import generate_leads  # noqa: E402
 
 from bot.intake.files import parse_leads  # noqa: E402
@@ -87,18 +86,8 @@ def fresh_database(backend: str, scratch: Path, postgres: str | None) -> Iterato
     if backend == "sqlite":
         yield f"sqlite:///{scratch / f'bench-{uuid.uuid4().hex[:8]}.db'}"
         return
-    schema = f"leadbot_bench_{uuid.uuid4().hex[:12]}"
-    admin_url = make_url(postgres).set(drivername="postgresql+psycopg")
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = admin_url.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(postgres) as url:
+        yield url
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
