@@ -71,7 +71,17 @@ class Scenario:
         self.sent: dict[int, str] = {}  # lead number -> its intake ts
 
     def env(self, **extra):
-        return leadbot_env(self.fake.url, self.database_url, LEADBOT_WORKER_LEASE="20", **extra)
+        # The stand-in has no rate limit, and pacing (measured by `delivery.py burst`) would
+        # spread a burst of 40 over 40 s into one channel at Slack's 1/s: paced at 20/s here,
+        # the time after a restart measures the crash recovery alone.
+        return leadbot_env(
+            self.fake.url,
+            self.database_url,
+            LEADBOT_WORKER_LEASE="20",
+            LEADBOT_SLACK_CHANNEL_RATE="20",
+            LEADBOT_SLACK_CHANNEL_BURST="10",
+            **extra,
+        )
 
     def serve(self, *args: str, port: int | None = None):
         port = port or free_port()

@@ -192,7 +192,13 @@ class Worker:
         """Restart dead threads, renew running leases, prune old work: every tick, each
         step on its own so one failing does not stop the others."""
         while not self._stopping.wait(self.supervise_seconds):
-            for step in (self._restart_dead_threads, self._heartbeat, self._prune_now_and_then):
+            steps = (
+                self._restart_dead_threads,
+                self._heartbeat,
+                self._release_orphans,
+                self._prune_now_and_then,
+            )
+            for step in steps:
                 try:
                     step()
                 except SQLAlchemyError as exc:
@@ -224,6 +230,12 @@ class Worker:
                 if still_running:
                     self.state.lost_leases += 1
                     logger.warning("lost the lease of work item %s (%s)", item.id, item.kind)
+
+    def _release_orphans(self) -> None:
+        """Work a crashed process on this host left leased runs again now."""
+        released = self.queue.release_orphans()
+        if released:
+            logger.warning("took back %s work item(s) leased by a process that died", released)
 
     def _prune_now_and_then(self) -> None:
         now = time.monotonic()

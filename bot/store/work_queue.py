@@ -9,11 +9,15 @@ by two threads at once.
 A lease is short (about 30 s) and renewed while its item runs; it names its owner, and only
 the owner may finish the item or put it back, so a worker that lost its lease (paused, cut
 off from the database) cannot overwrite what the next owner did. Work held by a crashed
-process is taken again once its lease runs out.
+process is taken again once its lease runs out, or at once when the crashed process ran on
+this machine: the owner token names the host and process, and a worker releases leases whose
+process on its own host no longer runs (`release_orphans`).
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -64,9 +68,39 @@ class QueueHealth(BaseModel):
     retrying: int  # tried at least three times and still not done
 
 
+HOST_NAME_CHARS = 32  # the owner column holds 80: host, process id and a random part
+
+
+def this_host() -> str:
+    return socket.gethostname()[:HOST_NAME_CHARS]
+
+
 def new_owner() -> str:
-    """A lease owner token: unique per lease."""
-    return uuid.uuid4().hex
+    """A lease owner token, unique per lease: `host/pid/random`."""
+    return f"{this_host()}/{os.getpid()}/{uuid.uuid4().hex[:16]}"
+
+
+def process_running(pid: int) -> bool:
+    """Whether `pid` is a live process here (a zombie, killed and not yet reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc (macOS): os.kill said it runs
+
+
+def orphaned_on(host: str, owner: str | None, running: Callable[[int], bool]) -> bool:
+    """Whether a lease `owner` names a process on `host` that no longer runs."""
+    parts = (owner or "").split("/")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    return not running(int(parts[1]))
 
 
 class WorkOutbox:
@@ -183,6 +217,30 @@ class WorkQueue:
             last_error=error[:2000],
             error_class=error_class,
         )
+
+    def release_orphans(self, running: Callable[[int], bool] = process_running) -> int:
+        """Make work leased by a crashed process of this host due again now, instead of
+        when its lease runs out. Returns how many items were released."""
+        host = this_host()
+        now = self.clock()
+        with self.database.session() as session:
+            leased = session.execute(
+                select(WorkItemRow.id, WorkItemRow.owner).where(
+                    WorkItemRow.done_at.is_(None),
+                    WorkItemRow.lease_until >= now,
+                    WorkItemRow.owner.like(f"{host}/%"),
+                )
+            ).all()
+            orphans = [row.id for row in leased if orphaned_on(host, row.owner, running)]
+            if not orphans:
+                return 0
+            released = session.execute(
+                update(WorkItemRow)
+                .where(WorkItemRow.id.in_(orphans), WorkItemRow.lease_until >= now)
+                .values(lease_until=None, owner=None)
+            )
+            session.commit()
+            return released.rowcount or 0
 
     def pending(self) -> int:
         """Items not done yet: due, or tried and waiting to be retried. Work scheduled for

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.domain.work import ProcessLead, RefreshSummary
-from bot.store.work_queue import WorkQueue
+from bot.store.work_queue import WorkQueue, new_owner, orphaned_on, process_running, this_host
 from qualifiers.models import Lead
 
 # Read at import, as tests/core/conftest.py does (the autouse fixture scrubs LEADBOT_*).
@@ -60,6 +60,36 @@ def test_concurrent_workers_lease_each_item_once_and_one_per_lead(repository):
     assert overlaps == []
     assert sorted(taken) == sorted(set(taken)) and len(taken) == expected
     assert queue.pending() == 0
+
+
+def test_work_leased_by_a_killed_process_here_is_released_at_once(repository):
+    queue = WorkQueue(repository)
+    lead_ids = [repository.add_lead(Lead(text=f"lead {n}"))[0].id for n in range(3)]
+    for lead_id in lead_ids:
+        queue.enqueue(ProcessLead(lead_id=lead_id))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # reaped: its pid no longer runs
+    crashed = queue.lease(30, f"{this_host()}/{dead.pid}/0123456789abcdef")
+    elsewhere = queue.lease(30, f"another-host/{dead.pid}/0123456789abcdef")
+    ours = queue.lease(30, new_owner())  # this process: alive
+    assert crashed and elsewhere and ours
+    assert queue.lease(30) is None  # all three leased
+
+    assert queue.release_orphans() == 1
+    again = queue.lease(30)
+    assert again is not None and again.id == crashed.id
+    assert not queue.finish(crashed)  # the crashed owner can no longer record anything
+    assert queue.finish(again)
+
+
+def test_an_owner_is_orphaned_only_when_it_names_a_dead_process_on_this_host():
+    host = this_host()
+    assert process_running(os.getpid())
+    assert not orphaned_on(host, f"{host}/{os.getpid()}/abc", process_running)
+    assert orphaned_on(host, f"{host}/123/abc", lambda pid: False)
+    assert not orphaned_on(host, "elsewhere/123/abc", lambda pid: False)
+    assert not orphaned_on(host, "0123456789abcdef0123456789abcdef", lambda pid: False)
+    assert not orphaned_on(host, None, lambda pid: False)
 
 
 MIGRATE = "import sys; from bot.store.database import Database; Database.from_url(sys.argv[1])"
