@@ -288,7 +288,7 @@ class Worker:
 
     def _record_failure(self, item: WorkItem, error: Exception) -> bool:
         if isinstance(error, RetryAfter):  # paced or rate limited: not a failure, no backoff
-            return self.queue.retry_later(item, error.seconds, str(error))
+            return self.queue.retry_later(item, error.seconds, str(error), priority=error.priority)
         error_class = self.classify(error)
         text = f"{type(error).__name__}: {error}"
         if self.policy.gives_up(error_class, item.attempts):

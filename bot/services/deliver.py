@@ -464,7 +464,12 @@ class DeliverService:
             thread_ts=thread_ts,
         )
         # the poster records the location and moves the lead to `posted`
-        return self.poster.post(intent, text, blocks=summary, urgent=self.is_hot(qualification))
+        # Paced, it waits behind new leads (their tier unknown: maybe hot) and hotter tiers.
+        tier_ids = [tier.id for tier in self.rubrics.get().tiers]
+        behind = tier_priority(tier_ids, qualification.tier) - tier_priority(tier_ids, tier_ids[0])
+        return self.poster.post(
+            intent, text, blocks=summary, urgent=self.is_hot(qualification), priority=behind
+        )
 
     def _say_once(
         self, stored: StoredLead, kind: MessageKind, text: str, blocks: list[dict] | None = None

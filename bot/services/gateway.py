@@ -43,11 +43,13 @@ class DeliveryError(Exception):
 
 class RetryAfter(DeliveryError):
     """Not now: Slack rate limited the call (429), or the channel's pace says wait. The work
-    is tried again after `seconds`; it is not a failure."""
+    is tried again after `seconds`; it is not a failure. `priority`, when set, is the work's
+    priority from then on (a lead's tier, known once it is qualified: hot leads go first)."""
 
-    def __init__(self, method: str, seconds: float):
+    def __init__(self, method: str, seconds: float, priority: int | None = None):
         super().__init__(method, f"retry after {seconds:.1f}s")
         self.seconds = seconds
+        self.priority = priority
 
 
 class FileRefused(Exception):

@@ -32,6 +32,7 @@ LOOKUP_MARGIN = timedelta(minutes=2)  # our clock against Slack's
 RECONCILE_WINDOW = timedelta(days=1)
 RECONCILE_LIMIT = 500
 MAX_PACE_WAIT_SECONDS = 5.0
+PACING = "pacing"  # the `method` of a RetryAfter that our own pace raised
 # Lookups Slack refuses for good (the bot is not in the channel, lacks a history scope, or
 # the thread has nothing in it): the post goes out without the look.
 LOOKUP_REFUSALS = frozenset(
@@ -88,9 +89,11 @@ class MessagePoster:
         blocks: list[dict] | None = None,
         broadcast: bool = False,
         urgent: bool = False,
+        priority: int | None = None,
     ) -> tuple[str, str]:
         """Post the message named `intent.key` once; (channel id, ts) where it is. `urgent`
-        (a hot lead) may use the channel's last burst slots."""
+        (a hot lead) may use the channel's last burst slots; `priority` orders the work
+        behind a paced or rate-limited post when it is tried again."""
         with self.uow as tx:
             record = tx.posts.get(intent.key)
             if record is None and not tx.posts.add_intent(intent):
@@ -99,8 +102,9 @@ class MessagePoster:
             found = record.location or self._find(record)
             if found:
                 return found
-        self._pace(intent.channel, urgent)
         try:
+            # a summary that is not urgent gives its turn to hotter work instead of waiting
+            self._pace(intent.channel, urgent, yields=priority is not None and not urgent)
             channel, ts = self.gateway.post_message(
                 intent.channel,
                 text,
@@ -110,7 +114,9 @@ class MessagePoster:
                 metadata=message_metadata(intent),
             )
         except RetryAfter as exc:
-            self.pacer.hold(intent.channel, exc.seconds)  # every process waits, not just us
+            if exc.method != PACING:  # Slack's 429: every process waits, not just us
+                self.pacer.hold(intent.channel, exc.seconds)
+            exc.priority = priority
             raise
         self._record(intent, channel, ts)
         return channel, ts
@@ -169,8 +175,10 @@ class MessagePoster:
                 # the first message to the marketer opens the lead's DM thread
                 tx.leads.save_slack_message(lead_id, MessageKind.THREAD, channel, ts)
 
-    def _pace(self, channel: str, urgent: bool) -> None:
+    def _pace(self, channel: str, urgent: bool, *, yields: bool = False) -> None:
+        """Wait for the channel's next slot here, or (when the wait is long, or the post
+        `yields`) raise `RetryAfter` so the work is tried again when the slot comes."""
         while (wait := self.pacer.acquire(channel, urgent=urgent)) > 0:
-            if wait > self.max_pace_wait:
-                raise RetryAfter("pacing", wait)
+            if yields or wait > self.max_pace_wait:
+                raise RetryAfter(PACING, wait)
             self.sleep(wait)

@@ -194,17 +194,26 @@ class WorkQueue:
         return self._set_owned(item, done_at=self.clock(), lease_until=None, last_error=None)
 
     def retry_later(
-        self, item: WorkItem, delay_seconds: float, error: str, error_class: str | None = None
+        self,
+        item: WorkItem,
+        delay_seconds: float,
+        error: str,
+        error_class: str | None = None,
+        *,
+        priority: int | None = None,
     ) -> bool:
-        """Release the lease and make the item due again after `delay_seconds`."""
-        return self._set_owned(
-            item,
-            due_at=self.clock() + timedelta(seconds=delay_seconds),
-            lease_until=None,
-            owner=None,
-            last_error=error[:2000],
-            error_class=error_class,
-        )
+        """Release the lease and make the item due again after `delay_seconds`, from then
+        on at `priority` when given."""
+        values = {
+            "due_at": self.clock() + timedelta(seconds=delay_seconds),
+            "lease_until": None,
+            "owner": None,
+            "last_error": error[:2000],
+            "error_class": error_class,
+        }
+        if priority is not None:
+            values["priority"] = priority
+        return self._set_owned(item, **values)
 
     def fail(self, item: WorkItem, error: str, error_class: str) -> bool:
         """Stop the item for good: it is listed as failed and never taken again."""

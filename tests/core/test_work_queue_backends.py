@@ -82,6 +82,22 @@ def test_work_leased_by_a_killed_process_here_is_released_at_once(repository):
     assert queue.finish(again)
 
 
+def test_work_tried_again_at_a_new_priority_is_taken_before_older_work(repository):
+    queue = WorkQueue(repository)
+    first, second = (repository.add_lead(Lead(text=f"lead {n}"))[0].id for n in range(2))
+    queue.enqueue(ProcessLead(lead_id=first))
+    queue.enqueue(ProcessLead(lead_id=second))
+    paced = queue.lease(30)
+    assert paced is not None and paced.lead_id == first
+    assert queue.retry_later(paced, 0, "paced", priority=30)
+
+    hot = queue.lease(30)
+    assert hot is not None and hot.lead_id == first  # due later than the second, but hot
+    assert queue.finish(hot)
+    other = queue.lease(30)
+    assert other is not None and other.lead_id == second
+
+
 def test_an_owner_is_orphaned_only_when_it_names_a_dead_process_on_this_host():
     host = this_host()
     assert process_running(os.getpid())

@@ -8,7 +8,9 @@ from services.conftest import SALES
 
 from bot.domain.lifecycle import LeadSource, MessageKind
 from bot.domain.work import NotifyThread, ProcessLead
-from bot.services.gateway import DeliveryError
+from bot.services.deliver import DeliverService
+from bot.services.gateway import DeliveryError, RetryAfter
+from bot.services.posting import MessagePoster
 from qualifiers.models import Lead
 
 
@@ -61,3 +63,30 @@ def test_every_kind_of_message_names_itself(deliver, receive, gateway):
     keys = [p.kwargs["metadata"]["event_payload"]["key"] for p in posts]
     assert keys == [f"summary:{stored.id}", f"intake_reply:{stored.id}"]
     assert len(gateway.posted[SALES]) == 1 and len(gateway.posted["CINTAKE"]) == 1
+
+
+class BusyChannel:
+    """A `Pacer` whose channels are always full: every post must wait 30 s."""
+
+    def acquire(self, channel: str, *, urgent: bool = False) -> float:
+        return 30.0
+
+    def hold(self, channel: str, seconds: float) -> None:
+        raise AssertionError("our own pace is not a 429: nothing to hold")
+
+
+@pytest.mark.parametrize(("tier", "priority"), [("hot", 0), ("warm", -10), ("cold", -20)])
+def test_a_paced_summary_is_tried_again_at_its_tiers_priority(
+    uow, gateway, qualify, qualifier, rubrics, receive, tier, priority
+):
+    poster = MessagePoster(uow, gateway, BusyChannel())
+    deliver = DeliverService(uow, gateway, qualify, rubrics, poster, sales_channel=SALES)
+    qualifier.tier = tier
+    stored, _ = receive.receive(Lead(text="CFO, budget 50k"), dedupe_key="cli:1")
+
+    with pytest.raises(RetryAfter) as paced:
+        deliver.process(ProcessLead(lead_id=stored.id))
+
+    assert paced.value.seconds == 30.0
+    assert paced.value.priority == priority  # behind new leads, then by tier
+    assert gateway.named("post_message") == []

@@ -129,8 +129,8 @@ def test_a_429_holds_the_channel_for_every_process(slack, leadbot, fake_slack, r
     released = threading.Event()
     retry_later = queue.retry_later
 
-    def retry_later_and_tell(*args):
-        retry_later(*args)
+    def retry_later_and_tell(*args, **kwargs):
+        retry_later(*args, **kwargs)
         released.set()
 
     queue.retry_later = retry_later_and_tell
