@@ -153,8 +153,7 @@ def bench(backend: str, scratch: Path, options) -> tuple[Run, Run, bool]:
     leads_file = scratch / "llm-leads.jsonl"
     leads_file.write_text(
         "".join(
-            json.dumps({"text": f"Lead {n}: we are a team of {size} people, need AP help."})
-            + "\n"
+            json.dumps({"text": f"Lead {n}: we are a team of {size} people, need AP help."}) + "\n"
             for n, size in enumerate(sizes)
         )
     )
