@@ -1,4 +1,8 @@
-"""`leadbot` command line: one module per command, each with `register(subparsers)`."""
+"""`leadbot` command line: one module per command, each with `register(subparsers)`.
+
+A command line that names its command imports that command's module only: `leadbot
+qualify` never pays for Slack, the web server or the back-test's imports. Without one
+(`leadbot --help`, a typo) every command is registered, so the usage lists them all."""
 
 from __future__ import annotations
 
@@ -30,20 +34,28 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every command, or only for `command` (one of COMMANDS)."""
     parser = argparse.ArgumentParser(
         prog="leadbot", description="Qualify inbound sales leads against a rubric."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     parser.add_argument("--version", action="version", version=f"leadbot {version('leadbot')}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in (command,) if command in COMMANDS else COMMANDS:
         importlib.import_module(f"bot.cli.{name}").register(subparsers)
     return parser
 
 
+def command_named(argv: list[str]) -> str | None:
+    """The command word of a command line: the first argument that is not an option (the
+    top-level options take no value)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(command_named(argv)).parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as exc:

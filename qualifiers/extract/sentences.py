@@ -18,7 +18,6 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-
 from qualifiers.extract.text import Found, unwrap_lines
 
 TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
