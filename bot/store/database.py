@@ -16,8 +16,6 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Table, create_engine, event, make_url, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -253,8 +251,10 @@ class Database:
 def insert_new(session: Session, row_class: type, values: dict, key: str):
     """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id: the new row's id, or None when a
     row with the same `key` exists. No IntegrityError, so the transaction goes on."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     statement = (
         insert(row_class).values(**values).on_conflict_do_nothing(index_elements=[key])
     ).returning(row_class.id)
