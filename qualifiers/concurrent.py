@@ -51,9 +51,12 @@ class ConcurrentQualifier(Qualifier):
         read = [capped_lead(lead, self.limits.max_chars) for lead in dated]
         jobs = [self.extractor.job(lead, rubric) for lead, _ in read]
         cached = self.extractor.cached(jobs)
-        calls = self._start_calls(
-            {i: job for i, job in enumerate(jobs) if job.key not in cached and job.has_text}
-        )
+        to_ask = {i: job for i, job in enumerate(jobs) if job.key not in cached and job.has_text}
+        if to_ask:
+            # Built here, before the calls and the caller's checks start: the client's import
+            # (a second or more) then has the interpreter to itself.
+            self.extractor.prepare(rubric)
+        calls = self._start_calls(to_ask)
 
         def results() -> list[Qualification]:
             qualifications: list[Qualification] = []

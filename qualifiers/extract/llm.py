@@ -163,7 +163,7 @@ class LLMExtractor:
         """The model call and nothing else: any failure becomes a reason, never an error."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        structured, system = self._prepare(job.rubric)
+        structured, system = self.prepare(job.rubric)
         messages: list[BaseMessage] = [
             SystemMessage(system),
             HumanMessage(lead_prompt(job.sent, received=job.received)),
@@ -234,8 +234,9 @@ class LLMExtractor:
             )
         return merge(extraction, offline)
 
-    def _prepare(self, rubric: Rubric) -> tuple[Runnable, str]:
-        """The structured-output runnable and system prompt for a rubric version, built once."""
+    def prepare(self, rubric: Rubric) -> tuple[Runnable, str]:
+        """The structured-output runnable and system prompt for a rubric version, built once
+        (the first time, a deferred chat model imports its provider here)."""
         with self._lock:
             if rubric.version not in self._prepared:
                 structured = self.chat_model.with_structured_output(
