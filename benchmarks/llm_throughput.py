@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,7 @@ class CallLog:
 @dataclass
 class Run:
     wall: float
+    cpu: float  # the command's user + system seconds: what the load cannot inflate much
     calls: int
     first_call: float | None = None  # seconds after the process started
     last_answer: float | None = None
@@ -101,6 +103,7 @@ class Run:
 def run_leadbot(args: list[str], env: dict[str, str], out: Path, log: CallLog) -> Run:
     """One `leadbot` run, process start included, and what the stand-in saw of it."""
     seen = len(log.arrivals)
+    cpu = children_cpu()
     started = time.perf_counter()
     with out.open("w", encoding="utf-8") as stdout:
         result = subprocess.run(
@@ -112,16 +115,22 @@ def run_leadbot(args: list[str], env: dict[str, str], out: Path, log: CallLog) -
             check=False,
         )
     wall = time.perf_counter() - started
+    cpu = children_cpu() - cpu
     if result.returncode != 0:
         sys.exit(f"leadbot {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
     arrivals = log.arrivals[seen:]
-    run = Run(wall=wall, calls=len(arrivals))
+    run = Run(wall=wall, cpu=cpu, calls=len(arrivals))
     if arrivals:
         run.first_call = arrivals[0] - started
         run.last_answer = arrivals[-1] + log.delay - started
         window = CallLog(log.delay, arrivals)
         run.most_in_flight, run.mean_in_flight = window.in_flight()
     return run
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @contextlib.contextmanager
@@ -176,12 +185,13 @@ def bench(backend: str, scratch: Path, options) -> tuple[Run, Run, bool]:
     return first, cached, values == sizes
 
 
-def describe(run: Run, delay: float) -> str:
+def describe(run: Run) -> str:
     if not run.calls:
-        return f"{run.wall:.2f} s, 0 calls"
+        return f"{run.wall:.2f} s ({run.cpu:.2f} s CPU), 0 calls"
     calls_span = run.last_answer - run.first_call
     return (
-        f"{run.wall:.2f} s, {run.calls} calls; first call at {run.first_call:.2f} s, "
+        f"{run.wall:.2f} s ({run.cpu:.2f} s CPU), {run.calls} calls; "
+        f"first call at {run.first_call:.2f} s, "
         f"calls took {calls_span:.2f} s, tail after the last answer "
         f"{run.wall - run.last_answer:.2f} s; in flight: at most {run.most_in_flight}, "
         f"mean {run.mean_in_flight:.2f}"
@@ -218,19 +228,20 @@ def main() -> int:
             print(
                 f"[{backend}] {options.leads} leads, {options.delay * 1000:.0f} ms a call, "
                 f"concurrency {options.concurrency}, storage on, process start included: "
-                f"{describe(first, options.delay)}; output in input order: {in_order}; "
+                f"{describe(first)}; output in input order: {in_order}; "
                 f"floor {floor:.1f} s: {'meets' if met else 'MISSES'} <= {TARGET_SECONDS} s"
             )
             met = cached.wall <= TARGET_CACHED_SECONDS and all(r[1].calls == 0 for r in runs)
             ok &= met or backend != "sqlite"
             print(
                 f"[{backend}] cached rerun, process start included: "
-                f"{describe(cached, options.delay)}: "
+                f"{describe(cached)}: "
                 f"{'meets' if met else 'MISSES'} <= {TARGET_CACHED_SECONDS} s"
             )
             if options.repeat > 1:
                 walls = ", ".join(f"{r[0].wall:.2f}/{r[1].wall:.2f}" for r in runs)
                 print(f"[{backend}] every run (first/cached): {walls}")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
