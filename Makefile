@@ -41,7 +41,7 @@ bench-bulk: $(VENV)/.installed-dev
 
 bench-llm: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/llm_tokens.py
-	$(BIN)/python benchmarks/llm_throughput.py
+	$(BIN)/python benchmarks/llm_throughput.py $(if $(LEADBOT_BENCH_POSTGRES_URL),--postgres $(LEADBOT_BENCH_POSTGRES_URL))
 
 bench-backtest: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/backtest_datasets.py

@@ -16,36 +16,22 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from bot.crm.events import EventSender, HandoffError
-from bot.crm.handoff import Handoff
-from bot.domain.permissions import Managers
-from bot.domain.work import Handler, SendLeadEvent, SyncHubSpot, WorkMessage, handlers_by_kind
 from bot.errors import UserError
-from bot.services.assignment import AssignmentService
-from bot.services.claims import ClaimsService
-from bot.services.container import Services
-from bot.services.csv_drops import CsvDropService
-from bot.services.deliver import DeliverService
-from bot.services.gateway import DeliveryError, SlackGateway
-from bot.services.outcomes import OutcomesService
-from bot.services.posting import MessagePoster
-from bot.services.qualify import QualifyService
-from bot.services.receive import ReceiveService
-from bot.services.rubric_admin import RubricAdminService
-from bot.services.rubric_holder import RubricHolder
 from bot.settings import Settings
 from bot.store.database import Database
-from bot.store.pacing import ChannelPacer
-from bot.store.unit_of_work import UnitOfWork
-from bot.store.work_queue import WorkQueue
-from bot.worker import ErrorClass, RetryPolicy, Worker
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.qualifier import Qualifier
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the Slack app's parts are imported when an app is built: the CLI needs none
     from langchain_core.language_models import BaseChatModel
     from slack_bolt import App, BoltResponse
     from slack_sdk import WebClient
+
+    from bot.domain.work import Handler, WorkMessage
+    from bot.services.container import Services
+    from bot.services.gateway import SlackGateway
+    from bot.store.unit_of_work import UnitOfWork
+    from bot.worker import ErrorClass, RetryPolicy, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +107,28 @@ def create_app(
     to go to, and `DeliveryError` when Slack refuses the token."""
     from slack_bolt import App
 
+    from bot.crm.events import HandoffError
+    from bot.crm.handoff import Handoff
+    from bot.domain.permissions import Managers
+    from bot.domain.work import handlers_by_kind
+    from bot.services.assignment import AssignmentService
+    from bot.services.claims import ClaimsService
+    from bot.services.container import Services
+    from bot.services.csv_drops import CsvDropService
+    from bot.services.deliver import DeliverService
+    from bot.services.gateway import DeliveryError
+    from bot.services.outcomes import OutcomesService
+    from bot.services.posting import MessagePoster
+    from bot.services.qualify import QualifyService
+    from bot.services.receive import ReceiveService
+    from bot.services.rubric_admin import RubricAdminService
+    from bot.services.rubric_holder import RubricHolder
     from bot.slack.gateway import BotIdentity, WebApiGateway, build_web_client
     from bot.slack.listeners import actions, commands, drops, events, home, shortcuts, views
+    from bot.store.pacing import ChannelPacer
+    from bot.store.unit_of_work import UnitOfWork
+    from bot.store.work_queue import WorkQueue
+    from bot.worker import Worker
 
     database = database or Database.from_url(settings.database_url)
     rubrics = RubricHolder.from_file(settings.rubric_path)
@@ -269,6 +275,9 @@ def handoff_handlers(
 ) -> dict[type[WorkMessage], Handler]:
     """The senders of what `Handoff` queues, for the destinations that are configured.
     The HubSpot client is imported only when a token is set."""
+    from bot.crm.events import EventSender
+    from bot.domain.work import SendLeadEvent, SyncHubSpot
+
     handlers: dict[type[WorkMessage], Handler] = {}
     if settings.hubspot_token is not None:
         from bot.crm.hubspot import HubSpotSync, build_client
@@ -288,6 +297,8 @@ def handoff_handlers(
 
 def retry_policy(settings: Settings) -> RetryPolicy:
     """Attempts per class of error, from the settings; Slack's permanent refusals once."""
+    from bot.worker import ErrorClass, RetryPolicy
+
     return RetryPolicy(
         max_attempts={
             ErrorClass.PERMANENT: 1,
@@ -301,6 +312,10 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def classify_error(error: Exception) -> ErrorClass:
+    from bot.crm.events import HandoffError
+    from bot.services.gateway import DeliveryError
+    from bot.worker import ErrorClass
+
     if isinstance(error, DeliveryError):
         return ErrorClass.PERMANENT if error.permanent else ErrorClass.SLACK
     if isinstance(error, SQLAlchemyError):

@@ -5,9 +5,8 @@ Offline qualification is CPU-bound: chunks go to worker processes, forked after 
 each worker starts with the qualifier and the rubric's compiled patterns it inherits (nothing
 to pickle or rebuild; only each chunk's leads and results cross, as JSON). Where forking is
 not available or not safe, the run stays in this process. A model-backed qualifier waits on
-the network:
-its leads go to a thread pool of its `concurrency`. With neither, a chunk is qualified when
-its result is asked for.
+the network: its `submit` starts the chunk's model calls at once (qualifiers/concurrent.py).
+Otherwise a chunk is qualified when its result is asked for.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 
 from pydantic import TypeAdapter
 
@@ -47,13 +46,9 @@ class OrderedQualifier:
         self.qualifier = qualifier
         self.rubric = rubric
         self.processes = processes if qualifier.concurrency == 1 and can_fork() else 1
-        self._executor: Executor | None = None
+        self._executor: ProcessPoolExecutor | None = None
         if self.processes > 1:
             self._executor = _process_pool(qualifier, rubric, self.processes)
-        elif qualifier.concurrency > 1:
-            self._executor = ThreadPoolExecutor(
-                qualifier.concurrency, thread_name_prefix="leadbot-qualify"
-            )
 
     @property
     def parallel(self) -> int:
@@ -62,15 +57,10 @@ class OrderedQualifier:
 
     def submit(self, leads: Sequence[Lead]) -> Pending:
         leads = list(leads)
-        if self._executor is None:
-            return Pending(lambda: self.qualifier.qualify_many(leads, self.rubric))
-        if self.processes > 1:
-            future = self._executor.submit(_qualify_in_worker, _LEADS.dump_json(leads))
-            return Pending(lambda: _QUALIFICATIONS.validate_json(future.result()))
-        futures = [
-            self._executor.submit(self.qualifier.qualify, lead, self.rubric) for lead in leads
-        ]
-        return Pending(lambda: [future.result() for future in futures])
+        if self._executor is None:  # a model qualifier starts its calls now, in its slots
+            return Pending(self.qualifier.submit(leads, self.rubric))
+        future = self._executor.submit(_qualify_in_worker, _LEADS.dump_json(leads))
+        return Pending(lambda: _QUALIFICATIONS.validate_json(future.result()))
 
     def close(self) -> None:
         if self._executor is not None:

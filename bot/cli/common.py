@@ -6,14 +6,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.bootstrap import open_database
 from bot.errors import UserError
-from bot.intake.labelled import DEFAULT_POSITIVES, LabelledLeads, read_labelled_leads
-from bot.services.outcomes import stored_labelled_leads
 from bot.settings import Settings
 from qualifiers.rubric import Rubric, RubricError, load_rubric
+
+if TYPE_CHECKING:  # the labelled-data parts load with the commands that use them
+    from bot.intake.labelled import LabelledLeads
 
 STORED_DATA_NAME = "the team's stored leads"
 
@@ -33,6 +33,8 @@ def load_rubric_for_cli(path: str | Path) -> Rubric:
 def add_data_arguments(parser) -> None:
     """The labelled-data options `backtest` and `rubric suggest` share: a file of past
     leads (--data and --label), or the team's own history (--stored)."""
+    from bot.intake.labelled import DEFAULT_POSITIVES
+
     parser.add_argument("--data", metavar="FILE.csv", help="past leads, one a row")
     parser.add_argument("--label", metavar="COLUMN", help="the outcome column of --data")
     parser.add_argument(
@@ -62,6 +64,10 @@ def add_data_arguments(parser) -> None:
 
 def labelled_data(args, settings: Settings) -> tuple[LabelledLeads, str]:
     """The past leads and outcomes the command works on, and what to call them."""
+    from bot.bootstrap import open_database
+    from bot.intake.labelled import read_labelled_leads
+    from bot.services.outcomes import stored_labelled_leads
+
     if args.stored:
         if args.data or args.label:
             raise UserError("--stored: reads the stored leads; drop --data and --label")

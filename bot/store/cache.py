@@ -1,18 +1,26 @@
 """The extraction cache in the database: the same lead under the same rubric and model is
-answered from here, with no second model call. Implements qualifiers' `ExtractionCache`."""
+answered from here, with no second model call. Implements qualifiers' `ExtractionCache`:
+a batch of keys is one SELECT, a batch of answers one multi-row INSERT."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store.database import Database, utcnow
+from bot.store.database import Database, insert_many, utcnow
 from bot.store.tables import ExtractionCacheRow
-from qualifiers.models import Extraction, Usage
+from qualifiers.extract.cache import CacheEntry
+from qualifiers.models import Extraction
 
 logger = logging.getLogger(__name__)
+
+KEYS_PER_QUERY = 500  # bound values per SELECT ... IN (...), well under every driver's limit
+_TABLE = ExtractionCacheRow.__table__
 
 
 class DatabaseExtractionCache:
@@ -21,29 +29,45 @@ class DatabaseExtractionCache:
     def __init__(self, database: Database):
         self.database = database
 
-    def get(self, key: str) -> Extraction | None:
+    def get_many(self, keys: Sequence[str]) -> dict[str, Extraction]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Extraction] = {}
         try:
             with self.database.session() as session:
-                row = session.get(ExtractionCacheRow, key)
-                if row is None:
-                    return None
-                return Extraction.model_validate(row.extraction)
+                for start in range(0, len(wanted), KEYS_PER_QUERY):
+                    chunk = wanted[start : start + KEYS_PER_QUERY]
+                    rows = session.execute(
+                        select(_TABLE.c.key, _TABLE.c.extraction).where(_TABLE.c.key.in_(chunk))
+                    )
+                    found.update((key, Extraction.model_validate(data)) for key, data in rows)
         except (SQLAlchemyError, ValidationError):
             logger.exception("extraction cache read failed; asking the model")
-            return None
+            return {}
+        return found
 
-    def put(self, key: str, extraction: Extraction, usage: Usage | None) -> None:
-        row = ExtractionCacheRow(
-            key=key,
-            extraction=extraction.model_dump(mode="json"),
-            usage=usage.model_dump(mode="json") if usage else None,
-            created_at=utcnow(),
+    def put_many(self, entries: Sequence[CacheEntry]) -> None:
+        """One INSERT for the batch; a key cached meanwhile (another worker, the same lead
+        twice in the batch) keeps its first answer: both are equally good."""
+        rows = list(
+            {
+                key: (
+                    key,
+                    extraction.model_dump_json(),
+                    usage.model_dump_json() if usage else json.dumps(None),
+                )
+                for key, extraction, usage in entries
+            }.values()
         )
         try:
             with self.database.session() as session:
-                session.add(row)
+                insert_many(
+                    session,
+                    _TABLE,
+                    ("key", "extraction", "usage"),
+                    rows,
+                    constants={"created_at": utcnow()},
+                    unique="key",
+                )
                 session.commit()
-        except IntegrityError:
-            pass  # another worker cached the same lead first; both answers are equally good
         except SQLAlchemyError:
             logger.exception("extraction cache write failed")

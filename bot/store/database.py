@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
+from importlib import resources
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Table, create_engine, event, make_url, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:  # Alembic is imported only when a schema is checked in depth or migrated
+    from alembic.config import Config
 
 # Package data, found with importlib.resources (Alembic's "package:folder" form).
 MIGRATIONS = "bot.store:migrations"
@@ -82,6 +84,8 @@ def _create_private_file(path: str | None) -> None:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return config
@@ -90,6 +94,9 @@ def _alembic_config() -> Config:
 def schema_revisions(engine: Engine) -> tuple[str | None, list[str]]:
     """The database's Alembic revision (None: no leadbot tables yet) and every revision this
     leadbot knows, newest first. Reads only; raises SQLAlchemyError when unreachable."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_alembic_config())
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
@@ -157,10 +164,46 @@ class SqliteWriterTurns:
                 self._lock.release()
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def head_revisions() -> set[str]:
+    """The newest revision(s) of the shipped migrations, read from their files' `revision`
+    and `down_revision` lines without importing Alembic."""
+    revisions: set[str] = set()
+    parents: set[str | None] = set()
+    folder = resources.files("bot.store").joinpath("migrations", "versions")
+    for script in folder.iterdir():
+        if script.name.endswith(".py"):
+            found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+            revisions.add(ast.literal_eval(found["revision"]))
+            down = ast.literal_eval(found["down_revision"])
+            parents.update(down if isinstance(down, tuple | list) else [down])
+    return revisions - parents
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest revision already: one query, no Alembic (a
+    start-up on a current schema, every CLI run, costs no migration machinery)."""
+    try:
+        with engine.connect() as connection:
+            current = {
+                row[0]
+                for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            }
+    except SQLAlchemyError:  # no leadbot tables yet, or unreachable: migrate() tells which
+        return False
+    return current == head_revisions()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent). Under a lock: on
     PostgreSQL an advisory lock, on SQLite an exclusive transaction, so processes starting
     together on a new database migrate one after the other and all start."""
+    if schema_is_current(engine):
+        return
+    from alembic import command
+
     config = _alembic_config()
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -208,8 +251,10 @@ class Database:
 def insert_new(session: Session, row_class: type, values: dict, key: str):
     """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id: the new row's id, or None when a
     row with the same `key` exists. No IntegrityError, so the transaction goes on."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     statement = (
         insert(row_class).values(**values).on_conflict_do_nothing(index_elements=[key])
     ).returning(row_class.id)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from qualifiers.models import Extraction, Usage
 
+CacheEntry = tuple[str, Extraction, Usage | None]  # key, the model's proposed answers, usage
+
 
 class ExtractionCache(Protocol):
     """Keyed by a hash of lead content, rubric version, model and prompt (see llm.cache_key).
+    Read and written a batch at a time: a bulk run costs one lookup and one write per batch.
 
     Implementations must not raise on storage trouble: a cache that cannot answer returns
-    None, and a failed `put` is only logged.
+    no entries, and a failed `put_many` is only logged.
     """
 
-    def get(self, key: str) -> Extraction | None: ...
+    def get_many(self, keys: Sequence[str]) -> dict[str, Extraction]: ...
 
-    def put(self, key: str, extraction: Extraction, usage: Usage | None) -> None: ...
+    def put_many(self, entries: Sequence[CacheEntry]) -> None: ...

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,8 +64,38 @@ _FAILURE_REASONS = {
 }
 
 
+@dataclass(frozen=True)
+class ModelJob:
+    """One lead on its way to the model: what is sent, the day it counts from, its cache key."""
+
+    lead: Lead
+    rubric: Rubric
+    key: str
+    sent: str
+    received: date
+    started: float
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.sent.strip())
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    """What one call gave: the proposed extraction (None: no usable answer, see `reason`)."""
+
+    proposed: Extraction | None
+    usage: Usage | None
+    reason: str | None = None
+
+
 class LLMExtractor:
-    """Answers a rubric with a chat model; falls back to `fallback` (the offline rules)."""
+    """Answers a rubric with a chat model; falls back to `fallback` (the offline rules).
+
+    `extract` does one lead from start to end. A bulk scheduler (concurrent.py) runs the
+    same steps apart: `job` and `cached` for a batch at once (one cache query), `ask` in a
+    call slot (only the model call), `finish` (offline rules, checks) outside the slots.
+    """
 
     def __init__(
         self,
@@ -92,25 +123,50 @@ class LLMExtractor:
         self._lock = threading.Lock()
 
     def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, Usage | None]:
-        started = time.monotonic()
+        job = self.job(lead, rubric)
         offline, _ = self.fallback.extract(lead, rubric)
+        cached = self.cached([job]).get(job.key)
+        if cached is None and not job.has_text:
+            return offline, None  # nothing for a model to read, nothing to pay for
+        answer = self.ask(job) if cached is None else None
+        if answer is not None and answer.proposed is not None:
+            self.remember([(job, answer)])
+        return self.finish(job, offline, cached=cached, answer=answer)
+
+    def job(self, lead: Lead, rubric: Rubric) -> ModelJob:
+        """The lead as the model would get it, and its cache key."""
+        started = time.monotonic()
         received = arrival_date(lead, self.today)
         key = cache_key(
             lead, rubric, model=self.name, redact_pii=self.redact_pii, received=received
         )
-        lead_text = lead.searchable_text()
-        sent = redact(lead_text, pii=self.redact_pii, phone_regions=self.phone_regions)
-        if self.cache is not None and (cached := self.cache.get(key)) is not None:
-            usage = Usage(model=self.name, latency_ms=_elapsed_ms(started), cached=True)
-            return self._checked(cached, rubric, lead, sent, offline, received), usage
-        if not lead_text.strip():
-            return offline, None  # nothing for a model to read, nothing to pay for
+        sent = redact(lead.searchable_text(), pii=self.redact_pii, phone_regions=self.phone_regions)
+        return ModelJob(lead, rubric, key, sent, received, started)
+
+    def cached(self, jobs: list[ModelJob]) -> dict[str, Extraction]:
+        """The cached extractions of these jobs, by key: one cache query for all of them."""
+        if self.cache is None or not jobs:
+            return {}
+        return self.cache.get_many([job.key for job in jobs])
+
+    def remember(self, answered: list[tuple[ModelJob, ModelAnswer]]) -> None:
+        """Cache the usable answers (one write for all of them); failures are never cached."""
+        entries = [
+            (job.key, answer.proposed, answer.usage)
+            for job, answer in answered
+            if answer.proposed is not None
+        ]
+        if self.cache is not None and entries:
+            self.cache.put_many(entries)
+
+    def ask(self, job: ModelJob) -> ModelAnswer:
+        """The model call and nothing else: any failure becomes a reason, never an error."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        structured, system = self._prepare(rubric)
+        structured, system = self.prepare(job.rubric)
         messages: list[BaseMessage] = [
             SystemMessage(system),
-            HumanMessage(lead_prompt(sent, received=received)),
+            HumanMessage(lead_prompt(job.sent, received=job.received)),
         ]
         try:
             reply = run_with_deadline(lambda: structured.invoke(messages), self.deadline_seconds)
@@ -119,41 +175,56 @@ class LLMExtractor:
             logger.warning(
                 "model %s failed for lead %r (%s); qualifying offline",
                 self.name,
-                lead.id,
+                job.lead.id,
                 reason,
                 exc_info=reason == type(exc).__name__,  # a traceback only for the unexpected
             )
-            return as_fallback(offline, reason), Usage(
-                model=self.name, latency_ms=_elapsed_ms(started)
+            return ModelAnswer(
+                None, Usage(model=self.name, latency_ms=_elapsed_ms(job.started)), reason
             )
-        usage = _usage(self.name, reply.get("raw"), started)
+        usage = _usage(self.name, reply.get("raw"), job.started)
         if reply.get("parsed") is None:
             error = reply.get("parsing_error")
             reason = failure_reason(error) if error else "empty answer"
             logger.warning(
-                "model %s gave no usable answer for lead %r (%s)", self.name, lead.id, reason
+                "model %s gave no usable answer for lead %r (%s)", self.name, job.lead.id, reason
             )
-            return as_fallback(offline, reason), usage
-        proposed = proposed_extraction(reply["parsed"], rubric)
-        if self.cache is not None:
-            self.cache.put(key, proposed, usage)
-        return self._checked(proposed, rubric, lead, sent, offline, received), usage
+            return ModelAnswer(None, usage, reason)
+        return ModelAnswer(proposed_extraction(reply["parsed"], job.rubric), usage)
 
-    def _checked(
+    def finish(
         self,
-        proposed: Extraction,
-        rubric: Rubric,
-        lead: Lead,
-        sent: str,
+        job: ModelJob,
         offline: Extraction,
-        received: date,
-    ) -> Extraction:
+        *,
+        cached: Extraction | None = None,
+        answer: ModelAnswer | None = None,
+    ) -> tuple[Extraction, Usage | None]:
+        """The lead's extraction from a cached or fresh answer, checked against the lead and
+        merged with the offline answers; the offline answers alone when there is none."""
+        if cached is not None:
+            usage = Usage(model=self.name, latency_ms=_elapsed_ms(job.started), cached=True)
+            return self._checked(cached, job, offline), usage
+        if answer is None:
+            return offline, None
+        if answer.proposed is None:
+            return as_fallback(offline, answer.reason or "empty answer"), answer.usage
+        return self._checked(answer.proposed, job, offline), answer.usage
+
+    def _checked(self, proposed: Extraction, job: ModelJob, offline: Extraction) -> Extraction:
         """The model's answers that the lead supports, merged with the offline answers."""
         if self._reader_rules is None:
             self._reader_rules = OfflineExtractor()
+        rubric, lead = job.rubric, job.lead
         reader = QuoteReader(rubric, self._reader_rules.rules_for(rubric))
         extraction = checked_extraction(
-            proposed, rubric, lead, sent=sent, offline=offline, reader=reader, as_of=received
+            proposed,
+            rubric,
+            lead,
+            sent=job.sent,
+            offline=offline,
+            reader=reader,
+            as_of=job.received,
         )
         if extraction.dropped:
             logger.info(
@@ -163,8 +234,9 @@ class LLMExtractor:
             )
         return merge(extraction, offline)
 
-    def _prepare(self, rubric: Rubric) -> tuple[Runnable, str]:
-        """The structured-output runnable and system prompt for a rubric version, built once."""
+    def prepare(self, rubric: Rubric) -> tuple[Runnable, str]:
+        """The structured-output runnable and system prompt for a rubric version, built once
+        (the first time, a deferred chat model imports its provider here)."""
         with self._lock:
             if rubric.version not in self._prepared:
                 structured = self.chat_model.with_structured_output(

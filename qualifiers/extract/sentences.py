@@ -18,8 +18,6 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-import numpy as np
-
 from qualifiers.extract.text import Found, unwrap_lines
 
 TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
@@ -68,22 +66,24 @@ class SentenceModel:
 
 def train(examples: list[tuple[str, str]]) -> SentenceModel:
     """Bernoulli-style naive Bayes: each feature counted once per sentence, smoothed."""
-    vocabulary: dict[str, int] = {}
-    rows = []
+    totals = [0] * len(LABELS)
+    counts: dict[str, list[int]] = {}
     for label, sentence in examples:
-        indexes = [vocabulary.setdefault(f, len(vocabulary)) for f in features(sentence)]
-        rows.append((LABELS.index(label), indexes))
-    counts = np.zeros((len(LABELS), len(vocabulary)))
-    totals = np.zeros(len(LABELS))
-    for label, indexes in rows:
-        counts[label, indexes] += 1
-        totals[label] += 1
-    present = np.log((counts + _SMOOTHING) / (totals[:, None] + 2 * _SMOOTHING))
-    relative = present[:2] - present[2]
-    priors = np.log(totals[:2] / totals[2])
-    weights = {feature: (relative[0, i], relative[1, i]) for feature, i in vocabulary.items()}
-    weights = {feature: (float(a), float(b)) for feature, (a, b) in weights.items()}
-    return SentenceModel(weights, (float(priors[0]), float(priors[1])))
+        row = LABELS.index(label)
+        totals[row] += 1
+        for feature in features(sentence):
+            counts.setdefault(feature, [0] * len(LABELS))[row] += 1
+    denominators = [total + 2 * _SMOOTHING for total in totals]
+
+    def present(count: int, row: int) -> float:
+        return math.log((count + _SMOOTHING) / denominators[row])
+
+    weights = {}
+    for feature, (need, pitch, other) in counts.items():
+        base = present(other, 2)
+        weights[feature] = (present(need, 0) - base, present(pitch, 1) - base)
+    priors = (math.log(totals[0] / totals[2]), math.log(totals[1] / totals[2]))
+    return SentenceModel(weights, priors)
 
 
 def read_examples(text: str) -> list[tuple[str, str]]:

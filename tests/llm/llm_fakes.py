@@ -3,7 +3,7 @@ of the offline rules and an in-memory cache."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,14 +89,18 @@ class StubOffline:
 
 
 class MemoryCache:
-    """A dict behind the ExtractionCache protocol."""
+    """A dict behind the ExtractionCache protocol; counts the batch reads and writes."""
 
     def __init__(self) -> None:
         self.entries: dict[str, tuple[Extraction, Usage | None]] = {}
+        self.reads: list[list[str]] = []
+        self.writes: list[list[str]] = []
 
-    def get(self, key: str) -> Extraction | None:
-        entry = self.entries.get(key)
-        return entry[0] if entry else None
+    def get_many(self, keys: Sequence[str]) -> dict[str, Extraction]:
+        self.reads.append(list(keys))
+        return {key: self.entries[key][0] for key in keys if key in self.entries}
 
-    def put(self, key: str, extraction: Extraction, usage: Usage | None) -> None:
-        self.entries[key] = (extraction, usage)
+    def put_many(self, entries: Sequence[tuple[str, Extraction, Usage | None]]) -> None:
+        self.writes.append([key for key, _, _ in entries])
+        for key, extraction, usage in entries:
+            self.entries.setdefault(key, (extraction, usage))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from fakes.openai_api import FakeResponse
 
-from bot.cli import main
+from bot.cli import COMMANDS, commands_needed, main
 
 
 def test_qualify_with_a_model_calls_it_once_per_lead_and_caches(
@@ -57,3 +60,45 @@ def test_qualify_with_a_broken_model_still_qualifies_offline(
     assert exit_code == 0
     assert "qualified offline: model unavailable (server error)" in out
     assert len(fake_openai.requests) == 1
+
+
+def test_a_fully_cached_rerun_loads_no_model_client_nor_migrations(
+    fake_openai, monkeypatch, tmp_path, capsys
+):
+    fake_openai.responder = lambda _body: FakeResponse(
+        content={"criteria": {"company_size": {"evidence": "300 people", "value": 300}}}
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "OPENAI_"))}
+    env |= {
+        "OPENAI_BASE_URL": fake_openai.url + "/v1",
+        "OPENAI_API_KEY": "test",
+        "LEADBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    leads = tmp_path / "leads.txt"
+    leads.write_text("We are 300 people and need help.\n")
+    command = ["qualify", str(leads), "--model", "openai:gpt-4o-mini", "--format", "json"]
+    assert main(command) == 0
+    first = capsys.readouterr().out
+    heavy = ("langchain_core", "openai", "alembic", "slack_bolt", "numpy")
+    probe = (
+        "import sys; from bot.cli import run; code = run(sys.argv[1:]); "
+        f"print([m for m in {heavy!r} if m in sys.modules], file=sys.stderr); sys.exit(code)"
+    )
+
+    rerun = subprocess.run(
+        [sys.executable, "-c", probe, *command], env=env, capture_output=True, text=True
+    )
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout == first
+    assert rerun.stderr.strip().splitlines()[-1] == "[]"
+    assert len(fake_openai.requests) == 1
+
+
+def test_a_command_line_loads_only_the_command_it_names():
+    assert commands_needed(["-v", "qualify", "leads.txt"]) == ("qualify",)
+    assert commands_needed(["--version"]) == ()
+    assert commands_needed(["--help"]) == COMMANDS
+    assert commands_needed(["qualfy"]) == COMMANDS  # a typo gets the usage listing them all

@@ -434,6 +434,56 @@ def test_qualify_many_runs_calls_concurrently_in_input_order(make_extractor, def
     assert [r.criteria[0].value for r in results] == [n * 1000 for n in range(1, 13)]
 
 
+def test_a_slow_call_holds_only_its_own_slot(make_extractor, default_rubric):
+    """No batch barrier: while lead 1's call waits for every other lead to be answered, the
+    other slots go on through the rest (a scheduler in waves of `concurrency` would stall on
+    lead 1 and time out here)."""
+    leads = [Lead(text=f"lead number {n}: we have {n}k budget") for n in range(1, 13)]
+    others_answered = threading.Event()
+    answered, lock = [], threading.Lock()
+    released_by_others: list[bool] = []
+
+    def echo_budget(messages):
+        number = int(messages[-1].content.split("lead number ")[1].split(":")[0])
+        if number == 1:
+            released_by_others.append(others_answered.wait(timeout=10))
+        with lock:
+            answered.append(number)
+            if len(answered) == len(leads) - 1:
+                others_answered.set()
+        return reply({"budget": answer(f"{number}k budget", number * 1000)})
+
+    model = scripted(*[echo_budget] * len(leads))
+    qualifier = ConcurrentQualifier(make_extractor(model), concurrency=4)
+
+    results = qualifier.qualify_many(leads, default_rubric)
+
+    assert released_by_others == [True]
+    assert answered[-1] == 1
+    assert [r.criteria[0].value for r in results] == [n * 1000 for n in range(1, 13)]
+
+
+def test_a_batch_reads_and_writes_the_cache_once(make_extractor, default_rubric):
+    cache = MemoryCache()
+    leads = [Lead(text=f"lead number {n}: we have {n}k budget") for n in range(1, 7)]
+
+    def echo_budget(messages):
+        number = messages[-1].content.split("lead number ")[1].split(":")[0]
+        return reply({"budget": answer(f"{number}k budget", int(number) * 1000)})
+
+    model = scripted(*[echo_budget] * len(leads))
+    qualifier = ConcurrentQualifier(make_extractor(model, cache=cache), concurrency=3)
+
+    first = qualifier.qualify_many(leads, default_rubric)
+    again = qualifier.qualify_many(leads, default_rubric)
+
+    assert len(model.prompts) == len(leads)
+    assert [len(keys) for keys in cache.reads] == [6, 6]
+    assert [len(keys) for keys in cache.writes] == [6]
+    assert [r.criteria for r in again] == [r.criteria for r in first]
+    assert all(r.usage.cached for r in again)
+
+
 def test_a_lower_offline_reading_of_another_span_wins(make_extractor, default_rubric):
     """Two readings of the lead disagree: the one that earns less counts, and the note says so."""
     lead = Lead(text="We have a 50k budget overall, but only 5k for this tool this year.")

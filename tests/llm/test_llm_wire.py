@@ -3,6 +3,7 @@ what goes over the wire, retries, fallbacks and the database cache."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -202,6 +203,33 @@ def test_bulk_qualification_is_concurrent_and_keeps_input_order(fake_openai, def
 
     assert [r.criteria[-1].value for r in results] == list(range(10, 26))
     assert elapsed < 16 * 0.2 / 2  # one at a time takes 3.2 s; 8 at a time about 0.4 s
+
+
+def test_bulk_keeps_exactly_concurrency_requests_at_the_server(fake_openai, default_rubric):
+    """The stand-in counts the requests it holds at once; each waits until 4 are there."""
+    in_flight, most, lock = [0], [0], threading.Lock()
+    four_at_once = threading.Barrier(4, timeout=5)
+
+    def respond(body):
+        number = int(body["messages"][-1]["content"].split("lead #")[1].split(" ")[0])
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        four_at_once.wait()
+        with lock:
+            in_flight[0] -= 1
+        answer = {"criteria": {"company_size": {"evidence": f"{number} people", "value": number}}}
+        return FakeResponse(content=answer)
+
+    fake_openai.responder = respond
+    leads = [Lead(text=f"lead #{n} from a team of {n} people") for n in range(10, 22)]
+    qualifier = build_qualifier(settings_for(fake_openai, LEADBOT_MODEL_CONCURRENCY=4))
+
+    results = qualifier.qualify_many(leads, default_rubric)
+
+    assert [r.criteria[-1].value for r in results] == list(range(10, 22))
+    assert most[0] == 4
+    assert len(fake_openai.requests) == len(leads)
 
 
 def test_factory_builds_offline_without_a_model(monkeypatch):
