@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot.cli import main
 from qualifiers.backtest import ScoredLead, roc_auc
 from qualifiers.choice_groups import group_choices, group_codes, merge_equal_groups
 from qualifiers.extract.offline import OfflineExtractor
@@ -125,3 +126,25 @@ def test_groups_merge_by_points_and_unseen_values_fall_to_the_catch_all():
     choices = group_choices(merged, points)
     assert choices["group_2"].hints == ["^(?:may 5|jun 1)$"]
     assert choices["group_3"].label == "Any other value"
+
+
+def test_the_cli_reads_the_fields_and_lists_the_groups(capsys, tmp_path):
+    leads, labels = date_history(n=3000)
+    data = tmp_path / "calls.csv"
+    lines = ["Month,Day,Demo,Converted"] + [
+        f"{lead.fields['Month']},{lead.fields['Day']},{lead.fields['Demo']},{int(won)}"
+        for lead, won in zip(leads, labels, strict=True)
+    ]
+    data.write_text("\n".join(lines) + "\n")
+    rubric = tmp_path / "dates.yaml"
+    rubric.write_text(DATE_RUBRIC)
+    out = tmp_path / "dates.suggested.yaml"
+
+    history = ["--data", str(data), "--label", "Converted"]
+    assert main(["rubric", "suggest", "--rubric", str(rubric), *history, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+
+    assert "Choices of call_date, grouped by points:" in text
+    assert "  group_1: " in text and "  (were any_day)" in text
+    assert main(["backtest", "--rubric", str(out), "--against", str(rubric), *history]) == 0
+    assert capsys.readouterr().out.startswith("dates-suggested ranks leads better than dates")
