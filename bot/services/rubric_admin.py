@@ -204,13 +204,13 @@ class RubricAdminService:
         with self.uow as tx:
             leads = [stored.lead for stored in tx.leads.recent_leads(PREVIEW_LEADS)]
             outcomes = tx.leads.latest_outcomes()
-            judged = [tx.leads.get_lead(i) for i in sorted(outcomes, reverse=True)[:PREVIEW_LEADS]]
+            judged = tx.leads.leads_by_ids(sorted(outcomes, reverse=True)[:PREVIEW_LEADS])
         started = time.monotonic()
         on_outcomes = None
         if judged:  # half the time for the outcomes, the rest for the tier moves
             on_outcomes = outcome_backtest(
-                [stored.lead for stored in judged if stored],
-                [outcomes[stored.id].outcome == Outcome.WON for stored in judged if stored],
+                [stored.lead for stored in judged],
+                [outcomes[stored.id].outcome == Outcome.WON for stored in judged],
                 old,
                 new,
                 self.preview_qualifier,
