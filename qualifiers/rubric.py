@@ -145,6 +145,12 @@ class Criterion(_Strict):
         default=False,
         description="Answer only from `fields` (structured CSV/form data), never from the text.",
     )
+    fields_joined: bool = Field(
+        default=False,
+        description="Read all of `fields` as one value, joined by a space ('may 5' from month "
+        "and day): a criterion on their combination. Only from fields; unanswered unless all "
+        "are given.",
+    )
     parser: Literal["money", "headcount", "timeline", "title", "need"] | None = Field(
         default=None,
         description="Built-in offline parser; defaults from the type.",
@@ -237,6 +243,7 @@ class TierRule(_Strict):
 # Fields added after rubrics were first versioned, with their defaults: left at the default
 # they are not part of the hash, so a rubric's version did not change when they were added.
 _LATER_FIELDS = {"business_hours": None, "rep_hours": {}}
+_LATER_CRITERION_FIELDS = {"fields_joined": False}
 _LATER_TIER_FIELDS = {
     "assign": "claim",
     "reps": [],
@@ -296,6 +303,8 @@ class Rubric(_Strict):
         """A hash of the rubric's content: comments and formatting do not change it."""
         content = self.model_dump(mode="json")
         _drop_unset(content, _LATER_FIELDS)
+        for criterion in content["criteria"]:
+            _drop_unset(criterion, _LATER_CRITERION_FIELDS)
         for tier in content["tiers"]:
             _drop_unset(tier, _LATER_TIER_FIELDS)
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
@@ -544,6 +553,8 @@ def _criterion_issues(criterion: Criterion, where: tuple) -> list[tuple[tuple, s
         issues.append(
             ((*where, "fields_only"), "expected `fields` to read when fields_only is set")
         )
+    if criterion.fields_joined and len(criterion.fields) < 2:
+        issues.append(((*where, "fields_joined"), "expected at least two `fields` to join"))
     if kind == "choice" and not criterion.choices:
         issues.append(((*where, "choices"), "expected choices for a choice criterion"))
     elif kind != "choice" and criterion.choices:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +32,26 @@ from qualifiers.bands import (
     propose_bands,
     whole_numbers,
 )
+from qualifiers.choice_groups import (
+    Members,
+    fewer_levels,
+    fine_groups,
+    group_choices,
+    group_codes,
+    has_many_values,
+    merge_equal_groups,
+)
+from qualifiers.extract.offline import CriterionRules
 from qualifiers.models import AnswerValue
-from qualifiers.rubric import DISQUALIFIED, NUMERIC_TYPES, Band, Criterion, Rubric, parse_rubric
+from qualifiers.rubric import (
+    DISQUALIFIED,
+    NUMERIC_TYPES,
+    Band,
+    Choice,
+    Criterion,
+    Rubric,
+    parse_rubric,
+)
 from qualifiers.scoring import normalise_number
 
 POINTS_TOTAL = 100
@@ -46,6 +64,7 @@ class AnswerOptions:
     criterion: Criterion
     index: int
     keys: tuple[str, ...]
+    groups: tuple[Members, ...] | None = None  # choices proposed from the values (choice_groups)
 
     @classmethod
     def of(cls, criterion: Criterion, index: int) -> AnswerOptions:
@@ -56,6 +75,15 @@ class AnswerOptions:
         else:
             keys = tuple(criterion.points)
         return cls(criterion, index, keys)
+
+    @classmethod
+    def grouped(
+        cls, criterion: Criterion, index: int, groups: Sequence[Members], points: Sequence[int]
+    ) -> AnswerOptions:
+        """A choice criterion whose choices are groups of its values, one option each."""
+        choices = group_choices(groups, points)
+        copy = criterion.model_copy(update={"choices": choices})
+        return cls(copy, index, tuple(choices), tuple(groups))
 
     def code(self, value: AnswerValue | None) -> int:
         """Mirrors `scoring.points_for`: the option an answer earns its points from."""
@@ -241,6 +269,12 @@ class BandChange(BaseModel):
     new: list[str]
 
 
+class ChoiceGroupChange(BaseModel):
+    criterion: str
+    old: list[str] = Field(description="The original choices")
+    new: list[str] = Field(description="The proposed choices: `key: values`")
+
+
 class NameChange(BaseModel):
     old: str
     new: str
@@ -264,6 +298,9 @@ class Suggestion(BaseModel):
     suggested_in_sample_auc: float | None = Field(description="Fitted and scored on all leads")
     points: list[PointChange]
     bands: list[BandChange] = Field(description="Numeric criteria whose bands the fit redrew")
+    choice_groups: list[ChoiceGroupChange] = Field(
+        default_factory=list, description="Choice criteria with many values, regrouped"
+    )
     thresholds: list[ThresholdChange]
     name: NameChange
 
@@ -296,39 +333,55 @@ class _Answers:
     options: list[AnswerOptions]
     codes: np.ndarray
     wholes: dict[int, np.ndarray]  # criterion index -> whole numbers (NaN: unanswered)
+    raws: dict[int, np.ndarray]  # choice criterion with many values -> its values (None: none)
 
     @classmethod
-    def of(cls, rubric: Rubric, scored: Sequence[ScoredLead]) -> _Answers:
+    def of(
+        cls,
+        rubric: Rubric,
+        scored: Sequence[ScoredLead],
+        fields: Sequence[Mapping[str, str]] | None = None,
+    ) -> _Answers:
         options = answer_options(rubric)
         wholes = {
             o.index: whole_numbers(o.criterion, [lead.values[o.index] for lead in scored])
             for o in options
             if o.criterion.type in NUMERIC_TYPES
         }
-        return cls(options, encode(options, scored), wholes)
+        raws = {}
+        for o in options:
+            if fields is not None and o.criterion.type == "choice" and o.criterion.fields:
+                rules = CriterionRules(o.criterion)
+                raw = np.asarray([rules.field_text(dict(f)) for f in fields], dtype=object)
+                if has_many_values(raw):
+                    raws[o.index] = raw
+        return cls(options, encode(options, scored), wholes, raws)
 
     def rebanded(self, rows: np.ndarray, propose: bool) -> list[AnswerOptions]:
-        """The options with bands proposed from the leads in `rows` (when `propose`)."""
+        """The options with bands and choice groups proposed from the leads in `rows` (when
+        `propose`)."""
         if not propose:
             return list(self.options)
-        return [
-            AnswerOptions.of(
-                o.criterion.model_copy(
-                    update={"bands": propose_bands(o.criterion.bands, self.wholes[o.index][rows])}
-                ),
-                o.index,
-            )
-            if o.index in self.wholes
-            else o
-            for o in self.options
-        ]
+        options = []
+        for o in self.options:
+            if o.index in self.wholes:
+                bands = propose_bands(o.criterion.bands, self.wholes[o.index][rows])
+                o = AnswerOptions.of(o.criterion.model_copy(update={"bands": bands}), o.index)
+            elif o.index in self.raws:
+                groups = fine_groups(self.raws[o.index][rows])
+                o = AnswerOptions.grouped(o.criterion, o.index, groups, [0] * len(groups))
+            options.append(o)
+        return options
 
     def codes_under(self, options: Sequence[AnswerOptions], rows: np.ndarray) -> np.ndarray:
-        """Option codes of the leads in `rows` under `options` (same criteria, maybe new bands)."""
+        """Option codes of the leads in `rows` under `options` (same criteria, maybe new bands
+        or choice groups)."""
         codes = self.codes[rows].copy()
         for o in options:
             original = self.options[o.index].criterion.bands
-            if o.index in self.wholes and o.criterion.bands != original:
+            if o.groups is not None:
+                codes[:, o.index] = group_codes(o.groups, self.raws[o.index][rows])
+            elif o.index in self.wholes and o.criterion.bands != original:
                 codes[:, o.index] = band_codes(o.criterion.bands, self.wholes[o.index][rows])
         return codes
 
@@ -355,7 +408,10 @@ def _fit(
     codes = answers.codes_under(options, rows)
     outcome = labels[rows]
     weights = fit_nonnegative_logistic(codes, [len(o.keys) for o in options], outcome, l2=l2)
-    points = whole_points(weights)
+    points = [
+        fewer_levels(p) if o.groups is not None else p
+        for o, p in zip(options, whole_points(weights), strict=True)
+    ]
     if not any(any(p) for p in points):
         raise ValueError("no criterion's answers predict the outcome: nothing to suggest")
     eligible = ~knocked_out[rows]
@@ -367,10 +423,14 @@ def _fit(
 
 
 def _merged(fit: _Fit) -> _Fit:
-    """The fit with neighbouring bands that earn the same points merged: same scores."""
+    """The fit with neighbouring bands, and choice groups, that earn the same points merged:
+    same scores."""
     options, points = [], []
     for option, option_points in zip(fit.options, fit.points, strict=True):
-        if option.criterion.type in NUMERIC_TYPES:
+        if option.groups is not None:
+            groups, option_points = merge_equal_groups(option.groups, option_points)
+            option = AnswerOptions.grouped(option.criterion, option.index, groups, option_points)
+        elif option.criterion.type in NUMERIC_TYPES:
             bands = merge_equal_bands(option.criterion.bands, option_points)
             option = AnswerOptions.of(
                 option.criterion.model_copy(update={"bands": bands}), option.index
@@ -393,12 +453,16 @@ def suggest(
     header: str = "",
     name: str | None = None,
     new_bands: bool = True,
+    fields: Sequence[Mapping[str, str]] | None = None,
 ) -> Suggestion:
     """Fit points and thresholds (and, with `new_bands`, bands) for the rubric in
     `rubric_text` from leads scored under it.
 
     `scored` must come from qualifying the leads under that same rubric: the suggestion reuses
-    its answers. Returns the new rubric's YAML: the original text with only numbers and bands
+    its answers. With the leads' `fields` (in the same order), a choice criterion with many
+    values (the call's date) gets choice groups proposed too.
+
+    Returns the new rubric's YAML: the original text with only numbers and bands
     changed, and the rubric named `name` (default: the original's name + "-suggested").
     """
     rubric = parse_rubric(rubric_text, file)
@@ -407,7 +471,9 @@ def suggest(
         raise ValueError(f"{len(scored)} scored leads but {len(outcome)} labels")
     if outcome.all() or not outcome.any():
         raise ValueError("the outcomes need both converted and not converted leads")
-    answers = _Answers.of(rubric, scored)
+    if fields is not None and len(fields) != len(scored):
+        raise ValueError(f"{len(scored)} scored leads but {len(fields)} leads' fields")
+    answers = _Answers.of(rubric, scored, fields)
     tiers = np.asarray([lead.tier for lead in scored], dtype=object)
     knocked_out = tiers == DISQUALIFIED
     original_keys = ranking_keys([lead.score for lead in scored], tiers)
@@ -456,7 +522,16 @@ def suggest(
                 new=[_band_label(b.min, b.max) for b in new.criterion.bands],
             )
             for old, new in zip(answers.options, final.options, strict=True)
-            if _redrawn(old, new)
+            if new.groups is None and _redrawn(old, new)
+        ],
+        choice_groups=[
+            ChoiceGroupChange(
+                criterion=new.criterion.id,
+                old=list(old.keys),
+                new=[f"{key}: {choice.label}" for key, choice in new.criterion.choices.items()],
+            )
+            for old, new in zip(answers.options, final.options, strict=True)
+            if new.groups is not None
         ],
         thresholds=[
             ThresholdChange(tier=tier.id, old=tier.min_score, new=new, share=share)
@@ -504,6 +579,8 @@ def _old_points_of_band(
         earned = old_points[original_codes[inside, before.index]]
         values, counts = np.unique(earned, return_counts=True)
         return int(values[np.argmax(counts)])
+    if after.criterion.type not in NUMERIC_TYPES:
+        return 0
     edge = after.criterion.bands[band]
     at = edge.min if edge.min is not None else edge.max
     if at is None:
@@ -518,18 +595,25 @@ def _held_out_auc(
 
 
 def _redrawn(before: AnswerOptions, after: AnswerOptions) -> bool:
-    """Whether the suggestion's bands for this criterion span other ranges than the original's."""
+    """Whether the suggestion's bands for this criterion span other ranges than the original's
+    (or its choices are proposed groups)."""
+    if after.groups is not None:
+        return True
     spans = [(band.min, band.max) for band in before.criterion.bands]
     return spans != [(band.min, band.max) for band in after.criterion.bands]
 
 
 def _replacements(
     original: Sequence[AnswerOptions], fit: _Fit, name: str
-) -> dict[tuple, int | str | list[Band]]:
-    """What to rewrite: the name, thresholds, points, and whole `bands:` lists where redrawn
-    (otherwise only their points, so a diff shows just the numbers)."""
-    changes: dict[tuple, int | str | list[Band]] = {("name",): name}
+) -> dict[tuple, Replacement]:
+    """What to rewrite: the name, thresholds, points, and whole `bands:` lists where redrawn,
+    `choices:` where regrouped (otherwise only their points, so a diff shows just the
+    numbers)."""
+    changes: dict[tuple, Replacement] = {("name",): name}
     for before, option, new_points in zip(original, fit.options, fit.points, strict=True):
+        if option.groups is not None:
+            changes[("criteria", option.index, "choices")] = dict(option.criterion.choices)
+            continue
         if _redrawn(before, option):
             changes[("criteria", option.index, "bands")] = list(option.criterion.bands)
             continue
@@ -543,13 +627,15 @@ def _replacements(
 # --- rewriting the YAML in place ----------------------------------------------------------------
 
 
-def rewrite_numbers(
-    text: str, replacements: dict[tuple, int | str | list[Band]], header: str = ""
-) -> str:
+Replacement = int | str | list[Band] | dict[str, Choice]
+
+
+def rewrite_numbers(text: str, replacements: dict[tuple, Replacement], header: str = "") -> str:
     """The rubric text with the nodes at the given paths replaced, everything else untouched.
 
     A number or a name replaces a scalar; a list of bands replaces a `bands:` sequence, written
-    one `{min, max, points}` a line (or inline, when the original was inline). Comments, key
+    one `{min, max, points}` a line (or inline, when the original was inline); choices replace
+    a `choices:` mapping, one `key: {label, points, hints}` a line. Comments, key
     order, flow or block style and quoting elsewhere all survive, so a manager can diff the
     suggestion against the original line by line.
     """
@@ -579,19 +665,24 @@ def rewrite_numbers(
 
 
 def _replacement_span(
-    text: str, node: yaml.Node, path: tuple, value: int | str | list[Band]
+    text: str, node: yaml.Node, path: tuple, value: Replacement
 ) -> tuple[int, int, str]:
+    if isinstance(value, dict):
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            raise ValueError(f"expected choices at {path}, found a {node.id}")
+        items = [f"{key}: {_choice_yaml(choice)}" for key, choice in value.items()]
+        if node.flow_style:
+            return node.start_mark.index, node.end_mark.index, "{" + ", ".join(items) + "}"
+        indent = "\n" + " " * node.start_mark.column
+        return node.start_mark.index, _block_end(node), indent.join(items)
     if isinstance(value, list):
         if not isinstance(node, yaml.SequenceNode) or not node.value:
             raise ValueError(f"expected a list of bands at {path}, found a {node.id}")
         items = [band_yaml(band) for band in value]
         if node.flow_style:
             return node.start_mark.index, node.end_mark.index, "[" + ", ".join(items) + "]"
-        last = node.value[-1]
-        while isinstance(last, yaml.MappingNode) and not last.flow_style and last.value:
-            last = last.value[-1][1]  # a block mapping ends where its last value ends
         indent = "\n" + " " * node.start_mark.column
-        return node.start_mark.index, last.end_mark.index, indent.join(f"- {i}" for i in items)
+        return node.start_mark.index, _block_end(node), indent.join(f"- {i}" for i in items)
     if not isinstance(node, yaml.ScalarNode):
         raise ValueError(f"expected a number at {path}, found a {node.id}")
     if isinstance(value, int) or re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
@@ -599,3 +690,20 @@ def _replacement_span(
     else:
         rendered = json.dumps(value, ensure_ascii=False)
     return node.start_mark.index, node.end_mark.index, rendered
+
+
+def _block_end(node: yaml.Node) -> int:
+    """Where a block sequence or mapping ends: its last value's end, not its trailing lines."""
+    last = node
+    while isinstance(last, yaml.SequenceNode | yaml.MappingNode) and last.value:
+        if last is not node and last.flow_style:
+            break
+        last = last.value[-1][1] if isinstance(last, yaml.MappingNode) else last.value[-1]
+    return last.end_mark.index
+
+
+def _choice_yaml(choice: Choice) -> str:
+    """`{label: "…", points: 3, hints: ["…"]}`: JSON strings are YAML strings."""
+    label = json.dumps(choice.label, ensure_ascii=False)
+    hints = ", ".join(json.dumps(hint, ensure_ascii=False) for hint in choice.hints)
+    return f"{{label: {label}, points: {choice.points}, hints: [{hints}]}}"

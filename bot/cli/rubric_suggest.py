@@ -92,6 +92,7 @@ def run(args, settings: Settings) -> int:
             header=header,
             name=args.name,
             new_bands=not args.keep_bands,
+            fields=[lead.fields for lead in data.leads],
         )
     except ValueError as exc:
         raise UserError(f"{data_name}: cannot suggest points: {exc}") from None
@@ -117,6 +118,10 @@ def change_lines(suggestion: Suggestion) -> list[str]:
     lines += [f"  {p.criterion}.{p.answer}: {p.old} -> {p.new} ({p.new - p.old:+d})" for p in moved]
     for change in suggestion.bands:
         lines.append(f"Bands of {change.criterion}: {', '.join(change.new)}")
+        lines.append(f"  (were {', '.join(change.old)})")
+    for change in suggestion.choice_groups:
+        lines.append(f"Choices of {change.criterion}, grouped by points:")
+        lines += [f"  {group}" for group in change.new]
         lines.append(f"  (were {', '.join(change.old)})")
     return lines
 

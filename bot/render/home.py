@@ -31,7 +31,7 @@ from bot.render.kit import (
 from bot.render.summary import source_label, tier_label
 from bot.render.text import sla_text
 from bot.render.work import failed_work_blocks
-from bot.services.rubric_changes import TierShift
+from bot.services.rubric_changes import OutcomeBacktest, TierShift
 from bot.store.stats import (
     Conversion,
     FunnelFigures,
@@ -45,6 +45,7 @@ from bot.store.stats import (
     handoff_line,
 )
 from bot.store.work_queue import FailedWork
+from qualifiers.backtest import RubricMetrics
 from qualifiers.rubric import NUMERIC_TYPES, Criterion, Rubric
 
 SOURCE_KINDS = frozenset(LeadSource)
@@ -483,8 +484,10 @@ def confirm_rubric_modal(
     changes: list[str],
     yaml_diff: str,
     backtest: str,
+    outcomes: str | None = None,
 ) -> dict:
-    """Step 2: what changes and what it does to stored leads; applies only on submit."""
+    """Step 2: what changes and what it does to stored leads (and, with `outcomes`, how
+    both rubrics rank the leads whose outcome is known); applies only on submit."""
     summary = "\n".join(f"• {line}" for line in changes) or "• No scoring changes."
     diff = escaped_within(yaml_diff or "(no text changes)", MAX_SECTION_TEXT - 100)
     return {
@@ -499,6 +502,7 @@ def confirm_rubric_modal(
                 f"*{safe(old.name, 100)}* `{old.version}` → *{safe(new.name, 100)}* `{new.version}`"
             ),
             section(f"*What changes*\n{escaped_within(summary, MAX_SECTION_TEXT - 100)}"),
+            *([section(f"*Back-test on outcomes*\n{outcomes}")] if outcomes else []),
             section(f"*Back-test on stored leads*\n{backtest}"),
             section(f"*YAML diff*\n```{diff}```"),
             context("Nothing changes until you press *Apply rubric*."),
@@ -526,6 +530,45 @@ def backtest_text(shift: TierShift, *, requested: int) -> str:
         moves = list(shift.moves.items())[:SLICES_SHOWN]
         lines.append(" · ".join(f"{escape(move)}: {count}" for move, count in moves))
     return "\n".join(lines)
+
+
+def outcome_backtest_text(result: OutcomeBacktest) -> str:
+    """The rubric in force and the draft on leads with an outcome: which ranks them better
+    (ROC AUC), and how often each tier's leads were won under each."""
+    scope = f"{result.leads} stored leads with an outcome ({result.won} won)"
+    if not result.complete:
+        scope += f", of {result.requested}: time limit reached"
+    if result.before is None or result.after is None:
+        return (
+            f"{scope}: too few to judge. The back-test on outcomes needs {result.needed} "
+            "leads with an outcome, won and not won."
+        )
+    before, after = result.before.auc or 0.5, result.after.auc or 0.5
+    if abs(after - before) < 0.005:
+        verdict = f"The draft ranks them as well as the rubric in force (ROC AUC {after:.3f})."
+    else:
+        better = "better" if after > before else "worse"
+        verdict = (
+            f"*The draft ranks them {better}*: ROC AUC {after:.3f} vs {before:.3f} "
+            f"({after - before:+.3f}) for the rubric in force."
+        )
+    return "\n".join(
+        [
+            f"Re-scored {scope} under both rubrics with the offline qualifier.",
+            verdict,
+            f"In force: {_won_by_tier(result.before)}",
+            f"Draft: {_won_by_tier(result.after)}",
+        ]
+    )
+
+
+def _won_by_tier(metrics: RubricMetrics) -> str:
+    return " · ".join(
+        f"{tier_label(tier)} {stats.converted}/{stats.leads} won"
+        + (f" ({stats.rate:.0%})" if stats.rate is not None else "")
+        for tier, stats in metrics.tiers.items()
+        if stats.leads
+    )
 
 
 def message_modal(title: str, text: str) -> dict:

@@ -3,16 +3,18 @@
 A tier with `assign: round_robin` offers each posted lead to one rep at a time, in turn,
 skipping reps who said `/leadbot away` or are outside their working hours; the rep is
 mentioned in the summary's thread and has the claim window to claim it, then the next rep is
-asked (durable `OfferLead` work, due when the window ends). When every rep was asked, or
+asked (durable `OfferLead` work, due when the window ends). A lead its rep releases is offered
+to the next rep at once, never again to a rep who had claimed it. When every rep was asked, or
 nobody is available, anyone may claim. A lead still unclaimed after twice its SLA (in
-working minutes) is escalated once to LEADBOT_ESCALATION_CHANNEL.
+working minutes) is escalated once to LEADBOT_ESCALATION_CHANNEL, also when it was claimed
+then, and released later.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.lifecycle import CLOSED, EventKind, MessageKind
 from bot.domain.work import Escalate, Handler, MentionAssignee, OfferLead, WorkMessage
@@ -74,13 +76,21 @@ class AssignmentService:
             asked = [event.actor for event in tx.leads.events(stored.id, EventKind.ASSIGNED)]
             if len(asked) > message.round or tx.leads.latest_event(stored.id, EventKind.UNASSIGNED):
                 return  # a retry of an offer already made
+            had_it = {event.actor for event in tx.leads.events(stored.id, EventKind.CLAIMED)}
         reps = self._reps(tier)  # outside the transaction: may call Slack
         now = self.clock()
         with self.uow as tx:
             away = tx.leads.away_users(reps)
             turn = rotated(reps, tx.leads.last_assignee(tier.id))
             rep = next(
-                (r for r in turn if r not in asked and r not in away and _at_work(rubric, r, now)),
+                (
+                    r
+                    for r in turn
+                    if r not in asked
+                    and r not in had_it
+                    and r not in away
+                    and _at_work(rubric, r, now)
+                ),
                 None,
             )
             if rep is None:
@@ -157,6 +167,33 @@ class AssignmentService:
         self.gateway.post_message(self.escalation_channel, text)
         with self.uow as tx:
             tx.leads.add_event(stored.id, EventKind.ESCALATED, channel=self.escalation_channel)
+
+
+def after_release(tx: Transaction, rubric: Rubric, stored: StoredLead, now: datetime) -> None:
+    """A released lead of a round-robin tier is offered to the next rep now (the offer made
+    when the window ends may be long past); with an SLA, its escalation is due again (at twice
+    the SLA after it arrived, or now if that has passed): the one queued at posting may have
+    found it claimed. `Escalate` posts at most once per lead."""
+    qualification = tx.leads.latest_qualification(stored.id)
+    tier = rubric.tier(qualification.tier) if qualification else None
+    if tier is None:
+        return
+    releases = len(tx.leads.events(stored.id, EventKind.RELEASED))
+    if tier.assign == "round_robin":
+        offers = len(tx.leads.events(stored.id, EventKind.ASSIGNED))
+        tx.work.add(
+            OfferLead(lead_id=stored.id, tier=tier.id, round=offers),
+            dedupe_key=f"offer:{stored.id}:{offers}:released:{releases}",
+        )
+    if tier.sla_minutes is not None:
+        arrived = stored.created_at
+        arrived = arrived if arrived.tzinfo else arrived.replace(tzinfo=UTC)  # SQLite: naive
+        due = due_after(rubric.business_hours, arrived, 2 * tier.sla_minutes)
+        tx.work.add(
+            Escalate(lead_id=stored.id, tier=tier.id, sla_minutes=tier.sla_minutes),
+            dedupe_key=f"escalate:{stored.id}:released:{releases}",
+            delay=max(due - now, timedelta(0)),
+        )
 
 
 def rotated(reps: list[str], last: str | None) -> list[str]:

@@ -17,7 +17,7 @@ from bot.domain.permissions import (
 )
 from bot.render import summary as render
 from bot.render.identity import lead_title
-from bot.services.assignment import assignee
+from bot.services.assignment import after_release, assignee
 from bot.services.notices import changed, post_now, tell, tell_claimer
 from bot.services.rubric_holder import RubricHolder
 from bot.store.database import utcnow
@@ -76,6 +76,7 @@ class ClaimsService:
                 tell(tx, channel, user, refusal)
                 return False
             changed(tx, lead_id, render.released_reply_text(user))
+            after_release(tx, self.rubrics.get(), stored, self.clock())
             title = lead_title(stored.lead, lead_id)
             tell_claimer(
                 tx, lead_id, stored.claimed_by, user, render.claim_released_text(user, title)

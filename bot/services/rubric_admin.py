@@ -1,7 +1,8 @@
 """Rubric administration from Slack: App Home for everyone; reload and replace for managers.
 
-Replacing the rubric takes two modals: the manager pastes or uploads YAML, sees what
-changes (a diff and a back-test on stored leads), and only the confirmation applies it:
+Replacing the rubric takes two modals: the manager pastes or uploads YAML (or tunes it in a
+form), sees what changes (a diff, the tier moves of stored leads and, once leads have
+outcomes, how the rubric in force and the draft rank them), and only the confirmation applies it:
 the file is written and the rubric put in force, then the audit entry is recorded.
 The listeners in `bot.slack.listeners.home` parse Slack's payloads and answer; the
 decisions are made here, with the manager check in one place (`Managers`).
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.domain.lifecycle import unrouted_tiers
+from bot.domain.lifecycle import Outcome, unrouted_tiers
 from bot.domain.permissions import Managers
 from bot.render import home as render
 from bot.render.kit import escape, truncate
@@ -24,13 +25,14 @@ from bot.services.gateway import DeliveryError, FileRefused, SlackGateway
 from bot.services.rubric_changes import (
     RubricDraft,
     RubricDrafts,
+    outcome_backtest,
     rubric_changes_summary,
     tier_shift,
     yaml_diff,
 )
 from bot.services.rubric_holder import RubricHolder
 from bot.services.rubric_tuning import TierEdit, TuningError, points_text, tuned_rubric, tuned_yaml
-from bot.store.stats import funnel_stats, rubric_ranking
+from bot.store.stats import MIN_OUTCOMES_TO_RANK, funnel_stats, rubric_ranking
 from bot.store.unit_of_work import UnitOfWork
 from bot.store.work_queue import WorkQueue
 from qualifiers.qualifier import Qualifier
@@ -201,7 +203,21 @@ class RubricAdminService:
         )
         with self.uow as tx:
             leads = [stored.lead for stored in tx.leads.recent_leads(PREVIEW_LEADS)]
-        deadline = time.monotonic() + PREVIEW_SECONDS
+            outcomes = tx.leads.latest_outcomes()
+            judged = tx.leads.leads_by_ids(sorted(outcomes, reverse=True)[:PREVIEW_LEADS])
+        started = time.monotonic()
+        on_outcomes = None
+        if judged:  # half the time for the outcomes, the rest for the tier moves
+            on_outcomes = outcome_backtest(
+                [stored.lead for stored in judged],
+                [outcomes[stored.id].outcome == Outcome.WON for stored in judged],
+                old,
+                new,
+                self.preview_qualifier,
+                needed=MIN_OUTCOMES_TO_RANK,
+                deadline=started + PREVIEW_SECONDS / 2,
+            )
+        deadline = started + PREVIEW_SECONDS
         shift = tier_shift(leads, old, new, self.preview_qualifier, deadline=deadline)
         return render.confirm_rubric_modal(
             draft_token=token,
@@ -210,6 +226,7 @@ class RubricAdminService:
             changes=rubric_changes_summary(old, new),
             yaml_diff=diff,
             backtest=render.backtest_text(shift, requested=len(leads)),
+            outcomes=render.outcome_backtest_text(on_outcomes) if on_outcomes else None,
         )
 
     def confirm(self, user: str, token: str) -> ModalMessage:

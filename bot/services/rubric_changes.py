@@ -2,7 +2,9 @@
 
 A manager's new rubric is held as a draft between the review modal and the confirmation
 (modal metadata holds at most 3000 characters, a rubric is often longer). Drafts live in
-memory like the rubric in force itself: a restart only means pasting again.
+memory like the rubric in force itself: a restart only means pasting again. The review shows
+how the draft moves stored leads between tiers and, once leads have outcomes, how the rubric
+in force and the draft rank those leads (`outcome_backtest`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from qualifiers.backtest import RubricMetrics, ScoredLead, evaluate
 from qualifiers.models import Lead
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import Criterion, Rubric, TierRule
@@ -230,4 +233,59 @@ def tier_shift(
         changed=sum(moves.values()),
         moves=dict(moves.most_common()),
         complete=len(before) == len(leads),
+    )
+
+
+class OutcomeBacktest(BaseModel):
+    """The rubric in force and the draft back-tested on stored leads with an outcome."""
+
+    requested: int = Field(description="Leads with an outcome the preview set out to re-score")
+    leads: int = Field(description="Re-scored under both rubrics before the time limit")
+    won: int
+    needed: int
+    before: RubricMetrics | None = Field(description="None: too few outcomes, or one kind only")
+    after: RubricMetrics | None
+
+    @property
+    def complete(self) -> bool:
+        return self.leads == self.requested
+
+
+def outcome_backtest(
+    leads: list[Lead],
+    labels: list[bool],
+    old: Rubric,
+    new: Rubric,
+    qualifier: Qualifier,
+    *,
+    needed: int,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> OutcomeBacktest:
+    """Re-qualify leads with known outcomes (`labels`: won) under both rubrics until
+    `deadline`, and measure each: ROC AUC and conversion per tier. With fewer than `needed`
+    re-scored leads, or only won or only not won among them, there are no metrics."""
+    before: list[ScoredLead] = []
+    after: list[ScoredLead] = []
+    for lead in leads:
+        if deadline is not None and clock() >= deadline:
+            break
+        old_scored = ScoredLead.from_qualification(qualifier.qualify(lead, old))
+        if deadline is not None and clock() >= deadline:
+            break
+        before.append(old_scored)
+        after.append(ScoredLead.from_qualification(qualifier.qualify(lead, new)))
+    counted = labels[: len(before)]
+    result = OutcomeBacktest(
+        requested=len(leads),
+        leads=len(before),
+        won=sum(counted),
+        needed=needed,
+        before=None,
+        after=None,
+    )
+    if len(before) < needed or all(counted) or not any(counted):
+        return result
+    return result.model_copy(
+        update={"before": evaluate(old, before, counted), "after": evaluate(new, after, counted)}
     )

@@ -210,6 +210,12 @@ class LeadRepository:
         row = self.session.get(LeadRow, lead_id)
         return _stored(row) if row else None
 
+    def leads_by_ids(self, lead_ids: Sequence[int]) -> list[StoredLead]:
+        """The stored leads with these ids, in the order given (missing ones left out)."""
+        rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(list(lead_ids))))
+        found = {row.id: _stored(row) for row in rows}
+        return [found[i] for i in lead_ids if i in found]
+
     def recent_leads(self, limit: int) -> list[StoredLead]:
         """The newest `limit` leads, newest first (e.g. to preview a rubric change on them)."""
         rows = self.session.scalars(select(LeadRow).order_by(LeadRow.id.desc()).limit(limit))

@@ -240,6 +240,8 @@ class CriterionRules:
 
     def from_fields(self, text: LeadText, *, text_lines: bool = True) -> Answer | None:
         """The lead's named fields, then (with `text_lines`) `Key: value` lines in its text."""
+        if self.criterion.fields_joined:
+            return self.from_joined_fields(text)
         for key in self.keys:
             if key not in text.fields:
                 continue
@@ -258,6 +260,43 @@ class CriterionRules:
                 if value is not None:
                     evidence = text.evidence(pair.start, pair.end)
                     return Answer(value=value, evidence=evidence, confidence=0.95)
+        return None
+
+    def from_joined_fields(self, text: LeadText) -> Answer | None:
+        """`fields_joined`: every named field answered, read as one value ('may 5')."""
+        parts = self.joined_parts(text.fields)
+        if parts is None:
+            return None
+        raw = " ".join(raw for _, raw in parts)
+        value = self.field_value(" ".join(name for name, _ in parts), raw, text.calendar)
+        if value is None:
+            return None
+        evidence = "; ".join(f"{name}: {raw}" for name, raw in parts)
+        return Answer(value=value, evidence=evidence, source="field")
+
+    def joined_parts(self, fields: dict[str, tuple[str, str]]) -> list[tuple[str, str]] | None:
+        """(name, value) of each named field, or None when one is missing or unanswered."""
+        parts = []
+        for key in self.keys:
+            if key not in fields or self.unanswered(fields[key][1]):
+                return None
+            name, raw = fields[key]
+            parts.append((name, raw.strip()))
+        return parts
+
+    def field_text(self, lead_fields: dict[str, str]) -> str | None:
+        """The field value this criterion reads from a lead's fields (joined ones for
+        `fields_joined`), lowercased as its hints see it; None when unanswered. For
+        `rubric suggest`, which groups a criterion's raw values into choices."""
+        fields: dict[str, tuple[str, str]] = {}
+        for key, value in lead_fields.items():
+            fields.setdefault(normalise_key(key), (key, value))
+        if self.criterion.fields_joined:
+            parts = self.joined_parts(fields)
+            return None if parts is None else " ".join(raw for _, raw in parts).lower()
+        for key in self.keys:
+            if key in fields and not self.unanswered(fields[key][1]):
+                return fields[key][1].strip().lower()
         return None
 
     def field_value(
@@ -425,7 +464,7 @@ class CriterionRules:
     }
 
     def answer(self, text: LeadText) -> Answer | None:
-        if self.criterion.fields_only:
+        if self.criterion.fields_only or self.criterion.fields_joined:
             return self.from_fields(text, text_lines=False)
         return self.from_fields(text) or self.from_hints(text) or self.from_parser(text)
 

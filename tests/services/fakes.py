@@ -196,6 +196,9 @@ class MemoryLeads:
         row = self.state.leads.get(lead_id)
         return row.stored if row else None
 
+    def leads_by_ids(self, lead_ids) -> list[StoredLead]:
+        return [self.state.leads[i].stored for i in lead_ids if i in self.state.leads]
+
     def recent_leads(self, limit: int) -> list[StoredLead]:
         return [row.stored for _, row in sorted(self.state.leads.items(), reverse=True)][:limit]
 

@@ -261,3 +261,87 @@ def test_without_an_escalation_channel_nothing_is_scheduled(
     post_lead(receive, deliver, 1)
     assert uow.queued(Escalate) == []
     assert len(uow.queued(OfferLead)) == 1
+
+
+def queued_after_release(uow, kind: str) -> list:
+    """The work a release queued (the worker runs each once), not what posting queued."""
+    return [w for w in uow.state.work if w.dedupe_key and w.dedupe_key.startswith(kind)
+            and ":released:" in w.dedupe_key]  # fmt: skip
+
+
+def test_a_released_lead_is_offered_to_the_next_rep_at_once_never_back_to_its_claimer(
+    uow, gateway, receive, deliver, assignment, claims, clock
+):
+    lead = post_lead(receive, deliver, 1)
+    run_offers(uow, assignment)
+    assert claims.claim(lead, ANNA, SALES) is True
+    clock.now += timedelta(minutes=30)
+    run_offers(uow, assignment)  # Anna's window ended while she held it: no one else asked
+    assert offered(uow, lead) == [ANNA]
+
+    assert claims.release(lead, ANNA, SALES) is True
+    [reoffer] = queued_after_release(uow, "offer:")
+    assert reoffer.delay is None  # now, not when some window ends
+    assignment.offer(reoffer.message)
+    for message in uow.queued(MentionAssignee):
+        assignment.mention(message)
+
+    assert offered(uow, lead) == [ANNA, BEN]  # Carl is off hours
+    assert any("<@UBEN>" in c.args[1] for c in gateway.named("post_message"))
+    clock.now += timedelta(minutes=10)
+    run_offers(uow, assignment)  # Ben lets his window pass: Anna had it, Carl is off hours
+    assert offered(uow, lead) == [ANNA, BEN]
+    with uow as tx:
+        assert tx.leads.latest_event(lead, EventKind.UNASSIGNED) is not None
+
+
+def test_a_release_passes_over_reps_away_and_opens_the_lead_when_no_one_is_left(
+    uow, receive, deliver, assignment, claims
+):
+    lead = post_lead(receive, deliver, 1)
+    run_offers(uow, assignment)
+    claims.claim(lead, ANNA, SALES)
+    assignment.set_away(BEN, True)
+    claims.release(lead, MANAGER, SALES)  # a manager takes it back from Anna
+
+    [reoffer] = queued_after_release(uow, "offer:")
+    assignment.offer(reoffer.message)
+    assert offered(uow, lead) == [ANNA]
+    with uow as tx:
+        assert tx.leads.latest_event(lead, EventKind.UNASSIGNED) is not None
+    assert claims.claim(lead, CARL, SALES) is True  # open to anyone now
+
+
+def test_a_lead_claimed_when_its_escalation_was_due_is_escalated_once_after_release(
+    uow, gateway, receive, deliver, assignment, claims, clock
+):
+    lead = post_lead(receive, deliver, 1)
+    claims.claim(lead, MANAGER, SALES)
+    clock.now += timedelta(hours=3)  # past twice the 60-minute SLA, in Paris working hours
+    for message in uow.queued(Escalate):
+        assignment.escalate(message)  # claimed: nothing to escalate
+    assert not [c for c in gateway.named("post_message") if c.args[0] == ESCALATION]
+
+    claims.release(lead, MANAGER, SALES)
+    [again] = queued_after_release(uow, "escalate:")
+    assert again.delay == timedelta(0)  # twice the SLA has passed: due now
+    assignment.escalate(again.message)
+    assignment.escalate(again.message)  # a retry
+    claims.claim(lead, MANAGER, SALES)
+    claims.release(lead, MANAGER, SALES)
+    for work in queued_after_release(uow, "escalate:"):
+        assignment.escalate(work.message)
+
+    assert len([c for c in gateway.named("post_message") if c.args[0] == ESCALATION]) == 1
+
+
+def test_a_release_before_twice_the_sla_leaves_the_escalation_due_when_it_was(
+    uow, receive, deliver, claims, clock
+):
+    lead = post_lead(receive, deliver, 1)
+    claims.claim(lead, MANAGER, SALES)
+    clock.now += timedelta(minutes=30)
+    claims.release(lead, MANAGER, SALES)
+
+    [again] = queued_after_release(uow, "escalate:")
+    assert again.delay == timedelta(minutes=90)  # 120 working minutes after it arrived

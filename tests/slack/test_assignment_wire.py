@@ -94,3 +94,38 @@ def test_a_lead_unclaimed_past_twice_its_sla_is_escalated_once(
     ]
     assert "twice its SLA" in told
     assert repo.latest_event(lead.id, EventKind.ESCALATED) is not None
+
+
+def test_a_lead_released_by_its_rep_is_offered_to_the_next_rep_at_once(
+    slack, leadbot, fake_slack, repo, clock
+):
+    fake_slack.set_usergroup("SSALES", ["UANNA", "UBEN", "UCARL"])
+    slack.command("/leadbot", "away", user="UCARL")
+    lead = drop_lead(slack, leadbot, repo)
+    leadbot.worker.wait_until_idle()
+    assert slack.click(blocks.ACTION_CLAIM, lead.id, "UANNA", lead.channel, lead.ts).status == 200
+    leadbot.worker.wait_until_idle()
+
+    assert slack.click(blocks.ACTION_RELEASE, lead.id, "UANNA", lead.channel, lead.ts).status == 200
+    leadbot.worker.wait_until_idle()  # the offer at the end of Anna's window is not due yet
+
+    turns = [t for t in thread_replies(fake_slack, lead.channel, lead.ts) if "your turn" in t]
+    assert [t.split(",")[0] for t in turns] == ["<@UANNA>", "<@UBEN>"]  # Carl is away
+    assert repo.latest_event(lead.id, EventKind.ASSIGNED).actor == "UBEN"
+    assert slack.click(blocks.ACTION_CLAIM, lead.id, "UCARL", lead.channel, lead.ts).status == 200
+    leadbot.worker.wait_until_idle()
+    assert repo.get_lead(lead.id).claimed_by is None  # Ben's window is open
+
+
+def test_a_rep_back_from_away_gets_their_turn_again(slack, leadbot, fake_slack, repo, clock):
+    fake_slack.set_usergroup("SSALES", ["UANNA", "UBEN"])
+    slack.command("/leadbot", "away", user="UANNA")
+    first = drop_lead(slack, leadbot, repo)
+    leadbot.worker.wait_until_idle()
+    reply = slack.command("/leadbot", "back", user="UANNA")
+    assert "Welcome back" in json.loads(reply.body)["text"]
+    second = drop_lead(slack, leadbot, repo, "CFO here, 50k budget, 200 staff, decide this month")
+    leadbot.worker.wait_until_idle()
+
+    assert repo.latest_event(first.id, EventKind.ASSIGNED).actor == "UBEN"
+    assert repo.latest_event(second.id, EventKind.ASSIGNED).actor == "UANNA"

@@ -1,6 +1,6 @@
 """HubSpot end to end: the real app, the real `hubspot-api-client`, a local HubSpot API that
 records calls and fails at first. A claim makes the contact, company, owner and note; a
-disqualification sets the lead status."""
+disqualification sets the lead status, a won outcome the lifecycle stage."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from fakes.hubspot_api import FakeHubSpotAPI
 from pydantic import SecretStr
 from slack_helpers import MANAGER, drop_lead
 
+from bot.domain.lifecycle import Outcome
+from bot.render import summary as blocks
 from bot.store.stats import funnel_stats
 
 LEAD = (
@@ -86,3 +88,17 @@ def test_a_rep_without_a_hubspot_owner_leaves_the_owner_unset(
     contact = fake_hubspot.contact("dana.whitfield@globex.example")
     assert "hubspot_owner_id" not in contact.properties
     assert len(fake_hubspot.objects["notes"]) == 1
+
+
+def test_a_won_outcome_makes_the_contact_a_customer(slack, leadbot, fake_slack, fake_hubspot, repo):
+    fake_slack.set_user(REP, profile={"email": "rep.one@acme.example"})
+    lead = drop_lead(slack, leadbot, repo, LEAD)
+    assert slack.click("lead_claim", lead.id, REP, lead.channel, lead.ts).status == 200
+    won = blocks.ACTION_OUTCOMES[Outcome.WON]
+    assert slack.click(won, lead.id, REP, lead.channel, lead.ts).status == 200
+    leadbot.worker.wait_until_idle()
+
+    contact = fake_hubspot.contact("dana.whitfield@globex.example")
+    assert contact.properties["lifecyclestage"] == "customer"
+    assert contact.properties["hs_lead_status"] == "CONNECTED"
+    assert contact.properties["hubspot_owner_id"] == "9001"
