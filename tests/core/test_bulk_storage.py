@@ -155,13 +155,20 @@ class PidQualifier(Qualifier):
 rubric = load_rubric()
 leads = [Lead(id=str(n), text=f"We are a team of {n + 1} people") for n in range(1200)]
 chunks = [leads[start : start + 400] for start in range(0, len(leads), 400)]
-with OrderedQualifier(PidQualifier(OfflineExtractor()), rubric, processes=2) as runner:
-    pending = [runner.submit(chunk) for chunk in chunks]
-    results = [q for part in pending for q in part.result()]
+qualifier = PidQualifier(OfflineExtractor())
+with OrderedQualifier(qualifier, rubric, processes=2, leads=leads) as runner:
+    # Chunks sent whole, and chunks the workers read from the leads they inherited.
+    pending = [runner.submit(chunks[0])]
+    pending += [runner.submit_at(range(start, start + 400)) for start in (400, 800)]
+    rows = [row for part in pending for row in part.result()]
+results = [row.qualification for row in rows]
 alone = Qualifier(OfflineExtractor()).qualify_many(leads, rubric)
 print(json.dumps({
     "ids": [q.id for q in results],
     "same_answers": [q.criteria for q in results] == [q.criteria for q in alone],
+    "same_record": [row.result_json for row in rows] == [q.model_dump_json() for q in results],
+    "same_line": [json.loads(row.public_json) for row in rows]
+        == [json.loads(json.dumps(q.public_dict())) for q in results],
     "workers": sorted({q.note for q in results}),
     "parent": str(os.getpid()),
 }))
@@ -175,7 +182,7 @@ def test_worker_processes_keep_input_order():
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["ids"] == [str(n) for n in range(1200)]
-    assert result["same_answers"]
+    assert result["same_answers"] and result["same_record"] and result["same_line"]
     assert len(result["workers"]) == 2 and result["parent"] not in result["workers"]
 
 
