@@ -24,6 +24,7 @@ def write_outcomes(
 ) -> None:
     """Print each outcome in input order. In json and blocks, a failed row is a line with
     `{"id", "error"}` so every input row has exactly one output line."""
+    lines = []  # json and blocks: written at once
     for outcome in outcomes:
         entry = outcome.entry
         if output_format == "text":
@@ -46,7 +47,8 @@ def write_outcomes(
             line = outcome.qualified.public_json  # serialised once, where it was qualified
         else:
             line = json.dumps(blocks_message(outcome, rubric), ensure_ascii=False)
-        out.write(line + "\n")
+        lines.append(line + "\n")
+    out.write("".join(lines))
 
 
 def blocks_message(outcome: Outcome, rubric: Rubric) -> dict:

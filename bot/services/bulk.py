@@ -31,7 +31,7 @@ from qualifiers.rubric import Rubric
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000  # leads per transaction
+BATCH_SIZE = 2000  # leads per transaction
 WORKER_CHUNK = 250  # leads per task of a worker process: the last batch ends on every core
 PARALLEL_MIN_LEADS = 2 * BATCH_SIZE  # fewer: worker processes cost more than they save
 ROW_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)  # what one bad row can cause
