@@ -31,7 +31,7 @@ from qualifiers.rubric import Rubric
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000  # leads per transaction
+BATCH_SIZE = 1000  # leads per transaction
 WORKER_CHUNK = 250  # leads per task of a worker process: the last batch ends on every core
 PARALLEL_MIN_LEADS = 2 * BATCH_SIZE  # fewer: worker processes cost more than they save
 ROW_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)  # what one bad row can cause
@@ -108,7 +108,7 @@ def store_qualifications(uow: UnitOfWork, results: Sequence[tuple[int, Qualified
     `received` moves on (qualified or knocked out) once."""
     with uow as tx:
         tx.bulk.add_qualifications(results)
-        tx.leads.move_received(
+        tx.bulk.move_received(
             [
                 # status_after_qualification reads the tier, which a QualifiedLead carries
                 (lead_id, status_after_qualification(q), {"knockout": q.knockout})

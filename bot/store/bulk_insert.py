@@ -12,6 +12,7 @@ repository's one-at-a-time methods write: the same columns, events and statuses.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
@@ -21,11 +22,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.domain.lifecycle import EventKind, LeadStatus
+from bot.domain.work import HandoffEvent
 from bot.store.database import MAX_BOUND_VALUES, utcnow
 from bot.store.repository import (
     EVENT_COLUMNS,
     LEAD_COLUMNS,
     QUALIFICATION_COLUMNS,
+    Transition,
     content_dedupe_key,
     event_data,
 )
@@ -37,22 +40,25 @@ LEADS: Table = LeadRow.__table__
 EVENTS: Table = EventRow.__table__
 QUALIFICATIONS: Table = QualificationRow.__table__
 NO_FIELDS = json.dumps({})
+HANDED_OFF = frozenset(event.value for event in HandoffEvent)
 BULK_CHECKPOINT_PAGES = 16384  # of 4 KiB: 64 MB of log between checkpoints
 
 
 class BulkLeadWriter:
     """The bulk writes of one transaction (`tx.bulk`)."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, transitions: list[Transition]):
         self.session = session
+        self.transitions = transitions  # the repository's: the unit of work reads them there
         self._prepared = False
 
     def _connection(self):
         """The transaction's connection. On SQLite it checkpoints its write-ahead log every
-        64 MB instead of every 4 MB: a bulk run's batches are megabytes each, and every
-        checkpoint waits for the disk. (WAL with synchronous=NORMAL: a killed process loses
-        nothing committed; a power cut can lose the commits since the last checkpoint, which
-        rerunning the import stores again, once, by their dedupe keys.)"""
+        64 MB instead of every 4 MB: a bulk run's batches are megabytes each, and each
+        checkpoint waits for the disk. (WAL with synchronous=NORMAL, as always: a killed
+        process loses nothing committed; a power cut can lose the commits since the last
+        checkpoint, which rerunning the same input stores again, once, by their dedupe
+        keys.) PostgreSQL keeps its settings: its commits were not what bulk runs wait for."""
         connection = self.session.connection()
         if not self._prepared and self._dialect.name == "sqlite":
             connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
@@ -140,6 +146,38 @@ class BulkLeadWriter:
         qualified = {"kind": EventKind.QUALIFIED, "created_at": now}
         self.insert(EVENTS, EVENT_COLUMNS, events, qualified)
 
+    def move_received(self, moves: Sequence[tuple[int, LeadStatus, dict]]) -> None:
+        """`LeadRepository.move_received` for a batch: the leads of (lead id, status, event
+        data) still `received` move, one UPDATE per status, and get their events; a lead
+        listed twice, or moved meanwhile, moves once."""
+        by_status: dict[LeadStatus, dict[int, dict]] = defaultdict(dict)
+        for lead_id, status, data in moves:
+            by_status[status].setdefault(lead_id, data)
+        now = utcnow()
+        for status, group in by_status.items():
+            ids = sorted(self._move(list(group), status))
+            events = [(i, None, event_data(**group[i])) for i in ids]
+            self.insert(EVENTS, EVENT_COLUMNS, events, {"kind": status, "created_at": now})
+            if status in HANDED_OFF:
+                event = HandoffEvent(status)
+                self.transitions.extend(Transition(i, event, None, now, group[i]) for i in ids)
+
+    def _move(self, ids: list[int], status: LeadStatus) -> list[int]:
+        connection = self._connection()
+        received = LeadStatus.RECEIVED.value
+        if self._dialect.name == "postgresql":
+            sql = "UPDATE leads SET status = %s WHERE id = ANY(%s) AND status = %s RETURNING id"
+            return list(connection.exec_driver_sql(sql, (status.value, ids, received)).scalars())
+        moved: list[int] = []
+        for start in range(0, len(ids), MAX_BOUND_VALUES):
+            page = ids[start : start + MAX_BOUND_VALUES]
+            sql = (
+                f"UPDATE leads SET status = ? WHERE id IN ({self._marks(len(page))})"
+                " AND status = ? RETURNING id"
+            )
+            moved += connection.exec_driver_sql(sql, (status.value, *page, received)).scalars()
+        return moved
+
     # --- to the driver -------------------------------------------------------------------------
 
     def insert(
@@ -184,6 +222,8 @@ class BulkLeadWriter:
         the databases' bound-value limits; the inserted rows' `returning` values."""
         extra = self._driver_values(table, constants)
         names = [*columns, *constants]
+        if self._dialect.name == "postgresql":
+            return self._insert_returning_arrays(table, columns, rows, extra, names, returning)
         row_sql = f"({self._marks(len(names))})"
         head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
         tail = f" ON CONFLICT (dedupe_key) DO NOTHING RETURNING {', '.join(returning)}"
@@ -196,6 +236,25 @@ class BulkLeadWriter:
             sql = head + ", ".join([row_sql] * len(chunk)) + tail
             returned.extend(tuple(row) for row in connection.exec_driver_sql(sql, values))
         return returned
+
+    def _insert_returning_arrays(self, table, columns, rows, extra, names, returning):
+        """PostgreSQL: the rows as one array per column, unnested, so the statement has a
+        dozen parameters rather than one per value (which psycopg would parse one by one)."""
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        casts = ", ".join(f"%s::{_array_type(table, name)}" for name in columns)
+        selected = ", ".join(
+            [
+                *(f"{name}::{table.c[name].type.compile(self._dialect)}" for name in columns),
+                *(["%s"] * len(extra)),
+            ]
+        )
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {selected} "
+            f"FROM unnest({casts}) AS batch ({', '.join(columns)}) "
+            f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING {', '.join(returning)}"
+        )
+        parameters = (*extra, *arrays)
+        return [tuple(row) for row in self._connection().exec_driver_sql(sql, parameters)]
 
     def _ids_by_key(self, keys: Sequence[str]) -> dict[str, int]:
         """The stored leads' ids under these dedupe keys: one query."""
@@ -233,3 +292,9 @@ class BulkLeadWriter:
             processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             converted.append(processor(value) if processor and value is not None else value)
         return tuple(converted)
+
+
+def _array_type(table: Table, column: str) -> str:
+    """The array a column's values cross in: text for text and JSON (cast on the way in)."""
+    python_type = table.c[column].type.python_type
+    return "bigint[]" if python_type is int else "float8[]" if python_type is float else "text[]"
