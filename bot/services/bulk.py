@@ -84,7 +84,7 @@ def qualify_entries(
     outcomes: list[Outcome] = []
     with OrderedQualifier(qualifier, rubric, processes=processes, leads=leads) as runner:
         # Batches in flight: every worker busy, as much again waiting.
-        ahead = max(2, -(-2 * runner.parallel * WORKER_CHUNK // BATCH_SIZE))
+        ahead = max(3, -(-2 * runner.parallel * WORKER_CHUNK // BATCH_SIZE))
         in_flight: deque[_Batch] = deque()
         for start in range(0, len(entries), BATCH_SIZE):
             in_flight.append(_start(start, list(entries[start : start + BATCH_SIZE]), runner, uow))
