@@ -85,6 +85,41 @@ def run_leadbot(args: list[str], env: dict[str, str], output: Path) -> tuple[flo
     return elapsed, children_cpu() - cpu
 
 
+# `leadbot` as its console script runs it, then its own CPU seconds and its workers'.
+LEADBOT_CPU_SPLIT = """
+import os, resource, sys
+from bot.cli import main
+sys.argv = ["leadbot", *sys.argv[1:]]
+code = main()
+sys.stdout.flush()
+own, workers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+with open(os.environ["BENCH_CPU_FILE"], "w") as out:
+    out.write(f"{own.ru_utime + own.ru_stime} {workers.ru_utime + workers.ru_stime}")
+sys.exit(code)
+"""
+
+
+def run_leadbot_split(args: list[str], env: dict[str, str], output: Path) -> dict:
+    """`run_leadbot`, with the CPU seconds of the command's own process (start, reading,
+    storage, output) apart from its worker processes' (extraction)."""
+    split_file = output.with_suffix(".cpu")
+    env = env | {"BENCH_CPU_FILE": str(split_file)}
+    started = time.perf_counter()
+    with output.open("w", encoding="utf-8") as out:
+        result = subprocess.run(
+            [sys.executable, "-c", LEADBOT_CPU_SPLIT, *args],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"leadbot {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
+    own, workers = map(float, split_file.read_text().split())
+    return {"wall": elapsed, "own": own, "workers": workers, "cpu": own + workers}
+
+
 @contextlib.contextmanager
 def fresh_database(backend: str, scratch: Path, postgres: str | None) -> Iterator[str]:
     """A URL to an empty database: a new SQLite file, or a new PostgreSQL schema."""
@@ -104,11 +139,11 @@ def bench_qualify(backend, scratch, postgres, leads_file: Path, count: int) -> d
     out = scratch / "qualified.jsonl"
     with fresh_database(backend, scratch, postgres) as url:
         args = ["qualify", str(leads_file), "--format", "json", "--model", "offline"]
-        wall, cpu = run_leadbot(args, environment(url), out)
+        figures = run_leadbot_split(args, environment(url), out)
     lines = out.read_text(encoding="utf-8").count("\n")
     if lines != count:
         sys.exit(f"expected {count} output lines, got {lines}")
-    return {"wall": wall, "cpu": cpu, "rate": count / wall}
+    return figures | {"rate": count / figures["wall"]}
 
 
 def qualified_leads(leads_file: Path) -> tuple[list, list, float]:
@@ -146,14 +181,13 @@ def bench_storage(backend, scratch, postgres, leads: list, qualifications: list)
     return {"wall": wall, "cpu": cpu, "rate": len(leads) / wall}
 
 
-def projected_rate(count: int, cpu: float, start_cpu: float, measured_us: float, us: float):
-    """Leads/s of a run whose CPU seconds were `cpu`, with extraction costing `us` instead
-    of `measured_us` per lead, on every core of an idle machine: starting (`start_cpu`) on
-    one core, all the rest spread over the cores."""
-    beyond = cpu - count * measured_us / 1e6
-    cores = os.cpu_count() or 1
-    wall = start_cpu + max(0.0, beyond - start_cpu + count * us / 1e6) / cores
-    return beyond, count / wall
+def projected_rate(count: int, figures: dict, start: dict, measured_us: float, us: float):
+    """Leads/s of the run of `figures` on every core of an idle machine with extraction
+    costing `us` instead of `measured_us` a lead: starting (`start`, a one-lead run) on one
+    core, then the command's own work and its workers' spread over every core."""
+    workers_beyond = max(0.0, figures["workers"] - count * measured_us / 1e6)
+    rest = figures["own"] - start["own"] + workers_beyond + count * us / 1e6
+    return count / (start["own"] + rest / (os.cpu_count() or 1))
 
 
 def bench_llm(backend, scratch, postgres, count: int, delay: float) -> dict:
@@ -237,17 +271,17 @@ def main() -> int:
                 f"{figures['rate']:,.0f} leads/s ({figures['wall']:.2f} s wall, "
                 f"{figures['cpu']:.2f} s CPU): {verdict(met)} >= {TARGET_QUALIFY:,}/s"
             )
-            beyond, at_measured = projected_rate(
-                options.leads, figures["cpu"], start["cpu"], extraction_us, extraction_us
-            )
-            _, at_target = projected_rate(
-                options.leads, figures["cpu"], start["cpu"], extraction_us, options.extraction_us
-            )
+            per_lead = figures["workers"] / options.leads * 1e6
+            count = options.leads
+            at_measured = projected_rate(count, figures, start, extraction_us, extraction_us)
+            at_target = projected_rate(count, figures, start, extraction_us, options.extraction_us)
             print(
-                f"[{backend}]   beyond extraction: {beyond:.2f} s CPU, of which starting "
-                f"(a one-lead run) {start['cpu']:.2f} s; on {os.cpu_count()} idle cores: "
-                f"{at_measured:,.0f} leads/s at this extraction, {at_target:,.0f} leads/s at "
-                f"{options.extraction_us:.0f} µs a lead"
+                f"[{backend}]   CPU: the command's own process {figures['own']:.2f} s (starting "
+                f"alone, a one-lead run: {start['own']:.2f} s), its workers "
+                f"{figures['workers']:.2f} s ({per_lead:,.0f} µs a lead); on "
+                f"{os.cpu_count()} idle cores that is "
+                f"{at_measured:,.0f} leads/s, and {at_target:,.0f} leads/s at "
+                f"{options.extraction_us:.0f} µs of extraction a lead"
             )
             figures = bench_storage(backend, scratch, options.postgres, leads, qualifications)
             met = figures["rate"] >= TARGET_STORAGE
