@@ -2,16 +2,22 @@
 
 1. `leadbot qualify leads.jsonl --format json --model offline` on 20,000 generated leads
    (benchmarks/throughput.py's mix), storing into a fresh database: a subprocess, so process
-   start, reading, worker processes, storage and output all count. `--no-store` beside it.
-2. Storage alone, in-process: the same leads already qualified, stored as the command
-   stores them (batches of 1,000: leads with one dedupe lookup, then qualifications, events
-   and statuses, one transaction each).
+   start, reading, worker processes, storage and output all count. `--no-store` beside it,
+   and a one-lead run for what starting costs.
+2. Storage alone, in-process: the same leads already qualified, as the worker processes hand
+   them back (serialised), stored as the command stores them (`bot.services.bulk`: batches
+   of 1,000 leads with one dedupe lookup, then qualifications, events and statuses, one
+   transaction each).
 3. 200 leads through `leadbot qualify --model openai:gpt-4o-mini` against the local
    OpenAI stand-in answering every call after 500 ms, LEADBOT_MODEL_CONCURRENCY=8, with
    storage; then the same command again, answered from the extraction cache.
 
 Wall time is the figure judged; CPU seconds (this process or the command and its workers)
 are printed beside it, because the machine is shared and wall time varies with its load.
+What the run costs beyond extraction (its CPU seconds less the extraction's, measured here
+on one core) is printed too, with the rate the run would reach on every core of an
+otherwise idle machine at --extraction-us per lead of extraction: storage, worker
+processes, (de)serialisation and JSON I/O are the part of the figure this bounds.
 
     python benchmarks/bulk_storage.py [--leads N] [--postgres postgresql://postgres@127.0.0.1:5432/test]
 """
@@ -41,8 +47,7 @@ from llm_throughput import answer_from_lead  # noqa: E402
 from throughput import generate_leads  # noqa: E402
 
 from bot.intake.files import parse_leads  # noqa: E402
-from bot.services.bulk import BATCH_SIZE  # noqa: E402
-from bot.services.qualify import save_qualifications  # noqa: E402
+from bot.services.bulk import BATCH_SIZE, store_leads, store_qualifications  # noqa: E402
 from bot.store.database import Database  # noqa: E402
 from bot.store.unit_of_work import UnitOfWork  # noqa: E402
 from qualifiers.bulk import OrderedQualifier  # noqa: E402
@@ -80,6 +85,41 @@ def run_leadbot(args: list[str], env: dict[str, str], output: Path) -> tuple[flo
     return elapsed, children_cpu() - cpu
 
 
+# `leadbot` as its console script runs it, then its own CPU seconds and its workers'.
+LEADBOT_CPU_SPLIT = """
+import os, resource, sys
+from bot.cli import main
+sys.argv = ["leadbot", *sys.argv[1:]]
+code = main()
+sys.stdout.flush()
+own, workers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+with open(os.environ["BENCH_CPU_FILE"], "w") as out:
+    out.write(f"{own.ru_utime + own.ru_stime} {workers.ru_utime + workers.ru_stime}")
+sys.exit(code)
+"""
+
+
+def run_leadbot_split(args: list[str], env: dict[str, str], output: Path) -> dict:
+    """`run_leadbot`, with the CPU seconds of the command's own process (start, reading,
+    storage, output) apart from its worker processes' (extraction)."""
+    split_file = output.with_suffix(".cpu")
+    env = env | {"BENCH_CPU_FILE": str(split_file)}
+    started = time.perf_counter()
+    with output.open("w", encoding="utf-8") as out:
+        result = subprocess.run(
+            [sys.executable, "-c", LEADBOT_CPU_SPLIT, *args],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"leadbot {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
+    own, workers = map(float, split_file.read_text().split())
+    return {"wall": elapsed, "own": own, "workers": workers, "cpu": own + workers}
+
+
 @contextlib.contextmanager
 def fresh_database(backend: str, scratch: Path, postgres: str | None) -> Iterator[str]:
     """A URL to an empty database: a new SQLite file, or a new PostgreSQL schema."""
@@ -99,35 +139,55 @@ def bench_qualify(backend, scratch, postgres, leads_file: Path, count: int) -> d
     out = scratch / "qualified.jsonl"
     with fresh_database(backend, scratch, postgres) as url:
         args = ["qualify", str(leads_file), "--format", "json", "--model", "offline"]
-        wall, cpu = run_leadbot(args, environment(url), out)
+        figures = run_leadbot_split(args, environment(url), out)
     lines = out.read_text(encoding="utf-8").count("\n")
     if lines != count:
         sys.exit(f"expected {count} output lines, got {lines}")
-    return {"wall": wall, "cpu": cpu, "rate": count / wall}
+    return figures | {"rate": count / figures["wall"]}
 
 
-def bench_storage(backend, scratch, postgres, leads_file: Path) -> dict:
+def qualified_leads(leads_file: Path) -> tuple[list, list, float]:
+    """The file's leads, their qualifications as worker processes hand them back, and the
+    extraction's CPU microseconds per lead on one core (this process, no workers)."""
     entries = parse_leads(leads_file.read_bytes(), leads_file.name)
     leads = [entry.lead for entry in entries]
     rubric = load_rubric()
-    with OrderedQualifier(Qualifier(OfflineExtractor()), rubric, processes=os.cpu_count()) as run:
-        parts = [run.submit(leads[i : i + BATCH_SIZE]) for i in range(0, len(leads), BATCH_SIZE)]
+    qualifier = Qualifier(OfflineExtractor())
+    sample = leads[:2000]
+    qualifier.qualify_many(sample[:10], rubric)  # warm-up: the rubric's patterns
+    cpu = time.process_time()
+    qualifier.qualify_many(sample, rubric)
+    extraction_us = (time.process_time() - cpu) / len(sample) * 1e6
+    with OrderedQualifier(qualifier, rubric, processes=os.cpu_count(), leads=leads) as run:
+        parts = [
+            run.submit_at(range(i, min(i + BATCH_SIZE, len(leads))))
+            for i in range(0, len(leads), BATCH_SIZE)
+        ]
         qualifications = [q for part in parts for q in part.result()]
+    return leads, qualifications, extraction_us
+
+
+def bench_storage(backend, scratch, postgres, leads: list, qualifications: list) -> dict:
     with fresh_database(backend, scratch, postgres) as url:
         database = Database.from_url(url)
         uow = UnitOfWork(database)
         cpu, started = time.process_time(), time.perf_counter()
         for start in range(0, len(leads), BATCH_SIZE):
-            with uow as tx:
-                stored = tx.leads.add_leads(leads[start : start + BATCH_SIZE])
+            ids = store_leads(uow, leads[start : start + BATCH_SIZE])
             batch = qualifications[start : start + BATCH_SIZE]
-            with uow as tx:
-                save_qualifications(
-                    tx.leads, [(s, q) for (s, _), q in zip(stored, batch, strict=True)]
-                )
+            store_qualifications(uow, list(zip(ids, batch, strict=True)))
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         database.engine.dispose()
     return {"wall": wall, "cpu": cpu, "rate": len(leads) / wall}
+
+
+def projected_rate(count: int, figures: dict, start: dict, measured_us: float, us: float):
+    """Leads/s of the run of `figures` on every core of an idle machine with extraction
+    costing `us` instead of `measured_us` a lead: starting (`start`, a one-lead run) on one
+    core, then the command's own work and its workers' spread over every core."""
+    workers_beyond = max(0.0, figures["workers"] - count * measured_us / 1e6)
+    rest = figures["own"] - start["own"] + workers_beyond + count * us / 1e6
+    return count / (start["own"] + rest / (os.cpu_count() or 1))
 
 
 def bench_llm(backend, scratch, postgres, count: int, delay: float) -> dict:
@@ -173,6 +233,12 @@ def main() -> int:
     parser.add_argument("--llm-leads", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.5)
     parser.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL")
+    parser.add_argument(
+        "--extraction-us",
+        type=float,
+        default=300.0,
+        help="extraction cost per lead and core for the projection (default 300)",
+    )
     options = parser.parse_args()
     backends = ["sqlite"] + (["postgresql"] if options.postgres else [])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -184,6 +250,10 @@ def main() -> int:
         leads_file.write_text(
             "".join(json.dumps(lead) + "\n" for lead in generate_leads(options.leads, 7))
         )
+        leads, qualifications, extraction_us = qualified_leads(leads_file)
+        print(f"offline extraction here: {extraction_us:,.0f} µs CPU per lead on one core")
+        one_lead = scratch / "one.jsonl"
+        one_lead.write_text(json.dumps({"text": "CFO, budget $80k"}) + "\n")
         dry_out = scratch / "dry.jsonl"
         dry_args = ["qualify", str(leads_file), "--format", "json", "--model", "offline"]
         wall, cpu = run_leadbot([*dry_args, "--no-store"], environment("sqlite://"), dry_out)
@@ -192,6 +262,7 @@ def main() -> int:
             f"({wall:.2f} s wall, {cpu:.2f} s CPU)"
         )
         for backend in backends:
+            start = bench_qualify(backend, scratch, options.postgres, one_lead, 1)
             figures = bench_qualify(backend, scratch, options.postgres, leads_file, options.leads)
             met = figures["rate"] >= TARGET_QUALIFY
             ok &= met
@@ -200,7 +271,19 @@ def main() -> int:
                 f"{figures['rate']:,.0f} leads/s ({figures['wall']:.2f} s wall, "
                 f"{figures['cpu']:.2f} s CPU): {verdict(met)} >= {TARGET_QUALIFY:,}/s"
             )
-            figures = bench_storage(backend, scratch, options.postgres, leads_file)
+            per_lead = figures["workers"] / options.leads * 1e6
+            count = options.leads
+            at_measured = projected_rate(count, figures, start, extraction_us, extraction_us)
+            at_target = projected_rate(count, figures, start, extraction_us, options.extraction_us)
+            print(
+                f"[{backend}]   CPU: the command's own process {figures['own']:.2f} s (starting "
+                f"alone, a one-lead run: {start['own']:.2f} s), its workers "
+                f"{figures['workers']:.2f} s ({per_lead:,.0f} µs a lead); on "
+                f"{os.cpu_count()} idle cores that is "
+                f"{at_measured:,.0f} leads/s, and {at_target:,.0f} leads/s at "
+                f"{options.extraction_us:.0f} µs of extraction a lead"
+            )
+            figures = bench_storage(backend, scratch, options.postgres, leads, qualifications)
             met = figures["rate"] >= TARGET_STORAGE
             ok &= met
             print(

@@ -24,10 +24,11 @@ def write_outcomes(
 ) -> None:
     """Print each outcome in input order. In json and blocks, a failed row is a line with
     `{"id", "error"}` so every input row has exactly one output line."""
+    lines = []  # json and blocks: written at once
     for outcome in outcomes:
-        qualification, entry = outcome.qualification, outcome.entry
+        entry = outcome.entry
         if output_format == "text":
-            if qualification is not None:
+            if (qualification := outcome.qualification) is not None:
                 lead_id = outcome.stored_id or entry.id
                 out.write(
                     render_text(
@@ -40,13 +41,14 @@ def write_outcomes(
                     + "\n\n"
                 )
             continue
-        if qualification is None:
-            record = {"id": entry.id, "error": entry.error}
+        if outcome.qualified is None:
+            line = json.dumps({"id": entry.id, "error": entry.error}, ensure_ascii=False)
         elif output_format == "json":
-            record = qualification.public_dict()
+            line = outcome.qualified.public_json  # serialised once, where it was qualified
         else:
-            record = blocks_message(outcome, rubric)
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            line = json.dumps(blocks_message(outcome, rubric), ensure_ascii=False)
+        lines.append(line + "\n")
+    out.write("".join(lines))
 
 
 def blocks_message(outcome: Outcome, rubric: Rubric) -> dict:
@@ -62,7 +64,7 @@ def blocks_message(outcome: Outcome, rubric: Rubric) -> dict:
 
 def tally_text(outcomes: Sequence[Outcome], rubric: Rubric) -> str:
     """`8 leads: 3 hot, 2 warm, 2 cold, 1 disqualified`, plus failed rows when there are any."""
-    tiers = Counter(o.qualification.tier for o in outcomes if o.qualification is not None)
+    tiers = Counter(o.qualified.tier for o in outcomes if o.qualified is not None)
     qualified = sum(tiers.values())
     order = [tier.id for tier in rubric.tiers] + [DISQUALIFIED_TIER]
     text = f"{qualified} lead{'s' if qualified != 1 else ''}"

@@ -3,6 +3,10 @@ batch's leads stored in one transaction before they are qualified and its qualif
 one transaction after, while later batches are being qualified (on every core offline, in
 the model's threads otherwise). Outcomes come out batch by batch, in input order.
 
+Worker processes hand back each qualification serialised (`QualifiedLead`): it is stored
+and printed as JSON from that text, and parsed into a model only for output that renders
+one (text, Block Kit).
+
 A batch the database refuses is split in halves until the refused row is alone: that row
 gets an error outcome, every other row of the batch is stored and qualified.
 """
@@ -17,18 +21,18 @@ from typing import TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
+from bot.domain.lifecycle import status_after_qualification
 from bot.intake.files import LeadEntry
-from bot.services.qualify import save_qualifications
-from bot.store.repository import StoredLead
 from bot.store.unit_of_work import UnitOfWork
-from qualifiers.bulk import OrderedQualifier, Pending
-from qualifiers.models import Qualification
+from qualifiers.bulk import OrderedQualifier, Pending, QualifiedLead
+from qualifiers.models import Lead, Qualification
 from qualifiers.qualifier import Qualifier
 from qualifiers.rubric import Rubric
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000  # leads per transaction
+WORKER_CHUNK = 250  # leads per task of a worker process: the last batch ends on every core
 PARALLEL_MIN_LEADS = 2 * BATCH_SIZE  # fewer: worker processes cost more than they save
 ROW_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)  # what one bad row can cause
 DATABASE_ERRORS = (OperationalError, InterfaceError)  # the database itself: no row to blame
@@ -42,8 +46,12 @@ class Outcome:
     """One input row's result: a qualification, or the entry's error."""
 
     entry: LeadEntry
-    qualification: Qualification | None = None
+    qualified: QualifiedLead | None = None
     stored_id: int | None = None
+
+    @property
+    def qualification(self) -> Qualification | None:
+        return self.qualified.qualification if self.qualified is not None else None
 
 
 Progress = Callable[[int, int], None]
@@ -53,9 +61,9 @@ Emit = Callable[[list[Outcome]], None]
 @dataclass
 class _Batch:
     entries: list[LeadEntry]
-    stored: list[StoredLead | None]  # per entry; None: not stored (dry run or refused)
+    stored: list[int | None]  # per entry, the lead's id; None: not stored (dry run or refused)
     qualifying: list[int]  # indexes into entries of the leads being qualified
-    pending: Pending
+    pending: list[Pending]
 
 
 def qualify_entries(
@@ -70,14 +78,16 @@ def qualify_entries(
 ) -> list[Outcome]:
     """Store (when a unit of work is given) and qualify every readable entry. Returns one
     outcome per entry, in order; `emit` gets them batch by batch as they are done."""
-    readable = sum(1 for entry in entries if entry.lead is not None)
+    leads = [entry.lead for entry in entries]
+    readable = len(leads) - leads.count(None)
     processes = workers if readable >= PARALLEL_MIN_LEADS else 1
     outcomes: list[Outcome] = []
-    with OrderedQualifier(qualifier, rubric, processes=processes) as runner:
-        ahead = 2 * runner.parallel  # batches in flight: every worker busy, one more waiting
+    with OrderedQualifier(qualifier, rubric, processes=processes, leads=leads) as runner:
+        # Batches in flight: every worker busy, as much again waiting.
+        ahead = max(3, -(-2 * runner.parallel * WORKER_CHUNK // BATCH_SIZE))
         in_flight: deque[_Batch] = deque()
         for start in range(0, len(entries), BATCH_SIZE):
-            in_flight.append(_start(list(entries[start : start + BATCH_SIZE]), runner, uow))
+            in_flight.append(_start(start, list(entries[start : start + BATCH_SIZE]), runner, uow))
             while len(in_flight) > ahead:
                 outcomes.extend(_finish(in_flight.popleft(), uow, emit))
                 _report(progress, outcomes, entries)
@@ -87,18 +97,38 @@ def qualify_entries(
     return outcomes
 
 
-def _start(entries: list[LeadEntry], runner: OrderedQualifier, uow: UnitOfWork | None) -> _Batch:
+def store_leads(uow: UnitOfWork, leads: Sequence[Lead]) -> list[int]:
+    """One transaction: the leads not stored yet, with one dedupe lookup; each one's id."""
+    with uow as tx:
+        return [lead_id for lead_id, _ in tx.bulk.add_leads(leads)]
+
+
+def store_qualifications(uow: UnitOfWork, results: Sequence[tuple[int, QualifiedLead]]) -> None:
+    """One transaction: each (lead id, qualification)'s row and event; a lead still
+    `received` moves on (qualified or knocked out) once."""
+    with uow as tx:
+        tx.bulk.add_qualifications(results)
+        tx.bulk.move_received(
+            [
+                # status_after_qualification reads the tier, which a QualifiedLead carries
+                (lead_id, status_after_qualification(q), {"knockout": q.knockout})
+                for lead_id, q in results
+            ]
+        )
+
+
+def _start(
+    start: int, entries: list[LeadEntry], runner: OrderedQualifier, uow: UnitOfWork | None
+) -> _Batch:
     """Store the batch's leads (one transaction) and start qualifying the stored ones."""
     readable = [i for i, entry in enumerate(entries) if entry.lead is not None]
-    stored: list[StoredLead | None] = [None] * len(entries)
+    stored: list[int | None] = [None] * len(entries)
     if uow is None:
         qualifying = readable
     else:
 
-        def add(indexes: list[int]) -> list[StoredLead]:
-            with uow as tx:
-                added = tx.leads.add_leads([entries[i].lead for i in indexes])
-            return [lead for lead, _ in added]
+        def add(indexes: list[int]) -> list[int]:
+            return store_leads(uow, [entries[i].lead for i in indexes])
 
         for index, result in zip(readable, _store_splitting(readable, add), strict=True):
             if isinstance(result, Exception):
@@ -106,32 +136,31 @@ def _start(entries: list[LeadEntry], runner: OrderedQualifier, uow: UnitOfWork |
             else:
                 stored[index] = result
         qualifying = [i for i in readable if stored[i] is not None]
-    pending = runner.submit([entries[i].lead for i in qualifying])
+    pending = [
+        runner.submit_at([start + i for i in qualifying[chunk : chunk + WORKER_CHUNK]])
+        for chunk in range(0, len(qualifying), WORKER_CHUNK)
+    ]
     return _Batch(entries, stored, qualifying, pending)
 
 
 def _finish(batch: _Batch, uow: UnitOfWork | None, emit: Emit | None) -> list[Outcome]:
     """Wait for the batch's qualifications and store them (one transaction)."""
-    qualifications = dict(zip(batch.qualifying, batch.pending.result(), strict=True))
+    results = [qualified for part in batch.pending for qualified in part.result()]
+    qualified = dict(zip(batch.qualifying, results, strict=True))
     entries = batch.entries
-    if uow is not None and qualifications:
+    if uow is not None and qualified:
 
         def save(indexes: list[int]) -> list[None]:
-            with uow as tx:
-                save_qualifications(
-                    tx.leads, [(batch.stored[i], qualifications[i]) for i in indexes]
-                )
+            store_qualifications(uow, [(batch.stored[i], qualified[i]) for i in indexes])
             return [None] * len(indexes)
 
-        indexes = list(qualifications)
+        indexes = list(qualified)
         for index, result in zip(indexes, _store_splitting(indexes, save), strict=True):
             if isinstance(result, Exception):
                 entries[index] = _refused(entries[index], result)
-                del qualifications[index]
+                del qualified[index]
     outcomes = [
-        Outcome(entry, qualifications.get(i), _stored_id(batch.stored[i]))
-        if i in qualifications
-        else Outcome(entry)
+        Outcome(entry, qualified[i], batch.stored[i]) if i in qualified else Outcome(entry)
         for i, entry in enumerate(entries)
     ]
     if emit is not None:
@@ -159,10 +188,6 @@ def _store_splitting(items: list[T], store: Callable[[list[T]], list[R]]) -> lis
 def _refused(entry: LeadEntry, error: Exception) -> LeadEntry:
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
     return replace(entry, error=f"{entry.location}: the database refused this lead ({reason})")
-
-
-def _stored_id(stored: StoredLead | None) -> int | None:
-    return stored.id if stored is not None else None
 
 
 def _report(progress: Progress | None, outcomes: list[Outcome], entries: Sequence) -> None:

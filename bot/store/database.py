@@ -312,5 +312,5 @@ def insert_many(
 def _driver_value(table: Table, column: str, value: object, dialect) -> object:
     if isinstance(value, Enum):
         value = value.value
-    processor = table.c[column].type.bind_processor(dialect)
+    processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
     return processor(value) if processor else value

@@ -371,9 +371,8 @@ class LeadRepository:
                 EventKind(status), [(i, None, event_data(**group[i])) for i in ids], now
             )
             if status in _HANDED_OFF:
-                self.transitions.extend(
-                    Transition(i, HandoffEvent(status), None, now, group[i]) for i in ids
-                )
+                event = HandoffEvent(status)
+                self.transitions.extend(Transition(i, event, None, now, group[i]) for i in ids)
 
     def _add_events(
         self, kind: EventKind, events: Sequence[tuple[int, str | None, str]], now: datetime

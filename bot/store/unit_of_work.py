@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.store.bulk_insert import BulkLeadWriter
 from bot.store.database import Database, utcnow
 from bot.store.posts import SlackPostLog
 from bot.store.repository import LeadRepository
@@ -27,6 +28,7 @@ class Transaction:
     def __init__(self, session: Session, clock: Callable[[], datetime]):
         self.session = session
         self.leads = LeadRepository(session)
+        self.bulk = BulkLeadWriter(session, self.leads.transitions)  # `leadbot qualify` batches
         self.posts = SlackPostLog(session)
         self.work = WorkOutbox(session, clock=clock)
         self.rubric_changes = RubricChangeLog(session)
