@@ -80,7 +80,7 @@ def bare_server(port: int, threads: int) -> None:
 
             return application
 
-    BareServer(lambda: None, host="127.0.0.1", port=port, threads=threads).run()
+    BareServer(lambda: None, host="127.0.0.1", port=port, threads=threads, read_timeout=10.0).run()
 
 
 def measure(name: str, url: str, numbers, concurrency: int) -> dict:
