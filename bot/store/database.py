@@ -383,5 +383,6 @@ def _bind_processor(table: Table, column: str, dialect) -> Callable | None:
     try:
         return _PROCESSORS[cache_key]
     except KeyError:
-        processor = _PROCESSORS[cache_key] = table.c[column].type.bind_processor(dialect)
+        impl = dialect.type_descriptor(table.c[column].type)  # the dialect's own type
+        processor = _PROCESSORS[cache_key] = impl.bind_processor(dialect)
         return processor
