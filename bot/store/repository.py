@@ -708,8 +708,24 @@ def _stored(row: LeadRow) -> StoredLead:
 
 
 def _as_stored(lead_id: int, values: dict) -> StoredLead:
-    """What `_stored` reads back for the row just inserted with `values`, without reading it."""
-    return _stored(LeadRow(id=lead_id, claimed_by=None, claimed_at=None, **values))
+    """What `_stored` reads back for the row just inserted with `values`, without reading it
+    (and without an ORM row: this runs inside the ack's write transaction)."""
+    fields = values["fields"]
+    return StoredLead(
+        id=lead_id,
+        lead=Lead(
+            id=values["external_id"] or str(lead_id),
+            text=values["text"],
+            fields=fields,
+            source=values["source"],
+            submitted_by=values["submitted_by"],
+            received_at=arrival_from_fields(fields) or values["created_at"],
+        ),
+        status=values["status"],
+        intake_channel=values["intake_channel"],
+        intake_ts=values["intake_ts"],
+        created_at=values["created_at"],
+    )
 
 
 def _outcome(row: OutcomeRow) -> StoredOutcome:
