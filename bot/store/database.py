@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import fcntl
+import functools
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from importlib import resources
@@ -31,6 +32,12 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 # together on a new database migrate one after the other.
 MIGRATION_LOCK_KEY = 0x6C65616462_6F74
 WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# Connections kept per process: every HTTP thread (LEADBOT_HTTP_THREADS, 32) and worker
+# thread finds one without waiting for another to be given back.
+POOL_SIZE = {"pool_size": 10, "max_overflow": 40}
+# SQLite's WAL is copied into the database after this many commits of a process (about
+# SQLite's own 1,000 pages), by a thread beside the writers instead of inside a commit.
+CHECKPOINT_EVERY_COMMITS = 100
 
 
 def make_engine(url: str) -> Engine:
@@ -42,19 +49,20 @@ def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(
             url,
-            pool_size=10,
-            max_overflow=30,
             pool_recycle=1800,
+            **POOL_SIZE,
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
         )
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    database = make_url(url).database
+    turns = None if in_memory or not database else SqliteWriterTurns(SQLITE_BUSY_SECONDS, database)
     if not in_memory:
-        _create_private_file(make_url(url).database)
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
-        poolclass=StaticPool if in_memory else None,
-    )
+        _create_private_file(database)
+    connect_args: dict = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
+    pool: dict = {"poolclass": StaticPool} if in_memory else POOL_SIZE
+    if turns is not None:
+        connect_args["factory"] = turns.connection_class
+    engine = create_engine(url, connect_args=connect_args, **pool)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -64,12 +72,14 @@ def make_engine(url: str) -> Engine:
             # WAL with synchronous=NORMAL survives a killed process (the log is fsynced at
             # checkpoints); only a power cut can cost the last commits.
             cursor.execute("PRAGMA synchronous=NORMAL")
+        if turns is not None:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # SqliteWriterTurns checkpoints
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
-    if not in_memory and engine.url.database:
-        SqliteWriterTurns(SQLITE_BUSY_SECONDS, f"{engine.url.database}-writer.lock").install(engine)
+    if turns is not None:
+        turns.install(engine)
     return engine
 
 
@@ -104,33 +114,67 @@ def schema_revisions(engine: Engine) -> tuple[str | None, list[str]]:
 
 
 class SqliteWriterTurns:
-    """One SQLite writer at a time, handed on the moment the last commits.
+    """One SQLite writer at a time, handed on the moment the last one has committed.
 
     SQLite lets one connection write; the others wait in its busy handler, which sleeps and
     polls (up to 100 ms a turn), so under a burst an ack could wait a second for a lock that
-    was free long before. Here a writer takes turns before its transaction's first write and
-    gives them back at commit or rollback: a lock among the threads of the process, then a
-    file lock (flock) among the processes on the database (`leadbot serve` and the `leadbot
-    worker` beside it). Both wake the next writer at once; the kernel frees the file lock
-    of a killed process."""
+    was free long before. Here a writer takes its turn before its transaction's first write
+    and gives it back once its COMMIT or ROLLBACK has returned (the connection class does,
+    so the next writer never finds SQLite's lock still held): a lock among the threads of
+    the process, then a file lock (flock) beside the database among its processes (`leadbot
+    serve` and the `leadbot worker` beside it). Both wake the next writer at once; the
+    kernel frees the file lock of a killed process.
 
-    def __init__(self, timeout: float, lock_path: str):
+    Checkpoints (copying the WAL into the database, with an fsync) would otherwise run
+    inside every thousandth page's COMMIT, holding up the writers queued behind it; here
+    SQLite's automatic checkpoint is off and a thread beside the writers runs a passive
+    one, which never blocks them, every `CHECKPOINT_EVERY_COMMITS` commits."""
+
+    def __init__(self, timeout: float, database_path: str):
         self.timeout = timeout
-        self.lock_path = lock_path
+        self.lock_path = f"{database_path}-writer.lock"
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._engine: Engine | None = None
+        self._commits = 0
+        self._checkpoint_due = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        turns = self
+
+        class TurnTakingConnection(sqlite3.Connection):
+            """A connection that gives its write turn back after COMMIT/ROLLBACK returns."""
+
+            writing = False
+
+            def commit(self) -> None:
+                try:
+                    super().commit()
+                finally:
+                    turns.give_back(self, committed=True)
+
+            def rollback(self) -> None:
+                try:
+                    super().rollback()
+                finally:
+                    turns.give_back(self)
+
+            def close(self) -> None:
+                try:
+                    super().close()
+                finally:
+                    turns.give_back(self)
+
+        self.connection_class = TurnTakingConnection
 
     def install(self, engine: Engine) -> None:
+        self._engine = engine
         event.listen(engine, "before_cursor_execute", self._before_execute)
-        event.listen(engine, "commit", self._release_connection)
-        event.listen(engine, "rollback", self._release_connection)
-        event.listen(engine.pool, "reset", self._release_reset)
-        event.listen(engine.pool, "checkin", self._release_record)
-        event.listen(engine.pool, "invalidate", self._release_invalidated)
 
     def _before_execute(self, connection, _cursor, statement, *_args) -> None:
-        info = connection.connection.info  # the pooled DBAPI connection's own dict
-        if info.get("writing") or not statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.writing:
+            return
+        if not statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
             return
         if not self._lock.acquire(timeout=self.timeout):
             raise sqlite3.OperationalError("database is locked (no write turn in time)")
@@ -142,26 +186,40 @@ class SqliteWriterTurns:
         except OSError:
             self._lock.release()
             raise
-        info["writing"] = True
+        dbapi_connection.writing = True
 
-    def _release_connection(self, connection) -> None:
-        self._release(connection.connection.info)
+    def give_back(self, dbapi_connection, *, committed: bool = False) -> None:
+        if not dbapi_connection.writing:
+            return
+        dbapi_connection.writing = False
+        self._commits += committed  # under the turn: no other thread counts meanwhile
+        checkpoint = committed and self._commits % CHECKPOINT_EVERY_COMMITS == 0
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+        if checkpoint:
+            self._wake_checkpointer()
 
-    def _release_record(self, dbapi_connection, connection_record) -> None:
-        self._release(connection_record.info)
+    def _wake_checkpointer(self) -> None:
+        if self._checkpointer is None or not self._checkpointer.is_alive():
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_forever, name="leadbot-sqlite-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+        self._checkpoint_due.set()
 
-    def _release_reset(self, dbapi_connection, connection_record, reset_state) -> None:
-        self._release(connection_record.info)
+    def _checkpoint_forever(self) -> None:
+        while True:
+            self._checkpoint_due.wait()
+            self._checkpoint_due.clear()
+            with contextlib.suppress(sqlite3.Error, SQLAlchemyError):
+                self.checkpoint()
 
-    def _release_invalidated(self, dbapi_connection, connection_record, exception) -> None:
-        self._release(connection_record.info)
-
-    def _release(self, info: dict) -> None:
-        if info.pop("writing", False):
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-            finally:
-                self._lock.release()
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds into the database, as far as readers allow (passive)."""
+        with contextlib.closing(self._engine.raw_connection()) as connection:
+            connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
 
 
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+?)\s*$", re.MULTILINE)
@@ -248,17 +306,59 @@ class Database:
             connection.execute(text("SELECT 1"))
 
 
-def insert_new(session: Session, row_class: type, values: dict, key: str):
+def insert_new(session: Session, row_class: type, values: dict, key: str | None):
     """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id: the new row's id, or None when a
-    row with the same `key` exists. No IntegrityError, so the transaction goes on."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(row_class).values(**values).on_conflict_do_nothing(index_elements=[key])
-    ).returning(row_class.id)
-    return session.execute(statement).scalar()
+    row with the same `key` exists (no IntegrityError, so the transaction goes on). Without
+    `key`, a plain INSERT ... RETURNING id.
+
+    Straight to the driver with SQL built once per table and columns: the ack path's
+    inserts, where building and compiling an insert() construct per row cost more than
+    the database did. Column defaults apply as in the ORM; values go through the column
+    types (JSON, dates) as SQLAlchemy would bind them."""
+    table = row_class.__table__
+    connection = session.connection()
+    dialect = connection.dialect
+    row = {**_defaults(table), **values}
+    names = tuple(row)
+    sql = _insert_sql(table, names, key, dialect.paramstyle)
+    bound = tuple(_driver_value(table, name, row[name], dialect) for name in names)
+    return connection.exec_driver_sql(sql, bound).scalar()
+
+
+@functools.cache
+def _defaults(table: Table) -> dict[str, object]:
+    """The Python-side defaults of a table's columns (what the ORM fills in when a value is
+    missing); callables are called per row, through `_DefaultCall`."""
+    found: dict[str, object] = {}
+    for column in table.columns:
+        default = column.default
+        if default is None or column.primary_key:
+            continue
+        if default.is_scalar:
+            found[column.name] = default.arg
+        elif default.is_callable:
+            found[column.name] = _DefaultCall(default.arg)
+    return found
+
+
+class _DefaultCall:
+    """A column's callable default, called when the row is bound."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self):
+        return self.function(None)
+
+
+@functools.cache
+def _insert_sql(table: Table, names: tuple[str, ...], key: str | None, paramstyle: str) -> str:
+    placeholder = "?" if paramstyle == "qmark" else "%s"
+    conflict = f" ON CONFLICT ({key}) DO NOTHING" if key else ""
+    return (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "
+        f"VALUES ({', '.join([placeholder] * len(names))}){conflict} RETURNING id"
+    )
 
 
 MAX_BOUND_VALUES = 30_000  # SQLite allows 32,766 per statement; PostgreSQL 65,535
@@ -310,7 +410,23 @@ def insert_many(
 
 
 def _driver_value(table: Table, column: str, value: object, dialect) -> object:
+    if isinstance(value, _DefaultCall):
+        value = value()
     if isinstance(value, Enum):
         value = value.value
-    processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    processor = _bind_processor(table, column, dialect)
     return processor(value) if processor else value
+
+
+_PROCESSORS: dict[tuple, Callable | None] = {}
+
+
+def _bind_processor(table: Table, column: str, dialect) -> Callable | None:
+    """The column type's bind processor for `dialect`, looked up once per dialect."""
+    cache_key = (table.name, column, dialect.name, dialect.driver)
+    try:
+        return _PROCESSORS[cache_key]
+    except KeyError:
+        impl = dialect.type_descriptor(table.c[column].type)  # the dialect's own type
+        processor = _PROCESSORS[cache_key] = impl.bind_processor(dialect)
+        return processor

@@ -122,6 +122,7 @@ class LeadRepository:
     ) -> tuple[StoredLead, bool]:
         """Store a lead unless one with the same dedupe key exists; returns (lead, created)."""
         key = dedupe_key or content_dedupe_key(lead)
+        now = utcnow()
         values = {
             "dedupe_key": key,
             "external_id": lead.id,
@@ -132,12 +133,12 @@ class LeadRepository:
             "intake_channel": intake_channel,
             "intake_ts": intake_ts,
             "status": LeadStatus.RECEIVED,
-            "created_at": utcnow(),
+            "created_at": now,
         }
         lead_id = insert_new(self.session, LeadRow, values, "dedupe_key")
         if lead_id is not None:
             self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
-            return _stored(self.session.get(LeadRow, lead_id)), True
+            return _as_stored(lead_id, values), True
         existing = self.find_by_dedupe_key(key)
         if existing is None:
             raise LookupError(f"lead with dedupe key {key!r} vanished")
@@ -345,9 +346,8 @@ class LeadRepository:
 
     def _add_event_row(self, lead_id: int, kind: str, actor: str | None, data: dict) -> datetime:
         at = utcnow()
-        self.session.add(
-            EventRow(lead_id=lead_id, kind=kind, actor=actor, data=data, created_at=at)
-        )
+        values = {"lead_id": lead_id, "kind": kind, "actor": actor, "data": data, "created_at": at}
+        insert_new(self.session, EventRow, values, None)
         return at
 
     def move_received(self, moves: Sequence[tuple[int, LeadStatus, dict]]) -> None:
@@ -709,6 +709,27 @@ def _stored(row: LeadRow) -> StoredLead:
         intake_channel=row.intake_channel,
         intake_ts=row.intake_ts,
         created_at=row.created_at,
+    )
+
+
+def _as_stored(lead_id: int, values: dict) -> StoredLead:
+    """What `_stored` reads back for the row just inserted with `values`, without reading it
+    (and without an ORM row: this runs inside the ack's write transaction)."""
+    fields = values["fields"]
+    return StoredLead(
+        id=lead_id,
+        lead=Lead(
+            id=values["external_id"] or str(lead_id),
+            text=values["text"],
+            fields=fields,
+            source=values["source"],
+            submitted_by=values["submitted_by"],
+            received_at=arrival_from_fields(fields) or values["created_at"],
+        ),
+        status=values["status"],
+        intake_channel=values["intake_channel"],
+        intake_ts=values["intake_ts"],
+        created_at=values["created_at"],
     )
 
 

@@ -131,9 +131,8 @@ class WorkOutbox:
             "attempts": 0,
             "priority": message.default_priority if priority is None else priority,
         }
-        if dedupe_key is None:
-            self.session.add(WorkItemRow(**values))
-        elif insert_new(self.session, WorkItemRow, values, "dedupe_key") is None:
+        key = None if dedupe_key is None else "dedupe_key"
+        if insert_new(self.session, WorkItemRow, values, key) is None:
             return False
         self.added += 1
         return True
