@@ -98,6 +98,11 @@ _MODIFIER = (
     rf"(?:(?P<end>{_END})|(?P<start>{_START})|(?P<early>{_EARLY})|(?P<mid>{_MID})|"
     rf"(?P<before>{_BEFORE})|(?P<by>{_BY}))(?:[ \t]+|(?<=-))"
 )
+# "September at the latest", "septembre au plus tard": a month read as its end.
+_AT_THE_LATEST = (
+    r"at the latest|latest|au plus tard|a más tardar|como muy tarde|como máximo|spätestens|"
+    r"uiterlijk|no máximo|o mais tardar|at the very latest"
+)
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|\.|º)?"
 _DAY_AFTER = r"(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>20\d\d|'\d\d)"
@@ -106,6 +111,7 @@ _OF = r"(?:[ \t]+(?:of|de|du|des|van)(?:[ \t]+(?:the|le))?)?"
 _MONTH_DATE = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER})?(?:(?:the|le|el|o|den|de)[ \t]+)?(?:{_DAY}{_OF}[ \t]+)?{_MONTH}"
     rf"(?![\w-])(?:[ \t]+{_DAY_AFTER}(?![\d:]))?(?:,?[ \t]+(?:de[ \t]+|of[ \t]+)?{_YEAR})?(?![\w-])"
+    rf"(?:,?[ \t]+(?P<latest>{_AT_THE_LATEST}))?"
 )
 _ISO_DATE = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER})?(?:(?P<iy>20\d\d)-(?P<im>[01]?\d)-(?P<id>[0-3]?\d)|"
@@ -118,6 +124,8 @@ _ORDINAL = {"1": 1, "2": 2, "3": 3, "4": 4, "first": 1, "second": 2, "third": 3,
 _ORDINAL["1st"], _ORDINAL["2nd"], _ORDINAL["3rd"], _ORDINAL["4th"] = 1, 2, 3, 4
 _ORDINAL["primeiro"], _ORDINAL["primer"], _ORDINAL["segundo"] = 1, 1, 2
 _FY = r"(?:fy[ \t]?(?P<fy>20\d\d|\d\d)|(?P<qy>20\d\d|'\d\d))"
+# "before Q2 ends", "before H1 is over": the period's last day, not its first.
+_PERIOD_OVER = r"(?P<over>[ \t]+(?:ends|is over|closes|finishes|runs out)\b)?"
 _PERIOD_YEAR = rf"(?:[ \t]*(?:/|-|,|of|de)?[ \t]*{_FY})?"
 _QUARTER = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
@@ -125,7 +133,7 @@ _QUARTER = re.compile(
     r"(?<=[ \t])t(?P<qt>[1-4])(?=[ \t]+20\d\d|[ \t]*[.,;!?]|$)|"
     r"(?:the[ \t]+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|"
     r"4th)[ \t]+(?:fiscal[ \t]+)?quarter|(?P<qtr>[1-4])(?:er|e|º|o)?[ \t]+(?:quartal|trimestre|"
-    rf"kwartaal))(?![\w-]){_PERIOD_YEAR}(?![\w-])"
+    rf"kwartaal))(?![\w-]){_PERIOD_YEAR}(?![\w-]){_PERIOD_OVER}"
 )
 _HALF = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
@@ -133,7 +141,7 @@ _HALF = re.compile(
     r"semestre|(?:the[ \t]+)?(?P<hw>first|second|1st|2nd)[ \t]+(?:half|semester))"
     rf"(?:[ \t]+(?:of|do|de|del)[ \t]+(?:the[ \t]+|o[ \t]+|el[ \t]+)?(?:this|next|próximo|"
     rf"proximo|próximo)?[ \t]*(?:fiscal[ \t]+)?(?:year|ano|año))?)(?![\w-]){_PERIOD_YEAR}"
-    r"(?![\w-])"
+    rf"(?![\w-]){_PERIOD_OVER}"
 )
 _QUARTER_END = WordPattern(
     r"\beoq\b|\bend of (?:the |this )?(?:fiscal )?quarter\b|\bquarter[- ]end\b"
@@ -287,7 +295,9 @@ def _month_dates(text: str, calendar: Calendar, bare: bool):
         name = match["month"]
         day = match["day"] or match["day2"]
         year_text = match["year"]
-        has_modifier = any(match[g] for g in ("end", "start", "early", "mid", "before", "by"))
+        has_modifier = any(
+            match[g] for g in ("end", "start", "early", "mid", "before", "by", "latest")
+        )
         if not (has_modifier or day or year_text or bare):
             continue
         unclear = not has_modifier or match["by"] in ("on", "for", "no", "op", "per", "around")
@@ -365,6 +375,8 @@ def _period_end(calendar: Calendar, first_month_offset: int, length: int, year: 
 def _within_period(match: re.Match[str], end: date, length: int) -> date:
     """'start of Q3' is the period's first day, 'mid H2' its middle; otherwise its end."""
     start_year, start_month = _shift(end.year, end.month, -(length - 1))
+    if match["over"]:
+        return end
     if match["start"] or match["before"]:
         return date(start_year, start_month, 1)
     if match["early"]:

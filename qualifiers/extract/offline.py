@@ -77,12 +77,17 @@ _BLANK = {"", "-", "--", "(blank)", "blank", "null", "(none)", "?"}
 _MAX_CACHED_RUBRICS = 16
 # Field names that ask what a built-in parser reads, beyond the names a rubric lists.
 _SIMILAR_KEYS = {
-    "money": r"\bbudget|\bbdgt\b|\bspend",
+    "money": r"\bbudget|\bbdgt\b|\bspend|presupuesto|or[çc]amento",
     "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|award|"
-    r"(?:purchase|buying)[ _]window",
+    r"(?:purchase|buying)[ _]window|zeitrahmen|zeitraum|zeitplan|entscheidung|\bplazo|"
+    r"\bprazo|calendrier|[ée]ch[ée]ance|\bd[ée]lai|\bplanning|termijn|tijdlijn|\bwann\b|"
+    r"\bquand\b|cu[áa]ndo|quando",
     "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
-    r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)",
-    "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b",
+    r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)|"
+    r"mitarbeiter|besch[äa]ftigte|empleados|trabajadores|funcion[áa]rios|colaboradores|"
+    r"salari[ée]s|effectif|medewerkers|werknemers",
+    "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b|\bfunktion\b|"
+    r"\bcargo\b|\bpuesto\b|\bfonction\b|\bposte\b|\bfun[çc][ãa]o\b|\bfunctie\b|\br[ôo]le\b",
 }
 # "Deadline for questions", "Proposal due date": an RFP's other dates, not its decision.
 _OTHER_DATE_KEY = re.compile(
@@ -315,9 +320,14 @@ class CriterionRules:
         exact = self.choice_names.get(normalise_key(raw))
         if exact:
             return exact
-        for key, patterns in self.choices:
-            if any(pattern.search(raw.lower()) for pattern in patterns):
-                return key
+        lower = raw.lower()
+        readings = [lower]
+        if self.parser == "title":  # 'Geschäftsführerin', 'Gerente de Ventas' by meaning
+            readings.append(translate_titles(expand_abbreviations(lower)))
+        for reading in readings:
+            for key, patterns in self.choices:
+                if any(pattern.search(reading) for pattern in patterns):
+                    return key
         return None
 
     # --- 2. hints --------------------------------------------------------------------------

@@ -210,7 +210,7 @@ _ABBREVIATIONS = {
 }
 # Titles in the languages leads often write in, by meaning (the rubric's hints are English).
 _FOREIGN_TITLES = {
-    r"assistent(?:in)?|assistente|secretaria|secrétaire|sekretär(?:in)?|"
+    r"assistent(?:in)?|assistente|asistente|secretaria|secrétaire|sekretär(?:in)?|"
     r"secretaresse|directiesecretaresse": "assistant",
     r"(?:team|gruppen|projekt|schicht|bereichs)?leiter(?:in)? (?:des )?teams?|"
     r"(?:team|gruppen|projekt|schicht)leiter(?:in)?|teamleider|projectleider|ploegleider|"
@@ -224,7 +224,9 @@ _FOREIGN_TITLES = {
     r"mitgründer(?:in)?": "founder",
     r"algemeen directeur|consejero delegado|diretor(?:a)?[- ]gera[l]|"
     r"directeur(?:rice)? général(?:e)?": "ceo",
-    r"sachbearbeiter(?:in)?|administrativ[oa]|referent(?:in)?|chargé(?:e)? de \w+": "associate",
+    r"sachbearbeiter(?:in)?|administrativ[oa]|referent(?:in)?|chargé(?:e)? de \w+|"
+    r"medewerk(?:er|ster)|employée?|emplead[oa]|funcion[aá]ri[oa]|colaborador(?:a)?|"
+    r"mitarbeiter(?:in)? (?:im|in der|des)": "associate",
     r"comptable|buchhalter(?:in)?|contador(?:a)?|contabilista|boekhouder": "accountant",
     r"stagiaire|praktikant(?:in)?|becari[oa]|estagiári[oa]": "intern",
     r"einkäufer(?:in)?|inkoper|acheteu(?:r|se)|compradora?": "buyer",
