@@ -191,9 +191,7 @@ _FIELD_NUMBER = re.compile(
 )
 
 
-def parse_field_number(
-    value: str, *, high_end: bool = False, whole: bool = False
-) -> float | None:
+def parse_field_number(value: str, *, high_end: bool = False, whole: bool = False) -> float | None:
     """A form or CSV number: '5', '2.5', '-1', '1,200', '10k', '5000+'; a range gives its low
     end ('201-500' -> 201), or its high end with `high_end` (timelines: '3-6' -> 6). `whole`
     (counts of people) reads '8.000+' as 8,000."""
@@ -202,7 +200,9 @@ def parse_field_number(
     if not match:
         return None
     if whole and not match["mult"] and _DOTTED_THOUSANDS.fullmatch(match["num"]):
-        value = value[: match.start("num")] + match["num"].replace(".", "") + value[match.end("num") :]
+        value = (
+            value[: match.start("num")] + match["num"].replace(".", "") + value[match.end("num") :]
+        )
         match = _FIELD_NUMBER.search(value)
         if not match:
             return None
