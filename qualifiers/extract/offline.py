@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
+from qualifiers.extract.answers import question_answer_pairs
 from qualifiers.extract.calendar import Calendar
 from qualifiers.extract.headcount import find_headcount, parse_headcount
 from qualifiers.extract.knockouts import (
@@ -82,7 +83,8 @@ _SIMILAR_KEYS = {
     r"(?:purchase|buying)[ _]window|zeitrahmen|zeitraum|zeitplan|entscheidung|\bplazo|"
     r"\bprazo|calendrier|[ée]ch[ée]ance|\bd[ée]lai|\bplanning|termijn|tijdlijn|\bwann\b|"
     r"\bquand\b|cu[áa]ndo|quando",
-    "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
+    "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|how (?:big|large) is your "
+    r"(?:company|organi[sz]ation|business)|how many people work|(?:company|co|team|org|"
     r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)|"
     r"mitarbeiter|besch[äa]ftigte|empleados|trabajadores|funcion[áa]rios|colaboradores|"
     r"salari[ée]s|effectif|medewerkers|werknemers",
@@ -135,8 +137,10 @@ class LeadText:
 
     @cached_property
     def form_pairs(self) -> list[FormPair]:
-        """`Key: value` answers in the free text (the lead's own fields are read directly)."""
-        return form_pairs(self.masked, self.text_start)
+        """`Key: value` answers in the free text (the lead's own fields are read directly),
+        then questions answered in it ('Job title? -> CFO', a chatbot's question and reply)."""
+        pairs = form_pairs(self.masked, self.text_start)
+        return pairs + question_answer_pairs(self.masked, self.text_start)
 
     @cached_property
     def headcount(self) -> Found | None:
