@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from qualifiers.extract.patterns import WordPattern, word_patterns
+from qualifiers.extract.sentences import need_sentences
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\byou have (?:\w+ ){0,2}open (?:\w+ )?(?:roles|positions|reqs|vacancies)\b"
             r"|\b(?:looking for|seeking) my next (?:role|job|position|opportunity)\b"
             r"|\bbe considered for\b"
+            r"|\b(?:a place|a role|an opening|room|a spot) for (?:someone like me|me|myself) "
+            r"(?:on|in|at|with) your\b|\b(?:share|send|attach) my (?:portfolio|references)\b"
         ),
         not_before=re.compile(
             r"\b(?:we|we'?ve got|we have|our|to fill|filling|fill|hiring for)\s+(?:\w+\s+){0,2}$"
@@ -135,6 +138,9 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         + word_patterns(
             r"\bcompetitive (?:analysis|intelligence|benchmark\w*|research|landscape|teardown)\b"
             r"|\bmarket benchmark\w*\b|\bin the same (?:space|market|category)\b"
+            r"|\bbenchmark(?:ing)? (?:of )?(?:competitors?'?|vendors?'|the market|the competition)"
+            r"|\b(?:internal|pricing) benchmark of (?:the market|vendors|competitors)\b"
+            r"|\bwe (?:build|make|sell) (?:[\w-]+ ){1,3}ourselves\b"
             r"|\b(?:building|build|developing|launching) (?:something|a product|a tool|"
             r"a platform|an app) (?:very |quite |pretty )?similar\b"
             r"|\bposition(?:ed|ing)? (?:yourselves |yourself |you )?against\b"
@@ -292,8 +298,8 @@ _OWN_TROUBLE = re.compile(
 )
 
 
-# Punctuation, dashes and emoji (which end a thought in chat-style text) bound a clause.
-_CLAUSE_BOUNDARY = re.compile(r"[.!?\n;:,—–\u2600-\u27bf\U0001f300-\U0001faff]")
+# Punctuation, brackets, dashes and emoji (which end a thought in chat-style text) bound a clause.
+_CLAUSE_BOUNDARY = re.compile(r"[.!?\n;:,()—–\u2600-\u27bf\U0001f300-\U0001faff]")
 _LAST_CLAUSE_BOUNDARY = re.compile(r".*" + _CLAUSE_BOUNDARY.pattern, re.DOTALL)
 _CLAUSE_REACH = 300
 
@@ -306,21 +312,54 @@ def _clause_addresses_reader(text: str, start: int, end: int) -> bool:
     return _ADDRESSES_US.search(text, before, after.start() if after else len(text)) is not None
 
 
+# What a buyer says they want: to buy, to be a customer, our tool for their own team.
+_WANTS_TO_BUY = re.compile(
+    r"\b(?:we|i) (?:want|would like|'d like|are looking|'re looking|plan|need|intend) to "
+    r"(?:buy|purchase)\b|\b(?:we'?re|we are|i'?m|i am) (?:a )?(?:potential|prospective|"
+    r"paying|would-be) (?:customer|client|buyer)\b|\b(?:we|i) want (?:to buy )?your "
+    r"(?:tool|software|product|platform|app|lead scoring)\b"
+)
+
+
 def _runs_own_business(text: str, start: int, end: int) -> bool:
-    """The hit's clause does not talk to us, and somewhere the writer states a problem of
-    their own in a clause that does not either."""
+    """The hit's clause does not talk to us, and somewhere the writer says they want to buy
+    or states a problem of their own in a clause that does not talk to us either (in the
+    words above, or a sentence the need classifier reads as a need, in the first person)."""
     if _clause_addresses_reader(text, start, end):
         return False
-    return any(
+    if _WANTS_TO_BUY.search(text) or any(
         not _clause_addresses_reader(text, trouble.start(), trouble.end())
         for trouble in _OWN_TROUBLE.finditer(text)
-    )
+    ):
+        return True
+    return any(_WE.search(text, start, end) for start, end in need_sentences(text))
+
+
+# "I'm not looking for a job", "not a student project", "we're not a vendor": a knockout's
+# words denied by the writer are a mention, not what they are.
+_DENIED = re.compile(
+    r"\b(?:not|no|never|nor|isn'?t|aren'?t|i'?m not|we'?re not)\s+(?:\w+\s+)?"
+    r"(?:(?:a|an|the|any|just|here|writing|trying|looking|asking)\s+){0,2}$"
+)
+_QUOTE_MARKS = "\"'“”‘’«»"
+
+
+def _mentioned(text: str, start: int, end: int) -> bool:
+    """The hit is denied just before it, or quoted as a phrase ('files this under "academic
+    research"')."""
+    if _DENIED.search(text, max(0, start - 30), start):
+        return True
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    return bool(before and after) and before in _QUOTE_MARKS and after in _QUOTE_MARKS
 
 
 def guarded(rule: KnockoutRule | None, text: str, start: int, end: int) -> bool:
     """True when a hit at text[start:end] is vetoed by the rule's guards."""
     if rule is None:
         return False
+    if _mentioned(text, start, end):
+        return True
     if rule.own_business_veto and _runs_own_business(text, start, end):
         return True
     if (

@@ -158,13 +158,20 @@ def _prose(text: str, start: int, end: int):
         yield start + len(sentence) - len(sentence.lstrip()), end
 
 
-def classify_need(text: str, model: SentenceModel | None = None) -> Found | None:
-    """The first sentence of `text` (lowercased) the model reads as a stated need; one that
-    talks to the reader ('your leads') is a pitch's line, not the writer's problem."""
+def need_sentences(text: str, model: SentenceModel | None = None):
+    """(start, end) of each sentence of `text` (lowercased) the model reads as a stated need
+    and that does not talk to the reader ('your leads' is a pitch's line, not the writer's
+    problem)."""
     model = model or shipped_model()
     for start, end in _sentences(text):
         sentence = text[start:end]
         need, _, _ = model.probabilities(sentence)
         if need >= NEED_THRESHOLD and not _ADDRESSES_US.search(sentence):
-            return Found(True, start, end, 0.6)
+            yield start, end
+
+
+def classify_need(text: str, model: SentenceModel | None = None) -> Found | None:
+    """The first sentence of `text` (lowercased) the model reads as a stated need."""
+    for start, end in need_sentences(text, model):
+        return Found(True, start, end, 0.6)
     return None
