@@ -56,12 +56,11 @@ class SentenceModel:
 
     def probabilities(self, sentence: str) -> tuple[float, float, float]:
         """P(need), P(pitch), P(other) for a lowercased sentence."""
-        need, pitch = self.priors
-        for feature in features(sentence):
-            weight = self.weights.get(feature)
-            if weight is not None:
-                need += weight[0]
-                pitch += weight[1]
+        known = [w for f in features(sentence) if (w := self.weights.get(f)) is not None]
+        # fsum: the same total whatever order the set of features comes in (hash seeds
+        # differ between processes, and a worker must score exactly like the parent)
+        need = math.fsum([self.priors[0], *(w[0] for w in known)])
+        pitch = math.fsum([self.priors[1], *(w[1] for w in known)])
         top = max(need, pitch, 0.0)
         exp_need, exp_pitch, exp_other = (math.exp(v - top) for v in (need, pitch, 0.0))
         total = exp_need + exp_pitch + exp_other
@@ -79,8 +78,10 @@ def train(examples: list[tuple[str, str]]) -> SentenceModel:
         if not features(sentence):
             continue
         starts.append(len(columns))
+        # sorted: the vocabulary's order, and so every sum in training, is the same in
+        # every process whatever its hash seed
         columns.extend(
-            sorted({vocabulary.setdefault(f, len(vocabulary)) for f in features(sentence)})
+            vocabulary.setdefault(f, len(vocabulary)) for f in sorted(features(sentence))
         )
         labels.append(LABELS.index(label))
     # The binary features as (row, column) pairs: a sentence has some twenty of thousands.
