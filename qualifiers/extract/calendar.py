@@ -100,7 +100,7 @@ _MODIFIER = (
 )
 # "September at the latest", "septembre au plus tard": a month read as its end.
 _AT_THE_LATEST = (
-    r"at the latest|latest|au plus tard|a más tardar|como muy tarde|como máximo|spätestens|"
+    r"at the latest|latest|end|au plus tard|a más tardar|como muy tarde|como máximo|spätestens|"
     r"uiterlijk|no máximo|o mais tardar|at the very latest"
 )
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|\.|º)?"
@@ -158,6 +158,10 @@ _FISCAL_YEAR_END = WordPattern(
     r"financial) year (?:starts|begins|kicks off)|before (?:the |our )?(?:new |next )"
     r"(?:fiscal|financial) year|before (?:the )?(?:start|beginning) of (?:the |our )?"
     r"(?:new |next )?(?:fiscal|financial) year)(?![\w-])"
+)
+_THIS_FISCAL_YEAR = WordPattern(
+    r"\b(?:within |in |during |by the end of )?(?:this|the current|our current) "
+    r"(?:fiscal|financial) year(?![\w-])"
 )
 _YEAR_ALONE = re.compile(
     rf"(?<![\w-])(?:(?P<end>{_END})|(?P<early>{_EARLY}|{_START})|(?P<mid>{_MID})|"
@@ -258,6 +262,7 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
     if stated is not None:
         calendar = Calendar(calendar.as_of, stated)
     found: list[Found] = []
+    fiscal_ends: set[int] = set()
     kinds = _kinds(text)
     for needs, resolve in _RESOLVERS:
         if kinds.isdisjoint(needs):
@@ -269,13 +274,30 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
             if months is not None:
                 end = match.end() - match.group().endswith(".")  # "até março." ends the sentence
                 found.append(Found(months, match.start(), end, 0.8))
+                if resolve is _period_ends and re.search("fiscal|financial", match.group()):
+                    fiscal_ends.add(match.start())
     found.sort(key=lambda item: (item.start, -item.end))
+    found = [
+        item
+        for index, item in enumerate(found)
+        if not (item.start in fiscal_ends and _dated_after(found, index))
+    ]
     kept: list[Found] = []
     for item in found:
         if kept and item.start < kept[-1].end:
             continue  # "end of Q3 2026" is one expression, not "Q3" and "2026" as well
         kept.append(item)
     return kept
+
+
+_DATE_REACH = 25
+
+
+def _dated_after(found: list[Found], index: int) -> bool:
+    """'before our fiscal year ends on March 31', 'this fiscal year (until March end)': the
+    date right after a fiscal year's end says which day it is."""
+    item = found[index]
+    return any(0 <= other.start - item.end <= _DATE_REACH for other in found[index + 1 : index + 3])
 
 
 def _day_of_month(match: re.Match[str], year: int, month: int) -> date:
@@ -397,11 +419,18 @@ def _next_within_period(match: re.Match[str], calendar: Calendar, end: date, len
 
 def _quarters(text: str, calendar: Calendar, bare: bool):
     for match in finditer_near(_QUARTER, _QUARTER_ANCHOR, text, before=_BEFORE_ANCHOR):
+        if _QUESTION_NUMBER.match(text, match.end()) and text[
+            text.rfind("\n", 0, match.start()) + 1 : match.start()
+        ].strip() in ("", "-", "*"):
+            continue  # "Q4 Budget: ..." numbers a form's question
         number = int(
             match["q"] or match["q2"] or match["qt"] or match["qtr"] or _ORDINAL[match["qw"]]
         )
         end = _period_end(calendar, 3 * (number - 1), 3, _fiscal_year(match))
         yield match, _next_within_period(match, calendar, end, 3)
+
+
+_QUESTION_NUMBER = re.compile(r"[ \t.)]+[a-z][^\n:?]{0,60}[:?]")
 
 
 def _halves(text: str, calendar: Calendar, bare: bool):
@@ -419,6 +448,8 @@ def _period_ends(text: str, calendar: Calendar, bare: bool):
         fiscal_offset = (calendar.as_of.month - calendar.fiscal_start) % 12 // 3 * 3
         yield match, _period_end(calendar, fiscal_offset, 3, None)
     for match in _FISCAL_YEAR_END.finditer(text):
+        yield match, _period_end(calendar, 0, 12, None)
+    for match in _THIS_FISCAL_YEAR.finditer(text):
         yield match, _period_end(calendar, 0, 12, None)
     for match in _YEAR_END.finditer(text):
         yield match, date(calendar.as_of.year, 12, 31)

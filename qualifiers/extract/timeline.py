@@ -193,6 +193,7 @@ _WEAK_CONTEXT = re.compile(
     r"planejad\w*|prévu\w*|hebben|haben|avoir|tener|ter)\b",
 )
 _SENTENCE = re.compile(r"[.!?\n]")
+_DATE_REACH = 25  # a calendar date this close after a phrase like "this year" refines it
 # How far a sentence is read either side of a timeline: a text without full stops would
 # otherwise be one sentence, rescanned for every timeline in it.
 _SENTENCE_REACH = 400
@@ -230,8 +231,10 @@ def find_timeline(
             continue  # "this year's budget" names a budget, not a deadline
         if not bare and _in_the_past(text, match.start(), match.end()):
             continue
-        if any(found.start < match.end() and match.start() < found.end for found in dated):
-            continue
+        if any(
+            found.start < match.end() + _DATE_REACH and match.start() < found.end for found in dated
+        ):
+            continue  # "this fiscal year (until March end)": the date says which day
         months = next(m for kind, m in kinds if kind.fullmatch(match.group()))
         candidates.append(Found(months, match.start(), match.end(), 0.8))
     if bare or _FROM_NOW.search(text):
