@@ -51,6 +51,7 @@ from qualifiers.extract.roles import (
     find_role_phrases,
     find_shorthand_role_phrases,
     is_someone_elses,
+    own_title,
     refined,
     translate_titles,
 )
@@ -327,6 +328,7 @@ class CriterionRules:
         lower = raw.lower()
         readings = [lower]
         if self.parser == "title":  # 'Geschäftsführerin', 'Gerente de Ventas' by meaning
+            lower = readings[0] = own_title(lower)  # 'Assistant to the CEO' is an assistant
             readings.append(translate_titles(expand_abbreviations(lower)))
         for reading in readings:
             for key, patterns in self.choices:

@@ -339,8 +339,8 @@ _REPLY_MARK = re.compile(r"^[ \t>]*(?:from:|-{2,}|>)|\b(?:replied|wrote):", re.M
 # "Lena is co-founder & COO of Freightly", "meet Aisha, CEO of Kora": the introduced lead.
 _INTRODUCED_ROLE = re.compile(
     r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)?(?:,| is| is the| is our| who is)[ \t]+"
-    r"(?:the[ \t]+|a[ \t]+|an[ \t]+)?(?P<phrase>[^,.\n();]{2,50}?)[ \t]+(?:at|of|@|from)[ \t]+"
-    r"(?=[A-Z])"
+    r"(?:the[ \t]+|a[ \t]+|an[ \t]+|their[ \t]+|his[ \t]+|her[ \t]+)?"
+    r"(?P<phrase>[^,.\n();]{2,50}?)(?:[ \t]+(?:at|of|@|from)[ \t]+(?=[A-Z])|[ \t]*,)"
 )
 
 
@@ -540,6 +540,21 @@ _SOMEONE_ELSES = re.compile(
     r"\b(?:my|our|your|his|her|their|the company'?s|whose|to|for|with|from|by|of the|"
     r"on behalf of)\s+(?:\w+\s+)?$",
 )
+
+
+_BOSS_AFTER = re.compile(
+    r"\b(?:assistant|assistent(?:in)?|assistente|asistente|secretary|secrétaire|secretaria|"
+    r"pa|ea)[ \t]+(?:to|for|of|der|des|do|da|de|van)[ \t]+.*$"
+)
+
+
+def own_title(title: str) -> str:
+    """A title field without the boss it names: 'executive assistant to the ceo' is an
+    assistant's title (`title` is lowercase)."""
+    match = _BOSS_AFTER.search(title)
+    if match is None:
+        return title
+    return title[: match.start()] + match.group().split()[0]
 
 
 def is_someone_elses(phrase: str, title_start: int) -> bool:
