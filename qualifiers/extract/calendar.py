@@ -274,7 +274,8 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
             if months is not None:
                 end = match.end() - match.group().endswith(".")  # "até março." ends the sentence
                 found.append(Found(months, match.start(), end, 0.8))
-                if resolve is _period_ends and re.search("fiscal|financial", match.group()):
+                said = match.group()
+                if resolve is _period_ends and _FISCAL_END_WORDS.search(said):
                     fiscal_ends.add(match.start())
     found.sort(key=lambda item: (item.start, -item.end))
     found = [
@@ -291,6 +292,11 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
 
 
 _DATE_REACH = 25
+# A fiscal year's end ("ends on March 31") is refined by the date after it; its start
+# ("before our fiscal year starts in July") is the first day of the month named.
+_FISCAL_END_WORDS = re.compile(
+    r"^(?!.*\b(?:start|starts|begin|begins|kicks)\b).*(?:fiscal|financial)"
+)
 
 
 def _dated_after(found: list[Found], index: int) -> bool:
