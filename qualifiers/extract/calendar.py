@@ -98,6 +98,11 @@ _MODIFIER = (
     rf"(?:(?P<end>{_END})|(?P<start>{_START})|(?P<early>{_EARLY})|(?P<mid>{_MID})|"
     rf"(?P<before>{_BEFORE})|(?P<by>{_BY}))(?:[ \t]+|(?<=-))"
 )
+# "September at the latest", "septembre au plus tard": a month read as its end.
+_AT_THE_LATEST = (
+    r"at the latest|latest|end|au plus tard|a más tardar|como muy tarde|como máximo|spätestens|"
+    r"uiterlijk|no máximo|o mais tardar|at the very latest"
+)
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|\.|º)?"
 _DAY_AFTER = r"(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>20\d\d|'\d\d)"
@@ -106,6 +111,7 @@ _OF = r"(?:[ \t]+(?:of|de|du|des|van)(?:[ \t]+(?:the|le))?)?"
 _MONTH_DATE = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER})?(?:(?:the|le|el|o|den|de)[ \t]+)?(?:{_DAY}{_OF}[ \t]+)?{_MONTH}"
     rf"(?![\w-])(?:[ \t]+{_DAY_AFTER}(?![\d:]))?(?:,?[ \t]+(?:de[ \t]+|of[ \t]+)?{_YEAR})?(?![\w-])"
+    rf"(?:,?[ \t]+(?P<latest>{_AT_THE_LATEST}))?"
 )
 _ISO_DATE = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER})?(?:(?P<iy>20\d\d)-(?P<im>[01]?\d)-(?P<id>[0-3]?\d)|"
@@ -118,6 +124,8 @@ _ORDINAL = {"1": 1, "2": 2, "3": 3, "4": 4, "first": 1, "second": 2, "third": 3,
 _ORDINAL["1st"], _ORDINAL["2nd"], _ORDINAL["3rd"], _ORDINAL["4th"] = 1, 2, 3, 4
 _ORDINAL["primeiro"], _ORDINAL["primer"], _ORDINAL["segundo"] = 1, 1, 2
 _FY = r"(?:fy[ \t]?(?P<fy>20\d\d|\d\d)|(?P<qy>20\d\d|'\d\d))"
+# "before Q2 ends", "before H1 is over": the period's last day, not its first.
+_PERIOD_OVER = r"(?P<over>[ \t]+(?:ends|is over|closes|finishes|runs out)\b)?"
 _PERIOD_YEAR = rf"(?:[ \t]*(?:/|-|,|of|de)?[ \t]*{_FY})?"
 _QUARTER = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
@@ -125,7 +133,7 @@ _QUARTER = re.compile(
     r"(?<=[ \t])t(?P<qt>[1-4])(?=[ \t]+20\d\d|[ \t]*[.,;!?]|$)|"
     r"(?:the[ \t]+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|"
     r"4th)[ \t]+(?:fiscal[ \t]+)?quarter|(?P<qtr>[1-4])(?:er|e|º|o)?[ \t]+(?:quartal|trimestre|"
-    rf"kwartaal))(?![\w-]){_PERIOD_YEAR}(?![\w-])"
+    rf"kwartaal))(?![\w-]){_PERIOD_YEAR}(?![\w-]){_PERIOD_OVER}"
 )
 _HALF = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
@@ -133,7 +141,7 @@ _HALF = re.compile(
     r"semestre|(?:the[ \t]+)?(?P<hw>first|second|1st|2nd)[ \t]+(?:half|semester))"
     rf"(?:[ \t]+(?:of|do|de|del)[ \t]+(?:the[ \t]+|o[ \t]+|el[ \t]+)?(?:this|next|próximo|"
     rf"proximo|próximo)?[ \t]*(?:fiscal[ \t]+)?(?:year|ano|año))?)(?![\w-]){_PERIOD_YEAR}"
-    r"(?![\w-])"
+    rf"(?![\w-]){_PERIOD_OVER}"
 )
 _QUARTER_END = WordPattern(
     r"\beoq\b|\bend of (?:the |this )?(?:fiscal )?quarter\b|\bquarter[- ]end\b"
@@ -150,6 +158,10 @@ _FISCAL_YEAR_END = WordPattern(
     r"financial) year (?:starts|begins|kicks off)|before (?:the |our )?(?:new |next )"
     r"(?:fiscal|financial) year|before (?:the )?(?:start|beginning) of (?:the |our )?"
     r"(?:new |next )?(?:fiscal|financial) year)(?![\w-])"
+)
+_THIS_FISCAL_YEAR = WordPattern(
+    r"\b(?:within |in |during |by the end of )?(?:this|the current|our current) "
+    r"(?:fiscal|financial) year(?![\w-])"
 )
 _YEAR_ALONE = re.compile(
     rf"(?<![\w-])(?:(?P<end>{_END})|(?P<early>{_EARLY}|{_START})|(?P<mid>{_MID})|"
@@ -250,6 +262,7 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
     if stated is not None:
         calendar = Calendar(calendar.as_of, stated)
     found: list[Found] = []
+    fiscal_ends: set[int] = set()
     kinds = _kinds(text)
     for needs, resolve in _RESOLVERS:
         if kinds.isdisjoint(needs):
@@ -261,13 +274,36 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
             if months is not None:
                 end = match.end() - match.group().endswith(".")  # "até março." ends the sentence
                 found.append(Found(months, match.start(), end, 0.8))
+                said = match.group()
+                if resolve is _period_ends and _FISCAL_END_WORDS.search(said):
+                    fiscal_ends.add(match.start())
     found.sort(key=lambda item: (item.start, -item.end))
+    found = [
+        item
+        for index, item in enumerate(found)
+        if not (item.start in fiscal_ends and _dated_after(found, index))
+    ]
     kept: list[Found] = []
     for item in found:
         if kept and item.start < kept[-1].end:
             continue  # "end of Q3 2026" is one expression, not "Q3" and "2026" as well
         kept.append(item)
     return kept
+
+
+_DATE_REACH = 25
+# A fiscal year's end ("ends on March 31") is refined by the date after it; its start
+# ("before our fiscal year starts in July") is the first day of the month named.
+_FISCAL_END_WORDS = re.compile(
+    r"^(?!.*\b(?:start|starts|begin|begins|kicks)\b).*(?:fiscal|financial)"
+)
+
+
+def _dated_after(found: list[Found], index: int) -> bool:
+    """'before our fiscal year ends on March 31', 'this fiscal year (until March end)': the
+    date right after a fiscal year's end says which day it is."""
+    item = found[index]
+    return any(0 <= other.start - item.end <= _DATE_REACH for other in found[index + 1 : index + 3])
 
 
 def _day_of_month(match: re.Match[str], year: int, month: int) -> date:
@@ -287,7 +323,9 @@ def _month_dates(text: str, calendar: Calendar, bare: bool):
         name = match["month"]
         day = match["day"] or match["day2"]
         year_text = match["year"]
-        has_modifier = any(match[g] for g in ("end", "start", "early", "mid", "before", "by"))
+        has_modifier = any(
+            match[g] for g in ("end", "start", "early", "mid", "before", "by", "latest")
+        )
         if not (has_modifier or day or year_text or bare):
             continue
         unclear = not has_modifier or match["by"] in ("on", "for", "no", "op", "per", "around")
@@ -365,6 +403,8 @@ def _period_end(calendar: Calendar, first_month_offset: int, length: int, year: 
 def _within_period(match: re.Match[str], end: date, length: int) -> date:
     """'start of Q3' is the period's first day, 'mid H2' its middle; otherwise its end."""
     start_year, start_month = _shift(end.year, end.month, -(length - 1))
+    if match["over"]:
+        return end
     if match["start"] or match["before"]:
         return date(start_year, start_month, 1)
     if match["early"]:
@@ -385,11 +425,18 @@ def _next_within_period(match: re.Match[str], calendar: Calendar, end: date, len
 
 def _quarters(text: str, calendar: Calendar, bare: bool):
     for match in finditer_near(_QUARTER, _QUARTER_ANCHOR, text, before=_BEFORE_ANCHOR):
+        if _QUESTION_NUMBER.match(text, match.end()) and text[
+            text.rfind("\n", 0, match.start()) + 1 : match.start()
+        ].strip() in ("", "-", "*"):
+            continue  # "Q4 Budget: ..." numbers a form's question
         number = int(
             match["q"] or match["q2"] or match["qt"] or match["qtr"] or _ORDINAL[match["qw"]]
         )
         end = _period_end(calendar, 3 * (number - 1), 3, _fiscal_year(match))
         yield match, _next_within_period(match, calendar, end, 3)
+
+
+_QUESTION_NUMBER = re.compile(r"[ \t.)]+[a-z][^\n:?]{0,60}[:?]")
 
 
 def _halves(text: str, calendar: Calendar, bare: bool):
@@ -407,6 +454,8 @@ def _period_ends(text: str, calendar: Calendar, bare: bool):
         fiscal_offset = (calendar.as_of.month - calendar.fiscal_start) % 12 // 3 * 3
         yield match, _period_end(calendar, fiscal_offset, 3, None)
     for match in _FISCAL_YEAR_END.finditer(text):
+        yield match, _period_end(calendar, 0, 12, None)
+    for match in _THIS_FISCAL_YEAR.finditer(text):
         yield match, _period_end(calendar, 0, 12, None)
     for match in _YEAR_END.finditer(text):
         yield match, date(calendar.as_of.year, 12, 31)

@@ -14,6 +14,7 @@ from qualifiers.extract.numbers import (
     WORD_NUMBER,
     parse_field_number,
     scaled,
+    to_count,
     word_number,
 )
 from qualifiers.extract.patterns import WordPattern, finditer_near
@@ -24,7 +25,9 @@ _QTY2 = rf"(?:(?P<num2>{DIGITS})\s?(?P<mult2>k|K)?|(?P<word2>{WORD_NUMBER})\b)"
 _RANGE = rf"{_QTY}(?:\s*(?:-|–|—|to)\s*{_QTY2})?(?P<plus>\s?\+)?"
 _APPROX = (
     r"(?P<mod>about|around|roughly|approximately|approx\.?|~|nearly|almost|over|more than|"
-    r"under|less than|fewer than|just over|just under|close to|some|north of|upwards of)?\s*"
+    r"under|less than|fewer than|just over|just under|close to|some|north of|upwards of|"
+    r"ca\.?|circa|etwa|rund|ungef[äa]hr|environ|presque|plus de|unos|unas|cerca de|m[áa]s de|"
+    r"aproximadamente|umas|uns|mais de|ongeveer|bijna|ruim)?\s*"
 )
 # Employees in the languages leads often write in besides English.
 _FOREIGN_EMPLOYEES = (
@@ -32,6 +35,8 @@ _FOREIGN_EMPLOYEES = (
     r"employés|dipendenti|medewerkers|werknemers|beschäftigten?|angestellten?|collaborateurs|"
     r"trabajadores|trabalhadores|empregados"
 )
+# "somos 25 personas", "on est 15 personnes": people in those languages, read like "people".
+_FOREIGN_PEOPLE = r"personas|pessoas|personnes|mensen|personen|leute|persone"
 _COMPANY_NOUN = (
     r"(?:employees|employee|staff(?:ers)?|ftes?|full[- ]time(?: employees| staff)?|workers|"
     r"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?)"
@@ -141,6 +146,11 @@ _RULES = [
         2,
         WordPattern(r"\bpeople\b"),
     ),
+    Rule(
+        re.compile(rf"\b{_APPROX}{_RANGE}\s+(?:{_FOREIGN_PEOPLE})\b"),
+        2,
+        WordPattern(rf"\b(?:{_FOREIGN_PEOPLE})\b"),
+    ),
     # A company-size bucket as LinkedIn or G2 show it: "(51-200 on G2 profile)".
     Rule(WordPattern(rf"\b{_SIZE_BUCKET}\b(?![-\d%])(?P<mod>)"), 1),
     Rule(
@@ -192,7 +202,10 @@ def find_headcount(text: str) -> Found | None:
 
 
 def _value(match: re.Match[str]) -> float | None:
-    low = scaled(match["num"], match["mult"]) if match["num"] else word_number(match["word"])
+    if match["num"] and not match["mult"]:
+        low = to_count(match["num"])
+    else:
+        low = scaled(match["num"], match["mult"]) if match["num"] else word_number(match["word"])
     if low is None:
         return None
     if match["mult2"] and not match["mult"] and low < 1000:
@@ -214,7 +227,7 @@ def parse_headcount(value: str) -> float | None:
         return 1
     if _RANKING.search(value):
         return None
-    number = parse_field_number(value)
+    number = parse_field_number(value, whole=True)
     if number is not None and _FIELD_LESS.match(value):
         return max(number - 1, 1)
     return number

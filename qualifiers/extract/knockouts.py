@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from qualifiers.extract.patterns import WordPattern, word_patterns
+from qualifiers.extract.sentences import need_sentences
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class KnockoutRule:
     not_after: re.Pattern[str] | None = None  # matched right after a hit
     # (hit, also required anywhere in the text): signals that only knock out together
     paired: tuple[tuple[WordPattern, WordPattern], ...] = ()
+    # A hit that describes the writer's own business ("we offer SEO services to our clients",
+    # "I run a recruitment agency") is vetoed when they state a problem of their own: they
+    # are buying, whatever they sell.
+    own_business_veto: bool = False
 
 
 BUILTIN_RULES: dict[str, KnockoutRule] = {
@@ -43,6 +48,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         not_before=re.compile(r"\b(?:our|their|your|serve|serving)\s+$"),
     ),
     "job_seeker": KnockoutRule(
+        own_business_veto=True,
         patterns=word_patterns(
             r"\b(?:i'?m|i am) (?:currently |actively )?(?:looking for|seeking|searching for|"
             r"interested in) (?:a |an |the |your |new |any )?(?:[\w-]+ ){0,2}(?:job|position|role|"
@@ -64,6 +70,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\byou have (?:\w+ ){0,2}open (?:\w+ )?(?:roles|positions|reqs|vacancies)\b"
             r"|\b(?:looking for|seeking) my next (?:role|job|position|opportunity)\b"
             r"|\bbe considered for\b"
+            r"|\b(?:a place|a role|an opening|room|a spot) for (?:someone like me|me|myself) "
+            r"(?:on|in|at|with) your\b|\b(?:share|send|attach) my (?:portfolio|references)\b"
         ),
         not_before=re.compile(
             r"\b(?:we|we'?ve got|we have|our|to fill|filling|fill|hiring for)\s+(?:\w+\s+){0,2}$"
@@ -71,6 +79,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         not_before_applies=re.compile(r"open|openings|roles|positions|vacanc"),
     ),
     "vendor": KnockoutRule(
+        own_business_veto=True,
         patterns=word_patterns(
             r"\b(?:we|i|our (?:agency|team|firm|company)) "
             r"(?:can |could |would love to |'?d love to |will )?"
@@ -124,6 +133,20 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"(?:too|as well)\b"
             r"|\bwe'?re (?:basically )?(?:neighbou?rs|in the same space|a competing)\b"
             r"|\bwe (?:directly )?compete (?:directly )?with you\b"
+        )
+        # Studying us rather than buying: analyses, benchmarks, positioning, a similar build.
+        + word_patterns(
+            r"\bcompetitive (?:analysis|intelligence|benchmark\w*|research|landscape|teardown)\b"
+            r"|\bmarket benchmark\w*\b|\bin the same (?:space|market|category)\b"
+            r"|\bbenchmark(?:ing)? (?:of )?(?:competitors?'?|vendors?'|the market|the competition)"
+            r"|\b(?:internal|pricing) benchmark of (?:the market|vendors|competitors)\b"
+            r"|\bwe (?:build|make|sell) (?:[\w-]+ ){1,3}ourselves\b"
+            r"|\b(?:building|build|developing|launching) (?:something|a product|a tool|"
+            r"a platform|an app) (?:very |quite |pretty )?similar\b"
+            r"|\bposition(?:ed|ing)? (?:yourselves |yourself |you )?against\b"
+            r"|\bon behalf of (?:our|a|my) client,? (?:a|an|who is a|which is a) "
+            r"(?:[\w-]+ ){0,3}(?:vendor|provider|maker|developer)\b",
+            per_pattern=3,
         ),
         # A maker of software studying ours: "we build workflow automation ... a market review".
         paired=(
@@ -140,6 +163,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
         ),
     ),
     "spam": KnockoutRule(
+        own_business_veto=True,
         patterns=word_patterns(
             "|".join(
                 rf"\b{phrase}"
@@ -263,10 +287,81 @@ def competitor_pattern(competitors: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives))
 
 
+# A problem of the writer's own business, told in the first person: "our sales team can't
+# keep up", "our recruiters chase cold leads", "our own RFPs pile up" (their clients' troubles
+# are a pitch's proof, not a need).
+_OWN_TROUBLE = re.compile(
+    r"\b(?:our|my)\s+(?!clients|customers|partners|candidates)(?:own\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:can'?t|cannot|couldn'?t|don'?t|never|struggl\w*|pil\w* up|los(?:e|es|ing|t)|"
+    r"miss(?:es|ed|ing)?|wast\w*|drown\w*|chas(?:e|es|ing)|go cold|fall through|"
+    r"sit(?:s|ting)? (?:in|unanswered|for)|(?:is|are) (?:a mess|too slow|drowning|buried))\b"
+)
+
+
+# Punctuation, brackets, dashes and emoji (which end a thought in chat-style text) bound a clause.
+_CLAUSE_BOUNDARY = re.compile(r"[.!?\n;:,()—–\u2600-\u27bf\U0001f300-\U0001faff]")
+_LAST_CLAUSE_BOUNDARY = re.compile(r".*" + _CLAUSE_BOUNDARY.pattern, re.DOTALL)
+_CLAUSE_REACH = 300
+
+
+def _clause_addresses_reader(text: str, start: int, end: int) -> bool:
+    reach = max(0, start - _CLAUSE_REACH)
+    last = _LAST_CLAUSE_BOUNDARY.match(text, reach, start)
+    before = last.end() if last else reach
+    after = _CLAUSE_BOUNDARY.search(text, end)
+    return _ADDRESSES_US.search(text, before, after.start() if after else len(text)) is not None
+
+
+# What a buyer says they want: to buy, to be a customer, our tool for their own team.
+_WANTS_TO_BUY = re.compile(
+    r"\b(?:we|i) (?:want|would like|'d like|are looking|'re looking|plan|need|intend) to "
+    r"(?:buy|purchase)\b|\b(?:we'?re|we are|i'?m|i am) (?:a )?(?:potential|prospective|"
+    r"paying|would-be) (?:customer|client|buyer)\b|\b(?:we|i) want (?:to buy )?your "
+    r"(?:tool|software|product|platform|app|lead scoring)\b"
+)
+
+
+def _runs_own_business(text: str, start: int, end: int) -> bool:
+    """The hit's clause does not talk to us, and somewhere the writer says they want to buy
+    or states a problem of their own in a clause that does not talk to us either (in the
+    words above, or a sentence the need classifier reads as a need, in the first person)."""
+    if _clause_addresses_reader(text, start, end):
+        return False
+    if _WANTS_TO_BUY.search(text) or any(
+        not _clause_addresses_reader(text, trouble.start(), trouble.end())
+        for trouble in _OWN_TROUBLE.finditer(text)
+    ):
+        return True
+    return any(_WE.search(text, start, end) for start, end in need_sentences(text))
+
+
+# "I'm not looking for a job", "not a student project", "we're not a vendor": a knockout's
+# words denied by the writer are a mention, not what they are.
+_DENIED = re.compile(
+    r"\b(?:not|no|never|nor|isn'?t|aren'?t|i'?m not|we'?re not)\s+(?:\w+\s+)?"
+    r"(?:(?:a|an|the|any|just|here|writing|trying|looking|asking)\s+){0,2}$"
+)
+_QUOTE_MARKS = "\"'“”‘’«»"
+
+
+def _mentioned(text: str, start: int, end: int) -> bool:
+    """The hit is denied just before it, or quoted as a phrase ('files this under "academic
+    research"')."""
+    if _DENIED.search(text, max(0, start - 30), start):
+        return True
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    return bool(before and after) and before in _QUOTE_MARKS and after in _QUOTE_MARKS
+
+
 def guarded(rule: KnockoutRule | None, text: str, start: int, end: int) -> bool:
     """True when a hit at text[start:end] is vetoed by the rule's guards."""
     if rule is None:
         return False
+    if _mentioned(text, start, end):
+        return True
+    if rule.own_business_veto and _runs_own_business(text, start, end):
+        return True
     if (
         rule.not_before
         and (rule.not_before_applies is None or rule.not_before_applies.search(text, start, end))

@@ -44,7 +44,7 @@ _WORD_AMOUNT = re.compile(
     rf"(?<![\w])(?P<pre>)(?P<word>{WORD_NUMBER})[ -](?P<mult>thousand|grand|million|k)\b"
     rf"(?:\s?(?P<post>{CURRENCY_CODE}|{CURRENCY_WORD})\b)?"
 )
-_RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|and|or|/)\s*$")
+_RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|and|or|/|y|e|et|und|bis|en|tot|à|a)\s*$")
 # What follows a number that makes it a count, a rate or a date rather than an amount of money.
 _NOT_MONEY_AFTER = re.compile(
     r"\s*(?:%|percent|x\b|\+?\s*(?:users|employees|people|staff|customers|clients|visitors|leads|"
@@ -71,7 +71,11 @@ BUDGET_CONTEXT = re.compile(
     r"\bwilling to (?:pay|spend|go)\b|\bable to (?:pay|spend)\b|\bcan (?:pay|spend|go up to)\b|"
     r"\bprice range\b|\bup to\b|\bceiling\b|\bcapped\b|\bfunds? (?:for|available)\b|"
     r"\bfunding for this\b|\bfor this (?:project|initiative|purchase|tool)\b|"
-    r"\bworth (?:paying|spending)\b|\bplan to pay\b",
+    r"\bworth (?:paying|spending)\b|\bplan to pay\b|"
+    # the same in the other languages leads arrive in
+    r"\bpresupuest\w*|\bor[çc]amento\b|\bbudgetiert\b|\breserviert\b|\bgereserveerd\b|"
+    r"\breservad[oa]s?\b|\bréservée?s?\b|\bprévue?s?\b|\baprobad[oa]\b|\baprovad[oa]\b|"
+    r"\bgenehmigt\b|\bgoedgekeurd\b|\bapprouvée?\b|\bvorgesehen\b|\bbeschikbaar\b",
 )
 MONEY_DISTRACTORS = (
     r"revenue",
@@ -138,16 +142,17 @@ BUDGET_DISTRACTORS = distractor_pattern()
 
 
 class Amount:
-    __slots__ = ("end", "explicit", "mult", "num", "start", "value")
+    __slots__ = ("digits", "end", "explicit", "mult", "num", "start", "value")
 
     def __init__(self, match: re.Match[str]):
         self.start, self.end = match.start(), match.end()
         self.mult = match["mult"]
         self.explicit = bool(match["pre"] or match["post"] or self.mult)
+        self.digits = ""
         if match.re is _WORD_AMOUNT:
             self.num = word_number(match["word"]) or 0.0
         else:
-            digits = match["num"]
+            digits = self.digits = match["num"]
             if self.explicit and not self.mult and _EUROPEAN_THOUSANDS.match(digits):
                 digits = digits.replace(".", "")
             self.num = to_float(digits) or 0.0
@@ -174,6 +179,10 @@ def amounts(text: str, start: int = 0, end: int | None = None) -> list[Amount]:
             continue
         if found and _RANGE_GAP.match(text, found[-1].end, amount.start):
             low = found[-1]
+            european = amount.explicit and _EUROPEAN_THOUSANDS.match(amount.digits)
+            if european and not low.explicit and _EUROPEAN_THOUSANDS.match(low.digits):
+                # "entre 30.000 y 50.000 €": the currency after the range is the low end's too
+                low.num = to_float(low.digits.replace(".", "")) or 0.0
             high_value = amount.value
             low.value = range_low(low.num, low.mult, high_value, amount.mult)
             low.explicit = low.explicit or amount.explicit
@@ -217,7 +226,9 @@ def _digit_amount_matches(text: str, start: int, stop: int):
             yield match
 
 
-_BARE_AFTER_KEYWORD = re.compile(r"(?:budget|bdgt|spend|allocated|approved|up to)\b[^\n]{0,25}$")
+_BARE_AFTER_KEYWORD = re.compile(
+    r"(?:budget|bdgt|spend|allocated|approved|up to|presupuesto|or[çc]amento)\b[^\n]{0,25}$"
+)
 _BARE_KEYWORD_REACH = 40  # the longest keyword above plus its 25 characters, and some
 
 

@@ -128,7 +128,8 @@ _DEMO_ASK = WordPattern(
 _NEED_FIRST = re.compile(r"(?:^|[.,;:!?-])[ \t]*need (?:a|an|to|some|one)\b", re.MULTILINE)
 # A form's problem or use-case question, answered with more than a word or two.
 USE_CASE_KEY = re.compile(
-    r"use case|problem|challenge|pain|solve|need|goal|hoping|describe|looking for|requirement"
+    r"use case|problem|challenge|pain|solve|need|goal|hoping|describe|looking for|requirement|"
+    r"achieve|not working|help (?:you )?with|what brings you|fix|improve"
 )
 _NOT_A_USE_CASE = re.compile(
     r"\s*(?:comparing|research|class|school|homework|thesis|curious|just|n/?a|none|tbd|"

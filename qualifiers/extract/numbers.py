@@ -146,6 +146,17 @@ def to_float(digits: str) -> float | None:
         return None
 
 
+_DOTTED_THOUSANDS = re.compile(r"\d{1,3}\.\d{3}")
+
+
+def to_count(digits: str) -> float | None:
+    """`to_float` for things counted in wholes (people): '1.500' is 1,500 as Europeans write
+    it, since nobody has 1.5 employees."""
+    if _DOTTED_THOUSANDS.fullmatch(digits):
+        digits = digits.replace(".", "")
+    return to_float(digits)
+
+
 def scaled(digits: str, multiplier: str | None) -> float | None:
     """A number with its optional k/M/bn/thousand/million multiplier applied."""
     value = to_float(digits)
@@ -180,13 +191,21 @@ _FIELD_NUMBER = re.compile(
 )
 
 
-def parse_field_number(value: str, *, high_end: bool = False) -> float | None:
+def parse_field_number(value: str, *, high_end: bool = False, whole: bool = False) -> float | None:
     """A form or CSV number: '5', '2.5', '-1', '1,200', '10k', '5000+'; a range gives its low
-    end ('201-500' -> 201), or its high end with `high_end` (timelines: '3-6' -> 6)."""
+    end ('201-500' -> 201), or its high end with `high_end` (timelines: '3-6' -> 6). `whole`
+    (counts of people) reads '8.000+' as 8,000."""
     value = value.lower()
     match = _FIELD_NUMBER.search(value)
     if not match:
         return None
+    if whole and not match["mult"] and _DOTTED_THOUSANDS.fullmatch(match["num"]):
+        value = (
+            value[: match.start("num")] + match["num"].replace(".", "") + value[match.end("num") :]
+        )
+        match = _FIELD_NUMBER.search(value)
+        if not match:
+            return None
     low = to_float(match["num"])
     if low is None:
         return None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
+from qualifiers.extract.answers import question_answer_pairs
 from qualifiers.extract.calendar import Calendar
 from qualifiers.extract.headcount import find_headcount, parse_headcount
 from qualifiers.extract.knockouts import (
@@ -50,6 +51,7 @@ from qualifiers.extract.roles import (
     find_role_phrases,
     find_shorthand_role_phrases,
     is_someone_elses,
+    own_title,
     refined,
     translate_titles,
 )
@@ -77,12 +79,18 @@ _BLANK = {"", "-", "--", "(blank)", "blank", "null", "(none)", "?"}
 _MAX_CACHED_RUBRICS = 16
 # Field names that ask what a built-in parser reads, beyond the names a rubric lists.
 _SIMILAR_KEYS = {
-    "money": r"\bbudget|\bbdgt\b|\bspend",
+    "money": r"\bbudget|\bbdgt\b|\bspend|presupuesto|or[çc]amento",
     "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|award|"
-    r"(?:purchase|buying)[ _]window",
-    "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|(?:company|co|team|org|"
-    r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)",
-    "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b",
+    r"(?:purchase|buying)[ _]window|zeitrahmen|zeitraum|zeitplan|entscheidung|\bplazo|"
+    r"\bprazo|calendrier|[ée]ch[ée]ance|\bd[ée]lai|\bplanning|termijn|tijdlijn|\bwann\b|"
+    r"\bquand\b|cu[áa]ndo|quando",
+    "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|how (?:big|large) is your "
+    r"(?:company|organi[sz]ation|business)|how many people work|(?:company|co|team|org|"
+    r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)|"
+    r"mitarbeiter|besch[äa]ftigte|empleados|trabajadores|funcion[áa]rios|colaboradores|"
+    r"salari[ée]s|effectif|medewerkers|werknemers",
+    "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b|\bfunktion\b|"
+    r"\bcargo\b|\bpuesto\b|\bfonction\b|\bposte\b|\bfun[çc][ãa]o\b|\bfunctie\b|\br[ôo]le\b",
 }
 # "Deadline for questions", "Proposal due date": an RFP's other dates, not its decision.
 _OTHER_DATE_KEY = re.compile(
@@ -130,8 +138,10 @@ class LeadText:
 
     @cached_property
     def form_pairs(self) -> list[FormPair]:
-        """`Key: value` answers in the free text (the lead's own fields are read directly)."""
-        return form_pairs(self.masked, self.text_start)
+        """`Key: value` answers in the free text (the lead's own fields are read directly),
+        then questions answered in it ('Job title? -> CFO', a chatbot's question and reply)."""
+        pairs = form_pairs(self.masked, self.text_start)
+        return pairs + question_answer_pairs(self.masked, self.text_start)
 
     @cached_property
     def headcount(self) -> Found | None:
@@ -354,9 +364,15 @@ class CriterionRules:
         exact = self.choice_names.get(normalise_key(raw))
         if exact:
             return exact
-        for key, patterns in self.choices:
-            if any(pattern.search(raw.lower()) for pattern in patterns):
-                return key
+        lower = raw.lower()
+        readings = [lower]
+        if self.parser == "title":  # 'Geschäftsführerin', 'Gerente de Ventas' by meaning
+            lower = readings[0] = own_title(lower)  # 'Assistant to the CEO' is an assistant
+            readings.append(translate_titles(expand_abbreviations(lower)))
+        for reading in readings:
+            for key, patterns in self.choices:
+                if any(pattern.search(reading) for pattern in patterns):
+                    return key
         return None
 
     # --- 2. hints --------------------------------------------------------------------------

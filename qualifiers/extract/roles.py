@@ -210,7 +210,7 @@ _ABBREVIATIONS = {
 }
 # Titles in the languages leads often write in, by meaning (the rubric's hints are English).
 _FOREIGN_TITLES = {
-    r"assistent(?:in)?|assistente|secretaria|secrétaire|sekretär(?:in)?|"
+    r"assistent(?:in)?|assistente|asistente|secretaria|secrétaire|sekretär(?:in)?|"
     r"secretaresse|directiesecretaresse": "assistant",
     r"(?:team|gruppen|projekt|schicht|bereichs)?leiter(?:in)? (?:des )?teams?|"
     r"(?:team|gruppen|projekt|schicht)leiter(?:in)?|teamleider|projectleider|ploegleider|"
@@ -224,7 +224,9 @@ _FOREIGN_TITLES = {
     r"mitgründer(?:in)?": "founder",
     r"algemeen directeur|consejero delegado|diretor(?:a)?[- ]gera[l]|"
     r"directeur(?:rice)? général(?:e)?": "ceo",
-    r"sachbearbeiter(?:in)?|administrativ[oa]|referent(?:in)?|chargé(?:e)? de \w+": "associate",
+    r"sachbearbeiter(?:in)?|administrativ[oa]|referent(?:in)?|chargé(?:e)? de \w+|"
+    r"medewerk(?:er|ster)|employée?|emplead[oa]|funcion[aá]ri[oa]|colaborador(?:a)?|"
+    r"mitarbeiter(?:in)? (?:im|in der|des)": "associate",
     r"comptable|buchhalter(?:in)?|contador(?:a)?|contabilista|boekhouder": "accountant",
     r"stagiaire|praktikant(?:in)?|becari[oa]|estagiári[oa]": "intern",
     r"einkäufer(?:in)?|inkoper|acheteu(?:r|se)|compradora?": "buyer",
@@ -323,6 +325,35 @@ _OWNER_CANONICAL = {"own": "owner", "run": "owner", "co-own": "owner"}
 _LEAD_CANONICAL = {"oversee": "director", "lead": "manager", "manage": "manager", "run": "manager"}
 
 
+# Someone introducing the lead to us (an investor, an advisor, a customer referring a friend):
+# the writer is not the lead, so their own title and signature do not count.
+_INTRODUCES = WordPattern(
+    r"\b(?:connect(?:ing)? you (?:two|both|(?:with|to)(?! (?:an?|our|the|one of|someone|somebody|"
+    r"a member)\b))|put(?:ting)? you (?:two )?in touch|"
+    r"introduc(?:e|ing) you to|wanted to introduce|(?:let me |i'?d like to )?introduce "
+    r"(?!myself)[a-z]+|introducing (?!myself)[a-z]+|looping in|meet (?!you|with|up)[a-z]+,|"
+    r"over to you|take it from here|\w+ <> you)\b"
+)
+# The introduced person's reply: a later header, a quote, 'X replied:'.
+_REPLY_MARK = re.compile(r"^[ \t>]*(?:from:|-{2,}|>)|\b(?:replied|wrote):", re.MULTILINE)
+# "Lena is co-founder & COO of Freightly", "meet Aisha, CEO of Kora": the introduced lead.
+_INTRODUCED_ROLE = re.compile(
+    r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)?(?:,| is| is the| is our| who is)[ \t]+"
+    r"(?:the[ \t]+|a[ \t]+|an[ \t]+|their[ \t]+|his[ \t]+|her[ \t]+)?"
+    r"(?P<phrase>[^,.\n();]{2,50}?)(?:[ \t]+(?:at|of|@|from)[ \t]+(?=[A-Z])|[ \t]*,)"
+)
+
+
+def _introduction(text: str, lower: str) -> tuple[int, int] | None:
+    """The referrer's part of an introduction (from the start to the lead's reply, if any),
+    or None when the writer is not introducing someone."""
+    intro = _INTRODUCES.search(lower)
+    if intro is None:
+        return None
+    reply = _REPLY_MARK.search(lower, intro.end())
+    return 0, reply.start() if reply else len(lower)
+
+
 def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
     """Candidate phrases naming the lead's role, best first. `lower` is `text` lowercased
     (same length): case-insensitive rules run on it, name-shaped rules on `text`."""
@@ -334,6 +365,14 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
         *_words_before_at_signs(text),
         *_signature_lines(lower, lead_zone),
     ]
+    introduction = _introduction(text, lower)
+    if introduction is not None:
+        found = [
+            role for role in found if not (role.own_voice and _in_zone(role.start, introduction))
+        ]
+        found.extend(
+            _candidate(match, 5, False) for match in _INTRODUCED_ROLE.finditer(text, *introduction)
+        )
     found = _prefer_quoted(text, found)
     found.sort(key=lambda role: (-role.priority, role.start))
     return found
@@ -418,11 +457,14 @@ def find_shorthand_role_phrases(text: str, lower: str) -> list[RolePhrase]:
     if not matches:
         return []
     lead_zone = _lead_zone(lower)
+    introduction = _introduction(text, lower) or (0, 0)
     found = []
     for match in matches:
         start, end = match.span("phrase")
-        if lead_zone[0] <= match.start() < lead_zone[1] and not _NOT_A_ROLE_START.match(
-            lower, start, end
+        if (
+            lead_zone[0] <= match.start() < lead_zone[1]
+            and not _in_zone(match.start(), introduction)
+            and not _NOT_A_ROLE_START.match(lower, start, end)
         ):
             found.append(RolePhrase(match.start(), end, start, end, 1, None, True))
     found.sort(key=lambda role: role.start)
@@ -498,6 +540,21 @@ _SOMEONE_ELSES = re.compile(
     r"\b(?:my|our|your|his|her|their|the company'?s|whose|to|for|with|from|by|of the|"
     r"on behalf of)\s+(?:\w+\s+)?$",
 )
+
+
+_BOSS_AFTER = re.compile(
+    r"\b(?:assistant|assistent(?:in)?|assistente|asistente|secretary|secrétaire|secretaria|"
+    r"pa|ea)[ \t]+(?:to|for|of|der|des|do|da|de|van)[ \t]+.*$"
+)
+
+
+def own_title(title: str) -> str:
+    """A title field without the boss it names: 'executive assistant to the ceo' is an
+    assistant's title (`title` is lowercase)."""
+    match = _BOSS_AFTER.search(title)
+    if match is None:
+        return title
+    return title[: match.start()] + match.group().split()[0]
 
 
 def is_someone_elses(phrase: str, title_start: int) -> bool:

@@ -455,12 +455,12 @@ class QuoteReader:
                 return CONFIRMED
         topic = self.knockout_topics[knockout.id]
         for word in topic.finditer(lower, quote.start, quote.end):
-            if guarded(rules.builtin, lower, word.start(), word.end()):
-                return refuted("contradicted", f"{word.group()!r} is about someone else here")
             if _NEGATION.search(lower, max(start, word.start() - 40), word.start()) or (
                 _NEGATION_AFTER.match(lower, word.end(), min(end, word.end() + 40))
             ):
                 return refuted("negated", f"the lead says it is not {word.group()!r}")
+            if guarded(rules.builtin, lower, word.start(), word.end()):
+                return refuted("contradicted", f"{word.group()!r} is about someone else here")
             if knockout.id != "spam" and not _FIRST_PERSON.search(lower, start, quote.end):
                 return refuted("not_stated", "the quote is not the lead speaking of itself")
             return SUPPORTED

@@ -179,14 +179,21 @@ _STRONG_CONTEXT = re.compile(
     r"umsetz\w*|"
     r"décid\w*|décision|achet\w*|mettre en place|déploy\w*|lancer|signer|decidir|decisión|"
     r"comprar|implementar|implantar|contratar|firmar|beslis\w*|kopen|invoeren|implementeren|"
-    r"tekenen|decisão|assinar)\b",
+    r"tekenen|decisão|assinar|"
+    r"keuze|kiezen|besluit\w*|in gebruik|starten|einsatz|einführung|produktiv|loslegen|"
+    r"choisir|choix|démarr\w*|en place|en production|elegir|implementaci[óo]n|implantaç[ãa]o|"
+    r"contrat\w+|funcionando|operativo|arrancar|rodando|no ar|decid\w+|resolver)\b",
 )
 _WEAK_CONTEXT = re.compile(
     r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
     r"hurry|urgen\w*|seats?|licen[cs]es?|upgrad\w*|order\w*|"
-    r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must)\b",
+    r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must|"
+    r"necesit\w*|queremos|quer\w+|precis\w+|willen|wil|wollen|brauchen|möchten|voulons|"
+    r"voudrions|veut|veux|besoin|souhait\w*|gostar\w*|gepland|geplant|planead\w*|"
+    r"planejad\w*|prévu\w*|hebben|haben|avoir|tener|ter)\b",
 )
 _SENTENCE = re.compile(r"[.!?\n]")
+_DATE_REACH = 25  # a calendar date this close after a phrase like "this year" refines it
 # How far a sentence is read either side of a timeline: a text without full stops would
 # otherwise be one sentence, rescanned for every timeline in it.
 _SENTENCE_REACH = 400
@@ -224,8 +231,10 @@ def find_timeline(
             continue  # "this year's budget" names a budget, not a deadline
         if not bare and _in_the_past(text, match.start(), match.end()):
             continue
-        if any(found.start < match.end() and match.start() < found.end for found in dated):
-            continue
+        if any(
+            found.start < match.end() + _DATE_REACH and match.start() < found.end for found in dated
+        ):
+            continue  # "this fiscal year (until March end)": the date says which day
         months = next(m for kind, m in kinds if kind.fullmatch(match.group()))
         candidates.append(Found(months, match.start(), match.end(), 0.8))
     if bare or _FROM_NOW.search(text):
