@@ -11,6 +11,9 @@ use, not at import. The rules stay first; this only answers where they found not
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -21,6 +24,10 @@ from pathlib import Path
 from qualifiers.extract.text import Found, unwrap_lines
 
 TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
+# The model trained on TRAINING_FILE, shipped so a run need not train it (nor import numpy);
+# written by `python -m qualifiers.extract.sentences`, and used only while it names the
+# training file's digest (a test checks it does).
+WEIGHTS_FILE = TRAINING_FILE.with_name("sentences.weights.json")
 LABELS = ("need", "pitch", "other")
 _STEPS = 300
 _LEARNING_RATE = 2.0
@@ -129,9 +136,35 @@ def read_examples(text: str) -> list[tuple[str, str]]:
     return examples
 
 
+def training_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @cache
 def shipped_model() -> SentenceModel:
-    return train(read_examples(TRAINING_FILE.read_text(encoding="utf-8")))
+    """The model of the shipped training sentences: the stored weights while they match the
+    training file, else trained now."""
+    text = TRAINING_FILE.read_text(encoding="utf-8")
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        stored = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+        if stored["training_sha256"] == training_digest(text):
+            weights = {
+                feature: (need, pitch) for feature, (need, pitch) in stored["weights"].items()
+            }
+            return SentenceModel(weights, tuple(stored["priors"]))
+    return train(read_examples(text))
+
+
+def write_weights() -> None:
+    """Train on the training file and store the weights beside it."""
+    text = TRAINING_FILE.read_text(encoding="utf-8")
+    model = train(read_examples(text))
+    stored = {
+        "training_sha256": training_digest(text),
+        "priors": list(model.priors),
+        "weights": {feature: list(pair) for feature, pair in sorted(model.weights.items())},
+    }
+    WEIGHTS_FILE.write_text(json.dumps(stored, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def _sentences(text: str):
@@ -176,3 +209,7 @@ def classify_need(text: str, model: SentenceModel | None = None) -> Found | None
     for start, end in need_sentences(text, model):
         return Found(True, start, end, 0.6)
     return None
+
+
+if __name__ == "__main__":
+    write_weights()

@@ -4,6 +4,8 @@ in languages the offline rules do not read."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -12,10 +14,12 @@ from qualifiers.extract.roles import find_role_phrases, translate_titles
 from qualifiers.extract.sentences import (
     LABELS,
     NEED_THRESHOLD,
+    WEIGHTS_FILE,
     classify_need,
     read_examples,
     shipped_model,
     train,
+    training_digest,
 )
 from qualifiers.models import Lead
 from qualifiers.rubric import RubricError, parse_rubric
@@ -228,6 +232,17 @@ def test_the_classifier_is_trained_from_the_shipped_sentences_and_is_determinist
     assert {label for label, _ in read_examples(_shipped_text())} == set(LABELS)
     need_p, pitch_p, other_p = model.probabilities("our quotes keep getting lost in email")
     assert need_p > NEED_THRESHOLD and abs(need_p + pitch_p + other_p - 1) < 1e-9
+
+
+def test_the_shipped_weights_are_those_of_the_training_sentences():
+    """Edit sentences.txt, then run `python -m qualifiers.extract.sentences` to store them."""
+    text = _shipped_text()
+    stored = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    assert stored["training_sha256"] == training_digest(text), "weights are stale"
+    trained = train(read_examples(text))
+    loaded = shipped_model()
+    assert loaded.priors == trained.priors
+    assert loaded.weights == trained.weights
 
 
 def _shipped_text() -> str:
