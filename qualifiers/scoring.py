@@ -55,37 +55,57 @@ def score(
     usage: Usage | None = None,
     note: str | None = None,
 ) -> Qualification:
-    """Score an extraction against the rubric."""
+    """Score an extraction against the rubric.
+
+    The results are built with `model_construct`: every value in them comes from the
+    validated rubric and extraction, so validating them again would only cost time."""
     results: list[CriterionResult] = []
     earned = 0
     missing: list[str] = []
+    answers = extraction.answers
     for criterion in rubric.criteria:
-        answer: Answer | None = extraction.answers.get(criterion.id)
-        points = points_for(criterion, answer.value if answer else None)
+        answer: Answer | None = answers.get(criterion.id)
+        if answer is None:
+            if criterion.required:
+                missing.append(criterion.id)
+            results.append(
+                CriterionResult.model_construct(
+                    id=criterion.id,
+                    label=criterion.label,
+                    value=None,
+                    points=0,
+                    max_points=criterion.max_points,
+                    evidence=None,
+                    confidence=None,
+                    source=None,
+                )
+            )
+            continue
+        points = points_for(criterion, answer.value)
         earned += points
-        if answer is None and criterion.required:
-            missing.append(criterion.id)
         results.append(
-            CriterionResult(
+            CriterionResult.model_construct(
                 id=criterion.id,
                 label=criterion.label,
-                value=answer.value if answer else None,
+                value=answer.value,
                 points=points,
                 max_points=criterion.max_points,
-                evidence=answer.evidence if answer else None,
-                confidence=answer.confidence if answer else None,
-                source=answer.source if answer else None,
+                evidence=answer.evidence,
+                confidence=answer.confidence,
+                source=answer.source,
             )
         )
     total = round(100 * earned / rubric.max_points) if rubric.max_points else 0
-    known_knockouts = {k.id for k in rubric.knockouts}
-    hit = next((k for k in extraction.knockouts if k.id in known_knockouts), None)
+    hit = None
+    if extraction.knockouts:
+        known_knockouts = {k.id for k in rubric.knockouts}
+        hit = next((k for k in extraction.knockouts if k.id in known_knockouts), None)
     questions = {
         criterion_id: extraction.questions.get(criterion_id)
         or rubric.criterion(criterion_id).question
         for criterion_id in missing
     }
-    return Qualification(
+    return Qualification.model_construct(
         id=lead_id,
         score=max(0, min(100, total)),
         tier=tier_for(rubric, total, hit.id if hit else None),
@@ -94,7 +114,7 @@ def score(
         missing=missing,
         questions=questions,
         criteria=results,
-        rubric=RubricRef(name=rubric.name, version=rubric.version),
+        rubric=RubricRef.model_construct(name=rubric.name, version=rubric.version),
         qualifier=qualifier,
         usage=usage,
         note=note or extraction.note,
