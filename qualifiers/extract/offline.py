@@ -549,7 +549,8 @@ class RubricRules:
                 answers.pop(rules.id, None)
         language = unread_language(lead.text) if lead.text else None
         note = UNREAD_NOTE.format(language=language) if language else None
-        return Extraction(answers=answers, knockouts=knockouts, note=note)
+        # Built from validated answers and hits: validating them again would only cost time.
+        return Extraction.model_construct(answers=answers, knockouts=knockouts, note=note)
 
 
 class OfflineExtractor:
