@@ -560,8 +560,7 @@ class RubricRules:
                 answers.pop(rules.id, None)
         language = unread_language(lead.text) if lead.text else None
         note = UNREAD_NOTE.format(language=language) if language else None
-        # Built from validated answers and hits: validating them again would only cost time.
-        return Extraction.model_construct(answers=answers, knockouts=knockouts, note=note)
+        return Extraction(answers=answers, knockouts=knockouts, note=note)
 
 
 class OfflineExtractor:
