@@ -55,49 +55,31 @@ def score(
     usage: Usage | None = None,
     note: str | None = None,
 ) -> Qualification:
-    """Score an extraction against the rubric.
-
-    The results are built with `model_construct`: every value in them comes from the
-    validated rubric and extraction, so validating them again would only cost time."""
+    """Score an extraction against the rubric."""
     results: list[CriterionResult] = []
     earned = 0
     missing: list[str] = []
-    answers = extraction.answers
     for criterion in rubric.criteria:
-        answer: Answer | None = answers.get(criterion.id)
-        if answer is None:
-            if criterion.required:
-                missing.append(criterion.id)
-            results.append(
-                CriterionResult.model_construct(
-                    id=criterion.id,
-                    label=criterion.label,
-                    value=None,
-                    points=0,
-                    max_points=criterion.max_points,
-                    evidence=None,
-                    confidence=None,
-                    source=None,
-                )
-            )
-            continue
-        points = points_for(criterion, answer.value)
+        answer: Answer | None = extraction.answers.get(criterion.id)
+        points = points_for(criterion, answer.value if answer else None)
         earned += points
+        if answer is None and criterion.required:
+            missing.append(criterion.id)
         results.append(
-            CriterionResult.model_construct(
+            CriterionResult(
                 id=criterion.id,
                 label=criterion.label,
-                value=answer.value,
+                value=answer.value if answer else None,
                 points=points,
                 max_points=criterion.max_points,
-                evidence=answer.evidence,
-                confidence=answer.confidence,
-                source=answer.source,
+                evidence=answer.evidence if answer else None,
+                confidence=answer.confidence if answer else None,
+                source=answer.source if answer else None,
             )
         )
     total = round(100 * earned / rubric.max_points) if rubric.max_points else 0
     hit = None
-    if extraction.knockouts:
+    if extraction.knockouts:  # most leads have none: no set of ids to build
         known_knockouts = {k.id for k in rubric.knockouts}
         hit = next((k for k in extraction.knockouts if k.id in known_knockouts), None)
     questions = {
@@ -105,7 +87,7 @@ def score(
         or rubric.criterion(criterion_id).question
         for criterion_id in missing
     }
-    return Qualification.model_construct(
+    return Qualification(
         id=lead_id,
         score=max(0, min(100, total)),
         tier=tier_for(rubric, total, hit.id if hit else None),
@@ -114,7 +96,7 @@ def score(
         missing=missing,
         questions=questions,
         criteria=results,
-        rubric=RubricRef.model_construct(name=rubric.name, version=rubric.version),
+        rubric=RubricRef(name=rubric.name, version=rubric.version),
         qualifier=qualifier,
         usage=usage,
         note=note or extraction.note,
