@@ -78,8 +78,10 @@ def score(
             )
         )
     total = round(100 * earned / rubric.max_points) if rubric.max_points else 0
-    known_knockouts = {k.id for k in rubric.knockouts}
-    hit = next((k for k in extraction.knockouts if k.id in known_knockouts), None)
+    hit = None
+    if extraction.knockouts:  # most leads have none: no set of ids to build
+        known_knockouts = {k.id for k in rubric.knockouts}
+        hit = next((k for k in extraction.knockouts if k.id in known_knockouts), None)
     questions = {
         criterion_id: extraction.questions.get(criterion_id)
         or rubric.criterion(criterion_id).question

@@ -536,6 +536,7 @@ _RESOLVERS = (
     ({"weekday"}, _weekdays),
 )
 _TOKEN = re.compile(r"[^\W_]+")
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")  # the same tokens in ASCII text, found faster
 _NUMERIC_DATE = re.compile(r"\d[.-][0-3]?\d[.-]\d")
 _WORD_KINDS = {
     **dict.fromkeys(_MONTH_BY_NAME, "month"),
@@ -563,7 +564,7 @@ def _kinds(text: str) -> set[str]:
     """Which kinds of date words `text` has: one tokenising pass and a dictionary look-up
     per word (a regex alternation of a hundred words would scan far slower)."""
     kinds = set()
-    for token in _TOKEN.findall(text):
+    for token in set((_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)):
         kind = _WORD_KINDS.get(token)
         if kind is not None:
             kinds.add(kind)

@@ -144,6 +144,17 @@ class LeadText:
         return pairs + question_answer_pairs(self.masked, self.text_start)
 
     @cached_property
+    def pair_keys(self) -> list[tuple[FormPair, str, str]]:
+        """Each `Key: value` pair with its key normalised and lowercased, for every
+        criterion to compare with."""
+        return [(pair, normalise_key(pair.key), pair.key.lower()) for pair in self.form_pairs]
+
+    @cached_property
+    def field_names(self) -> list[tuple[str, str, str]]:
+        """Each field's (name, value, lowercased name)."""
+        return [(name, raw, name.lower()) for name, raw in self.fields.values()]
+
+    @cached_property
     def headcount(self) -> Found | None:
         return find_headcount(self.lower)
 
@@ -263,8 +274,8 @@ class CriterionRules:
                 return Answer(value=value, evidence=f"{name}: {raw}", source="field")
         if not text_lines:
             return None
-        for pair in text.form_pairs:
-            if normalise_key(pair.key) in self.line_keys and not self.unanswered(pair.value):
+        for pair, key, _ in text.pair_keys:
+            if key in self.line_keys and not self.unanswered(pair.value):
                 line = text.lower[pair.start : pair.end]
                 value = self.parse_value(pair.value, line, text.calendar)
                 if value is not None:
@@ -405,17 +416,17 @@ class CriterionRules:
         decide?'."""
         if self.similar_key is None:
             return None
-        for name, raw in text.fields.values():
-            if self.similar_key.search(name.lower()) and not self.unanswered(raw):
-                if _OTHER_DATE_KEY.search(name.lower()):
+        for name, raw, lowered in text.field_names:
+            if self.similar_key.search(lowered) and not self.unanswered(raw):
+                if _OTHER_DATE_KEY.search(lowered):
                     continue
                 value = self.field_value(name, raw, text.calendar)
                 if value is not None:
                     return Answer(value=value, evidence=f"{name}: {raw}", source="field")
-        for pair in text.form_pairs:
-            if _OTHER_DATE_KEY.search(pair.key.lower()):
+        for pair, _, lowered in text.pair_keys:
+            if _OTHER_DATE_KEY.search(lowered):
                 continue
-            if self.similar_key.search(pair.key.lower()) and not self.unanswered(pair.value):
+            if self.similar_key.search(lowered) and not self.unanswered(pair.value):
                 line = text.lower[pair.start : pair.end]
                 value = self.parse_value(pair.value, line, text.calendar)
                 if value is not None:
