@@ -29,6 +29,7 @@ from hubspot.crm.objects.notes import (
 from urllib3.exceptions import HTTPError as TransportError
 
 from bot.crm.events import HandoffError
+from bot.domain.lifecycle import OUTCOME_STATUSES, LeadStatus
 from bot.domain.work import HandoffEvent, SyncHubSpot
 from bot.render.identity import COMPANY_FIELDS, NAME_FIELDS, field_value, lead_email
 from bot.services.gateway import DeliveryError, SlackGateway
@@ -55,6 +56,8 @@ NOTE_TO_COMPANY = 190
 # The contact properties each move sets (HubSpot's internal option values).
 CLAIMED_PROPERTIES = {"lifecyclestage": "salesqualifiedlead", "hs_lead_status": "IN_PROGRESS"}
 DISQUALIFIED_PROPERTIES = {"hs_lead_status": "UNQUALIFIED"}
+# A claim's sync that runs after these (it was retried) leaves the status to their own sync.
+MOVED_PAST_CLAIM = frozenset({LeadStatus.DISQUALIFIED, *OUTCOME_STATUSES})
 OUTCOME_PROPERTIES = {
     "won": {"lifecyclestage": "customer", "hs_lead_status": "CONNECTED"},
     "lost": {"hs_lead_status": "UNQUALIFIED"},
@@ -102,7 +105,9 @@ class HubSpotSync:
         email: str,
     ) -> None:
         if message.event == HandoffEvent.CLAIMED:
-            properties = {**contact_properties(stored, email), **CLAIMED_PROPERTIES}
+            properties = contact_properties(stored, email)
+            if stored.status not in MOVED_PAST_CLAIM:  # a late retry never undoes an outcome
+                properties.update(CLAIMED_PROPERTIES)
             owner = self._owner_id(client, message.rep)
             if owner:
                 properties["hubspot_owner_id"] = owner

@@ -4,12 +4,15 @@ disqualification sets the lead status, a won outcome the lifecycle stage."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from fakes.hubspot_api import FakeHubSpotAPI
 from pydantic import SecretStr
 from slack_helpers import MANAGER, drop_lead
 
 from bot.domain.lifecycle import Outcome
+from bot.domain.work import HandoffEvent, SyncHubSpot
 from bot.render import summary as blocks
 from bot.store.stats import funnel_stats
 
@@ -102,3 +105,12 @@ def test_a_won_outcome_makes_the_contact_a_customer(slack, leadbot, fake_slack, 
     assert contact.properties["lifecyclestage"] == "customer"
     assert contact.properties["hs_lead_status"] == "CONNECTED"
     assert contact.properties["hubspot_owner_id"] == "9001"
+
+    # the claim's sync retried after the outcome's (HubSpot failed it at first) undoes nothing
+    late_claim = SyncHubSpot(
+        lead_id=lead.id, event=HandoffEvent.CLAIMED, rep=REP, at=datetime.now(UTC)
+    )
+    leadbot.worker.handlers[SyncHubSpot.kind](late_claim, 2)
+    contact = fake_hubspot.contact("dana.whitfield@globex.example")
+    assert contact.properties["lifecyclestage"] == "customer"
+    assert contact.properties["hs_lead_status"] == "CONNECTED"
