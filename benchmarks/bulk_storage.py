@@ -25,16 +25,12 @@ processes, (de)serialisation and JSON I/O are the part of the figure this bounds
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -42,7 +38,7 @@ sys.path.insert(0, str(BENCHMARKS))
 sys.path.insert(0, str(BENCHMARKS.parent / "tests"))
 
 from fakes.openai_api import FakeOpenAI  # noqa: E402
-from harness import postgres_schema  # noqa: E402
+from harness import children_cpu, fresh_database, qualify_environment  # noqa: E402
 from llm_throughput import answer_from_lead  # noqa: E402
 from throughput import generate_leads  # noqa: E402
 
@@ -64,11 +60,6 @@ TARGET_CACHED_SECONDS = 2.0
 
 def verdict(met: bool) -> str:
     return "meets" if met else "MISSES"
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_leadbot(args: list[str], env: dict[str, str], output: Path) -> tuple[float, float]:
@@ -120,26 +111,11 @@ def run_leadbot_split(args: list[str], env: dict[str, str], output: Path) -> dic
     return {"wall": elapsed, "own": own, "workers": workers, "cpu": own + workers}
 
 
-@contextlib.contextmanager
-def fresh_database(backend: str, scratch: Path, postgres: str | None) -> Iterator[str]:
-    """A URL to an empty database: a new SQLite file, or a new PostgreSQL schema."""
-    if backend == "sqlite":
-        yield f"sqlite:///{scratch / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    with postgres_schema(postgres) as url:
-        yield url
-
-
-def environment(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "OPENAI_"))}
-    return env | {"LEADBOT_DATABASE_URL": database_url} | extra
-
-
 def bench_qualify(backend, scratch, postgres, leads_file: Path, count: int) -> dict:
     out = scratch / "qualified.jsonl"
     with fresh_database(backend, scratch, postgres) as url:
         args = ["qualify", str(leads_file), "--format", "json", "--model", "offline"]
-        figures = run_leadbot_split(args, environment(url), out)
+        figures = run_leadbot_split(args, qualify_environment(url), out)
     lines = out.read_text(encoding="utf-8").count("\n")
     if lines != count:
         sys.exit(f"expected {count} output lines, got {lines}")
@@ -204,7 +180,7 @@ def bench_llm(backend, scratch, postgres, count: int, delay: float) -> dict:
         FakeOpenAI(responder=answer_from_lead, delay=delay) as fake,
         fresh_database(backend, scratch, postgres) as url,
     ):
-        env = environment(
+        env = qualify_environment(
             url,
             OPENAI_API_KEY="benchmark",
             OPENAI_BASE_URL=fake.url + "/v1",
@@ -256,7 +232,9 @@ def main() -> int:
         one_lead.write_text(json.dumps({"text": "CFO, budget $80k"}) + "\n")
         dry_out = scratch / "dry.jsonl"
         dry_args = ["qualify", str(leads_file), "--format", "json", "--model", "offline"]
-        wall, cpu = run_leadbot([*dry_args, "--no-store"], environment("sqlite://"), dry_out)
+        wall, cpu = run_leadbot(
+            [*dry_args, "--no-store"], qualify_environment("sqlite://"), dry_out
+        )
         print(
             f"qualify --no-store, {options.leads:,} leads: {options.leads / wall:,.0f} leads/s "
             f"({wall:.2f} s wall, {cpu:.2f} s CPU)"

@@ -9,6 +9,7 @@ import hmac
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -230,6 +231,29 @@ def process_tree(pid: int) -> list[int]:
         found.append(current)
         todo.extend(children.get(current, []))
     return found
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the waited-for child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def qualify_environment(database_url: str, **extra: str) -> dict[str, str]:
+    """A `leadbot qualify` subprocess's environment: no outside LEADBOT_/OPENAI_ settings,
+    the given database, nothing proxied, and `extra` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "OPENAI_"))}
+    return env | {"LEADBOT_DATABASE_URL": database_url, "NO_PROXY": "127.0.0.1"} | extra
+
+
+@contextmanager
+def fresh_database(backend: str, scratch: Path, postgres: str | None):
+    """A URL to an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{scratch / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    with postgres_schema(postgres) as url:
+        yield url
 
 
 @contextmanager

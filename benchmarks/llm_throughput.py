@@ -20,18 +20,14 @@ answer. Targets from issue 12: <= 13.5 s for the run (the floor is 200 x 0.5 s /
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +36,7 @@ sys.path.insert(0, str(BENCHMARKS))
 sys.path.insert(0, str(BENCHMARKS.parent / "tests"))
 
 from fakes.openai_api import FakeOpenAI, FakeResponse  # noqa: E402
-from harness import postgres_schema  # noqa: E402
+from harness import children_cpu, fresh_database, qualify_environment  # noqa: E402
 
 LEADBOT = Path(sys.executable).with_name("leadbot")
 TARGET_SECONDS = 13.5
@@ -128,25 +124,6 @@ def run_leadbot(args: list[str], env: dict[str, str], out: Path, log: CallLog) -
     return run
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-@contextlib.contextmanager
-def fresh_database(backend: str, scratch: Path, postgres: str | None) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{scratch / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    with postgres_schema(postgres) as url:
-        yield url
-
-
-def environment(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "OPENAI_"))}
-    return env | {"LEADBOT_DATABASE_URL": database_url, "NO_PROXY": "127.0.0.1"} | extra
-
-
 def process_start(env: dict[str, str], scratch: Path) -> float:
     """The best of three bare `leadbot --version` runs: what any command pays to start."""
     times = []
@@ -172,7 +149,7 @@ def bench(backend: str, scratch: Path, options) -> tuple[Run, Run, bool]:
         FakeOpenAI(responder=log.responder, delay=options.delay) as fake,
         fresh_database(backend, scratch, options.postgres) as url,
     ):
-        env = environment(
+        env = qualify_environment(
             url,
             OPENAI_API_KEY="benchmark",
             OPENAI_BASE_URL=fake.url + "/v1",
@@ -212,7 +189,7 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        start = process_start(environment("sqlite://"), scratch)
+        start = process_start(qualify_environment("sqlite://"), scratch)
         print(
             f"{os.cpu_count()} CPUs, load average {load:.1f}; bare process start "
             f"(`leadbot --version`, best of 3): {start:.2f} s"
