@@ -29,8 +29,8 @@ from bot.store.repository import (
     LEAD_COLUMNS,
     QUALIFICATION_COLUMNS,
     Transition,
-    content_dedupe_key,
     event_data,
+    first_lead_per_key,
 )
 from bot.store.tables import EventRow, LeadRow, QualificationRow
 from qualifiers.bulk import QualifiedLead
@@ -76,13 +76,7 @@ class BulkLeadWriter:
         """Store the leads whose dedupe key is new, with their `received` events; returns
         (lead id, created) per lead, in input order. A key repeated inside the batch is one
         lead, created by its first row; a key already stored is that lead."""
-        keys = [
-            key or content_dedupe_key(lead)
-            for lead, key in zip(leads, dedupe_keys or [None] * len(leads), strict=True)
-        ]
-        first_by_key: dict[str, Lead] = {}
-        for key, lead in zip(keys, leads, strict=True):
-            first_by_key.setdefault(key, lead)
+        keys, first_by_key = first_lead_per_key(leads, dedupe_keys)
         ids = self._ids_by_key(list(first_by_key))
         new = {key: lead for key, lead in first_by_key.items() if key not in ids}
         created: dict[str, int] = {}

@@ -50,6 +50,21 @@ def content_dedupe_key(lead: Lead) -> str:
     return f"content:{digest[:40]}"
 
 
+def first_lead_per_key(
+    leads: Sequence[Lead], dedupe_keys: Sequence[str | None] | None
+) -> tuple[list[str], dict[str, Lead]]:
+    """A batch's dedupe key per lead (its content's when none is given), and the first lead
+    of each key: a key repeated inside the batch is one lead."""
+    keys = [
+        key or content_dedupe_key(lead)
+        for lead, key in zip(leads, dedupe_keys or [None] * len(leads), strict=True)
+    ]
+    first_by_key: dict[str, Lead] = {}
+    for key, lead in zip(keys, leads, strict=True):
+        first_by_key.setdefault(key, lead)
+    return keys, first_by_key
+
+
 class StoredLead(BaseModel):
     id: int
     lead: Lead
@@ -155,13 +170,7 @@ class LeadRepository:
         """`add_lead` for a batch, in input order: one lookup of the batch's dedupe keys, one
         multi-row INSERT each for the new leads and their `received` events. A key repeated
         inside the batch is one lead, created by its first row."""
-        keys = [
-            key or content_dedupe_key(lead)
-            for lead, key in zip(leads, dedupe_keys or [None] * len(leads), strict=True)
-        ]
-        first_by_key: dict[str, Lead] = {}
-        for key, lead in zip(keys, leads, strict=True):
-            first_by_key.setdefault(key, lead)
+        keys, first_by_key = first_lead_per_key(leads, dedupe_keys)
         found = self._stored_by_keys(list(first_by_key))
         new = {key: lead for key, lead in first_by_key.items() if key not in found}
         created: dict[str, StoredLead] = {}
