@@ -11,6 +11,7 @@ the issue: points >= 90 %, tiers >= 85 %, knockout recall >= 90 %, real buyers k
 
     python benchmarks/accuracy.py                       # the holdout set, offline
     python benchmarks/accuracy.py --data tests/data/leads.yaml
+    python benchmarks/accuracy.py --data benchmarks/data/blind/batch-*.yaml   # one set
     python benchmarks/accuracy.py --min-pairs 0.90 --min-tiers 0.85 \
         --min-knockout-recall 0.90 --max-false-knockouts 0.02      # exit 1 below target
     python benchmarks/accuracy.py --model openai:gpt-4o-mini       # OPENAI_API_KEY from env
@@ -162,7 +163,7 @@ def _compare(report: Report, item: dict, result: Qualification, rubric: Rubric) 
     report.dropped_answers += len(result.dropped)
 
 
-def print_report(report: Report, data: Path, qualifier: str = "offline", out=None) -> None:
+def print_report(report: Report, data: str, qualifier: str = "offline", out=None) -> None:
     out = out or sys.stdout
     print(f"{data}: {report.leads} leads, qualifier {qualifier}", file=out)
     print("per-criterion points agreement:", file=out)
@@ -217,7 +218,13 @@ def _pct(part: int, whole: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled leads YAML")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        default=[DEFAULT_DATA],
+        help="labelled leads YAML; several files are scored as one set",
+    )
     parser.add_argument("--rubric", type=Path, default=None, help="rubric (default: default.yaml)")
     parser.add_argument("--min-pairs", type=float, default=None, help="fail below this fraction")
     parser.add_argument("--min-tiers", type=float, default=None, help="fail below this fraction")
@@ -247,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RubricError, UserError) as exc:
         print(f"accuracy: {exc}", file=sys.stderr)
         return 2
-    report = evaluate(load_leads(args.data), rubric, qualifier)
-    print_report(report, args.data, qualifier.name)
+    leads = [lead for path in args.data for lead in load_leads(path)]
+    report = evaluate(leads, rubric, qualifier)
+    print_report(report, " + ".join(str(path) for path in args.data), qualifier.name)
     below = [
         args.min_pairs is not None and report.pair_agreement < args.min_pairs,
         args.min_tiers is not None and report.tier_agreement < args.min_tiers,

@@ -34,8 +34,9 @@ def accuracy():
     del sys.modules[spec.name]
 
 
-def write_leads(tmp_path: Path, leads: list[dict]) -> Path:
-    path = tmp_path / "leads.yaml"
+def write_leads(folder: Path, leads: list[dict]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "leads.yaml"
     path.write_text(yaml.safe_dump(leads), encoding="utf-8")
     return path
 
@@ -87,6 +88,18 @@ def test_real_buyers_knocked_out_fail_the_threshold(accuracy, tmp_path, capsys):
 
     assert accuracy.main(["--data", str(data), "--max-false-knockouts", "0.02"]) == 1
     assert "real buyers knocked out 1/1 100.0 %" in capsys.readouterr().out
+
+
+def test_several_files_are_scored_as_one_set(accuracy, tmp_path, capsys):
+    thesis = labelled("thesis", "I'm a grad student writing my thesis.", "student", "disqualified")
+    buyer = labelled("buyer", "Just browsing for now, thanks.", None, "cold")
+    first = write_leads(tmp_path / "a", [thesis])
+    second = write_leads(tmp_path / "b", [buyer])
+
+    assert accuracy.main(["--data", str(first), str(second)]) == 0
+    out = capsys.readouterr().out
+    assert f"{first} + {second}: 2 leads" in out
+    assert "real buyers knocked out 0/1" in out
 
 
 def offline_answer(lead_text: str) -> dict:
