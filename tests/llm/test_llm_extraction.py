@@ -374,6 +374,27 @@ def test_a_model_that_never_answers_is_abandoned_at_the_deadline(make_extractor,
     assert result.usage.latency_ms < 2000
 
 
+def test_a_model_call_starts_no_thread_but_its_deadline(
+    make_extractor, default_rubric, monkeypatch
+):
+    """LangChain's include_raw runs its steps on a fresh thread pool per call; the chain's two
+    halves invoked in turn keep a bulk run's call slots free of that cost."""
+    extractor = make_extractor(scripted(reply({"budget": answer("50k budget", 50000)})))
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    answered = extractor.ask(extractor.job(BOOTH_NOTE, default_rubric))
+
+    assert started == ["leadbot-model-call"]
+    assert answered.proposed.answers["budget"].value == 50000
+    assert answered.usage.input_tokens == 900
+
+
 def test_cached_extraction_answers_without_a_second_call(make_extractor, default_rubric):
     cache = MemoryCache()
     model = scripted(reply({"budget": answer("50k budget", 50000)}))
