@@ -484,6 +484,34 @@ def test_a_slow_call_holds_only_its_own_slot(make_extractor, default_rubric):
     assert [r.criteria[0].value for r in results] == [n * 1000 for n in range(1, 13)]
 
 
+def test_the_offline_rules_read_the_whole_batch_while_the_first_calls_are_out(
+    make_extractor, default_rubric
+):
+    """The answers' checks later never share the interpreter with the offline rules."""
+    leads = [Lead(text=f"lead number {n}: we have {n}k budget") for n in range(1, 7)]
+    all_read = threading.Event()
+
+    class CountingOffline(StubOffline):
+        def extract(self, lead, rubric):
+            found = super().extract(lead, rubric)
+            if self.calls == len(leads):
+                all_read.set()
+            return found
+
+    read_before_answering: list[bool] = []
+
+    def answer_after_the_rules(messages):
+        read_before_answering.append(all_read.wait(timeout=5))
+        return reply()
+
+    model = scripted(*[answer_after_the_rules] * len(leads))
+    qualifier = ConcurrentQualifier(make_extractor(model, CountingOffline()), concurrency=2)
+
+    qualifier.qualify_many(leads, default_rubric)
+
+    assert read_before_answering == [True] * len(leads)
+
+
 def test_a_batch_reads_and_writes_the_cache_once(make_extractor, default_rubric):
     cache = MemoryCache()
     leads = [Lead(text=f"lead number {n}: we have {n}k budget") for n in range(1, 7)]
