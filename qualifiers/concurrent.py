@@ -17,8 +17,9 @@ from qualifiers.rubric import Rubric
 
 class ConcurrentQualifier(Qualifier):
     """`submit` looks a batch's leads up in the cache (one query) and hands the misses to
-    `concurrency` call slots at once; the waiting caller meanwhile runs the offline rules
-    and the evidence checks, lead by lead in input order, as the answers come back.
+    `concurrency` call slots at once; the waiting caller meanwhile runs the offline rules on
+    the whole batch, then the evidence checks, lead by lead in input order, as the answers
+    come back.
 
     A slot does the model call and nothing else (retries and the deadline included), and
     the slots take calls in submission order across batches, so a free slot never waits
@@ -59,19 +60,24 @@ class ConcurrentQualifier(Qualifier):
         calls = self._start_calls(to_ask)
 
         def results() -> list[Qualification]:
+            # The offline rules first, for every lead, while the first calls are out: the
+            # CPU is idle then, and later each answer's checks do not share the interpreter
+            # with them just when the slots need it to send the next calls.
+            offline = []
+            for read_lead, _ in read:
+                with lead_budget(self.limits.budget_seconds) as budget:
+                    offline.append((self.extractor.fallback.extract(read_lead, rubric)[0], budget))
             qualifications: list[Qualification] = []
             answered: list[tuple[ModelJob, ModelAnswer]] = []
             try:
-                for i, (lead, job, (read_lead, truncated)) in enumerate(
-                    zip(dated, jobs, read, strict=True)
+                for i, (lead, job, (_, truncated), (rules, budget)) in enumerate(
+                    zip(dated, jobs, read, offline, strict=True)
                 ):
-                    with lead_budget(self.limits.budget_seconds) as budget:
-                        offline, _ = self.extractor.fallback.extract(read_lead, rubric)
                     answer = calls[i].result() if i in calls else None
                     if answer is not None:
                         answered.append((job, answer))
                     extraction, usage = self.extractor.finish(
-                        job, offline, cached=cached.get(job.key), answer=answer
+                        job, rules, cached=cached.get(job.key), answer=answer
                     )
                     qualifications.append(
                         self._scored(lead, rubric, extraction, usage, truncated, budget)

@@ -119,7 +119,7 @@ class LLMExtractor:
         self.today = today or (lambda: datetime.now(UTC).date())
         # The offline rules read each quote; the fallback may be anything that extracts.
         self._reader_rules = fallback if isinstance(fallback, OfflineExtractor) else None
-        self._prepared: dict[str, tuple[Runnable, str]] = {}
+        self._prepared: dict[str, tuple[Runnable, Runnable, str]] = {}
         self._lock = threading.Lock()
 
     def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, Usage | None]:
@@ -163,13 +163,13 @@ class LLMExtractor:
         """The model call and nothing else: any failure becomes a reason, never an error."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        structured, system = self.prepare(job.rubric)
+        model, parser, system = self.prepare(job.rubric)
         messages: list[BaseMessage] = [
             SystemMessage(system),
             HumanMessage(lead_prompt(job.sent, received=job.received)),
         ]
         try:
-            reply = run_with_deadline(lambda: structured.invoke(messages), self.deadline_seconds)
+            raw = run_with_deadline(lambda: model.invoke(messages), self.deadline_seconds)
         except Exception as exc:  # any provider's failure: the lead is qualified offline
             reason = failure_reason(exc)
             logger.warning(
@@ -182,15 +182,19 @@ class LLMExtractor:
             return ModelAnswer(
                 None, Usage(model=self.name, latency_ms=_elapsed_ms(job.started)), reason
             )
-        usage = _usage(self.name, reply.get("raw"), job.started)
-        if reply.get("parsed") is None:
-            error = reply.get("parsing_error")
-            reason = failure_reason(error) if error else "empty answer"
+        usage = _usage(self.name, raw, job.started)
+        try:
+            parsed = parser.invoke(raw)
+        except Exception as exc:  # as LangChain's include_raw: any parser failure is a reason
+            parsed, reason = None, failure_reason(exc)
+        else:
+            reason = "empty answer"
+        if parsed is None:
             logger.warning(
                 "model %s gave no usable answer for lead %r (%s)", self.name, job.lead.id, reason
             )
             return ModelAnswer(None, usage, reason)
-        return ModelAnswer(proposed_extraction(reply["parsed"], job.rubric), usage)
+        return ModelAnswer(proposed_extraction(parsed, job.rubric), usage)
 
     def finish(
         self,
@@ -234,15 +238,23 @@ class LLMExtractor:
             )
         return merge(extraction, offline)
 
-    def prepare(self, rubric: Rubric) -> tuple[Runnable, str]:
-        """The structured-output runnable and system prompt for a rubric version, built once
-        (the first time, a deferred chat model imports its provider here)."""
+    def prepare(self, rubric: Rubric) -> tuple[Runnable, Runnable, str]:
+        """The chat model bound to the rubric's answer sheet, the parser of its reply, and the
+        system prompt, for a rubric version, built once (the first time, a deferred chat
+        model imports its provider here).
+
+        The structured-output chain is invoked in its two halves rather than with
+        `include_raw=True`, whose parallel steps start threads on every call: the raw reply
+        (usage) and the parsed sheet come out of the same two steps either way.
+        """
+        from langchain_core.runnables import RunnableSequence
+
         with self._lock:
             if rubric.version not in self._prepared:
-                structured = self.chat_model.with_structured_output(
-                    output_model(rubric), include_raw=True
-                )
-                self._prepared[rubric.version] = (structured, system_prompt(rubric))
+                chain = self.chat_model.with_structured_output(output_model(rubric))
+                model, *parsing = chain.steps
+                parser = parsing[0] if len(parsing) == 1 else RunnableSequence(*parsing)
+                self._prepared[rubric.version] = (model, parser, system_prompt(rubric))
             return self._prepared[rubric.version]
 
 

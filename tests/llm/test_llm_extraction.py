@@ -374,6 +374,27 @@ def test_a_model_that_never_answers_is_abandoned_at_the_deadline(make_extractor,
     assert result.usage.latency_ms < 2000
 
 
+def test_a_model_call_starts_no_thread_but_its_deadline(
+    make_extractor, default_rubric, monkeypatch
+):
+    """LangChain's include_raw runs its steps on a fresh thread pool per call; the chain's two
+    halves invoked in turn keep a bulk run's call slots free of that cost."""
+    extractor = make_extractor(scripted(reply({"budget": answer("50k budget", 50000)})))
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    answered = extractor.ask(extractor.job(BOOTH_NOTE, default_rubric))
+
+    assert started == ["leadbot-model-call"]
+    assert answered.proposed.answers["budget"].value == 50000
+    assert answered.usage.input_tokens == 900
+
+
 def test_cached_extraction_answers_without_a_second_call(make_extractor, default_rubric):
     cache = MemoryCache()
     model = scripted(reply({"budget": answer("50k budget", 50000)}))
@@ -461,6 +482,34 @@ def test_a_slow_call_holds_only_its_own_slot(make_extractor, default_rubric):
     assert released_by_others == [True]
     assert answered[-1] == 1
     assert [r.criteria[0].value for r in results] == [n * 1000 for n in range(1, 13)]
+
+
+def test_the_offline_rules_read_the_whole_batch_while_the_first_calls_are_out(
+    make_extractor, default_rubric
+):
+    """The answers' checks later never share the interpreter with the offline rules."""
+    leads = [Lead(text=f"lead number {n}: we have {n}k budget") for n in range(1, 7)]
+    all_read = threading.Event()
+
+    class CountingOffline(StubOffline):
+        def extract(self, lead, rubric):
+            found = super().extract(lead, rubric)
+            if self.calls == len(leads):
+                all_read.set()
+            return found
+
+    read_before_answering: list[bool] = []
+
+    def answer_after_the_rules(messages):
+        read_before_answering.append(all_read.wait(timeout=5))
+        return reply()
+
+    model = scripted(*[answer_after_the_rules] * len(leads))
+    qualifier = ConcurrentQualifier(make_extractor(model, CountingOffline()), concurrency=2)
+
+    qualifier.qualify_many(leads, default_rubric)
+
+    assert read_before_answering == [True] * len(leads)
 
 
 def test_a_batch_reads_and_writes_the_cache_once(make_extractor, default_rubric):
