@@ -10,6 +10,7 @@ boundary itself, and skips the scan altogether when the text lacks the words the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from re import _constants as _regex_constants  # the stdlib's own regex parser, for literals
 from re import _parser as _regex_parser
 
@@ -42,7 +43,7 @@ class WordPattern:
     when none of the strings the pattern needs occurs in the text.
     """
 
-    __slots__ = ("bounded", "pattern", "regex", "required")
+    __slots__ = ("bounded", "nonempty", "pattern", "regex", "required")
 
     def __init__(self, pattern: str, flags: int = 0):
         self.pattern = pattern
@@ -54,13 +55,21 @@ class WordPattern:
             and _scans_fast(stripped)
         )
         self.regex = re.compile(stripped if self.bounded else pattern, flags)
+        self.nonempty = _never_empty(self.regex)
         required = None if flags & re.IGNORECASE else required_literals(self.regex.pattern)
         self.required = None if required is None else _literal_scanner(required)
 
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int | None = None
+    ) -> Iterator[re.Match[str]]:
         if self.required is not None and not self.required(text):
-            return
+            return iter(())
         endpos = len(text) if endpos is None else endpos
+        if not self.bounded and self.nonempty:  # nothing to check: `re`'s own loop, in C
+            return self.regex.finditer(text, pos, endpos)
+        return self._checked_matches(text, pos, endpos)
+
+    def _checked_matches(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
         while pos <= endpos:
             match = self.regex.search(text, pos, endpos)
             if match is None:
@@ -72,7 +81,16 @@ class WordPattern:
             pos = match.end() if match.end() > match.start() else match.end() + 1
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
-        return next(self.finditer(text, pos, endpos), None)
+        """The first match `finditer` gives, without building an iterator."""
+        if self.required is not None and not self.required(text):
+            return None
+        endpos = len(text) if endpos is None else endpos
+        while pos <= endpos:
+            match = self.regex.search(text, pos, endpos)
+            if match is None or not self.bounded or at_word_boundary(text, match.start()):
+                return match
+            pos = match.start() + 1
+        return None
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
         match = self.regex.match(text, pos)
@@ -173,6 +191,15 @@ def _scans_fast(pattern: str) -> bool:
     if op is _BRANCH:
         return all(branch.data and branch.data[0][0] is _LITERAL for branch in argument[1])
     return op is _LITERAL or op is _IN
+
+
+def _never_empty(regex: re.Pattern[str]) -> bool:
+    """Whether every match is at least one character long (so `re.finditer` resumes where
+    the loop in `WordPattern` would)."""
+    try:
+        return _regex_parser.parse(regex.pattern, regex.flags).getwidth()[0] > 0
+    except (re.error, TypeError, ValueError):
+        return False
 
 
 def _literal_scanner(words: frozenset[str]):
