@@ -10,7 +10,7 @@ boundary itself, and skips the scan altogether when the text lacks the words the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from re import _constants as _regex_constants  # the stdlib's own regex parser, for literals
 from re import _parser as _regex_parser
 
@@ -43,7 +43,7 @@ class WordPattern:
     when none of the strings the pattern needs occurs in the text.
     """
 
-    __slots__ = ("bounded", "nonempty", "pattern", "regex", "required")
+    __slots__ = ("bounded", "needs", "nonempty", "pattern", "regex")
 
     def __init__(self, pattern: str, flags: int = 0):
         self.pattern = pattern
@@ -57,13 +57,25 @@ class WordPattern:
         self.regex = re.compile(stripped if self.bounded else pattern, flags)
         self.nonempty = _never_empty(self.regex)
         required = None if flags & re.IGNORECASE else required_literals(self.regex.pattern)
-        self.required = None if required is None else _literal_scanner(required)
+        # Tested inline in each scan (a call per scan would cost as much as the test).
+        self.needs = () if required is None else _worth_testing(required)
+
+    @property
+    def required(self) -> Callable[[str], bool] | None:
+        """Whether a text has one of the strings the pattern needs; None when not tested."""
+        if not self.needs:
+            return None
+        return lambda text: any(word in text for word in self.needs)
 
     def finditer(
         self, text: str, pos: int = 0, endpos: int | None = None
     ) -> Iterator[re.Match[str]]:
-        if self.required is not None and not self.required(text):
-            return iter(())
+        for word in self.needs:
+            if word in text:
+                break
+        else:
+            if self.needs:
+                return iter(())
         endpos = len(text) if endpos is None else endpos
         if not self.bounded and self.nonempty:  # nothing to check: `re`'s own loop, in C
             return self.regex.finditer(text, pos, endpos)
@@ -82,8 +94,12 @@ class WordPattern:
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         """The first match `finditer` gives, without building an iterator."""
-        if self.required is not None and not self.required(text):
-            return None
+        for word in self.needs:
+            if word in text:
+                break
+        else:
+            if self.needs:
+                return None
         endpos = len(text) if endpos is None else endpos
         while pos <= endpos:
             match = self.regex.search(text, pos, endpos)
@@ -202,20 +218,10 @@ def _never_empty(regex: re.Pattern[str]) -> bool:
         return False
 
 
-def _literal_scanner(words: frozenset[str]):
-    """A fast 'does any of these strings occur?' test, or None when testing would cost more
-    than it saves (many short strings: Python has no multi-string search)."""
-    if len(words) > 8:
-        return None
-    ordered = tuple(words)
-
-    def any_occurs(text: str) -> bool:
-        for word in ordered:  # noqa: SIM110 (a plain loop: any() over a generator is slower)
-            if word in text:
-                return True
-        return False
-
-    return any_occurs
+def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
+    """The strings to test for before a scan, or none when testing would cost more than it
+    saves (many short strings: Python has no multi-string search)."""
+    return () if len(words) > 8 else tuple(words)
 
 
 def _required(items) -> frozenset[str] | None:
