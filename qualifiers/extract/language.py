@@ -67,11 +67,9 @@ def unread_language(text: str) -> str | None:
         if script:
             return script
     words = (_ASCII_WORD if sample.isascii() else _WORD).findall(sample.lower())
-    if len(words) < 12:
+    if len(words) < 12 or _OTHER_WORDS.keys().isdisjoint(words):  # most leads: one C-level pass
         return None
     other_words = [language for word in words if (language := _OTHER_WORDS.get(word))]
-    if not other_words:
-        return None
     others: dict[str, int] = {}
     for language in other_words:
         others[language] = others.get(language, 0) + 1

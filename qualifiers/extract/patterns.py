@@ -10,6 +10,7 @@ boundary itself, and skips the scan altogether when the text lacks the words the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from re import _constants as _regex_constants  # the stdlib's own regex parser, for literals
 from re import _parser as _regex_parser
 
@@ -42,7 +43,7 @@ class WordPattern:
     when none of the strings the pattern needs occurs in the text.
     """
 
-    __slots__ = ("bounded", "pattern", "regex", "required")
+    __slots__ = ("bounded", "needs", "nonempty", "pattern", "regex")
 
     def __init__(self, pattern: str, flags: int = 0):
         self.pattern = pattern
@@ -54,13 +55,33 @@ class WordPattern:
             and _scans_fast(stripped)
         )
         self.regex = re.compile(stripped if self.bounded else pattern, flags)
+        self.nonempty = _never_empty(self.regex)
         required = None if flags & re.IGNORECASE else required_literals(self.regex.pattern)
-        self.required = None if required is None else _literal_scanner(required)
+        # Tested inline in each scan (a call per scan would cost as much as the test).
+        self.needs = () if required is None else _worth_testing(required)
 
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
-        if self.required is not None and not self.required(text):
-            return
+    @property
+    def required(self) -> Callable[[str], bool] | None:
+        """Whether a text has one of the strings the pattern needs; None when not tested."""
+        if not self.needs:
+            return None
+        return lambda text: any(word in text for word in self.needs)
+
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int | None = None
+    ) -> Iterator[re.Match[str]]:
+        for word in self.needs:
+            if word in text:
+                break
+        else:
+            if self.needs:
+                return iter(())
         endpos = len(text) if endpos is None else endpos
+        if not self.bounded and self.nonempty:  # nothing to check: `re`'s own loop, in C
+            return self.regex.finditer(text, pos, endpos)
+        return self._checked_matches(text, pos, endpos)
+
+    def _checked_matches(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
         while pos <= endpos:
             match = self.regex.search(text, pos, endpos)
             if match is None:
@@ -72,7 +93,20 @@ class WordPattern:
             pos = match.end() if match.end() > match.start() else match.end() + 1
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
-        return next(self.finditer(text, pos, endpos), None)
+        """The first match `finditer` gives, without building an iterator."""
+        for word in self.needs:
+            if word in text:
+                break
+        else:
+            if self.needs:
+                return None
+        endpos = len(text) if endpos is None else endpos
+        while pos <= endpos:
+            match = self.regex.search(text, pos, endpos)
+            if match is None or not self.bounded or at_word_boundary(text, match.start()):
+                return match
+            pos = match.start() + 1
+        return None
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
         match = self.regex.match(text, pos)
@@ -175,20 +209,19 @@ def _scans_fast(pattern: str) -> bool:
     return op is _LITERAL or op is _IN
 
 
-def _literal_scanner(words: frozenset[str]):
-    """A fast 'does any of these strings occur?' test, or None when testing would cost more
-    than it saves (many short strings: Python has no multi-string search)."""
-    if len(words) > 8:
-        return None
-    ordered = tuple(words)
-
-    def any_occurs(text: str) -> bool:
-        for word in ordered:  # noqa: SIM110 (a plain loop: any() over a generator is slower)
-            if word in text:
-                return True
+def _never_empty(regex: re.Pattern[str]) -> bool:
+    """Whether every match is at least one character long (so `re.finditer` resumes where
+    the loop in `WordPattern` would)."""
+    try:
+        return _regex_parser.parse(regex.pattern, regex.flags).getwidth()[0] > 0
+    except (re.error, TypeError, ValueError):
         return False
 
-    return any_occurs
+
+def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
+    """The strings to test for before a scan, or none when testing would cost more than it
+    saves (many short strings: Python has no multi-string search)."""
+    return () if len(words) > 8 else tuple(words)
 
 
 def _required(items) -> frozenset[str] | None:
