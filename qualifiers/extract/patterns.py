@@ -187,8 +187,8 @@ def _spread_leading_group(alternative: str) -> str:
     if match is None:
         return alternative
     rest = alternative[match.end() :]
-    if split_alternatives(rest) != [rest]:
-        return alternative
+    if rest[:1] in ("?", "*", "+", "{") or split_alternatives(rest) != [rest]:
+        return alternative  # a quantified group ("(?:in |by )?x") is not a leading literal
     return "|".join(word + rest for word in match[1].split("|"))
 
 

@@ -20,7 +20,11 @@ LEADS_FILE = Path(__file__).resolve().parents[1] / "data" / "leads.yaml"
 TEXTS = [
     (item.get("text") or "").lower()
     for item in yaml.safe_load(LEADS_FILE.read_text(encoding="utf-8"))
-] + ["xno budget here. no budget. budget: tbd", "the theme: they're here, he's the cto"]
+] + [
+    "xno budget here. no budget. budget: tbd",
+    "the theme: they're here, he's the cto",
+    "we buy this financial year, or within this fiscal year",
+]
 
 PATTERNS = [
     r"\b(?:no|zero) budget\b|\bbudget:?\s*(?:none|tbd)\b",
@@ -30,6 +34,7 @@ PATTERNS = [
     r"\b(?:we|i) (?:need|want) to \w+",
     r"\d+ (?:employees|people)",
     r"\bhead of\b|\bvp\b|\bdirector\b",
+    r"\b(?:within |in )?(?:this|next) (?:fiscal|financial) year",
 ]
 
 
