@@ -26,10 +26,13 @@ class KnockoutRule:
     # "I run a recruitment agency") is vetoed when they state a problem of their own: they
     # are buying, whatever they sell.
     own_business_veto: bool = False
+    # A hit told of the writer's past ("my thesis at uni back in 2021") is not who they are now.
+    past_veto: bool = False
 
 
 BUILTIN_RULES: dict[str, KnockoutRule] = {
     "student": KnockoutRule(
+        past_veto=True,
         patterns=word_patterns(
             r"\b(?:i'?m|i am) (?:currently |also )?(?:a|an) (?:[\w-]+ ){0,2}(?:student|"
             r"undergrad(?:uate)?|grad student|"
@@ -318,7 +321,25 @@ _WANTS_TO_BUY = re.compile(
     r"(?:buy|purchase)\b|\b(?:we'?re|we are|i'?m|i am) (?:a )?(?:potential|prospective|"
     r"paying|would-be) (?:customer|client|buyer)\b|\b(?:we|i) want (?:to buy )?your "
     r"(?:tool|software|product|platform|app|lead scoring)\b"
+    r"|\bfor (?:our|my) own (?:\w+ )?(?:use|office|team|staff|business|company|people)\b"
 )
+
+
+def wants_to_buy(text: str, start: int, end: int) -> bool:
+    """The sentence says the writer wants to buy ('we want your software for our own team'),
+    whatever else in it sounds like a pitch."""
+    return _WANTS_TO_BUY.search(text, *_sentence(text, start, end)) is not None
+
+
+# A sentence that tells of the writer's past: "back in 2021", "when I was at uni".
+_PAST = re.compile(
+    r"\bback in (?:\d{4}|the day|uni|college|school)\b|\b\d+ years ago\b|\bwhen i was\b"
+    r"|\bused to\b|\bduring my (?:studies|degree|phd|masters?)\b|\bformer(?:ly)?\b"
+)
+
+
+def tells_of_the_past(text: str, start: int, end: int) -> bool:
+    return _PAST.search(text, *_sentence(text, start, end)) is not None
 
 
 def _runs_own_business(text: str, start: int, end: int) -> bool:
@@ -361,6 +382,8 @@ def guarded(rule: KnockoutRule | None, text: str, start: int, end: int) -> bool:
     if _mentioned(text, start, end):
         return True
     if rule.own_business_veto and _runs_own_business(text, start, end):
+        return True
+    if rule.past_veto and tells_of_the_past(text, start, end):
         return True
     if (
         rule.not_before

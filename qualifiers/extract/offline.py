@@ -33,6 +33,7 @@ from qualifiers.extract.knockouts import (
     is_own_problem,
     looks_like_gibberish,
     speaks_for_self,
+    wants_to_buy,
 )
 from qualifiers.extract.language import unread_language
 from qualifiers.extract.money import (
@@ -55,7 +56,7 @@ from qualifiers.extract.roles import (
     refined,
     translate_titles,
 )
-from qualifiers.extract.sentences import classify_need
+from qualifiers.extract.sentences import classify_need, intent_sentences
 from qualifiers.extract.text import (
     Clauses,
     FormPair,
@@ -544,6 +545,18 @@ class KnockoutRules:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*span))
         return None
 
+    def intent_hit(self, text: LeadText, writer: Writer) -> KnockoutHit | None:
+        """What no pattern lists: a sentence whose intent is this knockout's, read by the
+        sentence classifier ("I think we could fill your Q1 pipeline")."""
+        for start, end in intent_sentences(text.lower, self.id):
+            if not (
+                guarded(self.builtin, text.lower, start, end)
+                or wants_to_buy(text.lower, start, end)
+                or self._about_something_else(text.lower, start, end, writer)
+            ):
+                return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
+        return None
+
     def _about_something_else(self, lower: str, start: int, end: int, writer: Writer) -> bool:
         """A word-level hit that says what the writer's business is, not what they want
         from us: a reseller or a crypto exchange with a problem of its own to solve is
@@ -605,8 +618,12 @@ class RubricRules:
             if answer is not None:
                 answers[rules.id] = answer
         writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers, text))
-        knockouts = [
-            hit for rules in within_budget(self.knockouts) if (hit := rules.hit(text, writer))
+        read = list(within_budget(self.knockouts))
+        knockouts = [hit for rules in read if (hit := rules.hit(text, writer))] or [
+            # the classifier's reading only where the rules found no knockout at all
+            hit
+            for rules in read
+            if (hit := rules.intent_hit(text, writer))
         ]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait

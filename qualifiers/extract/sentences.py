@@ -1,9 +1,11 @@
 """Sentence classification for what word lists cannot enumerate: a need stated in plain words
-("leads fall through the cracks", "sales can't tell who's serious").
+("leads fall through the cracks", "sales can't tell who's serious") and what the writer
+wants when it is not to buy (to sell to us, study us, work for us, compete with us).
 
 A logistic regression over each sentence's words and word pairs (present or not), trained
-on the labelled sentences shipped beside this file (`sentences.txt`: need, pitch, other; the
-pitches teach it that a problem told to us as a sales line is not the writer's need). It is
+on the labelled sentences shipped beside this file (`sentences.txt`: need, pitch, student,
+job_seeker, competitor, other; the pitches also teach it that a problem told to us as a sales
+line is not the writer's need). It is
 small, deterministic and explainable: the evidence is the sentence itself, and each word's
 weight can be read off the model. Training takes a fraction of a second and happens on first
 use, not at import. The rules stay first; this only answers where they found nothing.
@@ -17,7 +19,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -28,9 +30,16 @@ TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
 # written by `python -m qualifiers.extract.sentences`, and used only while it names the
 # training file's digest (a test checks it does).
 WEIGHTS_FILE = TRAINING_FILE.with_name("sentences.weights.json")
-LABELS = ("need", "pitch", "other")
+LABELS = ("need", "pitch", "student", "job_seeker", "competitor", "other")
+# The knockout a sentence of each intent label stands for.
+INTENT_KNOCKOUTS = {
+    "pitch": "vendor",
+    "student": "student",
+    "job_seeker": "job_seeker",
+    "competitor": "competitor",
+}
 _STEPS = 300
-_LEARNING_RATE = 2.0
+_LEARNING_RATE = 4.0  # each of six classes weighs 1/6 of the loss
 _L2 = 0.001
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
 _ASCII_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+")  # the same words, faster
@@ -43,7 +52,10 @@ _HEADER = re.compile(r"\s*(?:from|to|cc|bcc|subject|date|sent|re|fwd?|reply-to)\
 _NOT_PROSE = re.compile(r"@|https?://")
 _SPEAKER = re.compile(r"\s*[\w ().-]{1,30}:\s")
 # A sentence counts when its label is this much more likely than the others (probability).
-NEED_THRESHOLD = 0.8
+NEED_THRESHOLD = 0.7
+# An intent needs more: a knockout takes the whole lead out of the queue.
+INTENT_THRESHOLD = 0.85
+_SCORED_TEXTS = 256
 _ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
 
 
@@ -54,24 +66,24 @@ def features(sentence: str) -> set[str]:
     return {*words, *[f"{a} {b}" for a, b in pairwise(words)]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: texts are scored per model
 class SentenceModel:
-    """Per feature, its log-likelihood under each label minus under 'other'; and the priors."""
+    """Per feature, its log-likelihood under each label but 'other' minus under 'other'; and
+    the priors (in the order of LABELS)."""
 
-    weights: dict[str, tuple[float, float]]
-    priors: tuple[float, float]
+    weights: dict[str, tuple[float, ...]]
+    priors: tuple[float, ...]
 
-    def probabilities(self, sentence: str) -> tuple[float, float, float]:
-        """P(need), P(pitch), P(other) for a lowercased sentence."""
+    def probabilities(self, sentence: str) -> tuple[float, ...]:
+        """The probability of each label of LABELS for a lowercased sentence."""
         known = [w for f in features(sentence) if (w := self.weights.get(f)) is not None]
         # fsum: the same total whatever order the set of features comes in (hash seeds
         # differ between processes, and a worker must score exactly like the parent)
-        need = math.fsum([self.priors[0], *(w[0] for w in known)])
-        pitch = math.fsum([self.priors[1], *(w[1] for w in known)])
-        top = max(need, pitch, 0.0)
-        exp_need, exp_pitch, exp_other = (math.exp(v - top) for v in (need, pitch, 0.0))
-        total = exp_need + exp_pitch + exp_other
-        return exp_need / total, exp_pitch / total, exp_other / total
+        logits = [*map(math.fsum, zip(self.priors, *known, strict=True)), 0.0]
+        top = max(logits)
+        exps = [math.exp(v - top) for v in logits]
+        total = sum(exps)
+        return tuple(e / total for e in exps)
 
 
 def train(examples: list[tuple[str, str]]) -> SentenceModel:
@@ -117,14 +129,12 @@ def train(examples: list[tuple[str, str]]) -> SentenceModel:
         )
         weights -= _LEARNING_RATE * (gradient + _L2 * weights)
         bias -= _LEARNING_RATE * error.sum(axis=0)
-    relative = weights - weights[:, 2:3]
-    priors = bias - bias[2]
+    other = LABELS.index("other")
+    relative = np.delete(weights - weights[:, other : other + 1], other, axis=1)
+    priors = np.delete(bias - bias[other], other)
     return SentenceModel(
-        {
-            feature: (float(relative[i, 0]), float(relative[i, 1]))
-            for feature, i in vocabulary.items()
-        },
-        (float(priors[0]), float(priors[1])),
+        {feature: tuple(map(float, relative[i])) for feature, i in vocabulary.items()},
+        tuple(map(float, priors)),
     )
 
 
@@ -150,9 +160,7 @@ def shipped_model() -> SentenceModel:
     with contextlib.suppress(OSError, ValueError, KeyError):
         stored = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
         if stored["training_sha256"] == training_digest(text):
-            weights = {
-                feature: (need, pitch) for feature, (need, pitch) in stored["weights"].items()
-            }
+            weights = {feature: tuple(values) for feature, values in stored["weights"].items()}
             return SentenceModel(weights, tuple(stored["priors"]))
     return train(read_examples(text))
 
@@ -194,16 +202,42 @@ def _prose(text: str, start: int, end: int):
         yield start + len(sentence) - len(sentence.lstrip()), end
 
 
+def _scored(text: str, model: SentenceModel | None):
+    return _scored_by(text, model or shipped_model())
+
+
+@lru_cache(maxsize=_SCORED_TEXTS)
+def _scored_by(text: str, model: SentenceModel) -> tuple[tuple[int, int, tuple[float, ...]], ...]:
+    """(start, end, probabilities) of each sentence: once per lead, for needs and intents."""
+    return tuple(
+        (start, end, model.probabilities(text[start:end])) for start, end in _sentences(text)
+    )
+
+
 def need_sentences(text: str, model: SentenceModel | None = None):
     """(start, end) of each sentence of `text` (lowercased) the model reads as a stated need
     and that does not talk to the reader ('your leads' is a pitch's line, not the writer's
     problem)."""
-    model = model or shipped_model()
-    for start, end in _sentences(text):
-        sentence = text[start:end]
-        need, _, _ = model.probabilities(sentence)
-        if need >= NEED_THRESHOLD and not _ADDRESSES_US.search(sentence):
+    for start, end, probabilities in _scored(text, model):
+        if is_need(probabilities) and not _ADDRESSES_US.search(text, start, end):
             yield start, end
+
+
+def is_need(probabilities: tuple[float, ...]) -> bool:
+    """A need outweighs the pitch and 'other' readings by NEED_THRESHOLD, and no intent
+    outweighs it: the intents only take a sentence that reads as theirs."""
+    need, pitch, *intents, other = probabilities
+    return need >= NEED_THRESHOLD * (need + pitch + other) and need >= max(intents)
+
+
+def intent_sentences(text: str, knockout: str, model: SentenceModel | None = None):
+    """(start, end) of each sentence of `text` (lowercased) the model reads, with at least
+    INTENT_THRESHOLD, as the intent that `knockout` stands for: 'we could fill your Q1
+    pipeline' is a vendor's, 'an assignment for my marketing class' a student's."""
+    for start, end, probabilities in _scored(text, model):
+        for label, probability in zip(LABELS, probabilities, strict=True):
+            if probability >= INTENT_THRESHOLD and INTENT_KNOCKOUTS.get(label) == knockout:
+                yield start, end
 
 
 def classify_need(text: str, model: SentenceModel | None = None) -> Found | None:

@@ -16,6 +16,8 @@ from qualifiers.extract.sentences import (
     NEED_THRESHOLD,
     WEIGHTS_FILE,
     classify_need,
+    intent_sentences,
+    is_need,
     read_examples,
     shipped_model,
     train,
@@ -84,6 +86,82 @@ def test_buyers_describing_their_own_business_are_not_knocked_out(default_rubric
 )
 def test_pitches_and_studies_are_still_knocked_out(default_rubric, text, expected):
     assert expected in knockouts(default_rubric, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # what the writer wants, in words no pattern lists
+        (
+            "We're comparing tools at the moment. Honestly, my agency books meetings for B2B "
+            "software firms and I believe we could keep your sales calendar full next quarter.",
+            "vendor",
+        ),
+        (
+            "As a freelance RevOps consultant I could help your marketing team rebuild the "
+            "signup flow; my clients usually see more demos within weeks.",
+            "vendor",
+        ),
+        (
+            "We are building a similar lead qualification product and I want to position ours "
+            "against you in our pitch deck. What is your enterprise price?",
+            "competitor",
+        ),
+        (
+            "Actuellement responsable grands comptes, je souhaite rejoindre votre équipe "
+            "commerciale. Vous trouverez ci-joint mon CV.",
+            "job_seeker",
+        ),
+        (
+            "Ich suche eine neue Herausforderung und sende Ihnen gerne meinen Lebenslauf, um "
+            "mich persönlich vorzustellen.",
+            "job_seeker",
+        ),
+        (
+            "Estoy escribiendo mi tesis sobre la automatización de ventas y quisiera su lista "
+            "de precios.",
+            "student",
+        ),
+    ],
+)
+def test_a_knockout_is_read_from_what_the_writer_wants(default_rubric, text, expected):
+    hit = extract(default_rubric, text).knockouts
+    assert [h.id for h in hit] == [expected]
+    assert hit[0].evidence in text  # the sentence that says so
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a buyer whose sentences sound like a pitch, a student or a study
+        "Not trying to sell you anything: we want your software for our own sales team, whose "
+        "inbound requests go unanswered for days.",
+        "I used your free student plan for my thesis back in 2021. Now I manage sales at a "
+        "120-person firm and our dealer leads sit in one spreadsheet.",
+        "We offer payroll services to 200 local firms and are looking at tools for our own "
+        "office - please send a price list.",
+        "We're just researching lead scoring tools for an internal overview my boss asked for.",
+        "Please provide your standard pricing and a completed W-9 so we can set you up in our "
+        "vendor onboarding system.",
+    ],
+)
+def test_buyers_whose_sentences_sound_like_a_knockout_are_not_knocked_out(default_rubric, text):
+    assert knockouts(default_rubric, text) == []
+
+
+def test_an_intent_counts_only_above_its_threshold():
+    model = train(
+        [
+            ("pitch", "we could fill your calendar with meetings"),
+            ("student", "this is for my class assignment"),
+            ("need", "our leads go cold"),
+            ("other", "thanks and best regards"),
+        ]
+    )
+    text = "we could fill your calendar with meetings. thanks and best regards."
+    assert list(intent_sentences(text, "vendor", model)) == [(0, 41)]
+    assert list(intent_sentences(text, "student", model)) == []
+    assert list(intent_sentences("thanks and best regards to all", "vendor", model)) == []
 
 
 @pytest.fixture
@@ -230,8 +308,9 @@ def test_the_classifier_is_trained_from_the_shipped_sentences_and_is_determinist
     model = shipped_model()
     assert model is shipped_model()
     assert {label for label, _ in read_examples(_shipped_text())} == set(LABELS)
-    need_p, pitch_p, other_p = model.probabilities("our quotes keep getting lost in email")
-    assert need_p > NEED_THRESHOLD and abs(need_p + pitch_p + other_p - 1) < 1e-9
+    probabilities = model.probabilities("our quotes keep getting lost in email")
+    assert len(probabilities) == len(LABELS) and abs(sum(probabilities) - 1) < 1e-9
+    assert is_need(probabilities) and probabilities[0] > NEED_THRESHOLD
 
 
 def test_the_shipped_weights_are_those_of_the_training_sentences():
