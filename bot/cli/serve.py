@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import subprocess
@@ -83,17 +84,22 @@ def require_slack(settings: Settings, *, serving: bool = True) -> None:
 
 
 def build(settings: Settings):
+    """The app, its objects then left out of the garbage collector's full passes: with all
+    of Bolt, pydantic and SQLAlchemy loaded, one pass takes 200-300 ms and stops every
+    thread, so each ack in flight (or a worker holding SQLite's write turn) would wait it."""
     from bot.bootstrap import create_app
 
     try:
         with _failures_reported_by_serve("slack_sdk.web"):
-            return create_app(settings)
+            leadbot = create_app(settings)
     except RubricError as exc:
         raise UserError(f"the rubric cannot be used:\n{exc}") from None
     except ConfigurationError as exc:
         raise UserError(str(exc)) from None
     except DeliveryError as exc:
         raise UserError(_slack_problem(exc.__cause__, "SLACK_BOT_TOKEN", settings)) from None
+    gc.freeze()
+    return leadbot
 
 
 def _slack_problem(cause: BaseException | None, token: str, settings: Settings) -> str:

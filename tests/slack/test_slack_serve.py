@@ -84,6 +84,24 @@ def test_serve_says_what_to_set_instead_of_starting(monkeypatch, capsys, tmp_pat
     assert "broken.yaml:3: tiers" in capsys.readouterr().err
 
 
+def test_the_built_app_is_left_out_of_full_garbage_collections(monkeypatch):
+    """A full pass over everything serve and the worker load takes hundreds of ms with every
+    thread stopped: what exists once the app is built is frozen, so no pass walks it."""
+    import gc
+
+    from bot.cli.serve import build
+    from bot.settings import Settings
+
+    built = object()
+    monkeypatch.setattr("bot.bootstrap.create_app", lambda settings: built)
+    gc.unfreeze()
+    try:
+        assert build(Settings(_env_file=None)) is built
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_serve_restarts_its_worker_process_when_it_fails_and_stops_it_at_the_end(monkeypatch):
     from bot.cli.serve import WorkerProcess
 
