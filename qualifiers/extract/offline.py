@@ -618,13 +618,16 @@ class RubricRules:
             if answer is not None:
                 answers[rules.id] = answer
         writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers, text))
-        read = list(within_budget(self.knockouts))
-        knockouts = [hit for rules in read if (hit := rules.hit(text, writer))] or [
-            # the classifier's reading only where the rules found no knockout at all
-            hit
-            for rules in read
-            if (hit := rules.intent_hit(text, writer))
-        ]
+        read: list[KnockoutRules] = []
+        knockouts: list[KnockoutHit] = []
+        for rules in within_budget(self.knockouts):  # the budget is looked at between rules
+            read.append(rules)
+            if hit := rules.hit(text, writer):
+                knockouts.append(hit)
+        if not knockouts:  # the classifier's reading only where the rules found none at all
+            knockouts = [
+                hit for rules in within_budget(read) if (hit := rules.intent_hit(text, writer))
+            ]
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:

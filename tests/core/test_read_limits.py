@@ -10,7 +10,7 @@ import pytest
 from bot.bootstrap import build_qualifier
 from bot.settings import Settings
 from qualifiers.extract.money import BUDGET_CONTEXT, BUDGET_DISTRACTORS, _Spans, amounts
-from qualifiers.extract.offline import OfflineExtractor
+from qualifiers.extract.offline import KnockoutRules, OfflineExtractor
 from qualifiers.extract.text import Clauses, mask_injections
 from qualifiers.limits import ReadLimits, capped_lead, lead_budget
 from qualifiers.models import Lead
@@ -69,6 +69,26 @@ def test_the_budget_is_checked_between_stages(default_rubric):
     assert set(extraction.answers) <= set(first_two)
     assert "budget" in extraction.answers
     assert budget.skipped[0] == default_rubric.criteria[2].id
+
+
+def test_the_budget_is_checked_between_knockout_rules(default_rubric, monkeypatch):
+    """A knockout rule that spends the rest of the budget leaves the later ones unread, and
+    the classifier's pass over the rules that were read is noted unread too."""
+    now = [0.0]
+    first, *later = [k.id for k in default_rubric.knockouts]
+    read = KnockoutRules.hit
+
+    def slow_first_rule(rules, text, writer=None):
+        if rules.id == first:
+            now[0] = 10.0
+        return read(rules, text, writer)
+
+    monkeypatch.setattr(KnockoutRules, "hit", slow_first_rule)
+    lead = Lead(text="I'm the CFO. We have set aside $80k and want to decide this quarter.")
+    with lead_budget(5, clock=lambda: now[0]) as budget:
+        extraction, _ = OfflineExtractor().extract(lead, default_rubric)
+    assert "budget" in extraction.answers
+    assert budget.skipped == [*later, first]
 
 
 def test_the_limits_come_from_settings(monkeypatch):
