@@ -107,6 +107,12 @@ def run(argv: list[str]) -> int:
         # The reader (e.g. `| head`) stopped early; keep Python from complaining at exit too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:
+        # A full disk, a vanished file, a closed socket: the system's own words say what
+        # happened; the traceback helps only with --verbose.
+        logging.getLogger(__name__).debug("command failed", exc_info=True)
+        print(f"leadbot: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
@@ -250,3 +251,20 @@ def test_demo_runs_offline_and_writes_the_block_kit_json(leadbot, tmp_path: Path
     repository = StoreProbe.from_url(f"sqlite:///{tmp_path / 'out' / 'demo.db'}")
     assert repository.count_qualifications() == 8
     repository.engine.dispose()
+
+
+def test_a_full_disk_on_output_is_a_one_line_error(leadbot_script: Path, tmp_path: Path):
+    leads = tmp_path / "leads.txt"
+    leads.write_text("CFO at Globex, 300 employees, budget $80k, need lead routing\n")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [str(leadbot_script), "qualify", "--no-store", str(leads)],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "leadbot: [Errno 28] No space left on device"
