@@ -20,8 +20,8 @@ from bot.store.repository import (
     QUALIFICATION_COLUMNS,
     LeadRepository,
     Transition,
+    content_dedupe_key,
     event_data,
-    first_lead_per_key,
 )
 from bot.store.tables import EventRow, LeadRow, QualificationRow
 from qualifiers.bulk import QualifiedLead
@@ -58,18 +58,28 @@ class BulkLeadWriter:
         in the batch, is re-qualified as every run re-qualifies: its qualification and a
         `qualified` event with score and tier, and the move if it is still `received`."""
         self._bulk_run_durability()
-        keys, _ = first_lead_per_key(leads, None)
+        keys = [content_dedupe_key(lead) for lead in leads]
         statuses = [
             KNOCKED_OUT if q.tier == DISQUALIFIED_TIER else QUALIFIED for q in qualifications
         ]
         first_row: dict[str, int] = {}
         rows = []
-        for index, (key, lead) in enumerate(zip(keys, leads, strict=True)):
+        for index, key in enumerate(keys):
             if key not in first_row:
                 first_row[key] = index
+                lead = leads[index]
                 fields = json.dumps(lead.fields) if lead.fields else NO_FIELDS
-                row = (key, lead.id, lead.text, fields, lead.source, lead.submitted_by)
-                rows.append((*row, statuses[index]))
+                rows.append(
+                    (
+                        key,
+                        lead.id,
+                        lead.text,
+                        fields,
+                        lead.source,
+                        lead.submitted_by,
+                        statuses[index],
+                    )
+                )
         now = utcnow()
         constants = {"intake_channel": None, "intake_ts": None, "created_at": now}
         inserted = insert_many(
@@ -84,25 +94,10 @@ class BulkLeadWriter:
         created = dict(inserted)
         stored = self._stored_by_key([key for key in first_row if key not in created])
         ids = [created[key] if key in created else stored[key][0] for key in keys]
-        rows = [
-            (
-                i,
-                q.rubric_name,
-                q.rubric_version,
-                q.qualifier,
-                q.score,
-                q.tier,
-                q.knockout,
-                q.result_json,
-                *q.usage,
-            )
-            for i, q in zip(ids, qualifications, strict=True)
-        ]
-        insert_many(
-            self.session, QUALIFICATIONS, QUALIFICATION_COLUMNS, rows, constants={"created_at": now}
-        )
-        events, moves, moved = [], [], []
+        rows, events, moves, moved = [], [], [], []
         for index, (lead_id, key, q) in enumerate(zip(ids, keys, qualifications, strict=True)):
+            rubric = (q.rubric_name, q.rubric_version, q.qualifier)
+            rows.append((lead_id, *rubric, q.score, q.tier, q.knockout, q.result_json, *q.usage))
             if first_row[key] == index and key in created:
                 status = statuses[index]
                 data = event_data(knockout=q.knockout, score=q.score, tier=q.tier)
@@ -114,6 +109,9 @@ class BulkLeadWriter:
             events.append((lead_id, QUALIFIED, None, event_data(score=q.score, tier=q.tier)))
             if key in stored and stored[key][1] == LeadStatus.RECEIVED:
                 moves.append((lead_id, LeadStatus(statuses[index]), {"knockout": q.knockout}))
+        insert_many(
+            self.session, QUALIFICATIONS, QUALIFICATION_COLUMNS, rows, constants={"created_at": now}
+        )
         constants = {"created_at": now}
         insert_many(self.session, EVENTS, EVENT_KIND_COLUMNS, events, constants=constants)
         self.leads.transitions.extend(moved)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from importlib import resources
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Table, create_engine, event, make_url, text
@@ -421,7 +422,7 @@ def insert_many(
     returned: list[tuple] = []
     for start in range(0, len(rows), page):
         chunk = rows[start : start + page]
-        values = tuple(value for row in chunk for value in (*row, *extra))
+        values = tuple(chain.from_iterable(row + extra for row in chunk))
         sql = head + ", ".join([row_sql] * len(chunk)) + conflict + back
         returned.extend(connection.exec_driver_sql(sql, values).all())
     return returned
