@@ -102,7 +102,7 @@ def store_qualified(
     uow: UnitOfWork, leads: Sequence[Lead], qualifications: Sequence[QualifiedLead]
 ) -> list[int]:
     """One transaction: the batch's leads, each new one in its final status, and every
-    row's qualification, with one dedupe lookup; each lead's id."""
+    row's qualification, with at most one dedupe lookup; each lead's id."""
     with uow as tx:
         return tx.bulk.add_qualified_leads(leads, qualifications)
 
