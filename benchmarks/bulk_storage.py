@@ -6,8 +6,8 @@
    and a one-lead run for what starting costs.
 2. Storage alone, in-process: the same leads already qualified, as the worker processes hand
    them back (serialised), stored as the command stores them (`bot.services.bulk`: batches
-   of 1,000 leads with one dedupe lookup, then qualifications, events and statuses, one
-   transaction each).
+   of 1,000 leads, each new lead in its final status with its qualification and one event,
+   one transaction and at most one dedupe lookup each).
 3. 200 leads through `leadbot qualify --model openai:gpt-4o-mini` against the local
    OpenAI stand-in answering every call after 500 ms, LEADBOT_MODEL_CONCURRENCY=8, with
    storage; then the same command again, answered from the extraction cache.
@@ -43,7 +43,7 @@ from llm_throughput import answer_from_lead  # noqa: E402
 from throughput import generate_leads  # noqa: E402
 
 from bot.intake.files import parse_leads  # noqa: E402
-from bot.services.bulk import BATCH_SIZE, store_leads, store_qualifications  # noqa: E402
+from bot.services.bulk import BATCH_SIZE, store_qualified  # noqa: E402
 from bot.store.database import Database  # noqa: E402
 from bot.store.unit_of_work import UnitOfWork  # noqa: E402
 from qualifiers.bulk import OrderedQualifier  # noqa: E402
@@ -149,9 +149,8 @@ def bench_storage(backend, scratch, postgres, leads: list, qualifications: list)
         uow = UnitOfWork(database)
         cpu, started = time.process_time(), time.perf_counter()
         for start in range(0, len(leads), BATCH_SIZE):
-            ids = store_leads(uow, leads[start : start + BATCH_SIZE])
-            batch = qualifications[start : start + BATCH_SIZE]
-            store_qualifications(uow, list(zip(ids, batch, strict=True)))
+            batch = slice(start, start + BATCH_SIZE)
+            store_qualified(uow, leads[batch], qualifications[batch])
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         database.engine.dispose()
     return {"wall": wall, "cpu": cpu, "rate": len(leads) / wall}

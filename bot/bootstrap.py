@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.errors import UserError
 from bot.settings import Settings
+from bot.startup import paused_collector
 from bot.store.database import Database
 from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.qualifier import Qualifier
@@ -419,7 +420,8 @@ class DeferredChatModel:
     def with_structured_output(self, schema, **options):
         with self._lock:
             if self._model is None:
-                self._model = self._build()
+                with paused_collector():  # LangChain's import: `bot.startup`
+                    self._model = self._build()
         return self._model.with_structured_output(schema, **options)
 
 

@@ -1,7 +1,8 @@
 """`leadbot qualify FILE...`: qualify leads from files or stdin and print the results.
 
-Leads are stored before they are qualified (the same content is stored once; each run adds a
-qualification row), unless `--no-store` asks for a dry run.
+Leads are stored with their qualifications, each new one once and in its final status (the
+same content is stored once; each run adds a qualification row), unless `--no-store` asks for
+a dry run.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def register(subparsers) -> None:
         "qualify",
         help="qualify leads from .txt, .jsonl or .csv files (or - for stdin)",
         description="Qualify each lead against the rubric and print the results in input "
-        "order. Leads are stored in LEADBOT_DATABASE_URL first (once per content; every run "
+        "order. Leads are stored in LEADBOT_DATABASE_URL (once per content; every run "
         "adds a qualification). Exit code 1 when some rows could not be read, 2 when the "
         "input or rubric is unusable.",
     )

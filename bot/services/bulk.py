@@ -1,7 +1,10 @@
 """Qualify a file's worth of leads (`leadbot qualify`, `leadbot demo`): in batches, each
-batch's leads stored in one transaction before they are qualified and its qualifications in
-one transaction after, while later batches are being qualified (on every core offline, in
-the model's threads otherwise). Outcomes come out batch by batch, in input order.
+batch qualified, then stored with its qualifications in one transaction (each new lead
+already in its final status), while later batches are being qualified (on every core
+offline, in the model's threads otherwise). Outcomes come out batch by batch, in input
+order. Storing after qualifying writes each lead once instead of inserting it `received`
+and moving it on; a run stopped midway stores the batches done, and running the file again
+stores each lead once (its dedupe key) and asks the model nothing it answered (its cache).
 
 Worker processes hand back each qualification serialised (`QualifiedLead`): it is stored
 and printed as JSON from that text, and parsed into a model only for output that renders
@@ -21,7 +24,6 @@ from typing import TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from bot.domain.lifecycle import status_after_qualification
 from bot.intake.files import LeadEntry
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.bulk import OrderedQualifier, Pending, QualifiedLead
@@ -61,8 +63,7 @@ Emit = Callable[[list[Outcome]], None]
 @dataclass
 class _Batch:
     entries: list[LeadEntry]
-    stored: list[int | None]  # per entry, the lead's id; None: not stored (dry run or refused)
-    qualifying: list[int]  # indexes into entries of the leads being qualified
+    qualifying: list[int]  # indexes into entries of the readable leads, being qualified
     pending: list[Pending]
 
 
@@ -76,8 +77,8 @@ def qualify_entries(
     progress: Progress | None = None,
     emit: Emit | None = None,
 ) -> list[Outcome]:
-    """Store (when a unit of work is given) and qualify every readable entry. Returns one
-    outcome per entry, in order; `emit` gets them batch by batch as they are done."""
+    """Qualify every readable entry and store it (when a unit of work is given). Returns
+    one outcome per entry, in order; `emit` gets them batch by batch as they are done."""
     leads = [entry.lead for entry in entries]
     readable = len(leads) - leads.count(None)
     processes = workers if readable >= PARALLEL_MIN_LEADS else 1
@@ -87,7 +88,7 @@ def qualify_entries(
         ahead = max(3, -(-2 * runner.parallel * WORKER_CHUNK // BATCH_SIZE))
         in_flight: deque[_Batch] = deque()
         for start in range(0, len(entries), BATCH_SIZE):
-            in_flight.append(_start(start, list(entries[start : start + BATCH_SIZE]), runner, uow))
+            in_flight.append(_start(start, list(entries[start : start + BATCH_SIZE]), runner))
             while len(in_flight) > ahead:
                 outcomes.extend(_finish(in_flight.popleft(), uow, emit))
                 _report(progress, outcomes, entries)
@@ -97,70 +98,47 @@ def qualify_entries(
     return outcomes
 
 
-def store_leads(uow: UnitOfWork, leads: Sequence[Lead]) -> list[int]:
-    """One transaction: the leads not stored yet, with one dedupe lookup; each one's id."""
+def store_qualified(
+    uow: UnitOfWork, leads: Sequence[Lead], qualifications: Sequence[QualifiedLead]
+) -> list[int]:
+    """One transaction: the batch's leads, each new one in its final status, and every
+    row's qualification, with at most one dedupe lookup; each lead's id."""
     with uow as tx:
-        return [lead_id for lead_id, _ in tx.bulk.add_leads(leads)]
+        return tx.bulk.add_qualified_leads(leads, qualifications)
 
 
-def store_qualifications(uow: UnitOfWork, results: Sequence[tuple[int, QualifiedLead]]) -> None:
-    """One transaction: each (lead id, qualification)'s row and event; a lead still
-    `received` moves on (qualified or knocked out) once."""
-    with uow as tx:
-        tx.bulk.add_qualifications(results)
-        tx.bulk.move_received(
-            [
-                # status_after_qualification reads the tier, which a QualifiedLead carries
-                (lead_id, status_after_qualification(q), {"knockout": q.knockout})
-                for lead_id, q in results
-            ]
-        )
-
-
-def _start(
-    start: int, entries: list[LeadEntry], runner: OrderedQualifier, uow: UnitOfWork | None
-) -> _Batch:
-    """Store the batch's leads (one transaction) and start qualifying the stored ones."""
-    readable = [i for i, entry in enumerate(entries) if entry.lead is not None]
-    stored: list[int | None] = [None] * len(entries)
-    if uow is None:
-        qualifying = readable
-    else:
-
-        def add(indexes: list[int]) -> list[int]:
-            return store_leads(uow, [entries[i].lead for i in indexes])
-
-        for index, result in zip(readable, _store_splitting(readable, add), strict=True):
-            if isinstance(result, Exception):
-                entries[index] = _refused(entries[index], result)
-            else:
-                stored[index] = result
-        qualifying = [i for i in readable if stored[i] is not None]
+def _start(start: int, entries: list[LeadEntry], runner: OrderedQualifier) -> _Batch:
+    """Start qualifying the batch's readable leads."""
+    qualifying = [i for i, entry in enumerate(entries) if entry.lead is not None]
     pending = [
         runner.submit_at([start + i for i in qualifying[chunk : chunk + WORKER_CHUNK]])
         for chunk in range(0, len(qualifying), WORKER_CHUNK)
     ]
-    return _Batch(entries, stored, qualifying, pending)
+    return _Batch(entries, qualifying, pending)
 
 
 def _finish(batch: _Batch, uow: UnitOfWork | None, emit: Emit | None) -> list[Outcome]:
-    """Wait for the batch's qualifications and store them (one transaction)."""
+    """Wait for the batch's qualifications and store them with their leads (one
+    transaction)."""
     results = [qualified for part in batch.pending for qualified in part.result()]
     qualified = dict(zip(batch.qualifying, results, strict=True))
     entries = batch.entries
+    stored: dict[int, int] = {}
     if uow is not None and qualified:
 
-        def save(indexes: list[int]) -> list[None]:
-            store_qualifications(uow, [(batch.stored[i], qualified[i]) for i in indexes])
-            return [None] * len(indexes)
+        def save(indexes: list[int]) -> list[int]:
+            leads = [entries[i].lead for i in indexes]
+            return store_qualified(uow, leads, [qualified[i] for i in indexes])
 
         indexes = list(qualified)
         for index, result in zip(indexes, _store_splitting(indexes, save), strict=True):
             if isinstance(result, Exception):
                 entries[index] = _refused(entries[index], result)
                 del qualified[index]
+            else:
+                stored[index] = result
     outcomes = [
-        Outcome(entry, qualified[i], batch.stored[i]) if i in qualified else Outcome(entry)
+        Outcome(entry, qualified[i], stored.get(i)) if i in qualified else Outcome(entry)
         for i, entry in enumerate(entries)
     ]
     if emit is not None:

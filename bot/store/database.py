@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from importlib import resources
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Table, create_engine, event, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -374,13 +375,18 @@ def insert_many(
     unique: str | None = None,
     returning: Sequence[str] = (),
 ) -> list[tuple]:
-    """Insert many rows in the session's transaction, straight to the driver: the bulk
-    path, where building ORM objects or SQLAlchemy parameter sets per row costs more than
-    the database does. Row values must be what the driver takes (str, int, float, None;
-    JSON columns as serialized text); `constants` are the same for every row and go
-    through the column types once. With `unique`, rows whose `unique` column already
-    exists are skipped (ON CONFLICT DO NOTHING); with `returning`, the inserted rows'
-    values of those columns come back (in no particular order)."""
+    """Insert many rows in the session's transaction, straight to the driver: every batch
+    insert goes through here, where building ORM objects or SQLAlchemy parameter sets per
+    row costs more than the database does. Row values must be what the driver takes (str,
+    int, float, None; JSON columns as serialized text); `constants` are the same for every
+    row and go through the column types once. With `unique`, rows whose `unique` column
+    already exists are skipped (ON CONFLICT DO NOTHING); with `returning`, the inserted
+    rows' values of those columns come back (in no particular order).
+
+    SQLite gets one executemany, or multi-row INSERTs under its bound-value limit when
+    values come back. PostgreSQL gets one COPY, or (to skip or return rows) one INSERT of
+    the rows as an array per column, unnested: a dozen parameters rather than one per
+    value, which psycopg would parse one by one."""
     if not rows:
         return []
     dialect = session.get_bind().dialect
@@ -390,23 +396,71 @@ def insert_many(
     }
     names = [*columns, *constants]
     extra = tuple(constants.values())
+    conflict = f" ON CONFLICT ({unique}) DO NOTHING" if unique else ""
+    back = f" RETURNING {', '.join(returning)}" if returning else ""
+    connection = session.connection()
+    if dialect.name == "postgresql":
+        if not unique and not returning:
+            _copy(connection, f"COPY {table.name} ({', '.join(names)}) FROM STDIN", rows, extra)
+            return []
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        casts = ", ".join(f"%b::{_array_type(table, name)}" for name in columns)
+        selected = [f"{name}::{table.c[name].type.compile(dialect)}" for name in columns]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"SELECT {', '.join([*selected, *(['%s'] * len(extra))])} "
+            f"FROM unnest({casts}) AS batch ({', '.join(columns)}){conflict}{back}"
+        )
+        return binary_query(connection, sql, (*extra, *arrays))
     placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
     row_sql = "(" + ", ".join([placeholder] * len(names)) + ")"
     head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-    tail = f" ON CONFLICT ({unique}) DO NOTHING" if unique else ""
-    connection = session.connection()
     if not returning:
-        connection.exec_driver_sql(head + row_sql + tail, [row + extra for row in rows])
+        connection.exec_driver_sql(head + row_sql + conflict, [row + extra for row in rows])
         return []
-    tail += f" RETURNING {', '.join(returning)}"
     page = max(1, MAX_BOUND_VALUES // len(names))
     returned: list[tuple] = []
     for start in range(0, len(rows), page):
         chunk = rows[start : start + page]
-        values = tuple(value for row in chunk for value in (*row, *extra))
-        sql = head + ", ".join([row_sql] * len(chunk)) + tail
-        returned.extend(tuple(row) for row in connection.exec_driver_sql(sql, values))
+        values = tuple(chain.from_iterable(row + extra for row in chunk))
+        sql = head + ", ".join([row_sql] * len(chunk)) + conflict + back
+        returned.extend(connection.exec_driver_sql(sql, values).all())
     return returned
+
+
+def binary_query(connection, sql: str, parameters: tuple) -> list[tuple]:
+    """PostgreSQL: a statement's rows, its arrays (`%b`) sent in binary: psycopg writes a
+    list of texts as an array literal with a regular expression per element, which costs
+    more than the database's work; in binary it copies them."""
+    with _driver_errors(connection, sql), _cursor(connection) as cursor:
+        cursor.execute(sql, parameters)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _copy(connection, sql: str, rows: Sequence[tuple], extra: tuple) -> None:
+    with _driver_errors(connection, sql), _cursor(connection) as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row + extra)
+
+
+def _cursor(connection):
+    return connection.connection.dbapi_connection.cursor()
+
+
+@contextlib.contextmanager
+def _driver_errors(connection, sql: str):
+    """The driver's errors as SQLAlchemy raises them for its own statements."""
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
+
+
+def _array_type(table: Table, column: str) -> str:
+    """The array a column's values cross in: text for text and JSON (cast on the way in)."""
+    python_type = table.c[column].type.python_type
+    return "bigint[]" if python_type is int else "float8[]" if python_type is float else "text[]"
 
 
 def _driver_value(table: Table, column: str, value: object, dialect) -> object:

@@ -28,7 +28,7 @@ class Transaction:
     def __init__(self, session: Session, clock: Callable[[], datetime]):
         self.session = session
         self.leads = LeadRepository(session)
-        self.bulk = BulkLeadWriter(session, self.leads.transitions)  # `leadbot qualify` batches
+        self.bulk = BulkLeadWriter(session, self.leads)  # `leadbot qualify` batches
         self.posts = SlackPostLog(session)
         self.work = WorkOutbox(session, clock=clock)
         self.rubric_changes = RubricChangeLog(session)

@@ -1,6 +1,7 @@
 """Bulk storage on SQLite and (when LEADBOT_TEST_POSTGRES_URL is set) PostgreSQL: a batch
-stores exactly what one-at-a-time inserts store, dedupes inside the batch and against the
-database, and a row the database refuses costs only that row."""
+stores exactly what one-at-a-time inserts store (a bulk run's qualified batch: what they
+leave, in one event a lead), dedupes inside the batch and against the database, and a row
+the database refuses costs only that row."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import sys
 
 from sqlalchemy import select
 
-from bot.domain.lifecycle import LeadStatus, status_after_qualification
+from bot.domain.lifecycle import EventKind, LeadStatus, status_after_qualification
 from bot.intake.files import parse_leads
-from bot.services.bulk import BATCH_SIZE, qualify_entries, store_qualifications
+from bot.services.bulk import BATCH_SIZE, qualify_entries
 from bot.services.qualify import save_qualifications
-from bot.store.tables import EventRow, LeadRow, QualificationRow
+from bot.store.tables import EventRow, LeadRow, QualificationRow, WorkItemRow
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.bulk import QualifiedLead
 from qualifiers.extract.offline import OfflineExtractor
@@ -81,49 +82,107 @@ def test_a_batch_stores_exactly_what_single_inserts_store(repository, default_ru
     assert [stored.lead.id for stored, _ in added] == ["a", str(added[1][0].id), "c"]
 
 
-def test_the_bulk_writer_stores_exactly_what_single_inserts_store(repository, default_rubric):
-    """`leadbot qualify`'s path: leads, then qualifications as a worker process hands them
-    back (serialised), against the repository's one-at-a-time methods."""
+def test_a_bulk_stored_lead_is_what_a_single_insert_qualified_and_moved_leaves(
+    repository, default_rubric
+):
+    """`leadbot qualify`'s path, qualifications as a worker process hands them back
+    (serialised): each new lead written once, in its final status, with one event that
+    carries what the single path's qualification and move events carry."""
     qualifier = Qualifier(OfflineExtractor())
     qualifications = [qualifier.qualify(lead, default_rubric) for lead in LEADS]
     uow = UnitOfWork(repository)
     with uow as tx:
         for number, (lead, qualification) in enumerate(zip(LEADS, qualifications, strict=True)):
-            stored, _ = tx.leads.add_lead(lead, dedupe_key=f"one:{number}", intake_channel="C1")
-            tx.leads.add_qualification(stored.id, qualification)
-            status = status_after_qualification(qualification)
-            tx.leads.set_status(stored.id, status, knockout=qualification.knockout)
-    with uow as tx:
-        keys = [f"bulk:{number}" for number in range(len(LEADS))]
-        added = tx.bulk.add_leads(LEADS, keys, intake_channel="C1")
+            stored, _ = tx.leads.add_lead(lead, dedupe_key=f"one:{number}")
+            save_qualifications(tx.leads, [(stored, qualification)])
+        single_moves = list(tx.leads.transitions)
     from_worker = [QualifiedLead(*QualifiedLead.of(q).row()) for q in qualifications]
-    store_qualifications(uow, [(i, q) for (i, _), q in zip(added, from_worker, strict=True)])
-    single, bulk = stored_rows(repository, "one:"), stored_rows(repository, "bulk:")
-    assert len(single) == 3
-    assert bulk == single
-    with repository.session() as session:
-        times = session.scalars(
-            select(EventRow.created_at).where(EventRow.lead_id.in_([i for i, _ in added]))
-        ).all()
-    assert all(moment is not None for moment in times) and len(times) == 9
+    with uow as tx:
+        ids = tx.bulk.add_qualified_leads(LEADS, from_worker)
+        bulk_moves = list(tx.leads.transitions)
+    single, bulk = stored_rows(repository, "one:"), stored_rows(repository, "content:")
+    assert len(single) == len(bulk) == 3
+    for one, many in zip(single, bulk, strict=True):
+        assert many[0] == one[0] and many[1] == one[1] and many[3] == one[3]  # lead, rows
+        qualified = [event for event in one[2] if event[0] != "received"]
+        assert len(qualified) == len(one[2]) - 1 == 2
+        merged = {}
+        for _, _, data in qualified:
+            merged |= json.loads(data)
+        (only,) = many[2]
+        move = next(kind for kind, _, data in qualified if "knockout" in json.loads(data))
+        assert only == (move, None, json.dumps(merged, sort_keys=True))
+    assert [lead.status for lead in map(repository.get_lead, ids)] == [
+        "qualified",
+        "disqualified",
+        "qualified",
+    ]
+    assert [(t.event, t.actor, t.data) for t in bulk_moves] == [
+        (t.event, t.actor, t.data) for t in single_moves
+    ]
 
 
-def test_the_bulk_writer_dedupes_inside_a_batch_and_against_the_database(repository):
+def test_bulk_storage_dedupes_inside_a_batch_and_against_the_database(repository, default_rubric):
+    """A lead already stored is re-qualified, not stored again (one still `received` moves
+    on once); a lead repeated in the batch is one lead; a rerun stores no lead."""
+    qualifier = Qualifier(OfflineExtractor())
     earlier, _ = repository.add_lead(LEADS[2])
     batch = [LEADS[0], LEADS[2], LEADS[0].model_copy(), LEADS[1], LEADS[2]]
+    qualified = [QualifiedLead.of(qualifier.qualify(lead, default_rubric)) for lead in batch]
     with UnitOfWork(repository) as tx:
-        added = tx.bulk.add_leads(batch)
-    assert [created for _, created in added] == [True, False, False, True, False]
-    ids = [lead_id for lead_id, _ in added]
+        ids = tx.bulk.add_qualified_leads(batch, qualified)
     assert ids[1] == ids[4] == earlier.id
     assert ids[0] == ids[2] != ids[3]
     with UnitOfWork(repository) as tx:
-        again = tx.bulk.add_leads(batch)
-    assert again == [(lead_id, False) for lead_id in ids]
+        again = tx.bulk.add_qualified_leads(batch, qualified)
+    assert again == ids
     with repository.session() as session:
         assert len(session.scalars(select(LeadRow)).all()) == 3
-        received = session.scalars(select(EventRow).where(EventRow.kind == "received")).all()
-    assert sorted(event.lead_id for event in received) == sorted({*ids})
+        events = session.scalars(select(EventRow).order_by(EventRow.id)).all()
+    assert repository.get_lead(earlier.id).status == LeadStatus.QUALIFIED
+    assert [lead_id for lead_id in map(repository.count_qualifications, ids)] == [4, 4, 4, 2, 4]
+    per_lead = {
+        lead_id: [(e.kind, sorted(e.data)) for e in events if e.lead_id == lead_id]
+        for lead_id in dict.fromkeys(ids)
+    }
+    rerun = [("qualified", ["score", "tier"])]
+    assert per_lead == {
+        ids[0]: [("qualified", ["knockout", "score", "tier"])] + rerun * 3,
+        earlier.id: [("received", ["source"])]
+        + rerun * 2
+        + [("qualified", ["knockout"])]
+        + rerun * 2,
+        ids[3]: [("disqualified", ["knockout", "score", "tier"]), *rerun],
+    }
+
+
+def test_a_bulk_knockout_reads_as_the_rubrics_and_can_be_lifted(repository, default_rubric):
+    """What reads the events keeps its meaning: a knocked-out bulk lead's disqualification
+    is the rubric's (no actor), so its submitter may say "Not a knockout"; posting it after
+    that is keyed apart from anything queued before."""
+    from bot.domain.permissions import override_refusal
+    from bot.services.notices import post_now
+
+    lead = LEADS[1].model_copy(update={"submitted_by": "U1"})
+    qualification = Qualifier(OfflineExtractor()).qualify(lead, default_rubric)
+    uow = UnitOfWork(repository)
+    with uow as tx:
+        (lead_id,) = tx.bulk.add_qualified_leads([lead], [QualifiedLead.of(qualification)])
+    with uow as tx:
+        stored = tx.leads.get_lead(lead_id)
+        knockout = tx.leads.latest_event(lead_id, EventKind.DISQUALIFIED)
+        assert knockout is not None and knockout.actor is None
+        refusal = override_refusal(
+            stored.status, knockout.actor is None, "U1", submitted_by="U1", manager=False
+        )
+        assert refusal is None
+        post_now(tx, lead_id)
+        tx.leads.add_qualification(lead_id, qualification)
+        tx.leads.set_status(lead_id, LeadStatus.QUALIFIED, "U1", override=True)
+        post_now(tx, lead_id)
+    with repository.session() as session:
+        keys = session.scalars(select(WorkItemRow.dedupe_key)).all()
+    assert sorted(keys) == [f"process:{lead_id}:0:0", f"process:{lead_id}:2:0"]
 
 
 class BadTierQualifier(Qualifier):
@@ -137,8 +196,8 @@ class BadTierQualifier(Qualifier):
 
 
 def test_a_qualification_the_database_refuses_costs_only_that_row(repository, default_rubric):
-    """The leads are stored; one qualification of the batch is refused: that row gets an
-    error, its lead stays `received`, and the rest of the batch is stored as usual."""
+    """One qualification of the batch is refused: that row gets an error, neither it nor
+    its lead is stored (a rerun stores both), and the rest of the batch is stored as usual."""
     lines = [json.dumps({"id": f"r{n}", "text": f"CFO, team of {n + 5}"}) for n in range(40)]
     entries = parse_leads("\n".join(lines).encode(), "leads.jsonl")
     uow = UnitOfWork(repository)
@@ -149,14 +208,13 @@ def test_a_qualification_the_database_refuses_costs_only_that_row(repository, de
     assert refused[0].entry.error.startswith("leads.jsonl:24: the database refused this lead")
     with repository.session() as session:
         leads = {row.external_id: row for row in session.scalars(select(LeadRow))}
-        assert len(leads) == 40
-        assert leads["r23"].status == LeadStatus.RECEIVED
-        assert {row.status for key, row in leads.items() if key != "r23"} == {"qualified"}
+        assert len(leads) == 39 and "r23" not in leads
+        assert {row.status for row in leads.values()} == {"qualified"}
         lead_ids = session.scalars(select(QualificationRow.lead_id)).all()
-        moves = session.scalars(select(EventRow.lead_id).where(EventRow.kind == "qualified"))
-        moves = list(moves)
-    assert sorted(lead_ids) == sorted(row.id for key, row in leads.items() if key != "r23")
-    assert sorted(moves) == sorted(lead_ids * 2)  # the qualification's event and the move's
+        events = session.scalars(select(EventRow.lead_id).where(EventRow.kind == "qualified"))
+        events = list(events)
+    assert sorted(lead_ids) == sorted(row.id for row in leads.values())
+    assert sorted(events) == sorted(lead_ids)  # one event a lead: stored already qualified
     stored = {o.entry.id: o.stored_id for o in outcomes}
     assert stored["r5"] == leads["r5"].id
 

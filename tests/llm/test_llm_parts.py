@@ -153,3 +153,28 @@ def test_cost_estimates_use_the_longest_matching_price():
         0.000075
     )
     assert estimate_cost("ollama:llama3", 1000, 1000) == 0.0
+
+
+def test_the_deferred_chat_model_is_built_with_the_collector_paused():
+    """Building the model imports LangChain: the collector stays out of that import's way
+    and runs again afterwards, with what the import made frozen out of its passes."""
+    import gc
+
+    from bot.bootstrap import DeferredChatModel
+
+    seen = []
+
+    class Model:
+        def with_structured_output(self, schema, **options):
+            return (schema, options)
+
+    def build():
+        seen.append(gc.isenabled())
+        return Model()
+
+    frozen = gc.get_freeze_count()
+    deferred = DeferredChatModel(build)
+    assert deferred.with_structured_output("sheet", strict=True) == ("sheet", {"strict": True})
+    assert seen == [False] and gc.isenabled()
+    assert gc.get_freeze_count() > frozen
+    gc.unfreeze()
