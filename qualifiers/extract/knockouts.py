@@ -338,6 +338,11 @@ _PAST = re.compile(
 )
 
 
+def says_it_buys(text: str) -> bool:
+    """Somewhere the writer says they want to buy, for themselves."""
+    return _WANTS_TO_BUY.search(text) is not None
+
+
 def tells_of_the_past(text: str, start: int, end: int) -> bool:
     return _PAST.search(text, *_sentence(text, start, end)) is not None
 

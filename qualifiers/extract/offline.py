@@ -32,6 +32,7 @@ from qualifiers.extract.knockouts import (
     guarded,
     is_own_problem,
     looks_like_gibberish,
+    says_it_buys,
     speaks_for_self,
     wants_to_buy,
 )
@@ -56,7 +57,15 @@ from qualifiers.extract.roles import (
     refined,
     translate_titles,
 )
-from qualifiers.extract.sentences import classify_need, intent_sentences
+from qualifiers.extract.sentences import (
+    BARE_INTENT_THRESHOLD,
+    BUYER_LINE_THRESHOLD,
+    INTENT_THRESHOLD,
+    classify_need,
+    intent_mass,
+    intent_sentences,
+    strongest_intent,
+)
 from qualifiers.extract.text import (
     Clauses,
     FormPair,
@@ -107,6 +116,8 @@ _MAX_REMEMBERED_FIELD_VALUES = 50_000
 # exchange", "a recruitment agency"): a hit not addressed to us is vetoed when the writer
 # states a problem of theirs (a job seeker's "I'm applying" speaks for themselves and stays).
 _BUSINESS_KNOCKOUTS = frozenset({"vendor", "spam", "job_seeker"})
+# Knockouts whose words a buyer uses about their own trade: partners, resellers, newsletters.
+_TRADE_KNOCKOUTS = frozenset({"vendor", "spam"})
 UNREAD_NOTE = (
     "The offline qualifier could not read this lead (it looks like {language}); only its "
     "form fields were scored. A rep or a model qualifier should read it."
@@ -503,6 +514,11 @@ class Writer:
 
     senior: bool = False  # their own role is worth at least half the authority points
     buyer: bool = False  # they state a problem of their own
+    wants_to_buy: bool = False  # they say they want to buy ("for our own team")
+
+    @property
+    def asks_for_itself(self) -> bool:
+        return self.buyer or self.wants_to_buy
 
 
 class KnockoutRules:
@@ -529,6 +545,7 @@ class KnockoutRules:
                     end > start
                     and not guarded(self.builtin, text.lower, start, end)
                     and not self._about_something_else(text.lower, start, end, writer)
+                    and not self._buyers_words(text.lower, start, end, writer)
                 ):
                     return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         for pattern, also in self.builtin.paired if self.builtin else ():
@@ -547,8 +564,10 @@ class KnockoutRules:
 
     def intent_hit(self, text: LeadText, writer: Writer) -> KnockoutHit | None:
         """What no pattern lists: a sentence whose intent is this knockout's, read by the
-        sentence classifier ("I think we could fill your Q1 pipeline")."""
-        for start, end in intent_sentences(text.lower, self.id):
+        sentence classifier ("I think we could fill your Q1 pipeline"); a lead that asks nothing
+        for itself needs less of it."""
+        threshold = INTENT_THRESHOLD if writer.asks_for_itself else BARE_INTENT_THRESHOLD
+        for start, end in intent_sentences(text.lower, self.id, threshold=threshold):
             if not (
                 guarded(self.builtin, text.lower, start, end)
                 or wants_to_buy(text.lower, start, end)
@@ -556,6 +575,21 @@ class KnockoutRules:
             ):
                 return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         return None
+
+    def _buyers_words(self, lower: str, start: int, end: int, writer: Writer) -> bool:
+        """A seller's or a mass mailer's words in a buyer's lead (partners, resellers, "we
+        offer", "unsubscribe"): the writer states a need of their own, no sentence reads as
+        not buying, and the classifier reads the hit's own sentence as a buyer's line ('our
+        referral partners send us leads'). Students, applicants and competitors name
+        themselves, so their hits stand."""
+        if (
+            self.id not in _TRADE_KNOCKOUTS
+            or not writer.buyer
+            or strongest_intent(lower) >= BARE_INTENT_THRESHOLD
+        ):
+            return False
+        mass = intent_mass(lower, start, end)
+        return mass is not None and mass < BUYER_LINE_THRESHOLD
 
     def _about_something_else(self, lower: str, start: int, end: int, writer: Writer) -> bool:
         """A word-level hit that says what the writer's business is, not what they want
@@ -617,7 +651,11 @@ class RubricRules:
             answer = rules.answer(text)
             if answer is not None:
                 answers[rules.id] = answer
-        writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers, text))
+        writer = Writer(
+            senior=self._senior_writer(answers),
+            buyer=self._buyer(answers, text),
+            wants_to_buy=says_it_buys(text.lower),
+        )
         read: list[KnockoutRules] = []
         knockouts: list[KnockoutHit] = []
         for rules in within_budget(self.knockouts):  # the budget is looked at between rules

@@ -4,7 +4,7 @@ wants when it is not to buy (to sell to us, study us, work for us, compete with 
 
 A logistic regression over each sentence's words and word pairs (present or not), trained
 on the labelled sentences shipped beside this file (`sentences.txt`: need, pitch, student,
-job_seeker, competitor, other; the pitches also teach it that a problem told to us as a sales
+job_seeker, competitor, spam, other; the pitches also teach it that a problem told to us as a sales
 line is not the writer's need). It is
 small, deterministic and explainable: the evidence is the sentence itself, and each word's
 weight can be read off the model. Training takes a fraction of a second and happens on first
@@ -30,16 +30,17 @@ TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
 # written by `python -m qualifiers.extract.sentences`, and used only while it names the
 # training file's digest (a test checks it does).
 WEIGHTS_FILE = TRAINING_FILE.with_name("sentences.weights.json")
-LABELS = ("need", "pitch", "student", "job_seeker", "competitor", "other")
+LABELS = ("need", "pitch", "student", "job_seeker", "competitor", "spam", "other")
 # The knockout a sentence of each intent label stands for.
 INTENT_KNOCKOUTS = {
     "pitch": "vendor",
     "student": "student",
     "job_seeker": "job_seeker",
     "competitor": "competitor",
+    "spam": "spam",
 }
 _STEPS = 300
-_LEARNING_RATE = 4.0  # each of six classes weighs 1/6 of the loss
+_LEARNING_RATE = 4.0  # each of the classes weighs the same share of the loss
 _L2 = 0.001
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
 _ASCII_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+")  # the same words, faster
@@ -53,8 +54,16 @@ _NOT_PROSE = re.compile(r"@|https?://")
 _SPEAKER = re.compile(r"\s*[\w ().-]{1,30}:\s")
 # A sentence counts when its label is this much more likely than the others (probability).
 NEED_THRESHOLD = 0.7
-# An intent needs more: a knockout takes the whole lead out of the queue.
-INTENT_THRESHOLD = 0.85
+# An intent needs more: a knockout takes the whole lead out of the queue. A sentence reads as
+# not buying when the intent labels together are this likely (a pitch that reads half like
+# spam is still no buyer's); its knockout is the likeliest of them.
+INTENT_THRESHOLD = 0.9
+# ...and this likely when the writer asks nothing for themselves (no need of their own, no
+# wish to buy): real buyers almost always state one, sellers and students almost never.
+BARE_INTENT_THRESHOLD = 0.85
+# Below this a sentence reads as a buyer's (or neutral) line, whatever words it shares with
+# a knockout's phrases.
+BUYER_LINE_THRESHOLD = 0.5
 _SCORED_TEXTS = 256
 _ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
 
@@ -230,14 +239,42 @@ def is_need(probabilities: tuple[float, ...]) -> bool:
     return need >= NEED_THRESHOLD * (need + pitch + other) and need >= max(intents)
 
 
-def intent_sentences(text: str, knockout: str, model: SentenceModel | None = None):
+def intent_sentences(
+    text: str, knockout: str, model: SentenceModel | None = None, threshold=INTENT_THRESHOLD
+):
     """(start, end) of each sentence of `text` (lowercased) the model reads, with at least
-    INTENT_THRESHOLD, as the intent that `knockout` stands for: 'we could fill your Q1
-    pipeline' is a vendor's, 'an assignment for my marketing class' a student's."""
+    `threshold` for the intents together, as not buying, and most likely as the intent that
+    `knockout` stands for: 'we could fill your Q1 pipeline' is a vendor's, 'an assignment for
+    my marketing class' a student's."""
     for start, end, probabilities in _scored(text, model):
-        for label, probability in zip(LABELS, probabilities, strict=True):
-            if probability >= INTENT_THRESHOLD and INTENT_KNOCKOUTS.get(label) == knockout:
-                yield start, end
+        label, mass = intent_of(probabilities)
+        if mass >= threshold and INTENT_KNOCKOUTS[label] == knockout:
+            yield start, end
+
+
+def intent_of(probabilities: tuple[float, ...]) -> tuple[str, float]:
+    """The likeliest intent label of a sentence, and the probability of all intents together
+    (that the writer sells, studies, applies, competes or spams rather than buys)."""
+    intents = probabilities[1:-1]
+    best = max(range(len(intents)), key=intents.__getitem__)
+    return LABELS[1 + best], math.fsum(intents)
+
+
+def intent_mass(
+    text: str, start: int, end: int, model: SentenceModel | None = None
+) -> float | None:
+    """The intents' probability for the sentence of `text` (lowercased) around text[start:end];
+    None when it is no sentence the model reads (a header, an address, a fragment)."""
+    for first, last, probabilities in _scored(text, model):
+        if first <= start and end <= last:
+            return intent_of(probabilities)[1]
+    return None
+
+
+def strongest_intent(text: str, model: SentenceModel | None = None) -> float:
+    """The intents' probability in the sentence of `text` (lowercased) that reads most as not
+    buying."""
+    return max((intent_of(p)[1] for _, _, p in _scored(text, model)), default=0.0)
 
 
 def classify_need(text: str, model: SentenceModel | None = None) -> Found | None:
