@@ -29,9 +29,11 @@ from qualifiers.extract.knockouts import (
     addresses_reader,
     competitor_pattern,
     describes_own_business,
+    field_values,
     guarded,
     is_own_problem,
     looks_like_gibberish,
+    relays_a_lead,
     says_it_buys,
     speaks_for_self,
     wants_to_buy,
@@ -61,6 +63,7 @@ from qualifiers.extract.sentences import (
     BARE_INTENT_THRESHOLD,
     BUYER_LINE_THRESHOLD,
     INTENT_THRESHOLD,
+    SECONDED_INTENT_THRESHOLD,
     classify_need,
     intent_mass,
     intent_sentences,
@@ -515,6 +518,7 @@ class Writer:
     senior: bool = False  # their own role is worth at least half the authority points
     buyer: bool = False  # they state a problem of their own
     wants_to_buy: bool = False  # they say they want to buy ("for our own team")
+    relays: bool = False  # they pass someone else's inquiry on to us
 
     @property
     def asks_for_itself(self) -> bool:
@@ -556,37 +560,56 @@ class KnockoutRules:
             match = self.competitor.search(text.lower)
             if match:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
-        if self.id == "spam":
-            span = looks_like_gibberish(text.masked, text.text_start)
+        if self.id == "spam":  # the free text, or what was typed into a form without one
+            span = looks_like_gibberish(
+                text.masked if text.text_start < len(text.masked) else field_values(text.masked),
+                text.text_start if text.text_start < len(text.masked) else 0,
+            )
             if span:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*span))
         return None
 
     def intent_hit(self, text: LeadText, writer: Writer) -> KnockoutHit | None:
         """What no pattern lists: a sentence whose intent is this knockout's, read by the
-        sentence classifier ("I think we could fill your Q1 pipeline"); a lead that asks nothing
-        for itself needs less of it."""
-        threshold = INTENT_THRESHOLD if writer.asks_for_itself else BARE_INTENT_THRESHOLD
+        sentence classifier ("I think we could fill your Q1 pipeline"). A lead that asks
+        nothing for itself needs less of it: one sentence at BARE_INTENT_THRESHOLD, or two
+        that each read as this intent at SECONDED_INTENT_THRESHOLD (the first is the
+        evidence)."""
+        if writer.asks_for_itself:
+            return self._intent_sentence(text, writer, INTENT_THRESHOLD)
+        hit = self._intent_sentence(text, writer, BARE_INTENT_THRESHOLD)
+        if hit is None and self._intent_sentence(text, writer, SECONDED_INTENT_THRESHOLD, 2):
+            return self._intent_sentence(text, writer, SECONDED_INTENT_THRESHOLD)
+        return hit
+
+    def _intent_sentence(
+        self, text: LeadText, writer: Writer, threshold: float, nth: int = 1
+    ) -> KnockoutHit | None:
+        """The nth unguarded sentence read as this knockout's intent at `threshold`."""
+        seen = 0
         for start, end in intent_sentences(text.lower, self.id, threshold=threshold):
             if not (
                 guarded(self.builtin, text.lower, start, end)
                 or wants_to_buy(text.lower, start, end)
                 or self._about_something_else(text.lower, start, end, writer)
             ):
-                return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
+                seen += 1
+                if seen == nth:
+                    return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         return None
 
     def _buyers_words(self, lower: str, start: int, end: int, writer: Writer) -> bool:
         """A seller's or a mass mailer's words in a buyer's lead (partners, resellers, "we
-        offer", "unsubscribe"): the writer states a need of their own, no sentence reads as
-        not buying, and the classifier reads the hit's own sentence as a buyer's line ('our
+        offer", "unsubscribe") while no sentence reads as not buying: a referrer's partner
+        words ("your referral partner") when they pass on someone's inquiry, or a writer with
+        a need of their own whose hit sentence the classifier reads as a buyer's line ('our
         referral partners send us leads'). Students, applicants and competitors name
         themselves, so their hits stand."""
-        if (
-            self.id not in _TRADE_KNOCKOUTS
-            or not writer.buyer
-            or strongest_intent(lower) >= BARE_INTENT_THRESHOLD
-        ):
+        if self.id not in _TRADE_KNOCKOUTS or strongest_intent(lower) >= BARE_INTENT_THRESHOLD:
+            return False
+        if writer.relays:
+            return True
+        if not writer.buyer:
             return False
         mass = intent_mass(lower, start, end)
         return mass is not None and mass < BUYER_LINE_THRESHOLD
@@ -655,6 +678,7 @@ class RubricRules:
             senior=self._senior_writer(answers),
             buyer=self._buyer(answers, text),
             wants_to_buy=says_it_buys(text.lower),
+            relays=relays_a_lead(text.lower),
         )
         read: list[KnockoutRules] = []
         knockouts: list[KnockoutHit] = []

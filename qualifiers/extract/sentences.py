@@ -61,6 +61,8 @@ INTENT_THRESHOLD = 0.9
 # ...and this likely when the writer asks nothing for themselves (no need of their own, no
 # wish to buy): real buyers almost always state one, sellers and students almost never.
 BARE_INTENT_THRESHOLD = 0.85
+# ...or this likely in each of two sentences of such a lead that read as the same intent.
+SECONDED_INTENT_THRESHOLD = 0.6
 # Below this a sentence reads as a buyer's (or neutral) line, whatever words it shares with
 # a knockout's phrases.
 BUYER_LINE_THRESHOLD = 0.5
