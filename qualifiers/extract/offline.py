@@ -62,11 +62,13 @@ from qualifiers.extract.roles import (
 from qualifiers.extract.sentences import (
     BARE_INTENT_THRESHOLD,
     BUYER_LINE_THRESHOLD,
+    INTENT_KNOCKOUTS,
     INTENT_THRESHOLD,
     SECONDED_INTENT_THRESHOLD,
     classify_need,
     intent_mass,
     intent_sentences,
+    intents_read,
     strongest_intent,
 )
 from qualifiers.extract.text import (
@@ -573,30 +575,40 @@ class KnockoutRules:
         """What no pattern lists: a sentence whose intent is this knockout's, read by the
         sentence classifier ("I think we could fill your Q1 pipeline"). A lead that asks
         nothing for itself needs less of it: one sentence at BARE_INTENT_THRESHOLD, or two
-        that each read as this intent at SECONDED_INTENT_THRESHOLD (the first is the
-        evidence)."""
+        that read as not buying at SECONDED_INTENT_THRESHOLD each, the likelier of them this
+        knockout's (it is the evidence)."""
         if writer.asks_for_itself:
             return self._intent_sentence(text, writer, INTENT_THRESHOLD)
         hit = self._intent_sentence(text, writer, BARE_INTENT_THRESHOLD)
-        if hit is None and self._intent_sentence(text, writer, SECONDED_INTENT_THRESHOLD, 2):
-            return self._intent_sentence(text, writer, SECONDED_INTENT_THRESHOLD)
-        return hit
+        if hit is not None:
+            return hit
+        seconded = [
+            found
+            for found in intents_read(text.lower, SECONDED_INTENT_THRESHOLD)
+            if not self._vetoed(text.lower, found.start, found.end, writer)
+        ]
+        if len(seconded) < 2:
+            return None
+        strongest = max(seconded, key=lambda found: found.mass)
+        if INTENT_KNOCKOUTS[strongest.intent] != self.id:
+            return None
+        return KnockoutHit(id=self.id, evidence=text.evidence(strongest.start, strongest.end))
 
     def _intent_sentence(
-        self, text: LeadText, writer: Writer, threshold: float, nth: int = 1
+        self, text: LeadText, writer: Writer, threshold: float
     ) -> KnockoutHit | None:
-        """The nth unguarded sentence read as this knockout's intent at `threshold`."""
-        seen = 0
+        """The first unguarded sentence read as this knockout's intent at `threshold`."""
         for start, end in intent_sentences(text.lower, self.id, threshold=threshold):
-            if not (
-                guarded(self.builtin, text.lower, start, end)
-                or wants_to_buy(text.lower, start, end)
-                or self._about_something_else(text.lower, start, end, writer)
-            ):
-                seen += 1
-                if seen == nth:
-                    return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
+            if not self._vetoed(text.lower, start, end, writer):
+                return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         return None
+
+    def _vetoed(self, lower: str, start: int, end: int, writer: Writer) -> bool:
+        return (
+            guarded(self.builtin, lower, start, end)
+            or wants_to_buy(lower, start, end)
+            or self._about_something_else(lower, start, end, writer)
+        )
 
     def _buyers_words(self, lower: str, start: int, end: int, writer: Writer) -> bool:
         """A seller's or a mass mailer's words in a buyer's lead (partners, resellers, "we

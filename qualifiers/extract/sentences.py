@@ -57,11 +57,11 @@ NEED_THRESHOLD = 0.7
 # An intent needs more: a knockout takes the whole lead out of the queue. A sentence reads as
 # not buying when the intent labels together are this likely (a pitch that reads half like
 # spam is still no buyer's); its knockout is the likeliest of them.
-INTENT_THRESHOLD = 0.9
+INTENT_THRESHOLD = 0.95
 # ...and this likely when the writer asks nothing for themselves (no need of their own, no
 # wish to buy): real buyers almost always state one, sellers and students almost never.
 BARE_INTENT_THRESHOLD = 0.85
-# ...or this likely in each of two sentences of such a lead that read as the same intent.
+# ...or this likely in each of two sentences of such a lead.
 SECONDED_INTENT_THRESHOLD = 0.6
 # Below this a sentence reads as a buyer's (or neutral) line, whatever words it shares with
 # a knockout's phrases.
@@ -217,21 +217,36 @@ def _scored(text: str, model: SentenceModel | None):
     return _scored_by(text, model or shipped_model())
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One sentence as the model reads it: its span, each label's probability, its likeliest
+    intent and the probability of all intents together (that the writer sells, studies,
+    applies, competes or spams rather than buys)."""
+
+    start: int
+    end: int
+    probabilities: tuple[float, ...]
+    intent: str
+    mass: float
+
+
 @lru_cache(maxsize=_SCORED_TEXTS)
-def _scored_by(text: str, model: SentenceModel) -> tuple[tuple[int, int, tuple[float, ...]], ...]:
-    """(start, end, probabilities) of each sentence: once per lead, for needs and intents."""
-    return tuple(
-        (start, end, model.probabilities(text[start:end])) for start, end in _sentences(text)
-    )
+def _scored_by(text: str, model: SentenceModel) -> tuple[Scored, ...]:
+    """Each sentence, scored once per lead for needs and intents."""
+    scored = []
+    for start, end in _sentences(text):
+        probabilities = model.probabilities(text[start:end])
+        scored.append(Scored(start, end, probabilities, *intent_of(probabilities)))
+    return tuple(scored)
 
 
 def need_sentences(text: str, model: SentenceModel | None = None):
     """(start, end) of each sentence of `text` (lowercased) the model reads as a stated need
     and that does not talk to the reader ('your leads' is a pitch's line, not the writer's
     problem)."""
-    for start, end, probabilities in _scored(text, model):
-        if is_need(probabilities) and not _ADDRESSES_US.search(text, start, end):
-            yield start, end
+    for found in _scored(text, model):
+        if is_need(found.probabilities) and not _ADDRESSES_US.search(text, found.start, found.end):
+            yield found.start, found.end
 
 
 def is_need(probabilities: tuple[float, ...]) -> bool:
@@ -248,15 +263,19 @@ def intent_sentences(
     `threshold` for the intents together, as not buying, and most likely as the intent that
     `knockout` stands for: 'we could fill your Q1 pipeline' is a vendor's, 'an assignment for
     my marketing class' a student's."""
-    for start, end, probabilities in _scored(text, model):
-        label, mass = intent_of(probabilities)
-        if mass >= threshold and INTENT_KNOCKOUTS[label] == knockout:
-            yield start, end
+    for found in _scored(text, model):
+        if found.mass >= threshold and INTENT_KNOCKOUTS[found.intent] == knockout:
+            yield found.start, found.end
+
+
+def intents_read(text: str, threshold: float, model: SentenceModel | None = None):
+    """Each sentence of `text` (lowercased) whose intents together are at least `threshold`
+    likely."""
+    return [found for found in _scored(text, model) if found.mass >= threshold]
 
 
 def intent_of(probabilities: tuple[float, ...]) -> tuple[str, float]:
-    """The likeliest intent label of a sentence, and the probability of all intents together
-    (that the writer sells, studies, applies, competes or spams rather than buys)."""
+    """The likeliest intent label of a sentence, and the probability of all intents together."""
     intents = probabilities[1:-1]
     best = max(range(len(intents)), key=intents.__getitem__)
     return LABELS[1 + best], math.fsum(intents)
@@ -267,16 +286,16 @@ def intent_mass(
 ) -> float | None:
     """The intents' probability for the sentence of `text` (lowercased) around text[start:end];
     None when it is no sentence the model reads (a header, an address, a fragment)."""
-    for first, last, probabilities in _scored(text, model):
-        if first <= start and end <= last:
-            return intent_of(probabilities)[1]
+    for found in _scored(text, model):
+        if found.start <= start and end <= found.end:
+            return found.mass
     return None
 
 
 def strongest_intent(text: str, model: SentenceModel | None = None) -> float:
     """The intents' probability in the sentence of `text` (lowercased) that reads most as not
     buying."""
-    return max((intent_of(p)[1] for _, _, p in _scored(text, model)), default=0.0)
+    return max((found.mass for found in _scored(text, model)), default=0.0)
 
 
 def classify_need(text: str, model: SentenceModel | None = None) -> Found | None:
