@@ -243,16 +243,31 @@ def speaks_for_self(text: str, start: int, end: int) -> bool:
 _WE = re.compile(r"\b(?:we|we'?re|we'?ve|our|ours|us|i|i'?m|my|me)\b")
 
 
+def in_first_person(text: str, start: int, end: int) -> bool:
+    """The sentence of a hit speaks of the writer or their company: 'we', 'our', 'I'."""
+    return _WE.search(text, *_sentence(text, start, end)) is not None
+
+
 def addresses_reader(text: str, start: int, end: int) -> bool:
     """The sentence of a hit speaks to us: 'you', 'your'."""
     return _ADDRESSES_US.search(text, *_sentence(text, start, end)) is not None
 
 
-def is_own_problem(text: str, start: int, end: int) -> bool:
-    """The sentence of a need is told in the first person and not to the reader: 'our quotes
-    get lost', not 'your leads go cold'."""
+# Whose trouble a sentence tells when it names no one of ours: theirs, other companies'.
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:they|their|them|he|his|she|her|companies|businesses|teams|firms|brands|startups|"
+    r"organi[sz]ations|vendors|people)\b"
+)
+
+
+def is_writers_problem(text: str, start: int, end: int) -> bool:
+    """The sentence of a need is the writer's: in the first person ('our quotes get lost'),
+    or naming nobody else ('quote requests pile up on Mondays'); never told to the reader
+    ('your leads go cold') or of others ('many companies lose leads')."""
     sentence = _sentence(text, start, end)
-    return _WE.search(text, *sentence) is not None and _ADDRESSES_US.search(text, *sentence) is None
+    if _ADDRESSES_US.search(text, *sentence) is not None:
+        return False
+    return _WE.search(text, *sentence) is not None or _SOMEONE_ELSE.search(text, *sentence) is None
 
 
 def describes_own_business(text: str, start: int, end: int) -> bool:

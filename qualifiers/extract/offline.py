@@ -31,7 +31,8 @@ from qualifiers.extract.knockouts import (
     describes_own_business,
     field_values,
     guarded,
-    is_own_problem,
+    in_first_person,
+    is_writers_problem,
     looks_like_gibberish,
     relays_a_lead,
     says_it_buys,
@@ -613,18 +614,26 @@ class KnockoutRules:
     def _buyers_words(self, lower: str, start: int, end: int, writer: Writer) -> bool:
         """A seller's or a mass mailer's words in a buyer's lead (partners, resellers, "we
         offer", "unsubscribe") while no sentence reads as not buying: a referrer's partner
-        words ("your referral partner") when they pass on someone's inquiry, or a writer with
+        words ("your referral partner") when they pass on someone's inquiry, a hit in a
+        sentence that says the writer wants to buy ("we are a reseller and want your tool for
+        our own team"), or a writer with
         a need of their own whose hit sentence the classifier reads as a buyer's line ('our
         referral partners send us leads'). Students, applicants and competitors name
         themselves, so their hits stand."""
         if self.id not in _TRADE_KNOCKOUTS or strongest_intent(lower) >= BARE_INTENT_THRESHOLD:
             return False
-        if writer.relays:
+        if writer.relays or wants_to_buy(lower, start, end):
             return True
-        if not writer.buyer:
-            return False
         mass = intent_mass(lower, start, end)
-        return mass is not None and mass < BUYER_LINE_THRESHOLD
+        if mass is None or mass >= BUYER_LINE_THRESHOLD:
+            return False
+        # spam's topic words ("crypto", "casino") in a sentence about the writer's company, in
+        # a lead no sentence of which reads as bulk mail or a pitch: a business of that trade
+        return writer.buyer or (
+            self.id == "spam"
+            and in_first_person(lower, start, end)
+            and strongest_intent(lower) < SECONDED_INTENT_THRESHOLD
+        )
 
     def _about_something_else(self, lower: str, start: int, end: int, writer: Writer) -> bool:
         """A word-level hit that says what the writer's business is, not what they want
@@ -663,7 +672,7 @@ class RubricRules:
                 start = text.original.find(answer.evidence)
                 if start < 0:
                     return False
-                return is_own_problem(text.lower, start, start + len(answer.evidence))
+                return is_writers_problem(text.lower, start, start + len(answer.evidence))
         return False
 
     def _senior_writer(self, answers: dict[str, Answer]) -> bool:

@@ -233,6 +233,30 @@ def test_a_sentence_that_reads_half_as_pitch_and_half_as_spam_is_no_buyers():
             [],
         ),
         (
+            "Hello! I'm the operations lead at a cleaning company with 90 staff. We offer office "
+            "cleaning to businesses across Leeds. Quote requests pile up on Mondays.",
+            [],
+        ),
+        (
+            "We are a software reseller in Poland and want your tool for our own sales team of "
+            "15; our inbound leads go cold because nobody owns them.",
+            [],
+        ),
+        (
+            "We'd love to partner with you: our agency implements CRMs for 200 clients and we'd "
+            "like to resell your scoring as part of our packages.",
+            ["vendor"],
+        ),
+        (
+            "Hi, I saw your webinar. We're a crypto exchange with 300 staff and our "
+            "institutional sales inbox is overflowing. Can we book a demo?",
+            [],
+        ),
+        (
+            "Win big at our crypto casino: 500 free spins for new players, sign up today!",
+            ["spam"],
+        ),
+        (
             "Hi, I'm Ana, currently a customer success manager at a payments company. I've "
             "followed your product for years and would love to bring my experience to your "
             "team. My notice period is four weeks.",
