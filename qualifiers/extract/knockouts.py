@@ -253,9 +253,10 @@ def addresses_reader(text: str, start: int, end: int) -> bool:
     return _ADDRESSES_US.search(text, *_sentence(text, start, end)) is not None
 
 
-# Whose trouble a sentence tells when it names no one of ours: theirs, other companies'.
+# Whose trouble a sentence tells when it names no one of ours: theirs, other companies'
+# ("they" and "them" are as often the requests themselves: "nobody triages them").
 _SOMEONE_ELSE = re.compile(
-    r"\b(?:they|their|them|he|his|she|her|companies|businesses|teams|firms|brands|startups|"
+    r"\b(?:their|he|his|she|her|companies|businesses|teams|firms|brands|startups|"
     r"organi[sz]ations|vendors|people)\b"
 )
 
