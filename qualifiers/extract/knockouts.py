@@ -75,6 +75,11 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bbe considered for\b"
             r"|\b(?:a place|a role|an opening|room|a spot) for (?:someone like me|me|myself) "
             r"(?:on|in|at|with) your\b|\b(?:share|send|attach) my (?:portfolio|references)\b"
+            # an application in German, French, Spanish, Portuguese, Dutch
+            r"|\b(?:initiativ)?bewerbung als\b|\bbewerbe mich\b|\bmein(?:en)? lebenslauf\b"
+            r"|\bma candidature\b|\bmon cv\b|\bmi (?:cv|currículum|curriculum|hoja de vida)\b"
+            r"|\b(?:meu|o meu) (?:cv|currículo|curriculo)\b|\bmijn (?:cv|sollicitatie)\b"
+            r"|\bsolliciteer\b|\bpostularme\b|\bme candidatar\b"
         ),
         not_before=re.compile(
             r"\b(?:we|we'?ve got|we have|our|to fill|filling|fill|hiring for)\s+(?:\w+\s+){0,2}$"

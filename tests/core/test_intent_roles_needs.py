@@ -257,6 +257,11 @@ def test_a_sentence_that_reads_half_as_pitch_and_half_as_spam_is_no_buyers():
             ["spam"],
         ),
         (
+            "Hola, estoy buscando empleo como SDR y me encantaría trabajar con ustedes. "
+            "Adjunto mi CV.",
+            ["job_seeker"],
+        ),
+        (
             "Hi, I'm Ana, currently a customer success manager at a payments company. I've "
             "followed your product for years and would love to bring my experience to your "
             "team. My notice period is four weeks.",
