@@ -12,11 +12,9 @@ import yaml
 from qualifiers.extract.offline import UNREAD_NOTE, OfflineExtractor
 from qualifiers.extract.roles import find_role_phrases, translate_titles
 from qualifiers.extract.sentences import (
-    BARE_INTENT_THRESHOLD,
     INTENT_THRESHOLD,
     LABELS,
     NEED_THRESHOLD,
-    SECONDED_INTENT_THRESHOLD,
     WEIGHTS_FILE,
     classify_need,
     intent_of,
@@ -273,19 +271,24 @@ def test_who_is_writing_and_what_they_want_decides_the_knockout(default_rubric, 
     assert knockouts(default_rubric, text) == expected
 
 
-def test_two_sentences_of_one_intent_knock_out_a_lead_that_asks_nothing_for_itself(
-    default_rubric,
+def test_two_sentences_that_read_as_not_buying_knock_out_a_lead_that_asks_nothing(
+    default_rubric, monkeypatch
 ):
+    """No single sentence may knock out here (its bars are raised out of reach), so the
+    knockout comes from the two sentences together, and goes with their bar."""
+    import qualifiers.extract.offline as offline
+
     text = (
-        "I've been following your company since the launch and love the mission. Is there "
-        "someone I could talk to about how I might contribute?"
+        "I'd be thrilled to bring my experience to your company. I'm open to remote positions "
+        "and can relocate if needed."
     )
-    model = shipped_model()
-    masses = [intent_of(model.probabilities(s.lower()))[1] for s in text.split(". ")]
-    assert all(SECONDED_INTENT_THRESHOLD <= m < BARE_INTENT_THRESHOLD for m in masses)
+    monkeypatch.setattr(offline, "BARE_INTENT_THRESHOLD", 1.01)
+    monkeypatch.setattr(offline, "INTENT_THRESHOLD", 1.01)
     assert knockouts(default_rubric, text) == ["job_seeker"]
-    # the same sentences from a writer who says what they need stay a lead
+    # a writer who says what they need is held to the single-sentence bar
     assert knockouts(default_rubric, text + " Our quotes get lost in email every week.") == []
+    monkeypatch.setattr(offline, "SECONDED_INTENT_THRESHOLD", 1.01)
+    assert knockouts(default_rubric, text) == []
 
 
 @pytest.mark.parametrize(
