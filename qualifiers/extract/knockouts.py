@@ -75,6 +75,11 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\bbe considered for\b"
             r"|\b(?:a place|a role|an opening|room|a spot) for (?:someone like me|me|myself) "
             r"(?:on|in|at|with) your\b|\b(?:share|send|attach) my (?:portfolio|references)\b"
+            # an application in German, French, Spanish, Portuguese, Dutch
+            r"|\b(?:initiativ)?bewerbung als\b|\bbewerbe mich\b|\bmein(?:en)? lebenslauf\b"
+            r"|\bma candidature\b|\bmon cv\b|\bmi (?:cv|currículum|curriculum|hoja de vida)\b"
+            r"|\b(?:meu|o meu) (?:cv|currículo|curriculo)\b|\bmijn (?:cv|sollicitatie)\b"
+            r"|\bsolliciteer\b|\bpostularme\b|\bme candidatar\b"
         ),
         not_before=re.compile(
             r"\b(?:we|we'?ve got|we have|our|to fill|filling|fill|hiring for)\s+(?:\w+\s+){0,2}$"
@@ -201,7 +206,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
                     r"(?:buy|get) (?:\d[\d,.]*k? )?(?:real |active |cheap )?"
                     r"(?:instagram |tiktok |twitter |youtube |facebook |linkedin )?"
                     r"(?:followers|likes|views|subscribers)\b",
-                    r"unsubscribe\b",
+                    # a mailing's footer, not a reader asking to be taken off a list
+                    r"(?<!please )unsubscribe\b(?! (?:me|us)\b)",
                     r"(?:asdf|qwer|zxcv|hjkl)\w*",
                     r"lorem ipsum\b",
                     r"verify your (?:billing|account|payment|login|identity|password|details)\b",
@@ -242,16 +248,32 @@ def speaks_for_self(text: str, start: int, end: int) -> bool:
 _WE = re.compile(r"\b(?:we|we'?re|we'?ve|our|ours|us|i|i'?m|my|me)\b")
 
 
+def in_first_person(text: str, start: int, end: int) -> bool:
+    """The sentence of a hit speaks of the writer or their company: 'we', 'our', 'I'."""
+    return _WE.search(text, *_sentence(text, start, end)) is not None
+
+
 def addresses_reader(text: str, start: int, end: int) -> bool:
     """The sentence of a hit speaks to us: 'you', 'your'."""
     return _ADDRESSES_US.search(text, *_sentence(text, start, end)) is not None
 
 
-def is_own_problem(text: str, start: int, end: int) -> bool:
-    """The sentence of a need is told in the first person and not to the reader: 'our quotes
-    get lost', not 'your leads go cold'."""
+# Whose trouble a sentence tells when it names no one of ours: theirs, other companies'
+# ("they" and "them" are as often the requests themselves: "nobody triages them").
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:their|he|his|she|her|companies|businesses|teams|firms|brands|startups|"
+    r"organi[sz]ations|vendors|people)\b"
+)
+
+
+def is_writers_problem(text: str, start: int, end: int) -> bool:
+    """The sentence of a need is the writer's: in the first person ('our quotes get lost'),
+    or naming nobody else ('quote requests pile up on Mondays'); never told to the reader
+    ('your leads go cold') or of others ('many companies lose leads')."""
     sentence = _sentence(text, start, end)
-    return _WE.search(text, *sentence) is not None and _ADDRESSES_US.search(text, *sentence) is None
+    if _ADDRESSES_US.search(text, *sentence) is not None:
+        return False
+    return _WE.search(text, *sentence) is not None or _SOMEONE_ELSE.search(text, *sentence) is None
 
 
 def describes_own_business(text: str, start: int, end: int) -> bool:
@@ -319,7 +341,9 @@ def _clause_addresses_reader(text: str, start: int, end: int) -> bool:
 _WANTS_TO_BUY = re.compile(
     r"\b(?:we|i) (?:want|would like|'d like|are looking|'re looking|plan|need|intend) to "
     r"(?:buy|purchase)\b|\b(?:we'?re|we are|i'?m|i am) (?:a )?(?:potential|prospective|"
-    r"paying|would-be) (?:customer|client|buyer)\b|\b(?:we|i) want (?:to buy )?your "
+    r"paying|would-be) (?:customer|client|buyer)\b|\b(?:we'?re|we are|i'?m|i am) "
+    r"(?:actually |really )?buying(?= (?:for|this|it|from you)\b|\s*[,.;!—–-])"
+    r"|\b(?:we|i) want (?:to buy )?your "
     r"(?:tool|software|product|platform|app|lead scoring)\b"
     r"|\bfor (?:our|my) own (?:\w+ )?(?:use|office|team|staff|business|company|people)\b"
 )
@@ -336,6 +360,29 @@ _PAST = re.compile(
     r"\bback in (?:\d{4}|the day|uni|college|school)\b|\b\d+ years ago\b|\bwhen i was\b"
     r"|\bused to\b|\bduring my (?:studies|degree|phd|masters?)\b|\bformer(?:ly)?\b"
 )
+
+
+def says_it_buys(text: str) -> bool:
+    """Somewhere the writer says they want to buy, for themselves."""
+    return _WANTS_TO_BUY.search(text) is not None
+
+
+# A referrer handing us someone else's inquiry: "referring Priya Shah at ...", "passing along
+# a contact", "looping in my friend", "a warm lead for you". Their partner words ("your
+# referral partner") say who brings the lead, not that they sell to us.
+_RELAYS_A_LEAD = re.compile(
+    r"\b(?:referring(?! (?:deals|clients|customers|business|leads)\b)|passing (?:along|on)|"
+    r"handing (?:over|on)|introducing|"
+    r"(?:wanted|like|want) to introduce|looping in|connecting you (?:with|to)|"
+    r"put(?:ting)? you in touch with)\s+(?!you\b|myself\b|ourselves\b|us\b|"
+    r"(?:our|my) (?:own )?(?:services|agency|team|company|firm|offer|solution|product)s?\b)"
+    r"|\b(?:a|one) (?:warm |new |qualified |good )?(?:lead|referral|intro(?:duction)?) for you\b"
+)
+
+
+def relays_a_lead(text: str) -> bool:
+    """The writer passes someone else's inquiry on to us (a partner, an advisor, a friend)."""
+    return _RELAYS_A_LEAD.search(text) is not None
 
 
 def tells_of_the_past(text: str, start: int, end: int) -> bool:
@@ -360,15 +407,18 @@ def _runs_own_business(text: str, start: int, end: int) -> bool:
 # words denied by the writer are a mention, not what they are.
 _DENIED = re.compile(
     r"\b(?:not|no|never|nor|isn'?t|aren'?t|i'?m not|we'?re not)\s+(?:\w+\s+)?"
-    r"(?:(?:a|an|the|any|just|here|writing|trying|looking|asking)\s+){0,2}$"
+    r"(?:(?:a|an|the|any|just|here|writing|trying|looking|asking)\s+){0,2}"
+    # ...or a later item of the denied list: "not a student project or academic research"
+    r"(?:(?:[\w-]+\s+){1,3}(?:or|nor)\s+(?:(?:a|an|the|any)\s+)?)?$"
 )
+_DENIAL_REACH = 50
 _QUOTE_MARKS = "\"'“”‘’«»"
 
 
 def _mentioned(text: str, start: int, end: int) -> bool:
     """The hit is denied just before it, or quoted as a phrase ('files this under "academic
     research"')."""
-    if _DENIED.search(text, max(0, start - 30), start):
+    if _DENIED.search(text, max(0, start - _DENIAL_REACH), start):
         return True
     before = text[start - 1] if start else ""
     after = text[end] if end < len(text) else ""
@@ -399,11 +449,34 @@ _VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
 
 
 _CONSONANT_RUN = re.compile(r"[^aeiouy\W\d_]{5}", re.IGNORECASE)
+# "jkjkjk", "zzzzz", "asdasd": a short unit typed over and over.
+_REPEATED_UNIT = re.compile(r"([a-z]{1,3})\1+[a-z]?")
+# "qwe", "asdf", "bnm": a run of neighbouring keys.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+# A form's field names ("Company:", "Budget:"), blanked when only the values are read.
+_FIELD_KEY = re.compile(r"(?m)^[^:\n]{1,40}:")
+
+
+def _mashed(word: str) -> bool:
+    """A word nobody writes: no vowel, a long run of consonants, a repeated unit, a run of
+    neighbouring keys."""
+    lowered = word.lower()
+    return (
+        not _VOWEL.search(lowered)
+        or _CONSONANT_RUN.search(lowered) is not None
+        or (len(lowered) >= 4 and _REPEATED_UNIT.fullmatch(lowered) is not None)
+        or (len(lowered) >= 3 and any(lowered in row for row in _KEY_ROWS))
+    )
+
+
+def field_values(text: str) -> str:
+    """`Key: value` lines with the keys blanked (same offsets): what a form's sender typed."""
+    return _FIELD_KEY.sub(lambda key: " " * len(key.group()), text)
 
 
 def looks_like_gibberish(text: str, start: int = 0) -> tuple[int, int] | None:
-    """Keyboard mash: most words (acronyms aside) have no vowel or a long consonant run.
-    Looks at text[start:] and returns the span of the mash."""
+    """Keyboard mash: most words (acronyms aside) look typed at random (see _mashed). Looks
+    at text[start:] and returns the span of the mash."""
     if text.count(" ", start) > 80:
         return None  # a long message is not keyboard mash
     sample = text[start:].lower()
@@ -413,7 +486,7 @@ def looks_like_gibberish(text: str, start: int = 0) -> tuple[int, int] | None:
     words = [w for w in _WORD.finditer(text, start) if not w.group().isupper()]
     if not 3 <= len(words) <= 40:
         return None
-    odd = sum(1 for w in words if not _VOWEL.search(w.group()) or _CONSONANT_RUN.search(w.group()))
+    odd = sum(1 for w in words if _mashed(w.group()))
     if odd * 2 <= len(words):
         return None
     return words[0].start(), words[-1].end()

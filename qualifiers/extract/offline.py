@@ -29,9 +29,13 @@ from qualifiers.extract.knockouts import (
     addresses_reader,
     competitor_pattern,
     describes_own_business,
+    field_values,
     guarded,
-    is_own_problem,
+    in_first_person,
+    is_writers_problem,
     looks_like_gibberish,
+    relays_a_lead,
+    says_it_buys,
     speaks_for_self,
     wants_to_buy,
 )
@@ -56,7 +60,18 @@ from qualifiers.extract.roles import (
     refined,
     translate_titles,
 )
-from qualifiers.extract.sentences import classify_need, intent_sentences
+from qualifiers.extract.sentences import (
+    BARE_INTENT_THRESHOLD,
+    BUYER_LINE_THRESHOLD,
+    INTENT_KNOCKOUTS,
+    INTENT_THRESHOLD,
+    SECONDED_INTENT_THRESHOLD,
+    classify_need,
+    intent_mass,
+    intent_sentences,
+    intents_read,
+    strongest_intent,
+)
 from qualifiers.extract.text import (
     Clauses,
     FormPair,
@@ -107,6 +122,8 @@ _MAX_REMEMBERED_FIELD_VALUES = 50_000
 # exchange", "a recruitment agency"): a hit not addressed to us is vetoed when the writer
 # states a problem of theirs (a job seeker's "I'm applying" speaks for themselves and stays).
 _BUSINESS_KNOCKOUTS = frozenset({"vendor", "spam", "job_seeker"})
+# Knockouts whose words a buyer uses about their own trade: partners, resellers, newsletters.
+_TRADE_KNOCKOUTS = frozenset({"vendor", "spam"})
 UNREAD_NOTE = (
     "The offline qualifier could not read this lead (it looks like {language}); only its "
     "form fields were scored. A rep or a model qualifier should read it."
@@ -503,6 +520,12 @@ class Writer:
 
     senior: bool = False  # their own role is worth at least half the authority points
     buyer: bool = False  # they state a problem of their own
+    wants_to_buy: bool = False  # they say they want to buy ("for our own team")
+    relays: bool = False  # they pass someone else's inquiry on to us
+
+    @property
+    def asks_for_itself(self) -> bool:
+        return self.buyer or self.wants_to_buy
 
 
 class KnockoutRules:
@@ -529,6 +552,7 @@ class KnockoutRules:
                     end > start
                     and not guarded(self.builtin, text.lower, start, end)
                     and not self._about_something_else(text.lower, start, end, writer)
+                    and not self._buyers_words(text.lower, start, end, writer)
                 ):
                     return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         for pattern, also in self.builtin.paired if self.builtin else ():
@@ -539,23 +563,77 @@ class KnockoutRules:
             match = self.competitor.search(text.lower)
             if match:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
-        if self.id == "spam":
-            span = looks_like_gibberish(text.masked, text.text_start)
+        if self.id == "spam":  # the free text, or what was typed into a form without one
+            span = looks_like_gibberish(
+                text.masked if text.text_start < len(text.masked) else field_values(text.masked),
+                text.text_start if text.text_start < len(text.masked) else 0,
+            )
             if span:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*span))
         return None
 
     def intent_hit(self, text: LeadText, writer: Writer) -> KnockoutHit | None:
         """What no pattern lists: a sentence whose intent is this knockout's, read by the
-        sentence classifier ("I think we could fill your Q1 pipeline")."""
-        for start, end in intent_sentences(text.lower, self.id):
-            if not (
-                guarded(self.builtin, text.lower, start, end)
-                or wants_to_buy(text.lower, start, end)
-                or self._about_something_else(text.lower, start, end, writer)
-            ):
+        sentence classifier ("I think we could fill your Q1 pipeline"). A lead that asks
+        nothing for itself needs less of it: one sentence at BARE_INTENT_THRESHOLD, or two
+        that read as not buying at SECONDED_INTENT_THRESHOLD each, the likelier of them this
+        knockout's (it is the evidence)."""
+        if writer.asks_for_itself:
+            return self._intent_sentence(text, writer, INTENT_THRESHOLD)
+        hit = self._intent_sentence(text, writer, BARE_INTENT_THRESHOLD)
+        if hit is not None:
+            return hit
+        seconded = [
+            found
+            for found in intents_read(text.lower, SECONDED_INTENT_THRESHOLD)
+            if not self._vetoed(text.lower, found.start, found.end, writer)
+        ]
+        if len(seconded) < 2:
+            return None
+        strongest = max(seconded, key=lambda found: found.mass)
+        if INTENT_KNOCKOUTS[strongest.intent] != self.id:
+            return None
+        return KnockoutHit(id=self.id, evidence=text.evidence(strongest.start, strongest.end))
+
+    def _intent_sentence(
+        self, text: LeadText, writer: Writer, threshold: float
+    ) -> KnockoutHit | None:
+        """The first unguarded sentence read as this knockout's intent at `threshold`."""
+        for start, end in intent_sentences(text.lower, self.id, threshold=threshold):
+            if not self._vetoed(text.lower, start, end, writer):
                 return KnockoutHit(id=self.id, evidence=text.evidence(start, end))
         return None
+
+    def _vetoed(self, lower: str, start: int, end: int, writer: Writer) -> bool:
+        return (
+            guarded(self.builtin, lower, start, end)
+            or wants_to_buy(lower, start, end)
+            or self._about_something_else(lower, start, end, writer)
+        )
+
+    def _buyers_words(self, lower: str, start: int, end: int, writer: Writer) -> bool:
+        """A seller's or a mass mailer's words in a buyer's lead (partners, resellers, "we
+        offer", "unsubscribe") while no sentence reads as not buying: a referrer's partner
+        words ("your referral partner") when they pass on someone's inquiry, a hit in a
+        sentence that says the writer wants to buy ("we are a reseller and want your tool for
+        our own team"), or a writer with
+        a need of their own whose hit sentence the classifier reads as a buyer's line ('our
+        referral partners send us leads'). Students, applicants and competitors name
+        themselves, so their hits stand."""
+        if self.id not in _TRADE_KNOCKOUTS or strongest_intent(lower) >= BARE_INTENT_THRESHOLD:
+            return False
+        if writer.relays or wants_to_buy(lower, start, end):
+            return True
+        mass = intent_mass(lower, start, end)
+        if mass is None or mass >= BUYER_LINE_THRESHOLD:
+            return False
+        # spam's topic words ("crypto", "casino") in a sentence about the writer's company, in
+        # a lead no sentence of which reads as bulk mail or a pitch: a business of that trade
+        return writer.buyer or (
+            self.id == "spam"
+            and in_first_person(lower, start, end)
+            and strongest_intent(lower) < SECONDED_INTENT_THRESHOLD
+        )
 
     def _about_something_else(self, lower: str, start: int, end: int, writer: Writer) -> bool:
         """A word-level hit that says what the writer's business is, not what they want
@@ -594,7 +672,7 @@ class RubricRules:
                 start = text.original.find(answer.evidence)
                 if start < 0:
                     return False
-                return is_own_problem(text.lower, start, start + len(answer.evidence))
+                return is_writers_problem(text.lower, start, start + len(answer.evidence))
         return False
 
     def _senior_writer(self, answers: dict[str, Answer]) -> bool:
@@ -617,7 +695,12 @@ class RubricRules:
             answer = rules.answer(text)
             if answer is not None:
                 answers[rules.id] = answer
-        writer = Writer(senior=self._senior_writer(answers), buyer=self._buyer(answers, text))
+        writer = Writer(
+            senior=self._senior_writer(answers),
+            buyer=self._buyer(answers, text),
+            wants_to_buy=says_it_buys(text.lower),
+            relays=relays_a_lead(text.lower),
+        )
         read: list[KnockoutRules] = []
         knockouts: list[KnockoutHit] = []
         for rules in within_budget(self.knockouts):  # the budget is looked at between rules

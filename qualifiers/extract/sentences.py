@@ -4,7 +4,7 @@ wants when it is not to buy (to sell to us, study us, work for us, compete with 
 
 A logistic regression over each sentence's words and word pairs (present or not), trained
 on the labelled sentences shipped beside this file (`sentences.txt`: need, pitch, student,
-job_seeker, competitor, other; the pitches also teach it that a problem told to us as a sales
+job_seeker, competitor, spam, other; the pitches also teach it that a problem told to us as a sales
 line is not the writer's need). It is
 small, deterministic and explainable: the evidence is the sentence itself, and each word's
 weight can be read off the model. Training takes a fraction of a second and happens on first
@@ -30,16 +30,17 @@ TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
 # written by `python -m qualifiers.extract.sentences`, and used only while it names the
 # training file's digest (a test checks it does).
 WEIGHTS_FILE = TRAINING_FILE.with_name("sentences.weights.json")
-LABELS = ("need", "pitch", "student", "job_seeker", "competitor", "other")
+LABELS = ("need", "pitch", "student", "job_seeker", "competitor", "spam", "other")
 # The knockout a sentence of each intent label stands for.
 INTENT_KNOCKOUTS = {
     "pitch": "vendor",
     "student": "student",
     "job_seeker": "job_seeker",
     "competitor": "competitor",
+    "spam": "spam",
 }
 _STEPS = 300
-_LEARNING_RATE = 4.0  # each of six classes weighs 1/6 of the loss
+_LEARNING_RATE = 4.0  # each of the classes weighs the same share of the loss
 _L2 = 0.001
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
 _ASCII_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+")  # the same words, faster
@@ -53,8 +54,18 @@ _NOT_PROSE = re.compile(r"@|https?://")
 _SPEAKER = re.compile(r"\s*[\w ().-]{1,30}:\s")
 # A sentence counts when its label is this much more likely than the others (probability).
 NEED_THRESHOLD = 0.7
-# An intent needs more: a knockout takes the whole lead out of the queue.
-INTENT_THRESHOLD = 0.85
+# An intent needs more: a knockout takes the whole lead out of the queue. A sentence reads as
+# not buying when the intent labels together are this likely (a pitch that reads half like
+# spam is still no buyer's); its knockout is the likeliest of them.
+INTENT_THRESHOLD = 0.95
+# ...and this likely when the writer asks nothing for themselves (no need of their own, no
+# wish to buy): real buyers almost always state one, sellers and students almost never.
+BARE_INTENT_THRESHOLD = 0.85
+# ...or this likely in each of two sentences of such a lead.
+SECONDED_INTENT_THRESHOLD = 0.6
+# Below this a sentence reads as a buyer's (or neutral) line, whatever words it shares with
+# a knockout's phrases.
+BUYER_LINE_THRESHOLD = 0.5
 _SCORED_TEXTS = 256
 _ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
 
@@ -206,21 +217,36 @@ def _scored(text: str, model: SentenceModel | None):
     return _scored_by(text, model or shipped_model())
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One sentence as the model reads it: its span, each label's probability, its likeliest
+    intent and the probability of all intents together (that the writer sells, studies,
+    applies, competes or spams rather than buys)."""
+
+    start: int
+    end: int
+    probabilities: tuple[float, ...]
+    intent: str
+    mass: float
+
+
 @lru_cache(maxsize=_SCORED_TEXTS)
-def _scored_by(text: str, model: SentenceModel) -> tuple[tuple[int, int, tuple[float, ...]], ...]:
-    """(start, end, probabilities) of each sentence: once per lead, for needs and intents."""
-    return tuple(
-        (start, end, model.probabilities(text[start:end])) for start, end in _sentences(text)
-    )
+def _scored_by(text: str, model: SentenceModel) -> tuple[Scored, ...]:
+    """Each sentence, scored once per lead for needs and intents."""
+    scored = []
+    for start, end in _sentences(text):
+        probabilities = model.probabilities(text[start:end])
+        scored.append(Scored(start, end, probabilities, *intent_of(probabilities)))
+    return tuple(scored)
 
 
 def need_sentences(text: str, model: SentenceModel | None = None):
     """(start, end) of each sentence of `text` (lowercased) the model reads as a stated need
     and that does not talk to the reader ('your leads' is a pitch's line, not the writer's
     problem)."""
-    for start, end, probabilities in _scored(text, model):
-        if is_need(probabilities) and not _ADDRESSES_US.search(text, start, end):
-            yield start, end
+    for found in _scored(text, model):
+        if is_need(found.probabilities) and not _ADDRESSES_US.search(text, found.start, found.end):
+            yield found.start, found.end
 
 
 def is_need(probabilities: tuple[float, ...]) -> bool:
@@ -230,14 +256,46 @@ def is_need(probabilities: tuple[float, ...]) -> bool:
     return need >= NEED_THRESHOLD * (need + pitch + other) and need >= max(intents)
 
 
-def intent_sentences(text: str, knockout: str, model: SentenceModel | None = None):
+def intent_sentences(
+    text: str, knockout: str, model: SentenceModel | None = None, threshold=INTENT_THRESHOLD
+):
     """(start, end) of each sentence of `text` (lowercased) the model reads, with at least
-    INTENT_THRESHOLD, as the intent that `knockout` stands for: 'we could fill your Q1
-    pipeline' is a vendor's, 'an assignment for my marketing class' a student's."""
-    for start, end, probabilities in _scored(text, model):
-        for label, probability in zip(LABELS, probabilities, strict=True):
-            if probability >= INTENT_THRESHOLD and INTENT_KNOCKOUTS.get(label) == knockout:
-                yield start, end
+    `threshold` for the intents together, as not buying, and most likely as the intent that
+    `knockout` stands for: 'we could fill your Q1 pipeline' is a vendor's, 'an assignment for
+    my marketing class' a student's."""
+    for found in _scored(text, model):
+        if found.mass >= threshold and INTENT_KNOCKOUTS[found.intent] == knockout:
+            yield found.start, found.end
+
+
+def intents_read(text: str, threshold: float, model: SentenceModel | None = None):
+    """Each sentence of `text` (lowercased) whose intents together are at least `threshold`
+    likely."""
+    return [found for found in _scored(text, model) if found.mass >= threshold]
+
+
+def intent_of(probabilities: tuple[float, ...]) -> tuple[str, float]:
+    """The likeliest intent label of a sentence, and the probability of all intents together."""
+    intents = probabilities[1:-1]
+    best = max(range(len(intents)), key=intents.__getitem__)
+    return LABELS[1 + best], math.fsum(intents)
+
+
+def intent_mass(
+    text: str, start: int, end: int, model: SentenceModel | None = None
+) -> float | None:
+    """The intents' probability for the sentence of `text` (lowercased) around text[start:end];
+    None when it is no sentence the model reads (a header, an address, a fragment)."""
+    for found in _scored(text, model):
+        if found.start <= start and end <= found.end:
+            return found.mass
+    return None
+
+
+def strongest_intent(text: str, model: SentenceModel | None = None) -> float:
+    """The intents' probability in the sentence of `text` (lowercased) that reads most as not
+    buying."""
+    return max((found.mass for found in _scored(text, model)), default=0.0)
 
 
 def classify_need(text: str, model: SentenceModel | None = None) -> Found | None:

@@ -12,10 +12,12 @@ import yaml
 from qualifiers.extract.offline import UNREAD_NOTE, OfflineExtractor
 from qualifiers.extract.roles import find_role_phrases, translate_titles
 from qualifiers.extract.sentences import (
+    INTENT_THRESHOLD,
     LABELS,
     NEED_THRESHOLD,
     WEIGHTS_FILE,
     classify_need,
+    intent_of,
     intent_sentences,
     is_need,
     read_examples,
@@ -162,6 +164,145 @@ def test_an_intent_counts_only_above_its_threshold():
     assert list(intent_sentences(text, "vendor", model)) == [(0, 41)]
     assert list(intent_sentences(text, "student", model)) == []
     assert list(intent_sentences("thanks and best regards to all", "vendor", model)) == []
+
+
+def test_a_sentence_that_reads_half_as_pitch_and_half_as_spam_is_no_buyers():
+    """The intents count together: no single one is above the threshold here."""
+    model = train(
+        [
+            ("pitch", "we sell backlinks to your site"),
+            ("pitch", "we sell ads for your site"),
+            ("spam", "cheap backlinks click here"),
+            ("spam", "click here for cheap pills"),
+            ("need", "our leads go cold"),
+            ("other", "thanks and best regards"),
+            ("student", "my thesis"),
+            ("job_seeker", "my cv"),
+            ("competitor", "we build the same tool"),
+        ]
+    )
+    probabilities = model.probabilities("cheap backlinks for your site")
+    label, mass = intent_of(probabilities)
+    assert label == "pitch" and max(probabilities) < INTENT_THRESHOLD <= mass
+    text = "cheap backlinks for your site. thanks and best regards."
+    assert list(intent_sentences(text, "vendor", model)) == [(0, 29)]
+    assert list(intent_sentences(text, "spam", model)) == []  # the likeliest intent decides
+
+
+# Pairs written for these tests: a knockout and a buyer whose words are alike.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "We run outbound campaigns for software vendors and would love to fill your "
+            "calendar with demos next quarter. Shall I send over a case study?",
+            ["vendor"],
+        ),
+        (
+            "We sell accounting software and our own reps can't tell which trial signups are "
+            "worth a call. Could you send pricing for 15 seats?",
+            [],
+        ),
+        (
+            "We'd like to become a referral partner. We advise dozens of mid-size firms on "
+            "their sales tools and would expect a recurring commission on each deal we send.",
+            ["vendor"],
+        ),
+        (
+            "Passing along a contact: Maria Lopez at Fenwick Foods (300 staff). Their inbound "
+            "requests sit unanswered for days and they want something in place by Q3.\n"
+            "Sam (Northgate Advisory, your referral partner)",
+            [],
+        ),
+        (
+            "Congratulations, your address was picked in our international online draw. "
+            "Confirm your details at the link below to receive your reward.",
+            ["spam"],
+        ),
+        (
+            "Please unsubscribe me from the weekly newsletter. Actually, what does the "
+            "starter plan cost for a team of five?",
+            [],
+        ),
+        (
+            "This is not a class project or academic research: I'm the IT director at "
+            "Ridgeway College and we're buying for the admissions team, whose inquiries pile "
+            "up unanswered.",
+            [],
+        ),
+        (
+            "Hello! I'm the operations lead at a cleaning company with 90 staff. We offer office "
+            "cleaning to businesses across Leeds. Quote requests pile up on Mondays.",
+            [],
+        ),
+        (
+            "We are a software reseller in Poland and want your tool for our own sales team of "
+            "15; our inbound leads go cold because nobody owns them.",
+            [],
+        ),
+        (
+            "We'd love to partner with you: our agency implements CRMs for 200 clients and we'd "
+            "like to resell your scoring as part of our packages.",
+            ["vendor"],
+        ),
+        (
+            "Hi, I saw your webinar. We're a crypto exchange with 300 staff and our "
+            "institutional sales inbox is overflowing. Can we book a demo?",
+            [],
+        ),
+        (
+            "Win big at our crypto casino: 500 free spins for new players, sign up today!",
+            ["spam"],
+        ),
+        (
+            "Hola, estoy buscando empleo como SDR y me encantaría trabajar con ustedes. "
+            "Adjunto mi CV.",
+            ["job_seeker"],
+        ),
+        (
+            "Hi, I'm Ana, currently a customer success manager at a payments company. I've "
+            "followed your product for years and would love to bring my experience to your "
+            "team. My notice period is four weeks.",
+            ["job_seeker"],
+        ),
+    ],
+)
+def test_who_is_writing_and_what_they_want_decides_the_knockout(default_rubric, text, expected):
+    assert knockouts(default_rubric, text) == expected
+
+
+def test_two_sentences_that_read_as_not_buying_knock_out_a_lead_that_asks_nothing(
+    default_rubric, monkeypatch
+):
+    """No single sentence may knock out here (its bars are raised out of reach), so the
+    knockout comes from the two sentences together, and goes with their bar."""
+    import qualifiers.extract.offline as offline
+
+    text = (
+        "I'd be thrilled to bring my experience to your company. I'm open to remote positions "
+        "and can relocate if needed."
+    )
+    monkeypatch.setattr(offline, "BARE_INTENT_THRESHOLD", 1.01)
+    monkeypatch.setattr(offline, "INTENT_THRESHOLD", 1.01)
+    assert knockouts(default_rubric, text) == ["job_seeker"]
+    # a writer who says what they need is held to the single-sentence bar
+    assert knockouts(default_rubric, text + " Our quotes get lost in email every week.") == []
+    monkeypatch.setattr(offline, "SECONDED_INTENT_THRESHOLD", 1.01)
+    assert knockouts(default_rubric, text) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"Name": "ffffff", "Company": "asdasd", "Title": "qwe", "Message": "jkjkjk hfhf test"},
+            ["spam"],
+        ),
+        ({"Name": "Jo Ortiz", "Company": "Acme GmbH", "Title": "CFO", "Employees": "200"}, []),
+    ],
+)
+def test_keyboard_mash_typed_into_a_form_is_spam(default_rubric, fields, expected):
+    assert knockouts(default_rubric, "", fields) == expected
 
 
 @pytest.fixture
