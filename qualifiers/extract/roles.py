@@ -162,15 +162,32 @@ _LEAD_VERB = WordPattern(
     r"(?:[\w&-]+\s+){0,3}?(?:team|department|group|function|org|organi[sz]ation|division|unit)\b",
 )
 _FORWARD = re.compile(
-    r"^[ \t>]*(?:-{2,}\s*forwarded message|begin forwarded message|fwd?:|from:\s)",
+    r"^[ \t>]*(?:-{2,}\s*forwarded message|begin forwarded message|(?:subject:[ \t]*)?fwd?:)",
     re.MULTILINE,
 )
+# Where an older message of a thread starts: a header, a reply's quote line, a forward.
+_OLDER_MESSAGE = re.compile(
+    r"^[ \t>]*(?:from:\s|-{2,}[ \t]*(?:original message|forwarded message)|"
+    r"begin forwarded message|on\b[^\n]{0,160}?\bwrote:)|^[ \t]*>",
+    re.MULTILINE,
+)
+# The newest message's own header lines at the top ("From: Marta ...", "To:", "Subject: RE:").
+_TOP_HEADERS = re.compile(r"(?:[ \t]*(?:(?:from|to|cc|date|sent|subject):[^\n]*)?\n)*")
 _FROM_LINE = re.compile(r"^[ \t>]*from:", re.MULTILINE)
+# A note on top that hands an older message on: "Passing this on from the webinar", "FYI".
+_PASSES_ON = WordPattern(
+    r"\b(?:pass(?:ing)? (?:this|it)(?: one)? (?:on|along)|forwarding|fyi|see below|"
+    r"can (?:someone|anyone|you) (?:\w+ )?(?:take|pick|qualify|handle|grab|follow)|"
+    r"pick (?:this|it) up)\b"
+)
+# A thread's message from our own side: "From: Our SDR", "From: Marco (our team)".
+_OUR_HEADER = re.compile(r"[ \t>]*from:[^\n]*\b(?:our|us|sdr team|nurture team)\b")
 # The person writing to us forwards a colleague's note: the writer is the lead.
 _PROSPECT_FORWARDS = WordPattern(
     r"\b(?:from|by) my (?:\w+ )?(?:vp|boss|manager|ceo|cfo|cto|coo|cio|director|head|lead|"
     r"supervisor|colleague|team|founder|owner)\b|\bmy (?:vp|boss|manager|ceo|cfo|cto|coo|director|"
-    r"supervisor)(?:'s)? (?:note|email|message)?\s*below\b",
+    r"supervisor)(?:'s)? (?:note|email|message)?\s*below\b|\b(?:on|from|in) my team\b|"
+    r"\bi'?m the [\w &/-]{2,40} (?:at|of) [a-z]",
 )
 _CUT = re.compile(
     r"(?<![\w'-])(?:and|but|who|which|that|so|because|since|while|looking|trying|reaching|writing|"
@@ -331,7 +348,7 @@ _INTRODUCES = WordPattern(
     r"\b(?:connect(?:ing)? you (?:two|both|(?:with|to)(?! (?:an?|our|the|one of|someone|somebody|"
     r"a member)\b))|put(?:ting)? you (?:two )?in touch|"
     r"introduc(?:e|ing) you to|wanted to introduce|(?:let me |i'?d like to )?introduce "
-    r"(?!myself)[a-z]+|introducing (?!myself)[a-z]+|looping in|meet (?!you|with|up)[a-z]+,|"
+    r"(?!myself)[a-z]+|introducing (?!myself)[a-z]+|looping in|meet (?!you|with|up)[a-z]+(?=,)|"
     r"over to you|take it from here|\w+ <> you)\b"
 )
 # The introduced person's reply: a later header, a quote, 'X replied:'.
@@ -344,14 +361,15 @@ _INTRODUCED_ROLE = re.compile(
 )
 
 
-def _introduction(text: str, lower: str) -> tuple[int, int] | None:
-    """The referrer's part of an introduction (from the start to the lead's reply, if any),
-    or None when the writer is not introducing someone."""
-    intro = _INTRODUCES.search(lower)
+def _introduction(lower: str, lead_zone: tuple[int, int]) -> tuple[int, int] | None:
+    """The referrer's part of an introduction (from the start of the writer's message to the
+    lead's reply, if any), or None when the writer is not introducing someone (an
+    introduction quoted below the lead's own reply is an older message)."""
+    intro = _INTRODUCES.search(lower, *lead_zone)
     if intro is None:
         return None
     reply = _REPLY_MARK.search(lower, intro.end())
-    return 0, reply.start() if reply else len(lower)
+    return lead_zone[0], reply.start() if reply else len(lower)
 
 
 def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
@@ -365,7 +383,7 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
         *_words_before_at_signs(text),
         *_signature_lines(lower, lead_zone),
     ]
-    introduction = _introduction(text, lower)
+    introduction = _introduction(lower, lead_zone)
     if introduction is not None:
         found = [
             role for role in found if not (role.own_voice and _in_zone(role.start, introduction))
@@ -401,7 +419,7 @@ def _rule_matches(text: str, lower: str, lead_zone: tuple[int, int]) -> list[Rol
             if rule.own_voice and not _in_zone(match.start(), lead_zone):
                 continue  # someone other than the lead talking about themselves
             if rule.skip_greeting is not None and (
-                _GREETING.match(match[rule.skip_greeting].split()[0])
+                _GREETING.match(match[rule.skip_greeting].split()[0].lower())
                 or _WORKS_FOR_NAMED.search(lower, max(0, match.start() - 40), match.start())
             ):
                 continue
@@ -457,7 +475,7 @@ def find_shorthand_role_phrases(text: str, lower: str) -> list[RolePhrase]:
     if not matches:
         return []
     lead_zone = _lead_zone(lower)
-    introduction = _introduction(text, lower) or (0, 0)
+    introduction = _introduction(lower, lead_zone) or (0, 0)
     found = []
     for match in matches:
         start, end = match.span("phrase")
@@ -506,11 +524,30 @@ def _prefer_quoted(text: str, found: list[RolePhrase]) -> list[RolePhrase]:
 
 
 def _lead_zone(lower: str) -> tuple[int, int]:
-    """The part of a forwarded thread written by the lead: the forwarded message, unless the
-    forwarder is the prospect passing on a colleague's note ('see my VP's note below')."""
-    forward = _FORWARD.search(lower)
-    if forward is None:
+    """The part of a thread written by the lead. In a reply chain the newest message, on top,
+    is the lead's (older messages below it are quoted); in a forward it is the forwarded
+    message, unless the forwarder is the prospect passing on a colleague's note ('see my
+    VP's note below')."""
+    top = _TOP_HEADERS.match(lower).end()
+    older = _OLDER_MESSAGE.search(lower, top)
+    if top == 0 and older is not None and older[0].lstrip().startswith("from:"):
+        line_end = lower.find("\n", older.end())
+        if "\n" not in lower[: older.start()].strip() and line_end != -1:
+            # "Ticket #77102 | Sync\nFrom: Denise ...": a title line above the message's header
+            top = _TOP_HEADERS.match(lower, line_end + 1).end()
+            older = _OLDER_MESSAGE.search(lower, top)
+    if older is None:
         return 0, len(lower)
+    forward = _FORWARD.search(lower, 0, older.end())
+    newest = lower[top : older.start()]
+    if (
+        forward is None
+        and newest.strip()
+        and not _OUR_HEADER.match(lower)
+        and (not _PASSES_ON.search(newest) or _PROSPECT_FORWARDS.search(newest))
+    ):
+        return 0, older.start()
+    forward = forward or older
     if _PROSPECT_FORWARDS.search(lower, 0, forward.start()):
         return 0, forward.start()
     headers = [m.start() for m in _FROM_LINE.finditer(lower, forward.start())]
