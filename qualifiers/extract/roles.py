@@ -95,8 +95,8 @@ _NAME_LINE = re.compile(
 )
 # A signature without a sign-off: a line with just a name, then the title line.
 _NAME_THEN_TITLE = re.compile(
-    r"^[ \t]*(?P<name>[A-Z][a-z'.-]+(?:[ \t]+[A-Z][a-z'.-]+){0,2})[ \t]*\n"
-    r"[ \t]*(?P<phrase>[^\n]{2,80})$",
+    r"^[ \t>]*(?P<name>[A-Z][a-z'.-]+(?:[ \t]+[A-Z][a-z'.-]+){0,2})[ \t]*\n"
+    r"[ \t>]*(?P<phrase>[^\n]{2,80})$",
     re.MULTILINE,
 )
 _FROM_HEADER = re.compile(
@@ -138,7 +138,7 @@ _TITLE_LINE = re.compile(
     re.MULTILINE,
 )
 _SIGN_OFF = re.compile(
-    r"^[ \t]*(?:best(?: regards| wishes)?|thanks(?: so much| again)?|thank you|many thanks|"
+    r"^[ \t>]*(?:best(?: regards| wishes)?|thanks(?: so much| again)?|thank you|many thanks|"
     r"regards|kind regards|warm regards|cheers|sincerely|talk soon|thx|br|yours|respectfully|"
     r"mit freundlichen grüßen|mit freundlichen grüssen|(?:viele|beste|liebe|freundliche) grüße|"
     r"grüße|gruß|vg|lg|mfg|cordialement|bien cordialement|bien à vous|salutations|"
@@ -489,7 +489,8 @@ def find_shorthand_role_phrases(text: str, lower: str) -> list[RolePhrase]:
     return found
 
 
-_QUOTED = re.compile(r"^[ \t]*>.*$|\"[^\"]{40,}\"|“[^”]{40,}”", re.MULTILINE)
+# A marketer's paste of the lead's words; "> " lines of a reply chain are older messages.
+_QUOTED = re.compile(r"\"[^\"]{40,}\"|“[^”]{40,}”")
 
 
 def refined(role: RolePhrase, lower: str) -> RolePhrase | None:
@@ -509,7 +510,7 @@ def refined(role: RolePhrase, lower: str) -> RolePhrase | None:
 def _prefer_quoted(text: str, found: list[RolePhrase]) -> list[RolePhrase]:
     """When a marketer pastes the lead's own words in quotes and the lead speaks about
     themselves there, the first person outside the quotes is the marketer."""
-    if ">" not in text and '"' not in text and "“" not in text:
+    if '"' not in text and "“" not in text:
         return found
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     if not quoted:
@@ -547,7 +548,7 @@ def _lead_zone(lower: str) -> tuple[int, int]:
         and (not _PASSES_ON.search(newest) or _PROSPECT_FORWARDS.search(newest))
     ):
         return 0, older.start()
-    forward = forward or older
+    forward = older if forward is None or forward.start() < top else forward
     if _PROSPECT_FORWARDS.search(lower, 0, forward.start()):
         return 0, forward.start()
     headers = [m.start() for m in _FROM_LINE.finditer(lower, forward.start())]
