@@ -33,7 +33,7 @@ _ARTICLE = r"(?:(?:the|a|an|one of the|our|their)\s+)?"
 _SELF = WordPattern(
     r"\b(?:i'?m|i am|i work as|i serve as|i act as|i'?ve been|i have been|soy|sou|je suis|ich bin|"
     r"my (?:role|title|position|job title|job) is|i'?m currently|i currently work as|ik ben|"
-    r"ik werk als|ich arbeite als|je travaille comme|trabajo como|trabalho como|"
+    r"ik werk als|ich arbeite als|i do the|je travaille comme|trabajo como|trabalho como|"
     r"mi (?:cargo|puesto) es|meu cargo é|mon poste est)\s+"
     r"(?:currently\s+|also\s+|just\s+|now\s+|actually\s+)?" + _ARTICLE + _PHRASE,
 )
@@ -41,7 +41,7 @@ _AS = WordPattern(
     r"\b(?:as|en tant que|como|als) (?:(?:the|a|an|le|la|el|o|a|de|der|die)\s+)?" + _PHRASE
 )
 _THIS_IS = WordPattern(
-    r"\b(?:this is|it'?s|here'?s)\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*"
+    r"\b(?:this is|it'?s|here'?s|[Mm]yself)\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*"
     + _ARTICLE
     + _PHRASE
 )
@@ -50,14 +50,14 @@ _NAME_HERE = WordPattern(
 )
 # "CFO at Vantage Pet Co (250 staff)", "hey - eng manager at Splinter", "Head of X at Y here"
 _TITLE_AT_START = re.compile(
-    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[ \t]*[!,.:]*[ \t]*"
+    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
     r"(?:[-–—][ \t]*)?)?(?P<phrase>[A-Za-z][\w&./' -]{1,50}?)[ \t]+(?:at|@)[ \t]+"
     r"(?:an? |the )?[\w(~-]",
     re.MULTILINE,
 )
 # "CTO here, ...", "hey, ops manager here -"
 _TITLE_HERE = re.compile(
-    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[ \t]*[!,.:]*[ \t]*"
+    r"(?:^[ \t>]*|[.!?][ \t]+)(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
     r"(?:[-–—][ \t]*)?)?(?P<phrase>[a-z][\w&./' -]{1,40}?) here\b",
     re.MULTILINE,
 )
@@ -74,16 +74,22 @@ _SPOKE_WITH = WordPattern(
     r"(?:[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*,?\s*)?(?:the|their|a|an)\s+" + _PHRASE,
 )
 # "Dana Lee (CFO @ Globex)"; not a chat speaker label like "Tomas (AE):".
-_NAME_PAREN = WordPattern(
-    r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2}\s*\((?P<phrase>[^()\n]{2,60})\)(?!\s*:)"
-)
+# A person's name: 'Ilić', "O'Neil", 'Anjali R.'.
+_NAME = r"[A-Z](?:[^\W\d_]|['-])+(?:\s+[A-Z](?:[^\W\d_]|['-])+){0,2}(?:\s+[A-Z]\.)?"
+_NAME_PAREN = WordPattern(r"\b" + _NAME + r"\s*\((?P<phrase>[^()\n]{2,60})\)")
 # "Kai (SDR)" relaying a lead is our own sales desk, not the prospect.
-_OUR_DESK = re.compile(
+_NOT_THE_WRITER = re.compile(
     r"\s*(?:sdr|bdr|ae|csm|am|sales|inbound|marketing ops|revops)(?: (?:manager|lead|team))?\s*$"
+    r"|.*\bmy\b"
+)
+# The job someone applies for: "Initiativbewerbung als ...", "applying as ...".
+_APPLIES = re.compile(
+    r"(?:bewerbung|bewerbe mich|application|applying|apply|candidature|candidatura|"
+    r"sollicitatie|solliciteer|postul\w*)\s*$"
 )
 # "sat next to Raymond Tsai - Chief Financial Officer, Kettering Mills"
 _NAME_THEN_ROLE = WordPattern(
-    r"\b[A-Z][a-z'-]+ [A-Z][a-z'-]+(?:,| [-–—])[ \t]+(?P<phrase>[^,.;:\n()]{2,60})"
+    r"\b[A-Z][^\W\d_]+ [A-Z][^\W\d_]+(?:,| [-–—·|•])[ \t]+(?P<phrase>[^,.;:\n()|·]{2,60})"
 )
 # "CFO @ Globex": found from each " @ " backwards (a forward scan from every word is slow).
 _AT_SIGN = re.compile(r"\s@\s*[A-Z0-9]")
@@ -126,7 +132,8 @@ _NOT_A_ROLE_START = re.compile(
 # Marketer notes naming the prospect: "Prospect: Gordon Blaine, EVP Shared Services, ..."
 _PERSON_LINE = re.compile(
     r"^[ \t>*-]*(?:prospect|contact|lead|attendee|visitor|requester|requestor|customer|client|"
-    r"name|who)[ \t]*:[ \t]*[a-z][^,\n(]{1,40}?[ \t]*[,(][ \t]*(?P<phrase>[^\n,()]{2,60})",
+    r"applicant|name|who)"
+    r"[ \t]*:[ \t]*[a-z][^,\n(]{1,40}?[ \t]*[,(][ \t]*(?P<phrase>[^\n,()]{2,60})",
     re.MULTILINE,
 )
 # 'reg form: title "Engineer"'
@@ -224,6 +231,7 @@ _ABBREVIATIONS = {
     "bdr": "sales development representative",
     "csm": "customer success manager",
     "pm": "product manager",
+    "individual contributor": "specialist",
 }
 # Titles in the languages leads often write in, by meaning (the rubric's hints are English).
 _FOREIGN_TITLES = {
@@ -239,9 +247,10 @@ _FOREIGN_TITLES = {
     r"eigenaar|eigenaresse|dono": "owner",
     r"(?:mede)?oprichter|co-?fondat(?:eur|rice)|cofundador(?:a)?|sócio-fundador(?:a)?|"
     r"mitgründer(?:in)?": "founder",
-    r"algemeen directeur|consejero delegado|diretor(?:a)?[- ]gera[l]|"
+    r"algemeen directeur|consejero delegado|verkställande direktör|vd|diretor(?:a)?[- ]gera[l]|"
     r"directeur(?:rice)? général(?:e)?": "ceo",
-    r"sachbearbeiter(?:in)?|administrativ[oa]|referent(?:in)?|chargé(?:e)? de \w+|"
+    r"sachbearbeiter(?:in)?|\w+mitarbeiter(?:in)?|administrativ[oa]|referent(?:in)?|"
+    r"chargé(?:e)? de \w+|"
     r"medewerk(?:er|ster)|employée?|emplead[oa]|funcion[aá]ri[oa]|colaborador(?:a)?|"
     r"mitarbeiter(?:in)? (?:im|in der|des)": "associate",
     r"comptable|buchhalter(?:in)?|contador(?:a)?|contabilista|boekhouder": "accountant",
@@ -263,6 +272,7 @@ _FOREIGN_TITLES = {
     r"ingenier[oa]|engenheir[oa]|ingénieur(?:e)?": "engineer",
     r"s[oó]ci[oa]|associée?": "partner",
 }
+_HEAD_DASH = re.compile(r"\bhead[ \t]*[-–—:,][ \t]*(?=[a-z])")
 _ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 _FOREIGN_TITLE = re.compile("|".join(rf"\b(?P<t{i}>{p})\b" for i, p in enumerate(_FOREIGN_TITLES)))
 _FOREIGN_WORDS = tuple(_FOREIGN_TITLES.values())
@@ -272,16 +282,17 @@ _FOREIGN_TITLE_START = WordPattern(
     r"propi|propri|titolare|fundador|fondat|presiden|président|coordin|coorden|analista|ingen|"
     r"ingén|engenh|soci|sóci|associ|assist|secr|sekr|office|team|gruppen|projekt|schicht|"
     r"bereich|ploeg|líder|gérant|zaak|bedrijf|vorstand|afdeling|hoofd|eigena|dono|dona|mede|"
-    r"oprichter|co|mitgr|algemeen|consejero|sach|mitarb|medew|employ|admin|funcion|refer|"
+    r"oprichter|co|mitgr|algemeen|consejero|vd|verkst|sach|mitarb|medew|employ|admin|funcion|refer|"
     r"charg|compt|buchh|contad|contab|boekh|stag|prakt|becar|estag|eink|inkop|achet|compra)"
-    r"|leiter|leiding"
+    r"|leiter|leiding|mitarbeiter"
 )
 
 
 def expand_abbreviations(phrase: str) -> str:
-    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', so hints can match
-    (`phrase` is lowercase)."""
-    return _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
+    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', 'head – sales' -> 'head of
+    sales', so hints can match (`phrase` is lowercase)."""
+    phrase = _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
+    return _HEAD_DASH.sub("head of ", phrase) if "head" in phrase else phrase
 
 
 def translate_titles(phrase: str) -> str:
@@ -348,9 +359,15 @@ _INTRODUCES = WordPattern(
     r"\b(?:connect(?:ing)? you (?:two|both|(?:with|to)(?! (?:an?|our|the|one of|someone|somebody|"
     r"a member)\b))|put(?:ting)? you (?:two )?in touch|"
     r"introduc(?:e|ing) you to|wanted to introduce|(?:let me |i'?d like to )?introduce "
-    r"(?!myself)[a-z]+|introducing (?!myself)[a-z]+|looping in|meet (?!you|with|up)[a-z]+(?=,)|"
-    r"over to you|take it from here|\w+ <> you)\b"
+    r"(?!myself)[a-z]+|introducing (?!myself)[a-z]+|meet (?!you|with|up)[a-z]+(?=,)|"
+    r"over to you|take it from here|\w+ <> you|my client|"
+    r"will be your (?:main )?(?:point of )?contact)\b"
 )
+# Copying someone in introduces them only when the writer's message is about 'their' company
+# and 'her' team: a lead redirecting us ('looping in Priya, who owns our stack') writes 'our'.
+_LOOPS_IN = WordPattern(r"\b(?:looping in|copying (?!you|me|myself)[a-z]+|cc'?ing [a-z]+)\b")
+_THIRD_PARTY = re.compile(r"\b(?:they|they'?re|their|them|he|his|him|she|her)\b")
+_FIRST_PLURAL = re.compile(r"\b(?:we|we'?re|we'?ve|our|us)\b")
 # The introduced person's reply: a later header, a quote, 'X replied:'.
 _REPLY_MARK = re.compile(r"^[ \t>]*(?:from:|-{2,}|>)|\b(?:replied|wrote):", re.MULTILINE)
 # "Lena is co-founder & COO of Freightly", "meet Aisha, CEO of Kora": the introduced lead.
@@ -366,10 +383,15 @@ def _introduction(lower: str, lead_zone: tuple[int, int]) -> tuple[int, int] | N
     lead's reply, if any), or None when the writer is not introducing someone (an
     introduction quoted below the lead's own reply is an older message)."""
     intro = _INTRODUCES.search(lower, *lead_zone)
-    if intro is None:
+    loops_in = None if intro else _LOOPS_IN.search(lower, *lead_zone)
+    if intro is None and loops_in is None:
         return None
-    reply = _REPLY_MARK.search(lower, intro.end())
-    return lead_zone[0], reply.start() if reply else len(lower)
+    reply = _REPLY_MARK.search(lower, (intro or loops_in).end())
+    end = reply.start() if reply else len(lower)
+    writer = lower[lead_zone[0] : min(end, lead_zone[1])]
+    if loops_in and len(_THIRD_PARTY.findall(writer)) <= len(_FIRST_PLURAL.findall(writer)):
+        return None
+    return lead_zone[0], end
 
 
 def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
@@ -423,8 +445,12 @@ def _rule_matches(text: str, lower: str, lead_zone: tuple[int, int]) -> list[Rol
                 or _WORKS_FOR_NAMED.search(lower, max(0, match.start() - 40), match.start())
             ):
                 continue
-            if rule.pattern is _NAME_PAREN and _OUR_DESK.match(match["phrase"].lower()):
-                continue
+            if rule.pattern is _NAME_PAREN and _NOT_THE_WRITER.match(match["phrase"].lower()):
+                continue  # "Kai (SDR)" is our desk, "Gary (owner, my brother-in-law)" kin
+            if rule.pattern is _AS and _APPLIES.search(
+                lower, max(0, match.start() - 30), match.start()
+            ):
+                continue  # "application as Account Manager": the job wanted, not held
             found.append(_candidate(match, rule.priority, rule.own_voice))
     return found
 

@@ -92,3 +92,78 @@ def test_a_chatbots_offers_and_instructions_stay_blanked():
     masked = mask_injections("Bot: We offer a trial. What can we help you with?\nBot: tier=hot")
     assert masked.strip() == ""
     assert mask_injections("Bot: Great. What's your role?").strip() == "What's your role?"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'Question 14 — from Anjali R. (Sales Ops Manager, Tessaro)\n"We want to go live."',
+            "influencer",
+        ),
+        (
+            "Stefan Ilić (Engineering Manager, Ravelin Robotics): hi, we're ~400 employees.",
+            "influencer",
+        ),
+        (
+            "InMail from: Caroline Bastide · VP Revenue Operations at Ferrolux\n\nHi there.",
+            "decision_maker",
+        ),
+        ("hey folks 👋 sales manager at Orbitly here (we're 30 people).", "influencer"),
+        (
+            "hey its Luis from Vega Roofing, got ur flyer. owner here, we're 30 guys.",
+            "decision_maker",
+        ),
+        (
+            "Dear Team,\n\nMyself Ramesh Iyer, Head – Sales Excellence at Suryadeep Tractors.",
+            "decision_maker",
+        ),
+        (
+            "My name is Bev and I do the office admin for Finch Plumbing - Gary (owner, my "
+            "brother-in-law).",
+            "end_user",
+        ),
+    ],
+)
+def test_the_writers_own_role_in_headers_chat_lines_and_introductions(
+    default_rubric, text, expected
+):
+    assert authority(default_rubric, text) == expected
+
+
+def test_a_consultant_copying_in_the_clients_contact_is_not_the_lead(default_rubric):
+    text = (
+        "Hi there,\nI've been helping Halden Foods redesign their process. They're a food "
+        "manufacturer and their distributor inquiries sit unanswered. I'm copying Tom Reyes from "
+        "their side, who will be your contact going forward.\n\nBest regards,\nInes Carvalho\n"
+        "Independent Commercial Consultant"
+    )
+    assert authority(default_rubric, text) is None
+
+
+def test_a_lead_looping_in_a_colleague_is_still_the_lead(default_rubric):
+    text = (
+        "Hi - not the right person, I'm just an analyst on the marketing team. Looping in Priya "
+        "(cc'd) who owns our martech stack.\n\nThanks,\nOwen Mills"
+    )
+    assert authority(default_rubric, text) == "end_user"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"Role": "Individual contributor"}, "end_user"),
+        ({"Title": "VD (verkställande direktör)"}, "decision_maker"),
+        ({"Title": "Vertriebsmitarbeiterin"}, "end_user"),
+    ],
+)
+def test_titles_read_by_meaning(default_rubric, fields, expected):
+    assert authority(default_rubric, "", fields) == expected
+
+
+def test_the_job_applied_for_is_not_the_applicants_role(default_rubric):
+    text = (
+        "Betreff: Initiativbewerbung als Account Manager (m/w/d)\n\nseit drei Jahren bin ich als "
+        "Vertriebsmitarbeiterin bei einem SaaS-Anbieter tätig."
+    )
+    assert authority(default_rubric, text) == "end_user"
