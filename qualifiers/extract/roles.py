@@ -41,9 +41,8 @@ _AS = WordPattern(
     r"\b(?:as|en tant que|como|als) (?:(?:the|a|an|le|la|el|o|a|de|der|die)\s+)?" + _PHRASE
 )
 _THIS_IS = WordPattern(
-    r"\b(?:this is|it'?s|here'?s|[Mm]yself)\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*"
-    + _ARTICLE
-    + _PHRASE
+    r"\b(?:this is|it'?s|here'?s|[Mm]yself|I am|I'?m|i'?m)\s+"
+    r"[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*" + _ARTICLE + _PHRASE
 )
 _NAME_HERE = WordPattern(
     r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)? here\s*(?:,|-|–|—)\s*" + _ARTICLE + _PHRASE
@@ -140,7 +139,8 @@ _PERSON_LINE = re.compile(
 _QUOTED_TITLE = WordPattern(r"\b(?:job )?title[ \t]+[\"“](?P<phrase>[^\"”\n]{2,60})[\"”]")
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?P<phrase>[^,\n:]{2,40})(?:,|$)", re.MULTILINE)
 _TITLE_LINE = re.compile(
-    r"^[ \t>*-]*(?:job title|title|role|position|designation|job role|job)[ \t]*:[ \t]*"
+    r"^[ \t>*-]*(?:job title|title|role|position|designation|job role|job|issuer|completed by)"
+    r"[ \t]*:[ \t]*"
     r"(?P<phrase>[^\n;|]{2,80})",
     re.MULTILINE,
 )
@@ -205,6 +205,8 @@ _CUT = re.compile(
     r"we|i|my|our|your|his|her|their)\b",
 )
 # "owner (Dr. Patel) signs off": that title belongs to whoever decides, not to the lead.
+# "I'm a recruiter by trade, but these days I'm Head of BD": a profession, not the role held.
+_NOT_HELD_NOW = re.compile(r"\bby (?:trade|training|background|profession)\b")
 _SOMEONE_ELSE_DECIDES = re.compile(
     r"\b(?:signs? off|sign-off|approves?|makes? the (?:final )?(?:call|decision)|decides|"
     r"has (?:the )?final say|will decide|asked me|wants me|told me)\b",
@@ -269,6 +271,8 @@ _FOREIGN_TITLES = {
     r"presidente|président(?:e)?": "president",
     r"coordinador(?:a)?|coordenador(?:a)?|coordinat(?:eur|rice)": "coordinator",
     r"analista": "analyst",
+    r"(?:postdoctoral |post-doctoral )?researcher|postdoc|investigador(?:a)?|"
+    r"chercheu(?:r|se)|onderzoeker|pesquisador(?:a)?|forscher(?:in)?": "scientist",
     r"ingenier[oa]|engenheir[oa]|ingénieur(?:e)?": "engineer",
     r"s[oó]ci[oa]|associée?": "partner",
 }
@@ -283,7 +287,8 @@ _FOREIGN_TITLE_START = WordPattern(
     r"ingén|engenh|soci|sóci|associ|assist|secr|sekr|office|team|gruppen|projekt|schicht|"
     r"bereich|ploeg|líder|gérant|zaak|bedrijf|vorstand|afdeling|hoofd|eigena|dono|dona|mede|"
     r"oprichter|co|mitgr|algemeen|consejero|vd|verkst|sach|mitarb|medew|employ|admin|funcion|refer|"
-    r"charg|compt|buchh|contad|contab|boekh|stag|prakt|becar|estag|eink|inkop|achet|compra)"
+    r"charg|compt|buchh|contad|contab|boekh|stag|prakt|becar|estag|eink|inkop|achet|compra|"
+    r"researcher|postdoc|post-doc|investigador|chercheu|onderzoeker|pesquisador|forscher)"
     r"|leiter|leiding|mitarbeiter"
 )
 
@@ -374,7 +379,7 @@ _REPLY_MARK = re.compile(r"^[ \t>]*(?:from:|-{2,}|>)|\b(?:replied|wrote):", re.M
 _INTRODUCED_ROLE = re.compile(
     r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)?(?:,| is| is the| is our| who is)[ \t]+"
     r"(?:the[ \t]+|a[ \t]+|an[ \t]+|their[ \t]+|his[ \t]+|her[ \t]+)?"
-    r"(?P<phrase>[^,.\n();]{2,50}?)(?:[ \t]+(?:at|of|@|from)[ \t]+(?=[A-Z])|[ \t]*,)"
+    r"(?P<phrase>[^,.\n();]{2,50}?)(?:(?<!Head)[ \t]+(?:at|of|@|from)[ \t]+(?=[A-Z])|[ \t]*,)"
 )
 
 
@@ -529,6 +534,8 @@ def refined(role: RolePhrase, lower: str) -> RolePhrase | None:
     cut = _CUT.search(lower, start, end)
     end = cut.start() if cut else end
     if end - start < 2 or _SOMEONE_ELSE_DECIDES.search(lower, start, end):
+        return None
+    if role.own_voice and _NOT_HELD_NOW.search(lower, start, role.phrase_end):
         return None
     return RolePhrase(role.start, end, start, end, role.priority, None, role.own_voice)
 

@@ -248,7 +248,7 @@ _KEY_VALUE = re.compile(
 _KEY_EQUALS_VALUE = re.compile(
     r"[ \t>*-]*(?P<key>[A-Za-z][\w.-]{0,30})=(?P<value>\S(?:.*\S)?)?\s*$"
 )
-_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z ()/&?'_-]{0,40}")
+_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z ().#/&?'_-]{0,40}")  # 'No. of Employees'
 # A header row: three or more short names, e.g. "Name | Title | Budget" or "name,title,budget".
 _TABLE_HEADERS = [
     (

@@ -167,3 +167,36 @@ def test_the_job_applied_for_is_not_the_applicants_role(default_rubric):
         "Vertriebsmitarbeiterin bei einem SaaS-Anbieter tätig."
     )
     assert authority(default_rubric, text) == "end_user"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "I'm a recruiter by trade, but these days I'm Head of Business Development at Carrow.",
+            "decision_maker",
+        ),
+        ("I am Rahul, sales coordinator at Sharma Textiles. my team lead asked me.", "end_user"),
+        (
+            "Hi,\nI'd like to introduce Martin Osei, their Head of Sales Operations, copied here. "
+            "He has $55k earmarked.\n\nKind regards,\nRobert Ashdown\nNon-Executive Director",
+            "decision_maker",
+        ),
+        ("Vendor Onboarding Questionnaire\nCompleted by: Head of Procurement\n", "decision_maker"),
+        ("RFI\nIssuer: Category Manager, IT — Norvik Group (700 employees)\n", "influencer"),
+    ],
+)
+def test_held_roles_introduced_leads_and_form_issuers(default_rubric, text, expected):
+    assert authority(default_rubric, text) == expected
+
+
+def test_a_researchers_title_field_is_an_individual_contributors(default_rubric):
+    assert authority(default_rubric, "", {"Title": "Postdoctoral Researcher"}) == "end_user"
+
+
+def test_a_pasted_crm_table_row_gives_the_leads_title(default_rubric):
+    text = (
+        "Lead Owner,Full Name,Title,Company,No. of Employees\n"
+        "Tom Becker (Account Executive),Aisha Rahman,VP Finance,Holloway Brands Ltd,120"
+    )
+    assert authority(default_rubric, text) == "decision_maker"
