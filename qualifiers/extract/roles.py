@@ -181,6 +181,7 @@ _OLDER_MESSAGE = re.compile(
 # The newest message's own header lines at the top ("From: Marta ...", "To:", "Subject: RE:").
 _TOP_HEADERS = re.compile(r"(?:[ \t]*(?:(?:from|to|cc|date|sent|subject):[^\n]*)?\n)*")
 _FROM_LINE = re.compile(r"^[ \t>]*from:", re.MULTILINE)
+_FROM_NAME = re.compile(r"^[ \t>]*from:[ \t]*(?P<name>[^\W\d_]*)", re.MULTILINE)
 # A note on top that hands an older message on: "Passing this on from the webinar", "FYI".
 _PASSES_ON = WordPattern(
     r"\b(?:pass(?:ing)? (?:this|it)(?: one)? (?:on|along)|forwarding|fyi|see below|"
@@ -584,8 +585,17 @@ def _lead_zone(lower: str) -> tuple[int, int]:
     forward = older if forward is None or forward.start() < top else forward
     if _PROSPECT_FORWARDS.search(lower, 0, forward.start()):
         return 0, forward.start()
-    headers = [m.start() for m in _FROM_LINE.finditer(lower, forward.start())]
-    return (headers[-1] if headers else forward.start()), len(lower)
+    headers = list(_FROM_NAME.finditer(lower, forward.start()))
+    forwarder = lower[: older.start()]
+    # The oldest message is the prospect's, unless the forwarder wrote it ('-Priyanka (CSM)'
+    # on top, Priyanka's question at the bottom): then the one after it.
+    while len(headers) > 1 and _named_in(headers[-1]["name"], forwarder):
+        headers.pop()
+    return (headers[-1].start() if headers else forward.start()), len(lower)
+
+
+def _named_in(name: str, text: str) -> bool:
+    return bool(name) and re.search(rf"\b{re.escape(name)}\b", text) is not None
 
 
 def _signature_lines(text: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:

@@ -200,3 +200,13 @@ def test_a_pasted_crm_table_row_gives_the_leads_title(default_rubric):
         "Tom Becker (Account Executive),Aisha Rahman,VP Finance,Holloway Brands Ltd,120"
     )
     assert authority(default_rubric, text) == "decision_maker"
+
+
+def test_in_a_forward_the_forwarders_own_first_question_is_not_the_lead(default_rubric):
+    text = (
+        "Fwd: Re: pricing for 25 seats?\n\nCan someone from inbound pick this up? -Priyanka (CSM)"
+        "\n\n-----Original Message-----\nFrom: Olivia Grant <o@stackhive.io>\n\nPriyanka, thanks."
+        " I need routing.\n\nOlivia Grant\nVP Sales | StackHive\n\n-----Original Message-----\n"
+        "From: Priyanka Rao\n> Hi Olivia, could you share team size?"
+    )
+    assert authority(default_rubric, text) == "decision_maker"
