@@ -235,6 +235,7 @@ _ABBREVIATIONS = {
     "csm": "customer success manager",
     "pm": "product manager",
     "individual contributor": "specialist",
+    "sales executive": "sales representative",
 }
 # Titles in the languages leads often write in, by meaning (the rubric's hints are English).
 _FOREIGN_TITLES = {
@@ -451,6 +452,8 @@ def _rule_matches(text: str, lower: str, lead_zone: tuple[int, int]) -> list[Rol
                 or _WORKS_FOR_NAMED.search(lower, max(0, match.start() - 40), match.start())
             ):
                 continue
+            if rule.pattern is _NAME_LINE and lower.startswith("the ", match.start("phrase")):
+                continue  # "LeadForge – the AI lead qualification platform": a tagline
             if rule.pattern is _NAME_PAREN and _NOT_THE_WRITER.match(match["phrase"].lower()):
                 continue  # "Kai (SDR)" is our desk, "Gary (owner, my brother-in-law)" kin
             if rule.pattern is _AS and _APPLIES.search(

@@ -210,3 +210,20 @@ def test_in_a_forward_the_forwarders_own_first_question_is_not_the_lead(default_
         "From: Priyanka Rao\n> Hi Olivia, could you share team size?"
     )
     assert authority(default_rubric, text) == "decision_maker"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Send your price list.\n\nThanks!\n\nRachel Kim\nCompetitive Intelligence Analyst\n"
+            "LeadForge – the AI lead qualification platform",
+            "end_user",
+        ),
+        ("We offer developers.\n\nRegards,\nAnil Kumar\nSales Executive, CodeNest", "end_user"),
+    ],
+)
+def test_a_companys_tagline_is_no_title_and_a_sales_executive_is_a_rep(
+    default_rubric, text, expected
+):
+    assert authority(default_rubric, text) == expected
