@@ -241,7 +241,7 @@ _LINE = re.compile(r"[^\n]+")
 # Segments of a line: "Budget: 50k; Timeline: 30 days | Title: CFO. Employees: 80"
 _SEGMENT_BREAK = re.compile(r"\s*(?:;|\|(?!\|)|\t)\s*|(?<=\.)\s+(?=[A-Z][A-Za-z /&()-]{0,30}:\s)")
 _KEY_VALUE = re.compile(
-    r"[ \t>*-]*(?P<key>[A-Za-z][\w()/&'?.-]*(?: [\w()/&'?.-]+){0,5}?)[ \t]*:[ \t]*"
+    r"[ \t>*•➜▸▪-]*(?P<key>[A-Za-z][\w()/&'?.-]*(?: [\w()/&'?.-]+){0,5}?)[ \t]*:[ \t]*"
     r"(?P<value>\S(?:.*\S)?)?\s*$"
 )
 # A raw form dump: "role=Procurement Officer", "company_size=1001-5000" (one-word keys only).

@@ -227,3 +227,8 @@ def test_a_companys_tagline_is_no_title_and_a_sales_executive_is_a_rep(
     default_rubric, text, expected
 ):
     assert authority(default_rubric, text) == expected
+
+
+def test_a_surveys_arrow_bulleted_you_are_answer_is_the_writers_role(default_rubric):
+    text = 'Typeform — "Is it right for you?"\n➜ Team size: 2-10\n➜ You are: Founder\n'
+    assert authority(default_rubric, text) == "decision_maker"
