@@ -41,7 +41,7 @@ _AS = WordPattern(
     r"\b(?:as|en tant que|como|als) (?:(?:the|a|an|le|la|el|o|a|de|der|die)\s+)?" + _PHRASE
 )
 _THIS_IS = WordPattern(
-    r"\b(?:this is|it'?s|here'?s|[Mm]yself|I am|I'?m|i'?m)\s+"
+    r"\b(?:this is|it'?s|here'?s|myself|Myself|I am|I'm|i'm)\s+"
     r"[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*" + _ARTICLE + _PHRASE
 )
 _NAME_HERE = WordPattern(
@@ -74,7 +74,7 @@ _SPOKE_WITH = WordPattern(
 )
 # "Dana Lee (CFO @ Globex)"; not a chat speaker label like "Tomas (AE):".
 # A person's name: 'Ilić', "O'Neil", 'Anjali R.'.
-_NAME = r"[A-Z](?:[^\W\d_]|['-])+(?:\s+[A-Z](?:[^\W\d_]|['-])+){0,2}(?:\s+[A-Z]\.)?"
+_NAME = r"[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2}(?:\s+[A-Z]\.)?"
 _NAME_PAREN = WordPattern(r"\b" + _NAME + r"\s*\((?P<phrase>[^()\n]{2,60})\)")
 # "Kai (SDR)" relaying a lead is our own sales desk, not the prospect.
 _NOT_THE_WRITER = re.compile(
@@ -88,7 +88,7 @@ _APPLIES = re.compile(
 )
 # "sat next to Raymond Tsai - Chief Financial Officer, Kettering Mills"
 _NAME_THEN_ROLE = WordPattern(
-    r"\b[A-Z][^\W\d_]+ [A-Z][^\W\d_]+(?:,| [-–—·|•])[ \t]+(?P<phrase>[^,.;:\n()|·]{2,60})"
+    r"\b[A-Z][^\W\d_A-Z]+ [A-Z][^\W\d_A-Z]+(?:,| [-–—·|•])[ \t]+(?P<phrase>[^,.;:\n()|·]{2,60})"
 )
 # "CFO @ Globex": found from each " @ " backwards (a forward scan from every word is slow).
 _AT_SIGN = re.compile(r"\s@\s*[A-Z0-9]")
