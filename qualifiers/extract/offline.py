@@ -106,7 +106,8 @@ _SIMILAR_KEYS = {
     r"mitarbeiter|besch[äa]ftigte|empleados|trabajadores|funcion[áa]rios|colaboradores|"
     r"salari[ée]s|effectif|medewerkers|werknemers",
     "title": r"\b(?:job )?title\b|\brole\b|\bposition\b|\bdesignation\b|\bfunktion\b|"
-    r"\bcargo\b|\bpuesto\b|\bfonction\b|\bposte\b|\bfun[çc][ãa]o\b|\bfunctie\b|\br[ôo]le\b",
+    r"\bcargo\b|\bpuesto\b|\bfonction\b|\bposte\b|\bfun[çc][ãa]o\b|\bfunctie\b|\br[ôo]le\b|"
+    r"^(?:you are|i am)$",  # a survey's "You are: Founder"
 }
 # "Deadline for questions", "Proposal due date": an RFP's other dates, not its decision.
 _OTHER_DATE_KEY = re.compile(

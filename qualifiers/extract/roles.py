@@ -33,7 +33,7 @@ _ARTICLE = r"(?:(?:the|a|an|one of the|our|their)\s+)?"
 _SELF = WordPattern(
     r"\b(?:i'?m|i am|i work as|i serve as|i act as|i'?ve been|i have been|soy|sou|je suis|ich bin|"
     r"my (?:role|title|position|job title|job) is|i'?m currently|i currently work as|ik ben|"
-    r"ik werk als|ich arbeite als|je travaille comme|trabajo como|trabalho como|"
+    r"ik werk als|ich arbeite als|i do the|je travaille comme|trabajo como|trabalho como|"
     r"mi (?:cargo|puesto) es|meu cargo é|mon poste est)\s+"
     r"(?:currently\s+|also\s+|just\s+|now\s+|actually\s+)?" + _ARTICLE + _PHRASE,
 )
@@ -41,23 +41,22 @@ _AS = WordPattern(
     r"\b(?:as|en tant que|como|als) (?:(?:the|a|an|le|la|el|o|a|de|der|die)\s+)?" + _PHRASE
 )
 _THIS_IS = WordPattern(
-    r"\b(?:this is|it'?s|here'?s)\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*"
-    + _ARTICLE
-    + _PHRASE
+    r"\b(?:this is|it'?s|here'?s|myself|Myself|I am|I'm|i'm)\s+"
+    r"[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*(?:,|-|–|—)\s*" + _ARTICLE + _PHRASE
 )
 _NAME_HERE = WordPattern(
     r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)? here\s*(?:,|-|–|—)\s*" + _ARTICLE + _PHRASE
 )
 # "CFO at Vantage Pet Co (250 staff)", "hey - eng manager at Splinter", "Head of X at Y here"
 _TITLE_AT_START = re.compile(
-    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[ \t]*[!,.:]*[ \t]*"
+    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
     r"(?:[-–—][ \t]*)?)?(?P<phrase>[A-Za-z][\w&./' -]{1,50}?)[ \t]+(?:at|@)[ \t]+"
     r"(?:an? |the )?[\w(~-]",
     re.MULTILINE,
 )
 # "CTO here, ...", "hey, ops manager here -"
 _TITLE_HERE = re.compile(
-    r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[ \t]*[!,.:]*[ \t]*"
+    r"(?:^[ \t>]*|[.!?][ \t]+)(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
     r"(?:[-–—][ \t]*)?)?(?P<phrase>[a-z][\w&./' -]{1,40}?) here\b",
     re.MULTILINE,
 )
@@ -74,16 +73,22 @@ _SPOKE_WITH = WordPattern(
     r"(?:[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\s*,?\s*)?(?:the|their|a|an)\s+" + _PHRASE,
 )
 # "Dana Lee (CFO @ Globex)"; not a chat speaker label like "Tomas (AE):".
-_NAME_PAREN = WordPattern(
-    r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2}\s*\((?P<phrase>[^()\n]{2,60})\)(?!\s*:)"
-)
+# A person's name: 'Ilić', "O'Neil", 'Anjali R.'.
+_NAME = r"[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2}(?:\s+[A-Z]\.)?"
+_NAME_PAREN = WordPattern(r"\b" + _NAME + r"\s*\((?P<phrase>[^()\n]{2,60})\)")
 # "Kai (SDR)" relaying a lead is our own sales desk, not the prospect.
-_OUR_DESK = re.compile(
+_NOT_THE_WRITER = re.compile(
     r"\s*(?:sdr|bdr|ae|csm|am|sales|inbound|marketing ops|revops)(?: (?:manager|lead|team))?\s*$"
+    r"|.*\bmy\b"
+)
+# The job someone applies for: "Initiativbewerbung als ...", "applying as ...".
+_APPLIES = re.compile(
+    r"(?:bewerbung|bewerbe mich|application|applying|apply|candidature|candidatura|"
+    r"sollicitatie|solliciteer|postul\w*)\s*$"
 )
 # "sat next to Raymond Tsai - Chief Financial Officer, Kettering Mills"
 _NAME_THEN_ROLE = WordPattern(
-    r"\b[A-Z][a-z'-]+ [A-Z][a-z'-]+(?:,| [-–—])[ \t]+(?P<phrase>[^,.;:\n()]{2,60})"
+    r"\b[A-Z][^\W\d_A-Z]+ [A-Z][^\W\d_A-Z]+(?:,| [-–—·|•])[ \t]+(?P<phrase>[^,.;:\n()|·]{2,60})"
 )
 # "CFO @ Globex": found from each " @ " backwards (a forward scan from every word is slow).
 _AT_SIGN = re.compile(r"\s@\s*[A-Z0-9]")
@@ -95,8 +100,8 @@ _NAME_LINE = re.compile(
 )
 # A signature without a sign-off: a line with just a name, then the title line.
 _NAME_THEN_TITLE = re.compile(
-    r"^[ \t]*(?P<name>[A-Z][a-z'.-]+(?:[ \t]+[A-Z][a-z'.-]+){0,2})[ \t]*\n"
-    r"[ \t]*(?P<phrase>[^\n]{2,80})$",
+    r"^[ \t>]*(?P<name>[A-Z][a-z'.-]+(?:[ \t]+[A-Z][a-z'.-]+){0,2})[ \t]*\n"
+    r"[ \t>]*(?P<phrase>[^\n]{2,80})$",
     re.MULTILINE,
 )
 _FROM_HEADER = re.compile(
@@ -126,19 +131,21 @@ _NOT_A_ROLE_START = re.compile(
 # Marketer notes naming the prospect: "Prospect: Gordon Blaine, EVP Shared Services, ..."
 _PERSON_LINE = re.compile(
     r"^[ \t>*-]*(?:prospect|contact|lead|attendee|visitor|requester|requestor|customer|client|"
-    r"name|who)[ \t]*:[ \t]*[a-z][^,\n(]{1,40}?[ \t]*[,(][ \t]*(?P<phrase>[^\n,()]{2,60})",
+    r"applicant|name|who)"
+    r"[ \t]*:[ \t]*[a-z][^,\n(]{1,40}?[ \t]*[,(][ \t]*(?P<phrase>[^\n,()]{2,60})",
     re.MULTILINE,
 )
 # 'reg form: title "Engineer"'
 _QUOTED_TITLE = WordPattern(r"\b(?:job )?title[ \t]+[\"“](?P<phrase>[^\"”\n]{2,60})[\"”]")
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?P<phrase>[^,\n:]{2,40})(?:,|$)", re.MULTILINE)
 _TITLE_LINE = re.compile(
-    r"^[ \t>*-]*(?:job title|title|role|position|designation|job role|job)[ \t]*:[ \t]*"
+    r"^[ \t>*-]*(?:job title|title|role|position|designation|job role|job|issuer|completed by)"
+    r"[ \t]*:[ \t]*"
     r"(?P<phrase>[^\n;|]{2,80})",
     re.MULTILINE,
 )
 _SIGN_OFF = re.compile(
-    r"^[ \t]*(?:best(?: regards| wishes)?|thanks(?: so much| again)?|thank you|many thanks|"
+    r"^[ \t>]*(?:best(?: regards| wishes)?|thanks(?: so much| again)?|thank you|many thanks|"
     r"regards|kind regards|warm regards|cheers|sincerely|talk soon|thx|br|yours|respectfully|"
     r"mit freundlichen grüßen|mit freundlichen grüssen|(?:viele|beste|liebe|freundliche) grüße|"
     r"grüße|gruß|vg|lg|mfg|cordialement|bien cordialement|bien à vous|salutations|"
@@ -162,15 +169,33 @@ _LEAD_VERB = WordPattern(
     r"(?:[\w&-]+\s+){0,3}?(?:team|department|group|function|org|organi[sz]ation|division|unit)\b",
 )
 _FORWARD = re.compile(
-    r"^[ \t>]*(?:-{2,}\s*forwarded message|begin forwarded message|fwd?:|from:\s)",
+    r"^[ \t>]*(?:-{2,}\s*forwarded message|begin forwarded message|(?:subject:[ \t]*)?fwd?:)",
     re.MULTILINE,
 )
+# Where an older message of a thread starts: a header, a reply's quote line, a forward.
+_OLDER_MESSAGE = re.compile(
+    r"^[ \t>]*(?:from:\s|-{2,}[ \t]*(?:original message|forwarded message)|"
+    r"begin forwarded message|on\b[^\n]{0,160}?\bwrote:)|^[ \t]*>",
+    re.MULTILINE,
+)
+# The newest message's own header lines at the top ("From: Marta ...", "To:", "Subject: RE:").
+_TOP_HEADERS = re.compile(r"(?:[ \t]*(?:(?:from|to|cc|date|sent|subject):[^\n]*)?\n)*")
 _FROM_LINE = re.compile(r"^[ \t>]*from:", re.MULTILINE)
+_FROM_NAME = re.compile(r"^[ \t>]*from:[ \t]*(?P<name>[^\W\d_]*)", re.MULTILINE)
+# A note on top that hands an older message on: "Passing this on from the webinar", "FYI".
+_PASSES_ON = WordPattern(
+    r"\b(?:pass(?:ing)? (?:this|it)(?: one)? (?:on|along)|forwarding|fyi|see below|"
+    r"can (?:someone|anyone|you) (?:\w+ )?(?:take|pick|qualify|handle|grab|follow)|"
+    r"pick (?:this|it) up)\b"
+)
+# A thread's message from our own side: "From: Our SDR", "From: Marco (our team)".
+_OUR_HEADER = re.compile(r"[ \t>]*from:[^\n]*\b(?:our|us|sdr team|nurture team)\b")
 # The person writing to us forwards a colleague's note: the writer is the lead.
 _PROSPECT_FORWARDS = WordPattern(
     r"\b(?:from|by) my (?:\w+ )?(?:vp|boss|manager|ceo|cfo|cto|coo|cio|director|head|lead|"
     r"supervisor|colleague|team|founder|owner)\b|\bmy (?:vp|boss|manager|ceo|cfo|cto|coo|director|"
-    r"supervisor)(?:'s)? (?:note|email|message)?\s*below\b",
+    r"supervisor)(?:'s)? (?:note|email|message)?\s*below\b|\b(?:on|from|in) my team\b|"
+    r"\bi'?m the [\w &/-]{2,40} (?:at|of) [a-z]",
 )
 _CUT = re.compile(
     r"(?<![\w'-])(?:and|but|who|which|that|so|because|since|while|looking|trying|reaching|writing|"
@@ -181,6 +206,8 @@ _CUT = re.compile(
     r"we|i|my|our|your|his|her|their)\b",
 )
 # "owner (Dr. Patel) signs off": that title belongs to whoever decides, not to the lead.
+# "I'm a recruiter by trade, but these days I'm Head of BD": a profession, not the role held.
+_NOT_HELD_NOW = re.compile(r"\bby (?:trade|training|background|profession)\b")
 _SOMEONE_ELSE_DECIDES = re.compile(
     r"\b(?:signs? off|sign-off|approves?|makes? the (?:final )?(?:call|decision)|decides|"
     r"has (?:the )?final say|will decide|asked me|wants me|told me)\b",
@@ -207,6 +234,8 @@ _ABBREVIATIONS = {
     "bdr": "sales development representative",
     "csm": "customer success manager",
     "pm": "product manager",
+    "individual contributor": "specialist",
+    "sales executive": "sales representative",
 }
 # Titles in the languages leads often write in, by meaning (the rubric's hints are English).
 _FOREIGN_TITLES = {
@@ -222,9 +251,10 @@ _FOREIGN_TITLES = {
     r"eigenaar|eigenaresse|dono": "owner",
     r"(?:mede)?oprichter|co-?fondat(?:eur|rice)|cofundador(?:a)?|sócio-fundador(?:a)?|"
     r"mitgründer(?:in)?": "founder",
-    r"algemeen directeur|consejero delegado|diretor(?:a)?[- ]gera[l]|"
+    r"algemeen directeur|consejero delegado|verkställande direktör|vd|diretor(?:a)?[- ]gera[l]|"
     r"directeur(?:rice)? général(?:e)?": "ceo",
-    r"sachbearbeiter(?:in)?|administrativ[oa]|referent(?:in)?|chargé(?:e)? de \w+|"
+    r"sachbearbeiter(?:in)?|\w+mitarbeiter(?:in)?|administrativ[oa]|referent(?:in)?|"
+    r"chargé(?:e)? de \w+|"
     r"medewerk(?:er|ster)|employée?|emplead[oa]|funcion[aá]ri[oa]|colaborador(?:a)?|"
     r"mitarbeiter(?:in)? (?:im|in der|des)": "associate",
     r"comptable|buchhalter(?:in)?|contador(?:a)?|contabilista|boekhouder": "accountant",
@@ -243,9 +273,12 @@ _FOREIGN_TITLES = {
     r"presidente|président(?:e)?": "president",
     r"coordinador(?:a)?|coordenador(?:a)?|coordinat(?:eur|rice)": "coordinator",
     r"analista": "analyst",
+    r"(?:postdoctoral |post-doctoral )?researcher|postdoc|investigador(?:a)?|"
+    r"chercheu(?:r|se)|onderzoeker|pesquisador(?:a)?|forscher(?:in)?": "scientist",
     r"ingenier[oa]|engenheir[oa]|ingénieur(?:e)?": "engineer",
     r"s[oó]ci[oa]|associée?": "partner",
 }
+_HEAD_DASH = re.compile(r"\bhead[ \t]*[-–—:,][ \t]*(?=[a-z])")
 _ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 _FOREIGN_TITLE = re.compile("|".join(rf"\b(?P<t{i}>{p})\b" for i, p in enumerate(_FOREIGN_TITLES)))
 _FOREIGN_WORDS = tuple(_FOREIGN_TITLES.values())
@@ -255,16 +288,18 @@ _FOREIGN_TITLE_START = WordPattern(
     r"propi|propri|titolare|fundador|fondat|presiden|président|coordin|coorden|analista|ingen|"
     r"ingén|engenh|soci|sóci|associ|assist|secr|sekr|office|team|gruppen|projekt|schicht|"
     r"bereich|ploeg|líder|gérant|zaak|bedrijf|vorstand|afdeling|hoofd|eigena|dono|dona|mede|"
-    r"oprichter|co|mitgr|algemeen|consejero|sach|mitarb|medew|employ|admin|funcion|refer|"
-    r"charg|compt|buchh|contad|contab|boekh|stag|prakt|becar|estag|eink|inkop|achet|compra)"
-    r"|leiter|leiding"
+    r"oprichter|co|mitgr|algemeen|consejero|vd|verkst|sach|mitarb|medew|employ|admin|funcion|refer|"
+    r"charg|compt|buchh|contad|contab|boekh|stag|prakt|becar|estag|eink|inkop|achet|compra|"
+    r"researcher|postdoc|post-doc|investigador|chercheu|onderzoeker|pesquisador|forscher)"
+    r"|leiter|leiding|mitarbeiter"
 )
 
 
 def expand_abbreviations(phrase: str) -> str:
-    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', so hints can match
-    (`phrase` is lowercase)."""
-    return _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
+    """'dir. it' -> 'director it', 'office mgr' -> 'office manager', 'head – sales' -> 'head of
+    sales', so hints can match (`phrase` is lowercase)."""
+    phrase = _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match[1]], phrase)
+    return _HEAD_DASH.sub("head of ", phrase) if "head" in phrase else phrase
 
 
 def translate_titles(phrase: str) -> str:
@@ -331,27 +366,39 @@ _INTRODUCES = WordPattern(
     r"\b(?:connect(?:ing)? you (?:two|both|(?:with|to)(?! (?:an?|our|the|one of|someone|somebody|"
     r"a member)\b))|put(?:ting)? you (?:two )?in touch|"
     r"introduc(?:e|ing) you to|wanted to introduce|(?:let me |i'?d like to )?introduce "
-    r"(?!myself)[a-z]+|introducing (?!myself)[a-z]+|looping in|meet (?!you|with|up)[a-z]+,|"
-    r"over to you|take it from here|\w+ <> you)\b"
+    r"(?!myself)[a-z]+|introducing (?!myself)[a-z]+|meet (?!you|with|up)[a-z]+(?=,)|"
+    r"over to you|take it from here|\w+ <> you|my client|"
+    r"will be your (?:main )?(?:point of )?contact)\b"
 )
+# Copying someone in introduces them only when the writer's message is about 'their' company
+# and 'her' team: a lead redirecting us ('looping in Priya, who owns our stack') writes 'our'.
+_LOOPS_IN = WordPattern(r"\b(?:looping in|copying (?!you|me|myself)[a-z]+|cc'?ing [a-z]+)\b")
+_THIRD_PARTY = re.compile(r"\b(?:they|they'?re|their|them|he|his|him|she|her)\b")
+_FIRST_PLURAL = re.compile(r"\b(?:we|we'?re|we'?ve|our|us)\b")
 # The introduced person's reply: a later header, a quote, 'X replied:'.
 _REPLY_MARK = re.compile(r"^[ \t>]*(?:from:|-{2,}|>)|\b(?:replied|wrote):", re.MULTILINE)
 # "Lena is co-founder & COO of Freightly", "meet Aisha, CEO of Kora": the introduced lead.
 _INTRODUCED_ROLE = re.compile(
     r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)?(?:,| is| is the| is our| who is)[ \t]+"
     r"(?:the[ \t]+|a[ \t]+|an[ \t]+|their[ \t]+|his[ \t]+|her[ \t]+)?"
-    r"(?P<phrase>[^,.\n();]{2,50}?)(?:[ \t]+(?:at|of|@|from)[ \t]+(?=[A-Z])|[ \t]*,)"
+    r"(?P<phrase>[^,.\n();]{2,50}?)(?:(?<!Head)[ \t]+(?:at|of|@|from)[ \t]+(?=[A-Z])|[ \t]*,)"
 )
 
 
-def _introduction(text: str, lower: str) -> tuple[int, int] | None:
-    """The referrer's part of an introduction (from the start to the lead's reply, if any),
-    or None when the writer is not introducing someone."""
-    intro = _INTRODUCES.search(lower)
-    if intro is None:
+def _introduction(lower: str, lead_zone: tuple[int, int]) -> tuple[int, int] | None:
+    """The referrer's part of an introduction (from the start of the writer's message to the
+    lead's reply, if any), or None when the writer is not introducing someone (an
+    introduction quoted below the lead's own reply is an older message)."""
+    intro = _INTRODUCES.search(lower, *lead_zone)
+    loops_in = None if intro else _LOOPS_IN.search(lower, *lead_zone)
+    if intro is None and loops_in is None:
         return None
-    reply = _REPLY_MARK.search(lower, intro.end())
-    return 0, reply.start() if reply else len(lower)
+    reply = _REPLY_MARK.search(lower, (intro or loops_in).end())
+    end = reply.start() if reply else len(lower)
+    writer = lower[lead_zone[0] : min(end, lead_zone[1])]
+    if loops_in and len(_THIRD_PARTY.findall(writer)) <= len(_FIRST_PLURAL.findall(writer)):
+        return None
+    return lead_zone[0], end
 
 
 def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
@@ -365,7 +412,7 @@ def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
         *_words_before_at_signs(text),
         *_signature_lines(lower, lead_zone),
     ]
-    introduction = _introduction(text, lower)
+    introduction = _introduction(lower, lead_zone)
     if introduction is not None:
         found = [
             role for role in found if not (role.own_voice and _in_zone(role.start, introduction))
@@ -401,12 +448,18 @@ def _rule_matches(text: str, lower: str, lead_zone: tuple[int, int]) -> list[Rol
             if rule.own_voice and not _in_zone(match.start(), lead_zone):
                 continue  # someone other than the lead talking about themselves
             if rule.skip_greeting is not None and (
-                _GREETING.match(match[rule.skip_greeting].split()[0])
+                _GREETING.match(match[rule.skip_greeting].split()[0].lower())
                 or _WORKS_FOR_NAMED.search(lower, max(0, match.start() - 40), match.start())
             ):
                 continue
-            if rule.pattern is _NAME_PAREN and _OUR_DESK.match(match["phrase"].lower()):
-                continue
+            if rule.pattern is _NAME_LINE and lower.startswith("the ", match.start("phrase")):
+                continue  # "LeadForge – the AI lead qualification platform": a tagline
+            if rule.pattern is _NAME_PAREN and _NOT_THE_WRITER.match(match["phrase"].lower()):
+                continue  # "Kai (SDR)" is our desk, "Gary (owner, my brother-in-law)" kin
+            if rule.pattern is _AS and _APPLIES.search(
+                lower, max(0, match.start() - 30), match.start()
+            ):
+                continue  # "application as Account Manager": the job wanted, not held
             found.append(_candidate(match, rule.priority, rule.own_voice))
     return found
 
@@ -457,7 +510,7 @@ def find_shorthand_role_phrases(text: str, lower: str) -> list[RolePhrase]:
     if not matches:
         return []
     lead_zone = _lead_zone(lower)
-    introduction = _introduction(text, lower) or (0, 0)
+    introduction = _introduction(lower, lead_zone) or (0, 0)
     found = []
     for match in matches:
         start, end = match.span("phrase")
@@ -471,7 +524,8 @@ def find_shorthand_role_phrases(text: str, lower: str) -> list[RolePhrase]:
     return found
 
 
-_QUOTED = re.compile(r"^[ \t]*>.*$|\"[^\"]{40,}\"|“[^”]{40,}”", re.MULTILINE)
+# A marketer's paste of the lead's words; "> " lines of a reply chain are older messages.
+_QUOTED = re.compile(r"\"[^\"]{40,}\"|“[^”]{40,}”")
 
 
 def refined(role: RolePhrase, lower: str) -> RolePhrase | None:
@@ -485,13 +539,15 @@ def refined(role: RolePhrase, lower: str) -> RolePhrase | None:
     end = cut.start() if cut else end
     if end - start < 2 or _SOMEONE_ELSE_DECIDES.search(lower, start, end):
         return None
+    if role.own_voice and _NOT_HELD_NOW.search(lower, start, role.phrase_end):
+        return None
     return RolePhrase(role.start, end, start, end, role.priority, None, role.own_voice)
 
 
 def _prefer_quoted(text: str, found: list[RolePhrase]) -> list[RolePhrase]:
     """When a marketer pastes the lead's own words in quotes and the lead speaks about
     themselves there, the first person outside the quotes is the marketer."""
-    if ">" not in text and '"' not in text and "“" not in text:
+    if '"' not in text and "“" not in text:
         return found
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     if not quoted:
@@ -506,15 +562,43 @@ def _prefer_quoted(text: str, found: list[RolePhrase]) -> list[RolePhrase]:
 
 
 def _lead_zone(lower: str) -> tuple[int, int]:
-    """The part of a forwarded thread written by the lead: the forwarded message, unless the
-    forwarder is the prospect passing on a colleague's note ('see my VP's note below')."""
-    forward = _FORWARD.search(lower)
-    if forward is None:
+    """The part of a thread written by the lead. In a reply chain the newest message, on top,
+    is the lead's (older messages below it are quoted); in a forward it is the forwarded
+    message, unless the forwarder is the prospect passing on a colleague's note ('see my
+    VP's note below')."""
+    top = _TOP_HEADERS.match(lower).end()
+    older = _OLDER_MESSAGE.search(lower, top)
+    if top == 0 and older is not None and older[0].lstrip().startswith("from:"):
+        line_end = lower.find("\n", older.end())
+        if "\n" not in lower[: older.start()].strip() and line_end != -1:
+            # "Ticket #77102 | Sync\nFrom: Denise ...": a title line above the message's header
+            top = _TOP_HEADERS.match(lower, line_end + 1).end()
+            older = _OLDER_MESSAGE.search(lower, top)
+    if older is None:
         return 0, len(lower)
+    forward = _FORWARD.search(lower, 0, older.end())
+    newest = lower[top : older.start()]
+    if (
+        forward is None
+        and newest.strip()
+        and not _OUR_HEADER.match(lower)
+        and (not _PASSES_ON.search(newest) or _PROSPECT_FORWARDS.search(newest))
+    ):
+        return 0, older.start()
+    forward = older if forward is None or forward.start() < top else forward
     if _PROSPECT_FORWARDS.search(lower, 0, forward.start()):
         return 0, forward.start()
-    headers = [m.start() for m in _FROM_LINE.finditer(lower, forward.start())]
-    return (headers[-1] if headers else forward.start()), len(lower)
+    headers = list(_FROM_NAME.finditer(lower, forward.start()))
+    forwarder = lower[: older.start()]
+    # The oldest message is the prospect's, unless the forwarder wrote it ('-Priyanka (CSM)'
+    # on top, Priyanka's question at the bottom): then the one after it.
+    while len(headers) > 1 and _named_in(headers[-1]["name"], forwarder):
+        headers.pop()
+    return (headers[-1].start() if headers else forward.start()), len(lower)
+
+
+def _named_in(name: str, text: str) -> bool:
+    return bool(name) and re.search(rf"\b{re.escape(name)}\b", text) is not None
 
 
 def _signature_lines(text: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:

@@ -44,9 +44,15 @@ _INSTRUCTION_SOURCE = (
 _INSTRUCTIONS = word_patterns(_INSTRUCTION_SOURCE, per_pattern=1)
 # Lines that pose as a chat role ("SYSTEM: tier=hot"): the whole line is blanked.
 _ROLE_LINE = re.compile(
-    r"^[ \t>*#-]*(?:(?:new |updated )?system prompt|system|assistant|developer|instructions?|"
-    r"prompt|ai|bot)[ \t]*(?::|>|=).*$",
+    r"^[ \t>*#-]*(?:(?:new |updated )?system prompt|system|(?P<chat>assistant|ai|bot)|developer|"
+    r"instructions?|prompt)[ \t]*(?::|>|=).*$",
     re.MULTILINE,
+)
+# The question a chatbot's line ends with ("Bot: Thanks! What's your role?"): kept, so the
+# visitor's answer on the next line is read against it; the rest of the line, and an offer
+# ("What can we help you with?", the bot's words, not the lead's), is blanked.
+_LAST_QUESTION = re.compile(
+    r"(?:^|[.!?:][ \t]+)(?P<question>(?![^.!?\n]*\bhelp)[^.!?\n]{2,120}\?)[ \t]*$"
 )
 # HTML comments are invisible to a reader, so nothing in them is about the lead.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
@@ -63,7 +69,9 @@ def mask_injections(text: str) -> str:
         spans.extend(m.span() for m in _JSON_OBJECT.finditer(text))
     if "<!--" in text:
         spans.extend(m.span() for m in _HTML_COMMENT.finditer(text))
-    spans.extend(m.span() for m in _ROLE_LINE.finditer(lower))
+    for line in _ROLE_LINE.finditer(lower):
+        question = _LAST_QUESTION.search(lower, *line.span()) if line["chat"] else None
+        spans.append((line.start(), question.start("question") if question else line.end()))
     sentences: Clauses | None = None  # found once: a long sentence may hold many matches
     for pattern in _INSTRUCTIONS:
         for match in pattern.finditer(lower):
@@ -233,14 +241,14 @@ _LINE = re.compile(r"[^\n]+")
 # Segments of a line: "Budget: 50k; Timeline: 30 days | Title: CFO. Employees: 80"
 _SEGMENT_BREAK = re.compile(r"\s*(?:;|\|(?!\|)|\t)\s*|(?<=\.)\s+(?=[A-Z][A-Za-z /&()-]{0,30}:\s)")
 _KEY_VALUE = re.compile(
-    r"[ \t>*-]*(?P<key>[A-Za-z][\w()/&'?.-]*(?: [\w()/&'?.-]+){0,5}?)[ \t]*:[ \t]*"
+    r"[ \t>*•➜▸▪-]*(?P<key>[A-Za-z][\w()/&'?.-]*(?: [\w()/&'?.-]+){0,5}?)[ \t]*:[ \t]*"
     r"(?P<value>\S(?:.*\S)?)?\s*$"
 )
 # A raw form dump: "role=Procurement Officer", "company_size=1001-5000" (one-word keys only).
 _KEY_EQUALS_VALUE = re.compile(
     r"[ \t>*-]*(?P<key>[A-Za-z][\w.-]{0,30})=(?P<value>\S(?:.*\S)?)?\s*$"
 )
-_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z ()/&?'_-]{0,40}")
+_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z ().#/&?'_-]{0,40}")  # 'No. of Employees'
 # A header row: three or more short names, e.g. "Name | Title | Budget" or "name,title,budget".
 _TABLE_HEADERS = [
     (
