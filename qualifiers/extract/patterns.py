@@ -220,8 +220,10 @@ def _never_empty(regex: re.Pattern[str]) -> bool:
 
 def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
     """The strings to test for before a scan, or none when testing would cost more than it
-    saves (many short strings: Python has no multi-string search)."""
-    return () if len(words) > 8 else tuple(words)
+    saves (many short strings: Python has no multi-string search). A string that contains
+    another of them is not tested: it can only be there when the shorter one is."""
+    shortest = [word for word in words if not any(other in word for other in words - {word})]
+    return () if len(shortest) > 8 else tuple(sorted(shortest))
 
 
 def _required(items) -> frozenset[str] | None:
