@@ -56,9 +56,8 @@ class WordPattern:
         )
         self.regex = re.compile(stripped if self.bounded else pattern, flags)
         self.nonempty = _never_empty(self.regex)
-        required = None if flags & re.IGNORECASE else required_literals(self.regex.pattern)
         # Tested inline in each scan (a call per scan would cost as much as the test).
-        self.needs = () if required is None else _worth_testing(required)
+        self.needs = () if flags & re.IGNORECASE else _fewest_needs(pattern, self.regex.pattern)
 
     @property
     def required(self) -> Callable[[str], bool] | None:
@@ -216,6 +215,15 @@ def _never_empty(regex: re.Pattern[str]) -> bool:
         return _regex_parser.parse(regex.pattern, regex.flags).getwidth()[0] > 0
     except (re.error, TypeError, ValueError):
         return False
+
+
+def _fewest_needs(*forms: str) -> tuple[str, ...]:
+    """The fewest strings worth testing for, from any of the forms of one pattern: spreading
+    a leading group ('(?:rate|score) this ... hot' -> 'rate this ... hot|score this ... hot')
+    makes each alternative pick its own first word, where the whole would need one of a
+    few later words."""
+    tested = [_worth_testing(words) for words in map(required_literals, forms) if words]
+    return min((needs for needs in tested if needs), key=len, default=())
 
 
 def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
