@@ -230,8 +230,13 @@ def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
     """The strings to test for before a scan, or none when testing would cost more than it
     saves (many short strings: Python has no multi-string search). A string that contains
     another of them is not tested: it can only be there when the shorter one is."""
-    shortest = [word for word in words if not any(other in word for other in words - {word})]
-    return () if len(shortest) > 8 else tuple(sorted(shortest))
+    shortest: list[str] = []
+    for word in sorted(words, key=lambda word: (len(word), word)):
+        if not any(kept in word for kept in shortest):
+            if len(shortest) == 8:
+                return ()
+            shortest.append(word)
+    return tuple(shortest)
 
 
 def _required(items) -> frozenset[str] | None:
