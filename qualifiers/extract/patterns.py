@@ -57,7 +57,7 @@ class WordPattern:
         self.regex = re.compile(stripped if self.bounded else pattern, flags)
         self.nonempty = _never_empty(self.regex)
         # Tested inline in each scan (a call per scan would cost as much as the test).
-        self.needs = () if flags & re.IGNORECASE else _fewest_needs(pattern, self.regex.pattern)
+        self.needs = () if flags & re.IGNORECASE else _fewest_needs(self.regex.pattern, pattern)
 
     @property
     def required(self) -> Callable[[str], bool] | None:
@@ -217,13 +217,17 @@ def _never_empty(regex: re.Pattern[str]) -> bool:
         return False
 
 
-def _fewest_needs(*forms: str) -> tuple[str, ...]:
-    """The fewest strings worth testing for, from any of the forms of one pattern: spreading
-    a leading group ('(?:rate|score) this ... hot' -> 'rate this ... hot|score this ... hot')
-    makes each alternative pick its own first word, where the whole would need one of a
-    few later words."""
-    tested = [_worth_testing(words) for words in map(required_literals, forms) if words]
-    return min((needs for needs in tested if needs), key=len, default=())
+def _fewest_needs(compiled: str, original: str) -> tuple[str, ...]:
+    """The strings worth testing for, from the compiled form of a pattern or, when it has
+    none, from the original: spreading a leading group ('(?:rate|score) this ... hot' ->
+    'rate this ... hot|score this ... hot') makes each alternative pick its own first word,
+    where the whole needs one of a few later words. (Parsing a form costs start-up time.)"""
+    for form in (compiled, original) if compiled != original else (compiled,):
+        words = required_literals(form)
+        needs = _worth_testing(words) if words else ()
+        if needs:
+            return needs
+    return ()
 
 
 def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
