@@ -558,21 +558,20 @@ _WORD_KINDS = {
         "period",
     ),
 }
+_KIND_WORDS = frozenset(_WORD_KINDS)
 
 
 def _kinds(text: str) -> set[str]:
-    """Which kinds of date words `text` has: one tokenising pass and a dictionary look-up
-    per word (a regex alternation of a hundred words would scan far slower)."""
-    kinds = set()
-    for token in set((_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)):
-        kind = _WORD_KINDS.get(token)
-        if kind is not None:
-            kinds.add(kind)
-        elif token.startswith("20") and len(token) == 4 and token.isdigit():
-            kinds.add("year")
-        elif token.startswith("fy") and token[2:].isdigit():
-            kinds.add("quarter")
-            kinds.add("half")
+    """Which kinds of date words `text` has: one tokenising pass and a set intersection
+    with the words (a regex alternation of a hundred words would scan far slower)."""
+    tokens = set((_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text))
+    kinds = {_WORD_KINDS[token] for token in tokens & _KIND_WORDS}
+    for token in tokens:  # '2027', 'fy27'
+        if token.startswith(("20", "fy")) and token[2:].isdigit():
+            if token[0] == "f":
+                kinds.update(("quarter", "half"))
+            elif len(token) == 4:
+                kinds.add("year")
     if ("-" in text or "." in text) and _NUMERIC_DATE.search(text):
         kinds.add("numeric")
     return kinds

@@ -56,9 +56,8 @@ class WordPattern:
         )
         self.regex = re.compile(stripped if self.bounded else pattern, flags)
         self.nonempty = _never_empty(self.regex)
-        required = None if flags & re.IGNORECASE else required_literals(self.regex.pattern)
         # Tested inline in each scan (a call per scan would cost as much as the test).
-        self.needs = () if required is None else _worth_testing(required)
+        self.needs = () if flags & re.IGNORECASE else _fewest_needs(self.regex.pattern, pattern)
 
     @property
     def required(self) -> Callable[[str], bool] | None:
@@ -218,10 +217,30 @@ def _never_empty(regex: re.Pattern[str]) -> bool:
         return False
 
 
+def _fewest_needs(compiled: str, original: str) -> tuple[str, ...]:
+    """The strings worth testing for, from the compiled form of a pattern or, when it has
+    none, from the original: spreading a leading group ('(?:rate|score) this ... hot' ->
+    'rate this ... hot|score this ... hot') makes each alternative pick its own first word,
+    where the whole needs one of a few later words. (Parsing a form costs start-up time.)"""
+    for form in (compiled, original) if compiled != original else (compiled,):
+        words = required_literals(form)
+        needs = _worth_testing(words) if words else ()
+        if needs:
+            return needs
+    return ()
+
+
 def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
     """The strings to test for before a scan, or none when testing would cost more than it
-    saves (many short strings: Python has no multi-string search)."""
-    return () if len(words) > 8 else tuple(words)
+    saves (many short strings: Python has no multi-string search). A string that contains
+    another of them is not tested: it can only be there when the shorter one is."""
+    shortest: list[str] = []
+    for word in sorted(words, key=lambda word: (len(word), word)):
+        if not any(kept in word for kept in shortest):
+            if len(shortest) == 8:
+                return ()
+            shortest.append(word)
+    return tuple(shortest)
 
 
 def _required(items) -> frozenset[str] | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from qualifiers.extract.patterns import WordPattern
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every candidate phrase (see text.Found)
 class RolePhrase:
     """Text that names the lead's role; `canonical` replaces it for verbs like 'I run'."""
 
