@@ -65,6 +65,16 @@ def first_lead_per_key(
     return keys, first_by_key
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A lead as it arrived, with its dedupe key and the intake message it came in (if any)."""
+
+    lead: Lead
+    dedupe_key: str
+    intake_channel: str | None = None
+    intake_ts: str | None = None
+
+
 class StoredLead(BaseModel):
     id: int
     lead: Lead
@@ -205,6 +215,66 @@ class LeadRepository:
         for key in keys:
             results.append((created.get(key) or found[key], key in created and key not in seen))
             seen.add(key)
+        return results
+
+    def add_arrivals(self, arrivals: Sequence[Arrival]) -> list[tuple[StoredLead, bool]]:
+        """`add_lead` for leads that arrived together, each from its own intake message (the
+        acks of one group commit), in input order: one multi-row INSERT each for the new
+        leads and their `received` events, one lookup of the keys stored already. A key
+        repeated among them is one lead, created by its first arrival. Rows go in key order,
+        so two batches on PostgreSQL wait for each other's keys in the same order, never in
+        a cycle."""
+        first_by_key: dict[str, Arrival] = {}
+        for arrival in arrivals:
+            first_by_key.setdefault(arrival.dedupe_key, arrival)
+        now = utcnow()
+        rows = [
+            (
+                key,
+                arrival.lead.id,
+                arrival.lead.text,
+                json.dumps(arrival.lead.fields),
+                arrival.lead.source,
+                arrival.lead.submitted_by,
+                arrival.intake_channel,
+                arrival.intake_ts,
+            )
+            for key, arrival in sorted(first_by_key.items())
+        ]
+        inserted = insert_many(
+            self.session,
+            LeadRow.__table__,
+            (*LEAD_COLUMNS, "intake_channel", "intake_ts"),
+            rows,
+            constants={"status": LeadStatus.RECEIVED, "created_at": now},
+            unique="dedupe_key",
+            returning=("id", "dedupe_key"),
+        )
+        created: dict[str, StoredLead] = {}
+        for lead_id, key in inserted:
+            arrival = first_by_key[key]
+            created[key] = _new_stored(
+                lead_id, arrival.lead, now, arrival.intake_channel, arrival.intake_ts
+            )
+        events = [
+            (stored.id, stored.lead.submitted_by, event_data(source=stored.lead.source))
+            for stored in created.values()
+        ]
+        if events:
+            self._add_events(EventKind.RECEIVED, events, now)
+        known = [key for key in first_by_key if key not in created]
+        found = self._stored_by_keys(known) if known else {}
+        results = []
+        for arrival in arrivals:
+            key = arrival.dedupe_key
+            stored = created.pop(key, None)
+            if stored is not None:
+                found[key] = stored  # a later arrival with this key finds it, not created
+                results.append((stored, True))
+            elif key in found:
+                results.append((found[key], False))
+            else:
+                raise LookupError(f"lead with dedupe key {key!r} vanished")
         return results
 
     def _stored_by_keys(self, keys: Sequence[str]) -> dict[str, StoredLead]:
