@@ -58,7 +58,8 @@ class GroupCommit(Generic[Item, Result]):
                 if self._writing:
                     self._changed.wait()
                     continue
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                batch = self._queue[:MAX_BATCH]
+                del self._queue[:MAX_BATCH]
                 self._writing = True
                 self._changed.release()
                 try:

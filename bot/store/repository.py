@@ -147,19 +147,7 @@ class LeadRepository:
     ) -> tuple[StoredLead, bool]:
         """Store a lead unless one with the same dedupe key exists; returns (lead, created)."""
         key = dedupe_key or content_dedupe_key(lead)
-        now = utcnow()
-        values = {
-            "dedupe_key": key,
-            "external_id": lead.id,
-            "text": lead.text,
-            "fields": dict(lead.fields),
-            "source": lead.source,
-            "submitted_by": lead.submitted_by,
-            "intake_channel": intake_channel,
-            "intake_ts": intake_ts,
-            "status": LeadStatus.RECEIVED,
-            "created_at": now,
-        }
+        values = _new_lead_values(lead, key, intake_channel, intake_ts, utcnow())
         lead_id = insert_new(self.session, LeadRow, values, "dedupe_key")
         if lead_id is not None:
             self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
@@ -228,34 +216,25 @@ class LeadRepository:
         for arrival in arrivals:
             first_by_key.setdefault(arrival.dedupe_key, arrival)
         now = utcnow()
-        rows = [
-            (
-                key,
-                arrival.lead.id,
-                arrival.lead.text,
-                json.dumps(arrival.lead.fields),
-                arrival.lead.source,
-                arrival.lead.submitted_by,
-                arrival.intake_channel,
-                arrival.intake_ts,
-            )
+        values = {
+            key: _new_lead_values(arrival.lead, key, arrival.intake_channel, arrival.intake_ts, now)
             for key, arrival in sorted(first_by_key.items())
+        }
+        columns = (*LEAD_COLUMNS, "intake_channel", "intake_ts")
+        rows = [
+            tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in columns)
+            for row in values.values()
         ]
         inserted = insert_many(
             self.session,
             LeadRow.__table__,
-            (*LEAD_COLUMNS, "intake_channel", "intake_ts"),
+            columns,
             rows,
             constants={"status": LeadStatus.RECEIVED, "created_at": now},
             unique="dedupe_key",
             returning=("id", "dedupe_key"),
         )
-        created: dict[str, StoredLead] = {}
-        for lead_id, key in inserted:
-            arrival = first_by_key[key]
-            created[key] = _new_stored(
-                lead_id, arrival.lead, now, arrival.intake_channel, arrival.intake_ts
-            )
+        created = {key: _as_stored(lead_id, values[key]) for lead_id, key in inserted}
         events = [
             (stored.id, stored.lead.submitted_by, event_data(source=stored.lead.source))
             for stored in created.values()
@@ -789,6 +768,24 @@ def _stored(row: LeadRow) -> StoredLead:
         intake_ts=row.intake_ts,
         created_at=row.created_at,
     )
+
+
+def _new_lead_values(
+    lead: Lead, key: str, intake_channel: str | None, intake_ts: str | None, now: datetime
+) -> dict:
+    """A new lead's row, as `_as_stored` reads it."""
+    return {
+        "dedupe_key": key,
+        "external_id": lead.id,
+        "text": lead.text,
+        "fields": dict(lead.fields),
+        "source": lead.source,
+        "submitted_by": lead.submitted_by,
+        "intake_channel": intake_channel,
+        "intake_ts": intake_ts,
+        "status": LeadStatus.RECEIVED,
+        "created_at": now,
+    }
 
 
 def _as_stored(lead_id: int, values: dict) -> StoredLead:
