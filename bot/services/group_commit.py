@@ -28,9 +28,10 @@ MAX_BATCH = 100  # items per transaction: a bounded statement and a bounded wait
 
 
 class _Waiting(Generic[Item, Result]):
-    """One caller's item, and what became of it once its transaction ended."""
+    """One caller's item, what became of it, and the lock its caller sleeps on until it is
+    woken: its item written, or its turn to write."""
 
-    __slots__ = ("done", "error", "item", "result", "written")
+    __slots__ = ("done", "error", "item", "result", "wake", "written")
 
     def __init__(self, item: Item):
         self.item = item
@@ -38,39 +39,51 @@ class _Waiting(Generic[Item, Result]):
         self.written = False
         self.error: BaseException | None = None
         self.done = False
+        self.wake = threading.Lock()
+        self.wake.acquire()  # released once, by whoever wakes this caller
 
 
 class GroupCommit(Generic[Item, Result]):
     """Calls `write(items)` (one transaction, a result per item in order) for the items of
-    callers that arrive together; `submit` returns the caller's own result once committed."""
+    callers that arrive together; `submit` returns the caller's own result once committed.
+    A writer wakes exactly the callers it wrote for, then the next caller queued (if any),
+    which writes next: no caller is woken to find it has to sleep again."""
 
     def __init__(self, write: Callable[[Sequence[Item]], Sequence[Result]]):
         self.write = write
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Waiting[Item, Result]] = []
         self._writing = False
 
     def submit(self, item: Item) -> Result:
         waiting = _Waiting(item)
-        with self._changed:
+        with self._lock:
             self._queue.append(waiting)
-            while not waiting.done:
-                if self._writing:
-                    self._changed.wait()
-                    continue
-                batch = self._queue[:MAX_BATCH]
-                del self._queue[:MAX_BATCH]
-                self._writing = True
-                self._changed.release()
-                try:
-                    self._write(batch)
-                finally:
-                    self._changed.acquire()
-                    self._writing = False
-                    self._changed.notify_all()
+            asleep, self._writing = self._writing, True
+        if asleep:
+            waiting.wake.acquire()
+        if not waiting.done:  # woken (or first) to write
+            self._write_until_done(waiting)
         if waiting.error is not None:
             raise waiting.error
         return waiting.result
+
+    def _write_until_done(self, writer: _Waiting[Item, Result]) -> None:
+        try:
+            while not writer.done:
+                with self._lock:
+                    batch = self._queue[:MAX_BATCH]
+                    del self._queue[:MAX_BATCH]
+                self._write(batch)
+                for waiting in batch:
+                    if waiting is not writer:
+                        waiting.wake.release()
+        finally:
+            with self._lock:
+                if self._queue:
+                    self._queue[0].wake.release()  # it writes next; still `_writing`
+                else:
+                    self._writing = False
 
     def _write(self, batch: list[_Waiting[Item, Result]]) -> None:
         try:
