@@ -20,10 +20,11 @@ from bot.render.identity import lead_email, lead_title
 from bot.render.summary import claim_withdrawn_text
 from bot.services.csv_drops import CsvDropService
 from bot.services.gateway import DeliveryError, FileRefused, SlackGateway
-from bot.services.notices import changed, queue_processing, tell_claimer
+from bot.services.group_commit import GroupCommit
+from bot.services.notices import changed, queue_processing, queue_processing_of, tell_claimer
 from bot.services.qualify import QualifyService
 from bot.store.database import utcnow
-from bot.store.repository import StoredLead
+from bot.store.repository import Arrival, StoredLead
 from bot.store.unit_of_work import Transaction, UnitOfWork
 from qualifiers.models import Lead, Qualification
 
@@ -59,6 +60,7 @@ class ReceiveService:
         self.drops = drops
         self.managers = managers or Managers()
         self.same_person_window = same_person_window  # None: every submission is its own lead
+        self._arrivals = GroupCommit(self._store_arrivals)
 
     def work_handlers(self) -> dict[type[WorkMessage], Handler]:
         return {ReadCsvDrop: self.read_csv_drop}
@@ -71,13 +73,15 @@ class ReceiveService:
         intake_channel: str | None = None,
         intake_ts: str | None = None,
     ) -> tuple[StoredLead, bool]:
-        """Store a lead and queue its processing. Returns (lead, created)."""
+        """Store a lead and queue its processing; returns (lead, created) once both are
+        committed. Leads arriving at the same time (a burst of acks) share one transaction."""
+        return self._arrivals.submit(Arrival(lead, dedupe_key, intake_channel, intake_ts))
+
+    def _store_arrivals(self, arrivals: list[Arrival]) -> list[tuple[StoredLead, bool]]:
         with self.uow as tx:
-            stored, created = tx.leads.add_lead(
-                lead, dedupe_key=dedupe_key, intake_channel=intake_channel, intake_ts=intake_ts
-            )
-            queue_processing(tx, stored.id)
-        return stored, created
+            received = tx.leads.add_arrivals(arrivals)
+            queue_processing_of(tx, [stored.id for stored, _ in received])
+        return received
 
     def receive_submission(self, lead: Lead, *, dedupe_key: str) -> Submission:
         """A lead sent by another system (the webhook). Sent again under the same key it is

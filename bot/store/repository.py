@@ -65,6 +65,16 @@ def first_lead_per_key(
     return keys, first_by_key
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A lead as it arrived, with its dedupe key and the intake message it came in (if any)."""
+
+    lead: Lead
+    dedupe_key: str
+    intake_channel: str | None = None
+    intake_ts: str | None = None
+
+
 class StoredLead(BaseModel):
     id: int
     lead: Lead
@@ -137,19 +147,7 @@ class LeadRepository:
     ) -> tuple[StoredLead, bool]:
         """Store a lead unless one with the same dedupe key exists; returns (lead, created)."""
         key = dedupe_key or content_dedupe_key(lead)
-        now = utcnow()
-        values = {
-            "dedupe_key": key,
-            "external_id": lead.id,
-            "text": lead.text,
-            "fields": dict(lead.fields),
-            "source": lead.source,
-            "submitted_by": lead.submitted_by,
-            "intake_channel": intake_channel,
-            "intake_ts": intake_ts,
-            "status": LeadStatus.RECEIVED,
-            "created_at": now,
-        }
+        values = _new_lead_values(lead, key, intake_channel, intake_ts, utcnow())
         lead_id = insert_new(self.session, LeadRow, values, "dedupe_key")
         if lead_id is not None:
             self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
@@ -205,6 +203,57 @@ class LeadRepository:
         for key in keys:
             results.append((created.get(key) or found[key], key in created and key not in seen))
             seen.add(key)
+        return results
+
+    def add_arrivals(self, arrivals: Sequence[Arrival]) -> list[tuple[StoredLead, bool]]:
+        """`add_lead` for leads that arrived together, each from its own intake message (the
+        acks of one group commit), in input order: one multi-row INSERT each for the new
+        leads and their `received` events, one lookup of the keys stored already. A key
+        repeated among them is one lead, created by its first arrival. Rows go in key order,
+        so two batches on PostgreSQL wait for each other's keys in the same order, never in
+        a cycle."""
+        first_by_key: dict[str, Arrival] = {}
+        for arrival in arrivals:
+            first_by_key.setdefault(arrival.dedupe_key, arrival)
+        now = utcnow()
+        values = {
+            key: _new_lead_values(arrival.lead, key, arrival.intake_channel, arrival.intake_ts, now)
+            for key, arrival in sorted(first_by_key.items())
+        }
+        columns = (*LEAD_COLUMNS, "intake_channel", "intake_ts")
+        rows = [
+            tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in columns)
+            for row in values.values()
+        ]
+        inserted = insert_many(
+            self.session,
+            LeadRow.__table__,
+            columns,
+            rows,
+            constants={"status": LeadStatus.RECEIVED, "created_at": now},
+            unique="dedupe_key",
+            returning=("id", "dedupe_key"),
+        )
+        created = {key: _as_stored(lead_id, values[key]) for lead_id, key in inserted}
+        events = [
+            (stored.id, stored.lead.submitted_by, event_data(source=stored.lead.source))
+            for stored in created.values()
+        ]
+        if events:
+            self._add_events(EventKind.RECEIVED, events, now)
+        known = [key for key in first_by_key if key not in created]
+        found = self._stored_by_keys(known) if known else {}
+        results = []
+        for arrival in arrivals:
+            key = arrival.dedupe_key
+            stored = created.pop(key, None)
+            if stored is not None:
+                found[key] = stored  # a later arrival with this key finds it, not created
+                results.append((stored, True))
+            elif key in found:
+                results.append((found[key], False))
+            else:
+                raise LookupError(f"lead with dedupe key {key!r} vanished")
         return results
 
     def _stored_by_keys(self, keys: Sequence[str]) -> dict[str, StoredLead]:
@@ -719,6 +768,24 @@ def _stored(row: LeadRow) -> StoredLead:
         intake_ts=row.intake_ts,
         created_at=row.created_at,
     )
+
+
+def _new_lead_values(
+    lead: Lead, key: str, intake_channel: str | None, intake_ts: str | None, now: datetime
+) -> dict:
+    """A new lead's row, as `_as_stored` reads it."""
+    return {
+        "dedupe_key": key,
+        "external_id": lead.id,
+        "text": lead.text,
+        "fields": dict(lead.fields),
+        "source": lead.source,
+        "submitted_by": lead.submitted_by,
+        "intake_channel": intake_channel,
+        "intake_ts": intake_ts,
+        "status": LeadStatus.RECEIVED,
+        "created_at": now,
+    }
 
 
 def _as_stored(lead_id: int, values: dict) -> StoredLead:

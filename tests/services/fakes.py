@@ -185,6 +185,17 @@ class MemoryLeads:
         self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
         return stored, True
 
+    def add_arrivals(self, arrivals):
+        return [
+            self.add_lead(
+                a.lead,
+                dedupe_key=a.dedupe_key,
+                intake_channel=a.intake_channel,
+                intake_ts=a.intake_ts,
+            )
+            for a in arrivals
+        ]
+
     def add_leads(self, leads, dedupe_keys=None, *, intake_channel=None, intake_ts=None):
         keys = dedupe_keys or [None] * len(leads)
         return [
@@ -346,6 +357,9 @@ class MemoryOutbox:
         self.state.work.append(QueuedWork(message, dedupe_key, delay, priority))
         self.added += 1
         return True
+
+    def add_many(self, work) -> int:
+        return sum(self.add(message, dedupe_key=key) for message, key in work)
 
 
 class MemoryPosts:

@@ -1,0 +1,185 @@
+"""Group commit: leads arriving while a transaction is written go together in the next one;
+each caller is answered with its own lead only once that lead and its work are committed, a
+failing lead fails only its own caller, and a commit that fails answers nobody."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from bot.domain.lifecycle import EventKind, LeadSource
+from bot.domain.work import ProcessLead
+from bot.services.group_commit import GroupCommit
+from bot.services.receive import ReceiveService
+from bot.store.repository import Arrival
+from bot.store.unit_of_work import UnitOfWork
+from bot.store.work_queue import WorkQueue
+from qualifiers.models import Lead
+
+CALLERS = 20
+
+
+class JoinedQueue(list):
+    """A group commit's queue that tells the test each time a caller joins it."""
+
+    def __init__(self):
+        super().__init__()
+        self.joined = threading.Condition()
+
+    def append(self, item) -> None:
+        super().append(item)
+        with self.joined:
+            self.joined.notify_all()
+
+    def wait_for(self, count: int) -> None:
+        with self.joined:
+            assert self.joined.wait_for(lambda: len(self) >= count, timeout=10)
+
+
+class HeldFirstWrite:
+    """Holds `group`'s first write until `behind` more callers wait in its queue, so those
+    are written together next; records every batch written."""
+
+    def __init__(self, group: GroupCommit, behind: int):
+        self.write, self.behind = group.write, behind
+        self.queue = JoinedQueue()
+        self.started = threading.Event()
+        self.batches: list[list] = []
+        group._queue, group.write = self.queue, self
+
+    def __call__(self, items):
+        self.batches.append(list(items))
+        if not self.started.is_set():
+            self.started.set()
+            self.queue.wait_for(self.behind)
+        return self.write(items)
+
+
+def submit_behind_a_held_write(group: GroupCommit, first, rest) -> tuple[Future, list[Future]]:
+    held = HeldFirstWrite(group, len(rest))
+    pool = ThreadPoolExecutor(1 + len(rest))
+    leader = pool.submit(group.submit, first)
+    assert held.started.wait(10)
+    followers = [pool.submit(group.submit, item) for item in rest]
+    pool.shutdown(wait=True)
+    return leader, followers, held.batches
+
+
+def test_callers_arriving_during_a_write_are_written_together_each_getting_its_own_result():
+    group = GroupCommit(lambda items: [item * 10 for item in items])
+
+    leader, followers, batches = submit_behind_a_held_write(group, 0, list(range(1, CALLERS)))
+
+    assert leader.result() == 0
+    assert [f.result() for f in followers] == [n * 10 for n in range(1, CALLERS)]
+    assert len(batches) == 2 and sorted(batches[1]) == list(range(1, CALLERS))
+
+
+def test_one_failing_item_fails_only_its_own_caller():
+    def write(items):
+        if "bad" in items:
+            raise ValueError("bad row")
+        return [item.upper() for item in items]
+
+    group = GroupCommit(write)
+    leader, followers, batches = submit_behind_a_held_write(group, "first", ["a", "bad", "c"])
+
+    assert leader.result() == "FIRST"
+    assert followers[0].result() == "A" and followers[2].result() == "C"
+    with pytest.raises(ValueError, match="bad row"):
+        followers[1].result()
+    assert sorted(batches[1]) == ["a", "bad", "c"]  # together first, then each alone
+    assert sorted(map(tuple, batches[2:])) == [("a",), ("bad",), ("c",)]
+
+
+def arrival(n: int, text: str = "CFO at Globex{n}, budget 50k") -> Arrival:
+    lead = Lead(text=text.format(n=n), source=LeadSource.SLACK_MESSAGE, submitted_by="UMKT")
+    return Arrival(lead, f"slack:CINTAKE:{n}.0", "CINTAKE", f"{n}.0")
+
+
+def receive_service(repository) -> ReceiveService:
+    return ReceiveService(UnitOfWork(repository), None, None, None)  # receive() stores only
+
+
+def commits_of(repository) -> list[bool]:
+    commits: list[bool] = []
+    event.listen(repository.engine, "commit", lambda _connection: commits.append(True))
+    return commits
+
+
+def test_concurrent_acks_are_all_durable_in_fewer_commits_and_a_retry_is_one_lead(repository):
+    receive = receive_service(repository)
+    commits = commits_of(repository)
+    # each of leads 1..9 twice (Slack's retry of an event while the first is being stored)
+    rest = [arrival(n) for n in range(1, CALLERS)] + [arrival(n) for n in range(1, 10)]
+
+    leader, followers, _ = submit_behind_a_held_write(receive._arrivals, arrival(0), rest)
+
+    answered = [leader.result(), *(f.result() for f in followers)]
+    by_key: dict[str, set[int]] = {}
+    for (stored, _created), sent in zip(answered, [arrival(0), *rest], strict=True):
+        assert stored.lead.text == sent.lead.text and stored.intake_ts == sent.intake_ts
+        by_key.setdefault(sent.dedupe_key, set()).add(stored.id)
+    assert all(len(ids) == 1 for ids in by_key.values())  # a retry answers with the same lead
+    assert sum(created for _, created in answered) == CALLERS
+    assert len(commits) == 2  # the held leader's, then everyone queued behind it
+    queue = WorkQueue(repository)
+    assert queue.pending() == CALLERS
+    processed = set()
+    while (item := queue.lease(60)) is not None:
+        processed.add(item.message().lead_id)
+    assert processed == {stored.id for stored, _ in answered}
+    for stored, _ in answered:
+        kept = repository.find_by_dedupe_key(f"slack:CINTAKE:{stored.intake_ts}")
+        assert (kept.id, kept.lead, kept.intake_channel) == (stored.id, stored.lead, "CINTAKE")
+        assert len(repository.events(stored.id, EventKind.RECEIVED)) == 1
+
+
+def test_a_commit_that_fails_answers_no_caller_and_stores_nothing(repository, monkeypatch):
+    receive = receive_service(repository)
+
+    def crash(_session):
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(Session, "commit", crash)
+    leader, followers, batches = submit_behind_a_held_write(
+        receive._arrivals, arrival(0), [arrival(n) for n in range(1, 4)]
+    )
+
+    for answer in (leader, *followers):
+        with pytest.raises(OperationalError):
+            answer.result()
+    assert len(batches) == 2 + 3  # the batch failed, then each of its leads alone
+    monkeypatch.undo()
+    assert all(repository.find_by_dedupe_key(f"slack:CINTAKE:{n}.0") is None for n in range(4))
+    assert WorkQueue(repository).pending() == 0
+
+
+def test_arrivals_stored_together_keep_their_order_and_a_known_key_is_not_created(repository):
+    first = arrival(1)
+    known, _ = repository.add_lead(
+        first.lead, dedupe_key=first.dedupe_key, intake_channel="CINTAKE", intake_ts="1.0"
+    )
+    uow = UnitOfWork(repository)
+    with uow as tx:
+        received = tx.leads.add_arrivals([arrival(3), arrival(1), arrival(2), arrival(3)])
+    assert [(stored.intake_ts, created) for stored, created in received] == [
+        ("3.0", True),
+        ("1.0", False),
+        ("2.0", True),
+        ("3.0", False),
+    ]
+    assert received[1][0].id == known.id and received[0][0].id == received[3][0].id
+    assert received[0][0].lead == repository.get_lead(received[0][0].id).lead
+    assert WorkQueue(repository).pending() == 0  # storing a lead queues nothing by itself
+    with uow as tx:
+        added = tx.work.add_many(
+            [(ProcessLead(lead_id=known.id), f"process:{known.id}")] * 2
+            + [(ProcessLead(lead_id=received[0][0].id), f"process:{received[0][0].id}")]
+        )
+    assert added == 2
