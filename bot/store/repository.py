@@ -50,21 +50,6 @@ def content_dedupe_key(lead: Lead) -> str:
     return f"content:{digest[:40]}"
 
 
-def first_lead_per_key(
-    leads: Sequence[Lead], dedupe_keys: Sequence[str | None] | None
-) -> tuple[list[str], dict[str, Lead]]:
-    """A batch's dedupe key per lead (its content's when none is given), and the first lead
-    of each key: a key repeated inside the batch is one lead."""
-    keys = [
-        key or content_dedupe_key(lead)
-        for lead, key in zip(leads, dedupe_keys or [None] * len(leads), strict=True)
-    ]
-    first_by_key: dict[str, Lead] = {}
-    for key, lead in zip(keys, leads, strict=True):
-        first_by_key.setdefault(key, lead)
-    return keys, first_by_key
-
-
 @dataclass(frozen=True)
 class Arrival:
     """A lead as it arrived, with its dedupe key and the intake message it came in (if any)."""
@@ -165,49 +150,19 @@ class LeadRepository:
         intake_channel: str | None = None,
         intake_ts: str | None = None,
     ) -> list[tuple[StoredLead, bool]]:
-        """`add_lead` for a batch, in input order: one lookup of the batch's dedupe keys, one
-        multi-row INSERT each for the new leads and their `received` events. A key repeated
-        inside the batch is one lead, created by its first row."""
-        keys, first_by_key = first_lead_per_key(leads, dedupe_keys)
-        found = self._stored_by_keys(list(first_by_key))
-        new = {key: lead for key, lead in first_by_key.items() if key not in found}
-        created: dict[str, StoredLead] = {}
-        if new:
-            now = utcnow()
-            rows = [
-                (key, lead.id, lead.text, json.dumps(lead.fields), lead.source, lead.submitted_by)
-                for key, lead in new.items()
+        """`add_arrivals` for a batch from one intake message (a CSV's rows), each lead under
+        its given dedupe key or, where none is given, its content's."""
+        keys = dedupe_keys or [None] * len(leads)
+        return self.add_arrivals(
+            [
+                Arrival(lead, key or content_dedupe_key(lead), intake_channel, intake_ts)
+                for lead, key in zip(leads, keys, strict=True)
             ]
-            constants = {"intake_channel": intake_channel, "intake_ts": intake_ts}
-            constants |= {"status": LeadStatus.RECEIVED, "created_at": now}
-            inserted = insert_many(
-                self.session,
-                LeadRow.__table__,
-                LEAD_COLUMNS,
-                rows,
-                constants=constants,
-                unique="dedupe_key",
-                returning=("id", "dedupe_key"),
-            )
-            for lead_id, key in inserted:
-                created[key] = _new_stored(lead_id, new[key], now, intake_channel, intake_ts)
-            events = [
-                (stored.id, stored.lead.submitted_by, event_data(source=stored.lead.source))
-                for stored in created.values()
-            ]
-            self._add_events(EventKind.RECEIVED, events, now)
-            lost = [key for key in new if key not in created]  # stored meanwhile by another writer
-            found |= self._stored_by_keys(lost) if lost else {}
-        seen: set[str] = set()
-        results = []
-        for key in keys:
-            results.append((created.get(key) or found[key], key in created and key not in seen))
-            seen.add(key)
-        return results
+        )
 
     def add_arrivals(self, arrivals: Sequence[Arrival]) -> list[tuple[StoredLead, bool]]:
-        """`add_lead` for leads that arrived together, each from its own intake message (the
-        acks of one group commit), in input order: one multi-row INSERT each for the new
+        """`add_lead` for leads that arrived together (the acks of one group commit, a CSV's
+        rows), in input order: one multi-row INSERT each for the new
         leads and their `received` events, one lookup of the keys stored already. A key
         repeated among them is one lead, created by its first arrival. Rows go in key order,
         so two batches on PostgreSQL wait for each other's keys in the same order, never in
@@ -719,28 +674,6 @@ def _qualification_row(lead_id: int, qualification: Qualification) -> tuple:
             if usage
             else (None, 0, 0, 0, 0.0)
         ),
-    )
-
-
-def _new_stored(
-    lead_id: int, lead: Lead, now: datetime, intake_channel: str | None, intake_ts: str | None
-) -> StoredLead:
-    """What `_stored` reads back for a lead just inserted, without reading it back."""
-    if not lead.id or lead.received_at is not None:  # else it reads back as it is
-        lead = Lead(
-            id=lead.id or str(lead_id),
-            text=lead.text,
-            fields=lead.fields,
-            source=lead.source,
-            submitted_by=lead.submitted_by,
-        )
-    return StoredLead(
-        id=lead_id,
-        lead=lead,
-        status=LeadStatus.RECEIVED,
-        intake_channel=intake_channel,
-        intake_ts=intake_ts,
-        created_at=now,
     )
 
 
