@@ -22,14 +22,21 @@ def queue_processing(
     already qualified gets its tier's `priority`, so hot ones are posted first."""
     tx.work.add(
         ProcessLead(lead_id=lead_id, digest_channel=digest_channel, digest_ts=digest_ts),
-        dedupe_key=f"process:{lead_id}",
+        dedupe_key=_processing_key(lead_id),
         priority=priority,
     )
 
 
 def queue_processing_of(tx: Transaction, lead_ids: list[int]) -> None:
     """`queue_processing` for leads that arrived together (each once), in one statement."""
-    tx.work.add_many([(ProcessLead(lead_id=i), f"process:{i}") for i in dict.fromkeys(lead_ids)])
+    tx.work.add_many(
+        [(ProcessLead(lead_id=i), _processing_key(i)) for i in dict.fromkeys(lead_ids)]
+    )
+
+
+def _processing_key(lead_id: int) -> str:
+    """One processing item per lead, however often it is queued."""
+    return f"process:{lead_id}"
 
 
 def tell(tx: Transaction, channel: str, user: str, text: str) -> None:
