@@ -565,10 +565,10 @@ class KnockoutRules:
             if match:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*match.span()))
         if self.id == "spam":  # the free text, or what was typed into a form without one
-            span = looks_like_gibberish(
-                text.masked if text.text_start < len(text.masked) else field_values(text.masked),
-                text.text_start if text.text_start < len(text.masked) else 0,
-            )
+            if text.text_start < len(text.masked):
+                span = looks_like_gibberish(text.masked, text.text_start)
+            else:
+                span = looks_like_gibberish(field_values(text.masked))
             if span:
                 return KnockoutHit(id=self.id, evidence=text.evidence(*span))
         return None
@@ -617,10 +617,9 @@ class KnockoutRules:
         offer", "unsubscribe") while no sentence reads as not buying: a referrer's partner
         words ("your referral partner") when they pass on someone's inquiry, a hit in a
         sentence that says the writer wants to buy ("we are a reseller and want your tool for
-        our own team"), or a writer with
-        a need of their own whose hit sentence the classifier reads as a buyer's line ('our
-        referral partners send us leads'). Students, applicants and competitors name
-        themselves, so their hits stand."""
+        our own team"), or a writer with a need of their own whose hit sentence the classifier
+        reads as a buyer's line ('our referral partners send us leads'). Students, applicants
+        and competitors name themselves, so their hits stand."""
         if self.id not in _TRADE_KNOCKOUTS or strongest_intent(lower) >= BARE_INTENT_THRESHOLD:
             return False
         if writer.relays or wants_to_buy(lower, start, end):
