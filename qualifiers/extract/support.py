@@ -12,7 +12,9 @@ checked against what its quote says, by type:
   is 2-4, "by end of February" is months from the lead's arrival date to February).
 - choice: the quote names the choice (its hints, label or key; titles also abbreviated or in
   another language), and for a role it is not someone else's ("my CEO").
-- yes/no: the quote is a statement about the criterion, not merely another criterion's fact.
+- yes/no: the quote is a statement about the criterion, not merely another criterion's fact;
+  a need's sentence also does not read as something else to the sentence classifier
+  ("I wanted to see what's out there").
 - knockouts: the quote is about the knockout (words of its label, guidance or hints, or the
   offline rule itself), and not negated ("I'm not a student") or vetoed by the rule's guards.
 
@@ -32,6 +34,7 @@ from qualifiers.extract.money import CURRENCY_CODE, CURRENCY_WORD, amounts
 from qualifiers.extract.numbers import CURRENCY_SYMBOL, DIGITS, WORD_NUMBER, to_float, word_number
 from qualifiers.extract.offline import CriterionRules, KnockoutRules, LeadText, RubricRules
 from qualifiers.extract.roles import expand_abbreviations, is_someone_elses, translate_titles
+from qualifiers.extract.sentences import shipped_model
 from qualifiers.extract.text import lower_same_length, sentence_bounds
 from qualifiers.models import AnswerValue, DropReason, Lead
 from qualifiers.rubric import Criterion, Knockout, Rubric
@@ -212,6 +215,8 @@ _NEGATION = re.compile(
 )
 _NEGATION_AFTER = re.compile(r"[^.;!?\n]{0,20}?(?:\b(?:not|no|never)\b|n'?t\b)")
 _MIN_NEED_WORDS = 5
+# a need quote whose sentence the classifier reads as "other" by more than this is refuted
+_NOT_A_NEED_MARGIN = 0.1
 _PROBLEM_OR_GOAL = re.compile(
     r"\b(?:need\w*|want\w*|goal|aim\w*|problem\w*|"
     r"issue\w*|pain\w*|struggl\w*|manual\w*|slow\w*|broken|break\w*|lost|los[et]\w*|miss\w*|"
@@ -319,6 +324,7 @@ class QuoteReader:
         self.knockouts = {r.id: r for r in rules.knockouts}
         self.knockout_topics = {k.id: _knockout_topic(k) for k in rubric.knockouts}
         self.purchase_criteria = frozenset(r.id for r in rules.purchase_criteria)
+        self.sentences = shipped_model()
 
     # --- criteria ----------------------------------------------------------------------------
 
@@ -427,6 +433,10 @@ class QuoteReader:
         words = len(quote.text.split())
         if words < _MIN_NEED_WORDS or not _PROBLEM_OR_GOAL.search(quote.lower):
             return refuted("not_stated", "the quote states no problem or goal")
+        start, end = quote.sentence()
+        need, *_, other = self.sentences.probabilities(quote.lead_lower[start:end])
+        if other - need > _NOT_A_NEED_MARGIN:  # "I wanted to see what's out there"
+            return refuted("not_stated", "the quote's sentence reads as no need")
         if words < _FACT_WORDS:
             for other in self.criteria.values():
                 if other.id != rules.id and self.reading(other, quote.text) is not None:

@@ -139,6 +139,12 @@ NOT_A_TIME = Case(
     criteria={"timeline": claim("4 warehouses", 4), "need": claim("4 warehouses", True)},
     dropped={"timeline": "not_stated"},  # the need is the offline need classifier's too
 )
+BROWSING_AS_NEED = Case(
+    text="I'm a customer service representative at Lindgren Home Goods. We're looking at "
+    "options in this space and I wanted to see what's out there.",
+    criteria={"need": claim("I wanted to see what's out there", True)},
+    dropped={"need": "not_stated"},  # "wanted" is a goal word; the sentence is browsing
+)
 OUT_OF_RANGE = Case(
     text="Decision in 30 years maybe.",
     criteria={"timeline": claim("Decision in 30 years", 360)},
@@ -156,6 +162,7 @@ OBEYING = [
     FAKE_JSON,
     HEAD_OF_THE_PACK,
     NOT_A_TIME,
+    BROWSING_AS_NEED,
     OUT_OF_RANGE,
 ]
 
