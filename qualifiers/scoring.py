@@ -7,10 +7,8 @@ import math
 from qualifiers.models import (
     Answer,
     AnswerValue,
-    CriterionResult,
     Extraction,
     Qualification,
-    RubricRef,
     Usage,
 )
 from qualifiers.rubric import DISQUALIFIED, Criterion, Rubric
@@ -56,7 +54,7 @@ def score(
     note: str | None = None,
 ) -> Qualification:
     """Score an extraction against the rubric."""
-    results: list[CriterionResult] = []
+    results: list[dict] = []  # validated with the Qualification: one call, not one each
     earned = 0
     missing: list[str] = []
     for criterion in rubric.criteria:
@@ -66,16 +64,16 @@ def score(
         if answer is None and criterion.required:
             missing.append(criterion.id)
         results.append(
-            CriterionResult(
-                id=criterion.id,
-                label=criterion.label,
-                value=answer.value if answer else None,
-                points=points,
-                max_points=criterion.max_points,
-                evidence=answer.evidence if answer else None,
-                confidence=answer.confidence if answer else None,
-                source=answer.source if answer else None,
-            )
+            {
+                "id": criterion.id,
+                "label": criterion.label,
+                "value": answer.value if answer else None,
+                "points": points,
+                "max_points": criterion.max_points,
+                "evidence": answer.evidence if answer else None,
+                "confidence": answer.confidence if answer else None,
+                "source": answer.source if answer else None,
+            }
         )
     total = round(100 * earned / rubric.max_points) if rubric.max_points else 0
     hit = None
@@ -96,7 +94,7 @@ def score(
         missing=missing,
         questions=questions,
         criteria=results,
-        rubric=RubricRef(name=rubric.name, version=rubric.version),
+        rubric={"name": rubric.name, "version": rubric.version},
         qualifier=qualifier,
         usage=usage,
         note=note or extraction.note,

@@ -566,7 +566,7 @@ def _kinds(text: str) -> set[str]:
     with the words (a regex alternation of a hundred words would scan far slower)."""
     tokens = set((_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text))
     kinds = {_WORD_KINDS[token] for token in tokens & _KIND_WORDS}
-    for token in tokens:  # '2027', 'fy27'
+    for token in tokens if "20" in text or "fy" in text else ():  # '2027', 'fy27'
         if token.startswith(("20", "fy")) and token[2:].isdigit():
             if token[0] == "f":
                 kinds.update(("quarter", "half"))

@@ -230,6 +230,10 @@ def _fewest_needs(compiled: str, original: str) -> tuple[str, ...]:
     return ()
 
 
+# Sixteen substring tests cost less than one scan of a lead by a keyword-led regex.
+_MOST_NEEDS = 16
+
+
 def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
     """The strings to test for before a scan, or none when testing would cost more than it
     saves (many short strings: Python has no multi-string search). A string that contains
@@ -237,7 +241,7 @@ def _worth_testing(words: frozenset[str]) -> tuple[str, ...]:
     shortest: list[str] = []
     for word in sorted(words, key=lambda word: (len(word), word)):
         if not any(kept in word for kept in shortest):
-            if len(shortest) == 8:
+            if len(shortest) == _MOST_NEEDS:
                 return ()
             shortest.append(word)
     return tuple(shortest)

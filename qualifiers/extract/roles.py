@@ -10,6 +10,7 @@ forwarder's own self-description and signature are ignored.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from qualifiers.extract.patterns import WordPattern
@@ -348,6 +349,11 @@ _RULES = (
     _Rule(_NAME_THEN_TITLE, 2, own_voice=True, on_original=True, skip_greeting="name"),
     _Rule(_BULLET, 2, own_voice=False, on_original=True),
 )
+_PRIORITIES = (6, 5, 4, 3, 2)  # of `_RULES` and of the other candidates
+_RULES_BY_PRIORITY = {
+    priority: tuple(rule for rule in _RULES if rule.priority == priority)
+    for priority in _PRIORITIES
+}
 # "Executive Assistant to Mark Chen, CEO": the title after the name is the boss's; a name
 # after "registered by" (a partner portal, a colleague relaying the lead) is not the lead.
 _WORKS_FOR_NAMED = re.compile(
@@ -401,27 +407,77 @@ def _introduction(lower: str, lead_zone: tuple[int, int]) -> tuple[int, int] | N
     return lead_zone[0], end
 
 
-def find_role_phrases(text: str, lower: str) -> list[RolePhrase]:
+def find_role_phrases(text: str, lower: str) -> RoleCandidates:
     """Candidate phrases naming the lead's role, best first. `lower` is `text` lowercased
     (same length): case-insensitive rules run on it, name-shaped rules on `text`."""
+    return RoleCandidates(_role_phrases(text, lower))
+
+
+class RoleCandidates:
+    """Role phrases found one priority at a time, as they are asked for: most leads name
+    their role in the first ones, so the weaker rules rarely run. Iterable more than once."""
+
+    __slots__ = ("_found", "_pending")
+
+    def __init__(self, phrases: Iterator[RolePhrase]):
+        self._found: list[RolePhrase] = []
+        self._pending = phrases
+
+    def __iter__(self) -> Iterator[RolePhrase]:
+        index = 0
+        while True:
+            if index == len(self._found):
+                phrase = next(self._pending, None)
+                if phrase is None:
+                    return
+                self._found.append(phrase)
+            yield self._found[index]
+            index += 1
+
+
+def _role_phrases(text: str, lower: str) -> Iterator[RolePhrase]:
     lead_zone = _lead_zone(lower)
-    found = [
-        *_rule_matches(text, lower, lead_zone),
-        *_role_verbs(text, lower, lead_zone),
-        *_third_person(lower),
-        *_words_before_at_signs(text),
-        *_signature_lines(lower, lead_zone),
-    ]
     introduction = _introduction(lower, lead_zone)
+    groups = (
+        _of_priority(priority, text, lower, lead_zone, introduction) for priority in _PRIORITIES
+    )
+    if '"' in text or "“" in text:  # which first person counts depends on every candidate
+        found = _prefer_quoted(text, [role for group in groups for role in group])
+        found.sort(key=lambda role: (-role.priority, role.start))
+        yield from found
+        return
+    for group in groups:
+        yield from group
+
+
+def _of_priority(
+    priority: int,
+    text: str,
+    lower: str,
+    lead_zone: tuple[int, int],
+    introduction: tuple[int, int] | None,
+) -> list[RolePhrase]:
+    """The candidates of one priority, in order."""
+    found = _rule_matches(text, lower, lead_zone, priority)
+    if priority == 5:
+        found.extend(_owner_verbs(text, lead_zone))
+    elif priority == 4:
+        found.extend(_lead_verbs(lower, lead_zone))
+        found.extend(_third_person(lower))
+    elif priority == 3:
+        found.extend(_words_before_at_signs(text))
+    elif priority == 2:
+        found.extend(_signature_lines(lower, lead_zone))
     if introduction is not None:
         found = [
             role for role in found if not (role.own_voice and _in_zone(role.start, introduction))
         ]
-        found.extend(
-            _candidate(match, 5, False) for match in _INTRODUCED_ROLE.finditer(text, *introduction)
-        )
-    found = _prefer_quoted(text, found)
-    found.sort(key=lambda role: (-role.priority, role.start))
+        if priority == 5:
+            found.extend(
+                _candidate(match, 5, False)
+                for match in _INTRODUCED_ROLE.finditer(text, *introduction)
+            )
+    found.sort(key=lambda role: role.start)
     return found
 
 
@@ -434,10 +490,13 @@ def _candidate(match: re.Match[str], priority: int, own_voice: bool, group: str 
     return RolePhrase(match.start(), end, start, end, priority, None, own_voice)
 
 
-def _rule_matches(text: str, lower: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
-    """Every `_RULES` match; the writer's own words only within the lead's part of a thread."""
+def _rule_matches(
+    text: str, lower: str, lead_zone: tuple[int, int], priority: int
+) -> list[RolePhrase]:
+    """Every match of the `_RULES` of one priority; the writer's own words only within the
+    lead's part of a thread."""
     found = []
-    for rule in _RULES:
+    for rule in _RULES_BY_PRIORITY[priority]:
         if rule.needs and rule.needs not in lower:
             continue
         source = text if rule.on_original else lower
@@ -464,13 +523,19 @@ def _rule_matches(text: str, lower: str, lead_zone: tuple[int, int]) -> list[Rol
     return found
 
 
-def _role_verbs(text: str, lower: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
-    """'I own a bakery' (owner), 'I co-founded Acme' (founder), 'I lead the ops team'."""
+def _owner_verbs(text: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
+    """'I own a bakery' (owner), 'I co-founded Acme' (founder)."""
     found = []
     for match in _OWNER_VERB.finditer(text):
         if _in_zone(match.start(), lead_zone):
             canonical = _OWNER_CANONICAL.get(match["verb"].lower(), "founder")
             found.append(RolePhrase(*match.span(), *match.span(), 5, canonical, True))
+    return found
+
+
+def _lead_verbs(lower: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
+    """'I lead the ops team' (manager), 'I oversee IT' (director)."""
+    found = []
     for match in _LEAD_VERB.finditer(lower):
         if _in_zone(match.start(), lead_zone):
             verb = match["verb"]
