@@ -18,8 +18,10 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -66,7 +68,6 @@ SECONDED_INTENT_THRESHOLD = 0.6
 # Below this a sentence reads as a buyer's (or neutral) line, whatever words it shares with
 # a knockout's phrases.
 BUYER_LINE_THRESHOLD = 0.5
-_SCORED_TEXTS = 256
 _ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
 
 
@@ -213,8 +214,32 @@ def _prose(text: str, start: int, end: int):
         yield start + len(sentence) - len(sentence.lstrip()), end
 
 
-def _scored(text: str, model: SentenceModel | None):
-    return _scored_by(text, model or shipped_model())
+# The sentences scored so far for the lead being read, by (text, model); None outside one.
+_LEAD_SCORES: ContextVar[dict[tuple[str, SentenceModel], tuple[Scored, ...]] | None] = ContextVar(
+    "lead_scores", default=None
+)
+
+
+@contextlib.contextmanager
+def scoring_one_lead() -> Iterator[None]:
+    """Within it, a text's sentences are split and scored once however many rules ask (each
+    knockout asks); nothing is kept once the lead is read."""
+    token = _LEAD_SCORES.set({})
+    try:
+        yield
+    finally:
+        _LEAD_SCORES.reset(token)
+
+
+def _scored(text: str, model: SentenceModel | None) -> tuple[Scored, ...]:
+    model = model or shipped_model()
+    memo = _LEAD_SCORES.get()
+    if memo is None:
+        return _scored_by(text, model)
+    scored = memo.get((text, model))
+    if scored is None:
+        scored = memo[text, model] = _scored_by(text, model)
+    return scored
 
 
 @dataclass(frozen=True)
@@ -230,9 +255,8 @@ class Scored:
     mass: float
 
 
-@lru_cache(maxsize=_SCORED_TEXTS)
 def _scored_by(text: str, model: SentenceModel) -> tuple[Scored, ...]:
-    """Each sentence, scored once per lead for needs and intents."""
+    """Each sentence with its labels' probabilities."""
     scored = []
     for start, end in _sentences(text):
         probabilities = model.probabilities(text[start:end])
