@@ -70,6 +70,7 @@ from qualifiers.extract.sentences import (
     intent_mass,
     intent_sentences,
     intents_read,
+    scoring_one_lead,
     strongest_intent,
 )
 from qualifiers.extract.text import (
@@ -731,7 +732,8 @@ class OfflineExtractor:
         self._last: tuple[Rubric, RubricRules] | None = None
 
     def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, Usage | None]:
-        return self.rules_for(rubric).extract(lead), None
+        with scoring_one_lead():
+            return self.rules_for(rubric).extract(lead), None
 
     def rules_for(self, rubric: Rubric) -> RubricRules:
         """Compiled rules, cached by rubric version (identity first: hashing costs a dump)."""

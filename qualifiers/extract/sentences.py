@@ -18,10 +18,13 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 from qualifiers.extract.text import Found, unwrap_lines
 
@@ -66,7 +69,6 @@ SECONDED_INTENT_THRESHOLD = 0.6
 # Below this a sentence reads as a buyer's (or neutral) line, whatever words it shares with
 # a knockout's phrases.
 BUYER_LINE_THRESHOLD = 0.5
-_SCORED_TEXTS = 256
 _ADDRESSES_US = re.compile(r"\b(?:you|your|yours)\b")
 
 
@@ -87,7 +89,7 @@ class SentenceModel:
 
     def probabilities(self, sentence: str) -> tuple[float, ...]:
         """The probability of each label of LABELS for a lowercased sentence."""
-        known = [w for f in features(sentence) if (w := self.weights.get(f)) is not None]
+        known = filter(None, map(self.weights.get, features(sentence)))  # (weights never empty)
         # fsum: the same total whatever order the set of features comes in (hash seeds
         # differ between processes, and a worker must score exactly like the parent)
         logits = [*map(math.fsum, zip(self.priors, *known, strict=True)), 0.0]
@@ -188,37 +190,64 @@ def write_weights() -> None:
     WEIGHTS_FILE.write_text(json.dumps(stored, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
-def _sentences(text: str):
+def _sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, joined across line breaks that only wrap one."""
+    spans: list[tuple[int, int]] = []
     start = 0
     for count, stop in enumerate(_SENTENCE_END.finditer(unwrap_lines(text))):
         if count >= _MAX_SENTENCES:
-            return
-        yield from _prose(text, start, stop.start())
+            return spans
+        _add_prose(spans, text, start, stop.start())
         start = stop.end()
-    yield from _prose(text, start, len(text))
+    _add_prose(spans, text, start, len(text))
+    return spans
 
 
-def _prose(text: str, start: int, end: int):
-    """The sentence text[start:end] without a speaker label ('Visitor: ...'); nothing for a
-    header line, an address or a fragment."""
+def _add_prose(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    """Adds the sentence text[start:end] without a speaker label ('Visitor: ...'); nothing
+    for a header line, an address or a fragment (counted first: most pieces are short, and
+    a label only takes words away)."""
     sentence = text[start:end]
-    if _HEADER.match(sentence) or _NOT_PROSE.search(sentence):
+    if len(sentence.split()) < _MIN_WORDS or _HEADER.match(sentence) or _NOT_PROSE.search(sentence):
         return
     label = _SPEAKER.match(sentence)
     if label:
         start += label.end()
         sentence = text[start:end]
-    if len(sentence.split()) >= _MIN_WORDS:
-        yield start + len(sentence) - len(sentence.lstrip()), end
+        if len(sentence.split()) < _MIN_WORDS:
+            return
+    spans.append((start + len(sentence) - len(sentence.lstrip()), end))
 
 
-def _scored(text: str, model: SentenceModel | None):
-    return _scored_by(text, model or shipped_model())
+# The sentences scored so far for the lead being read, by (text, model); None outside one.
+_LEAD_SCORES: ContextVar[dict[tuple[str, SentenceModel], tuple[Scored, ...]] | None] = ContextVar(
+    "lead_scores", default=None
+)
 
 
-@dataclass(frozen=True)
-class Scored:
+@contextlib.contextmanager
+def scoring_one_lead() -> Iterator[None]:
+    """Within it, a text's sentences are split and scored once however many rules ask (each
+    knockout asks); nothing is kept once the lead is read."""
+    token = _LEAD_SCORES.set({})
+    try:
+        yield
+    finally:
+        _LEAD_SCORES.reset(token)
+
+
+def _scored(text: str, model: SentenceModel | None) -> tuple[Scored, ...]:
+    model = model or shipped_model()
+    memo = _LEAD_SCORES.get()
+    if memo is None:
+        return _scored_by(text, model)
+    scored = memo.get((text, model))
+    if scored is None:
+        scored = memo[text, model] = _scored_by(text, model)
+    return scored
+
+
+class Scored(NamedTuple):  # a tuple: every sentence of a lead builds one
     """One sentence as the model reads it: its span, each label's probability, its likeliest
     intent and the probability of all intents together (that the writer sells, studies,
     applies, competes or spams rather than buys)."""
@@ -230,9 +259,8 @@ class Scored:
     mass: float
 
 
-@lru_cache(maxsize=_SCORED_TEXTS)
 def _scored_by(text: str, model: SentenceModel) -> tuple[Scored, ...]:
-    """Each sentence, scored once per lead for needs and intents."""
+    """Each sentence with its labels' probabilities."""
     scored = []
     for start, end in _sentences(text):
         probabilities = model.probabilities(text[start:end])
@@ -277,8 +305,7 @@ def intents_read(text: str, threshold: float, model: SentenceModel | None = None
 def intent_of(probabilities: tuple[float, ...]) -> tuple[str, float]:
     """The likeliest intent label of a sentence, and the probability of all intents together."""
     intents = probabilities[1:-1]
-    best = max(range(len(intents)), key=intents.__getitem__)
-    return LABELS[1 + best], math.fsum(intents)
+    return LABELS[1 + intents.index(max(intents))], math.fsum(intents)
 
 
 def intent_mass(

@@ -177,19 +177,12 @@ _CLAUSE_BREAK = re.compile(
 
 
 _WRAPPED_LINE = 50
-
-
-def is_soft_wrap(text: str, newline: int) -> bool:
-    """A line break inside a sentence of wrapped email text: a long line that ends in a word
-    or a comma, followed by a word ('... with a budget of\naround $80k')."""
-    line_start = text.rfind("\n", 0, newline) + 1
-    before = text[newline - 1] if newline > 0 else "."
-    after = text[newline + 1] if newline + 1 < len(text) else "."
-    return (
-        newline - line_start >= _WRAPPED_LINE
-        and (before.isalnum() or before in ",-")
-        and (after.isalnum() or after in "$€£~")
-    )
+# A line break inside a sentence of wrapped email text: a long line (_WRAPPED_LINE characters
+# or more) that ends in a word or a comma, followed by a word ('... with a budget of\naround
+# $80k'). One regex: it finds each break at C speed and tests the common case first.
+_SOFT_WRAP = re.compile(
+    rf"\n(?<=(?:[^\W_]|[,-])\n)(?=[^\W_]|[$€£~])(?<=[^\n]{{{_WRAPPED_LINE}}}\n)"
+)
 
 
 def unwrap_lines(text: str) -> str:
@@ -197,20 +190,7 @@ def unwrap_lines(text: str) -> str:
     length, so offsets stay valid)."""
     if "\n" not in text:
         return text
-    wraps = [i for i in _newlines(text) if is_soft_wrap(text, i)]
-    if not wraps:
-        return text
-    chars = list(text)
-    for i in wraps:
-        chars[i] = " "
-    return "".join(chars)
-
-
-def _newlines(text: str):
-    position = text.find("\n")
-    while position != -1:
-        yield position
-        position = text.find("\n", position + 1)
+    return _SOFT_WRAP.sub(" ", text)
 
 
 class Clauses:
