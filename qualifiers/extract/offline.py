@@ -51,6 +51,7 @@ from qualifiers.extract.need import find_need, is_stated_use_case
 from qualifiers.extract.numbers import DIGITS, parse_field_number
 from qualifiers.extract.patterns import casefold_pattern, split_alternatives
 from qualifiers.extract.roles import (
+    RoleCandidates,
     RolePhrase,
     expand_abbreviations,
     find_role_phrases,
@@ -201,7 +202,7 @@ class LeadText:
         return None
 
     @cached_property
-    def roles(self) -> list[RolePhrase]:
+    def roles(self) -> RoleCandidates:
         return find_role_phrases(self.masked, self.lower)
 
     @cached_property
