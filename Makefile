@@ -7,7 +7,7 @@ PYTHON := $(shell for candidate in python3 python3.11 python3.12 python3.13 pyth
 	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& { echo $$candidate; break; }; done)
 
-.PHONY: demo test lint format bench bench-offline bench-bulk bench-llm bench-backtest bench-delivery serve clean python
+.PHONY: demo test lint format bench bench-offline bench-bulk bench-llm bench-backtest bench-delivery bench-serve serve clean python
 
 demo: $(VENV)/.installed
 	$(BIN)/leadbot demo
@@ -27,7 +27,7 @@ format: $(VENV)/.installed-dev
 
 # Every figure the README reports. Not timed tests: they print numbers and say whether each
 # target is met.
-bench: bench-offline bench-bulk bench-llm bench-backtest bench-delivery
+bench: bench-offline bench-bulk bench-llm bench-backtest bench-delivery bench-serve
 
 bench-offline: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/throughput.py
@@ -49,6 +49,11 @@ bench-backtest: $(VENV)/.installed-dev
 bench-delivery: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/delivery.py burst
 	$(BIN)/python benchmarks/delivery.py faults
+
+# `leadbot serve` as a process: acks beside bare Bolt, and drop-to-summary.
+bench-serve: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/ack_latency.py $(if $(LEADBOT_BENCH_POSTGRES_URL),--postgres $(LEADBOT_BENCH_POSTGRES_URL),--no-postgres)
+	$(BIN)/python benchmarks/drop_to_summary.py $(if $(LEADBOT_BENCH_POSTGRES_URL),--postgres $(LEADBOT_BENCH_POSTGRES_URL),--no-postgres)
 
 serve: $(VENV)/.installed
 	$(BIN)/leadbot serve

@@ -22,7 +22,6 @@ benchmark starts).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from harness import (
     leadbot_env,
     load_note,
     percentile,
-    postgres_schema,
+    postgres_if_reachable,
     send_leads,
     start,
     start_serve,
@@ -217,12 +216,8 @@ def main() -> int:
             )
         )
         if not args.no_postgres:
-            with contextlib.ExitStack() as stack:
-                try:
-                    pg_url = stack.enter_context(postgres_schema(args.postgres))
-                except Exception as exc:
-                    print(f"PostgreSQL at {args.postgres} unavailable: {exc}")
-                else:
+            with postgres_if_reachable(args.postgres) as pg_url:
+                if pg_url:
                     results.append(
                         run_leadbot(
                             "leadbot, PostgreSQL",

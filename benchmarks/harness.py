@@ -20,7 +20,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -274,6 +274,18 @@ def postgres_schema(url: str):
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def postgres_if_reachable(url: str):
+    """`postgres_schema`, or None (the reason printed) when PostgreSQL cannot be reached."""
+    with ExitStack() as stack:
+        try:
+            scoped = stack.enter_context(postgres_schema(url))
+        except Exception as exc:
+            print(f"PostgreSQL at {url} unavailable: {exc}")
+            scoped = None
+        yield scoped
 
 
 def verdict(met: bool) -> str:
