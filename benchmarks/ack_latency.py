@@ -30,6 +30,7 @@ from pathlib import Path
 from harness import (
     DEFAULT_POSTGRES,
     SIGNING_SECRET,
+    UNPACED,
     FakeSlackAPI,
     free_port,
     kill9,
@@ -53,9 +54,6 @@ TARGET_P99_SECONDS = 0.100
 TARGET_RATIO = 1.5
 WARMUP = 50
 READ_TIMEOUT_SECONDS = 10.0
-# The worker posts as fast as it can: pacing at Slack's 1/s would leave it idle (and the
-# acks alone) for most of the run, and would take 17 minutes to post 1,050 summaries.
-UNPACED = {"LEADBOT_SLACK_CHANNEL_RATE": "1000", "LEADBOT_SLACK_CHANNEL_BURST": "1000"}
 
 
 def bare_server(port: int, workers: int, threads: int) -> None:
@@ -126,6 +124,8 @@ def measure(name: str, url: str, numbers, concurrency: int) -> dict:
 
 def run_leadbot(name, database_url, fake, workdir: Path, numbers, concurrency, gunicorn):
     port = free_port()
+    # The worker posts as fast as it can (UNPACED): pacing at Slack's 1/s would leave it idle
+    # (and the acks alone) for most of the run, and take 17 minutes to post 1,050 summaries.
     env = leadbot_env(fake.url, database_url, **gunicorn, **UNPACED)
     process = start_serve(env, port, workdir / f"{name}.log")
     url = f"http://127.0.0.1:{port}"

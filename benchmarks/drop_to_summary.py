@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 import tempfile
 import threading
@@ -28,8 +27,8 @@ from pathlib import Path
 
 from harness import (
     DEFAULT_POSTGRES,
-    PERMALINK_TS,
     SALES,
+    UNPACED,
     FakeSlackAPI,
     free_port,
     leadbot_env,
@@ -40,6 +39,7 @@ from harness import (
     postgres_if_reachable,
     start_serve,
     stop,
+    summarised_lead,
     verdict,
     wait_ready,
     wait_until,
@@ -47,21 +47,21 @@ from harness import (
 
 TARGET_P95_SECONDS = 1.0
 WARMUP = 10
-UNPACED = {"LEADBOT_SLACK_CHANNEL_RATE": "1000", "LEADBOT_SLACK_CHANNEL_BURST": "1000"}
 
 
 def summary_times(fake: FakeSlackAPI) -> dict[str, list[float]]:
     """When each lead's summaries reached the sales channel (monotonic), by intake ts."""
     found: dict[str, list[float]] = {}
-    messages = fake.messages(SALES)
-    for message, posted in zip(messages, fake.post_times[SALES], strict=False):
-        if "blocks" not in message or "thread_ts" in message:
-            continue
-        match = PERMALINK_TS.search(json.dumps(message["blocks"]))
-        if match:
-            digits = match.group(1)
-            found.setdefault(f"{digits[:-6]}.{digits[-6:]}", []).append(posted)
+    for message, posted in zip(fake.messages(SALES), fake.post_times[SALES], strict=False):
+        if ts := summarised_lead(message):
+            found.setdefault(ts, []).append(posted)
     return found
+
+
+def all_posted(fake: FakeSlackAPI, sent: dict[str, float], failed: int):
+    """The summary times once every answered lead of `sent` has one, else None."""
+    times = summary_times(fake)
+    return times if len(sent.keys() & times) >= len(sent) - failed else None
 
 
 def drop_at_rate(url: str, numbers: list[int], rate: float) -> tuple[dict[str, float], int]:
@@ -102,13 +102,7 @@ def run(name: str, database_url: str, numbers: list[int], rate: float, workdir: 
             wait_until(lambda: len(summary_times(fake)) >= WARMUP, 60, f"{name}: warm-up")
             sent, failed = drop_at_rate(url, numbers, rate)
             posted = wait_until(
-                lambda: (
-                    len(sent.keys() & summary_times(fake)) >= len(sent) - failed
-                    and summary_times(fake)
-                ),
-                120,
-                f"{name}: summaries",
-                interval=0.2,
+                lambda: all_posted(fake, sent, failed), 120, f"{name}: summaries", interval=0.2
             )
         finally:
             stop(process)

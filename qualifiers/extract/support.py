@@ -434,8 +434,8 @@ class QuoteReader:
         if words < _MIN_NEED_WORDS or not _PROBLEM_OR_GOAL.search(quote.lower):
             return refuted("not_stated", "the quote states no problem or goal")
         start, end = quote.sentence()
-        need, *_, other = self.sentences.probabilities(quote.lead_lower[start:end])
-        if other - need > _NOT_A_NEED_MARGIN:  # "I wanted to see what's out there"
+        need_p, *_, other_p = self.sentences.probabilities(quote.lead_lower[start:end])
+        if other_p - need_p > _NOT_A_NEED_MARGIN:  # "I wanted to see what's out there"
             return refuted("not_stated", "the quote's sentence reads as no need")
         if words < _FACT_WORDS:
             for other in self.criteria.values():
