@@ -132,7 +132,7 @@ _RULES = [
     Rule(
         WordPattern(
             rf"\b(?:we(?:'re| are)|we have|there are|we're now|we've got)\s+{_APPROX}{_RANGE}"
-            r"\s+(?:people|of us|strong|folks|staff)\b"
+            r"\s+(?:people|persons?|of us|strong|folks|staff)\b"
         ),
         3,
     ),

@@ -99,8 +99,9 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"conversions?|rankings?|seo|visibility|roi|pipeline|online presence)\b"
             r"|\b(?:would you be|are you) (?:interested|open) (?:in|to) (?:our|a|exploring a) "
             r"(?:services?|partnership|collaboration|offer|proposal)\b"
-            r"|\b(?:offer|pitch|introduce|present) (?:you )?our "
-            r"(?:services|solutions|agency|team)\b"
+            r"|\b(?:offer|pitch|introduce|present|showcase) (?:you )?our "
+            r"(?:[\w-]+ ){0,3}(?:services|solutions|agency|team|offering|capabilities)\b"
+            r"|\bdedicated (?:development|dev|engineering|offshore) teams?\b"
             r"|\b(?:explore|discuss|schedule|propose) a (?:partnership|collaboration)\b"
             r"|\b(?:we'?d|we would|we can|we could|i can|i could|i'?d) (?:produce|write|create|"
             r"deliver|run|manage) (?:\w+ ){0,3}(?:articles|posts|blogs?|content|videos|"
@@ -211,6 +212,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
                     r"(?:asdf|qwer|zxcv|hjkl)\w*",
                     r"lorem ipsum\b",
                     r"verify your (?:billing|account|payment|login|identity|password|details)\b",
+                    r"confirm (?:your |the )?payment (?:today|now|immediately|within|via)\b",
+                    r"to avoid (?:service |account )?(?:interruption|suspension|deactivation)\b",
                     r"account (?:will be|has been|is) (?:suspended|locked|deactivated|closed)\b",
                     r"reply with your (?:wallet|bank|password)\b",
                     r"wallet address\b",
@@ -223,6 +226,24 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
     ),
 }
 
+
+# Trades whose people write to place candidates with us or to study us, read from the
+# writer's own title (the authority answer's evidence, never someone they mention). Counted
+# only when the writer asks nothing for themselves: a recruiter or a researcher who states a
+# problem of their own, or says they want to buy, is a buyer.
+WRITER_TRADES: dict[str, re.Pattern[str]] = {
+    "job_seeker": re.compile(
+        r"\b(?:recruit(?:ment|ing) (?:consultant|partner|specialist|associate)|recruiter|"
+        r"headhunter|talent (?:partner|scout|sourcer)|executive search (?:consultant|partner))\b"
+    ),
+    "student": re.compile(
+        r"\b(?:research (?:associate|assistant|fellow|student)|postdoc\w*|"
+        r"(?:phd|ph\.d\.|doctoral|graduate|master'?s|mba|undergraduate) "
+        r"(?:student|candidate|researcher)|professor|lecturer|student)\b"
+        r"(?! (?:success|affairs|services|experience|engagement|housing|recruitment|"
+        r"enrol?lment|records|support|information|loans?|portal|data))"
+    ),
+}
 
 _SENTENCE_BOUNDARY = re.compile(r"[.!?\n]")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'?m|me|my|myself)\b")

@@ -26,6 +26,7 @@ from qualifiers.extract.calendar import Calendar
 from qualifiers.extract.headcount import find_headcount, parse_headcount
 from qualifiers.extract.knockouts import (
     BUILTIN_RULES,
+    WRITER_TRADES,
     addresses_reader,
     competitor_pattern,
     describes_own_business,
@@ -98,7 +99,9 @@ _MAX_CACHED_RUBRICS = 16
 # Field names that ask what a built-in parser reads, beyond the names a rubric lists.
 _SIMILAR_KEYS = {
     "money": r"\bbudget|\bbdgt\b|\bspend|presupuesto|or[çc]amento",
-    "timeline": r"timeline|time ?frame|\bdecide|\bdecision|\bwhen\b|go[- ]live|deadline|award|"
+    # "Timing:", not "budget/timing?": a combined question's answer is read as free text
+    "timeline": r"timeline|time ?frame|(?<!/)\btiming\b|\bdecide|\bdecision|\bwhen\b|"
+    r"go[- ]live|deadline|award|"
     r"(?:purchase|buying)[ _]window|zeitrahmen|zeitraum|zeitplan|entscheidung|\bplazo|"
     r"\bprazo|calendrier|[ée]ch[ée]ance|\bd[ée]lai|\bplanning|termijn|tijdlijn|\bwann\b|"
     r"\bquand\b|cu[áa]ndo|quando",
@@ -688,6 +691,24 @@ class RubricRules:
                 return choice is not None and max_points > 0 and 2 * choice.points >= max_points
         return False
 
+    def _writers_trade(
+        self, answers: dict[str, Answer], read: list[KnockoutRules]
+    ) -> list[KnockoutHit]:
+        """The writer's own title names a trade that places candidates or studies vendors
+        (a recruitment consultant, a research associate), and they ask nothing for
+        themselves: that knockout, with the title as evidence."""
+        for rules in self.criteria:
+            answer = answers.get(rules.id)
+            if rules.parser != "title" or answer is None:
+                continue
+            title = answer.evidence.lower()
+            return [
+                KnockoutHit(id=knockout.id, evidence=answer.evidence)
+                for knockout in read
+                if knockout.id in WRITER_TRADES and WRITER_TRADES[knockout.id].search(title)
+            ][:1]
+        return []
+
     def extract(self, lead: Lead) -> Extraction:
         arrived = lead.received_at
         calendar = Calendar(arrived.date(), self.fiscal_start) if arrived else None
@@ -713,6 +734,8 @@ class RubricRules:
             knockouts = [
                 hit for rules in within_budget(read) if (hit := rules.intent_hit(text, writer))
             ]
+        if not knockouts and not writer.asks_for_itself and not writer.relays:
+            knockouts = self._writers_trade(answers, read)
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:

@@ -33,7 +33,7 @@ _PHRASE = r"(?P<phrase>[^.,;:!?\n\[\]]{2,80})"
 _ARTICLE = r"(?:(?:the|a|an|one of the|our|their)\s+)?"
 _SELF = WordPattern(
     r"\b(?:i'?m|i am|i work as|i serve as|i act as|i'?ve been|i have been|soy|sou|je suis|ich bin|"
-    r"my (?:role|title|position|job title|job) is|i'?m currently|i currently work as|ik ben|"
+    r"my (?:role|title|position|job title|job)\s+is|i'?m currently|i currently work as|ik ben|"
     r"ik werk als|ich arbeite als|i do the|je travaille comme|trabajo como|trabalho como|"
     r"mi (?:cargo|puesto) es|meu cargo é|mon poste est)\s+"
     r"(?:currently\s+|also\s+|just\s+|now\s+|actually\s+)?" + _ARTICLE + _PHRASE,

@@ -144,7 +144,7 @@ _UNIT = (
     r"jahre?n?|jours?|semaines?|mois|ans|années?|días|semanas?|mes(?:es)?|años?|dagen|weken|"
     r"maanden?|jaar|jaren|dias|meses|anos?)"
 )
-_UNIT_WORD = WordPattern(r"\b(?:days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)\b")
+_UNIT_WORD = WordPattern(rf"\b{_UNIT}\b")
 
 _LEAD = (
     r"(?P<lead>(?:within|in|over|more than|longer than|beyond|at least|next|inside|under|"

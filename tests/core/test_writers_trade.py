@@ -1,0 +1,127 @@
+"""Knockouts read from who is writing: a recruitment consultant placing candidates or a
+research associate sending a questionnaire, asking nothing for themselves, is out; the same
+titles on a lead that states a need of its own are buyers. And the small readings the same
+outside batch showed missing: form values in other languages' units, a "Timing" question,
+"we are 45 person", a role named across a line break, a phishing notice, an offshore team's
+pitch."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from qualifiers.extract.offline import OfflineExtractor
+from qualifiers.models import Lead
+
+EXTRACTOR = OfflineExtractor()
+ARRIVED = datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC)
+
+
+def extract(rubric, text: str, fields: dict | None = None):
+    lead = Lead(text=text, fields=fields or {}, received_at=ARRIVED)
+    return EXTRACTOR.extract(lead, rubric)[0]
+
+
+def knockout(rubric, text: str, fields: dict | None = None) -> str | None:
+    hits = extract(rubric, text, fields).knockouts
+    return hits[0].id if hits else None
+
+
+def value(rubric, criterion: str, text: str, fields: dict | None = None):
+    answer = extract(rubric, text, fields).answers.get(criterion)
+    return answer.value if answer is not None else None
+
+
+RECRUITER = (
+    "Hi Alex, congrats on the expansion into DACH! We're supporting several SaaS scale-ups "
+    "there and I have three senior AEs open to a move. Shall I send profiles?\n\n"
+    "Best, Mia Schubert\nSenior Recruitment Consultant, Hire Atlas"
+)
+RESEARCHER = (
+    "Dear Sales Leader,\n\nAt the Ghent Institute of Management we are looking at how firms "
+    "adopt sales automation. Would someone on your revenue team fill in a 12-minute "
+    "questionnaire? Participants receive the summary report.\n\nWith kind regards,\n"
+    "Anneke Willems\nResearch Associate"
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), [(RECRUITER, "job_seeker"), (RESEARCHER, "student")])
+def test_a_writer_of_a_trade_that_does_not_buy_asking_nothing_is_knocked_out(
+    default_rubric, text, expected
+):
+    hit = extract(default_rubric, text).knockouts[0]
+    assert hit.id == expected
+    assert hit.evidence in text  # the writer's own title
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        RECRUITER.replace(
+            "Shall I send profiles?",
+            "Our own inbound requests sit unanswered for days and we lose clients.",
+        ),
+        RESEARCHER.replace(
+            "Would someone on your revenue team fill in a 12-minute questionnaire?",
+            "We want to buy your tool for our own team.",
+        ),
+    ],
+)
+def test_the_same_titles_on_a_lead_with_a_need_of_its_own_are_buyers(default_rubric, text):
+    assert knockout(default_rubric, text) is None
+
+
+def test_a_referrer_naming_a_recruiters_title_is_no_recruiter(default_rubric):
+    text = (
+        "Introducing Priya Shah, who runs ops at Northwind; she asked about your product.\n"
+        "Tom Berg\nRecruitment Consultant"
+    )
+    assert knockout(default_rubric, text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("Zeitrahmen: in 6 Wochen", 2),
+        ("Timeframe: 6 Monate", 6),
+        ("Plazo: 3 meses", 3),
+        ("Timing: ASAP honestly", 1),
+        ("Bot: And timing?\nVisitor: in 2 months", 2),
+    ],
+)
+def test_form_values_in_other_languages_units_and_a_timing_question(default_rubric, text, months):
+    assert value(default_rubric, "timeline", text) == months
+
+
+def test_a_combined_budget_and_timing_question_is_not_read_as_one_form_value(default_rubric):
+    text = (
+        "Bot: And budget/timing?\nVisitor: about 12k a year is fine. ASAP honestly, I want "
+        "it running before our busy season"
+    )
+    assert value(default_rubric, "timeline", text) == 1  # not "a year" of "12k a year"
+
+
+def test_non_native_headcount_and_a_role_across_a_line_break(default_rubric):
+    text = "we are 45 person. My position\nis Chief Financial Officer."
+    assert value(default_rubric, "company_size", text) == 45
+    assert value(default_rubric, "authority", text) == "decision_maker"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Please find attached your overdue invoice. Kindly confirm payment today via "
+            "the secure portal below to avoid service interruption.",
+            "spam",
+        ),
+        (
+            "Following your recent growth we would like to request a meeting to present our "
+            "dedicated development team model. 40 senior engineers are available from Q1.",
+            "vendor",
+        ),
+    ],
+)
+def test_phishing_notices_and_offshore_team_pitches(default_rubric, text, expected):
+    assert knockout(default_rubric, text) == expected
