@@ -185,12 +185,26 @@ _SOFT_WRAP = re.compile(
 )
 
 
+# The same break inside a quoted message: '> ... I want to make a decision\n> by end of May'.
+_QUOTED_BREAK = re.compile(r"(?<=[^\W_]|[,-])\n[ \t]*> ?(?=[^\W_]|[$€£~])")
+
+
+def _unwrap_quoted(text: str) -> str:
+    def unwrapped(wrap: re.Match[str]) -> str:
+        line = text[text.rfind("\n", 0, wrap.start()) + 1 : wrap.start()]
+        quoted = line.lstrip().startswith(">") and len(line) >= _WRAPPED_LINE
+        return " " * len(wrap.group()) if quoted else wrap.group()
+
+    return _QUOTED_BREAK.sub(unwrapped, text)
+
+
 def unwrap_lines(text: str) -> str:
     """`text` with the line breaks that only wrap a sentence turned into spaces (same
-    length, so offsets stay valid)."""
+    length, so offsets stay valid), in the message and in quoted ('> ') messages."""
     if "\n" not in text:
         return text
-    return _SOFT_WRAP.sub(" ", text)
+    text = _SOFT_WRAP.sub(" ", text)
+    return _unwrap_quoted(text) if "\n>" in text or "\n >" in text else text
 
 
 class Clauses:

@@ -173,7 +173,7 @@ _NOT_TIMELINE_AFTER = re.compile(
 _STRONG_CONTEXT = re.compile(
     r"\b(?:timeline|timeframe|time frame|deadline|decid\w*|decision|buy\w*|purchas\w*|"
     r"go[- ]live|live|launch\w*|implement\w*|roll[- ]?out|deploy\w*|in place|up and running|"
-    r"sign\w*|kick[- ]?off|chos\w+|choose|pick|select\w*|migrat\w+|switch\w*|onboard\w*|"
+    r"sign\w*|kick[- ]?off|chos\w+|choose|pick(?:ed|ing)?|select\w*|migrat\w+|switch\w*|onboard\w*|"
     r"rollout|start\w*|adopt\w*|replace\w*|contract|revisit\w*|circle back|reconnect|"
     r"look again|finali[sz]e\w*|award\w*|po|purchase order|entscheid\w*|kauf\w*|einführ\w*|"
     r"umsetz\w*|"
@@ -255,12 +255,40 @@ def find_timeline(
         if _MONTHS_OUT.search(text, found.start, found.end):
             return found
     for context in (_STRONG_CONTEXT, _WEAK_CONTEXT):
+        best: tuple[int, Found] | None = None
         for found in candidates:
-            start = _sentence_start(text, found.start)
-            end = _sentence_end(text, found.end)
-            if context.search(text, start, found.start) or context.search(text, found.end, end):
-                return found
+            if best is not None and _sentence_start(text, found.start) > best[1].end:
+                break  # the first sentence with a buying word decides
+            distance = _context_distance(text, found, context)
+            if distance is not None and (best is None or distance < best[0]):
+                best = (distance, found)
+        if best is not None:
+            return best[1]
     return None
+
+
+# "signed by mid-July so it's live for the September intake": what the purchase is for.
+_PURPOSE = re.compile(r"\bso (?:that |we |it|they |i )")
+_PURPOSE_PENALTY = 10_000  # any timeline of the decision itself comes first
+
+
+def _context_distance(text: str, found: Found, context: re.Pattern[str]) -> int | None:
+    """How far the nearest buying word of its clause is from a timeline ('decide by end of
+    May' binds closer than 'set aside this year'), or None when the sentence has none; a
+    purpose clause ('so we can implement in Q1') is read apart from the decision before it."""
+    start, end = _sentence_start(text, found.start), _sentence_end(text, found.end)
+    purpose = _PURPOSE.search(text, found.end, end)
+    if purpose is not None:
+        end = purpose.start()
+    before = [match.end() for match in context.finditer(text, start, found.start)]
+    after = context.search(text, found.end, end)
+    distances = [found.start - before[-1]] if before else []
+    if after is not None:
+        distances.append(after.start() - found.end)
+    if not distances:
+        return None
+    in_purpose = _PURPOSE.search(text, start, found.start) is not None
+    return min(distances) + (_PURPOSE_PENALTY if in_purpose else 0)
 
 
 def _in_the_past(text: str, start: int, end: int) -> bool:

@@ -125,3 +125,18 @@ def test_non_native_headcount_and_a_role_across_a_line_break(default_rubric):
 )
 def test_phishing_notices_and_offshore_team_pitches(default_rubric, text, expected):
     assert knockout(default_rubric, text) == expected
+
+
+def test_a_decision_date_in_a_wrapped_quoted_line_beats_a_budgets_this_year(default_rubric):
+    text = (
+        "Came in through my inbox, can someone pick this up? - Tom\n\n"
+        "> From: Ingrid Halvorsen <ingrid.h@halvorsen.example>\n>\n"
+        "> We have roughly 30k set aside for a tool this year and I want to make a decision\n"
+        "> by end of May. We're about 350 people across Norway and Sweden.\n"
+    )
+    assert value(default_rubric, "timeline", text) == 3  # 2 March to 31 May
+
+
+def test_the_decision_not_the_purpose_clause_gives_the_timeline(default_rubric):
+    text = "Looking to have a vendor picked by end of April so we can implement in Q4."
+    assert value(default_rubric, "timeline", text) == 2
