@@ -58,6 +58,7 @@ from qualifiers.extract.roles import (
     find_role_phrases,
     find_shorthand_role_phrases,
     is_someone_elses,
+    names_no_holder,
     own_title,
     refined,
     translate_titles,
@@ -468,7 +469,7 @@ class CriterionRules:
     def _title_from(self, candidates: list[RolePhrase], text: LeadText) -> Found | None:
         for candidate in candidates:
             role = refined(candidate, text.lower)
-            if role is None:
+            if role is None or names_no_holder(text.lower, role.phrase_start):
                 continue
             phrase = role.canonical or text.lower[role.phrase_start : role.phrase_end]
             expanded = expand_abbreviations(phrase)
@@ -730,12 +731,12 @@ class RubricRules:
             read.append(rules)
             if hit := rules.hit(text, writer):
                 knockouts.append(hit)
+        if not knockouts and not writer.asks_for_itself and not writer.relays:
+            knockouts = self._writers_trade(answers, read)  # names who they are: first
         if not knockouts:  # the classifier's reading only where the rules found none at all
             knockouts = [
                 hit for rules in within_budget(read) if (hit := rules.intent_hit(text, writer))
             ]
-        if not knockouts and not writer.asks_for_itself and not writer.relays:
-            knockouts = self._writers_trade(answers, read)
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:

@@ -687,7 +687,8 @@ def _signature_lines(text: str, lead_zone: tuple[int, int]) -> list[RolePhrase]:
 
 _SOMEONE_ELSES = re.compile(
     r"\b(?:my|our|your|his|her|their|the company'?s|whose|to|for|with|from|by|of the|"
-    r"on behalf of)\s+(?:\w+\s+)?$",
+    r"on behalf of|unser\w*|mein\w*|notre|nos|mon|ma|nuestr[oa]s?|onze|mijn|noss[oa]s?|"
+    r"meu|minha)\s+(?:\w+\s+)?$",
 )
 
 
@@ -704,6 +705,15 @@ def own_title(title: str) -> str:
     if match is None:
         return title
     return title[: match.start()] + match.group().split()[0]
+
+
+# "sitting in a shared inbox with no\nowner": nobody holds it, whatever line it starts.
+_NOBODY_HOLDS = re.compile(r"\b(?:no|without(?: an?| any)?|lacks?(?: an?)?)\s+$")
+
+
+def names_no_holder(lower: str, phrase_start: int) -> bool:
+    """The role word is what the lead lacks ('with no owner'), not anyone's title."""
+    return _NOBODY_HOLDS.search(lower, max(0, phrase_start - 16), phrase_start) is not None
 
 
 def is_someone_elses(phrase: str, title_start: int) -> bool:

@@ -44,7 +44,7 @@ INTENT_KNOCKOUTS = {
 }
 _STEPS = 300
 _LEARNING_RATE = 4.0  # each of the classes weighs the same share of the loss
-_L2 = 0.001
+_L2 = 0.0003
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
 _ASCII_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+")  # the same words, faster
 _SENTENCE_END = re.compile(r"[.!?\n;]")

@@ -449,7 +449,7 @@ def test_the_classifier_is_trained_from_the_shipped_sentences_and_is_determinist
     model = shipped_model()
     assert model is shipped_model()
     assert {label for label, _ in read_examples(_shipped_text())} == set(LABELS)
-    probabilities = model.probabilities("our quotes keep getting lost in email")
+    probabilities = model.probabilities("our quotes keep getting lost in the inbox")
     assert len(probabilities) == len(LABELS) and abs(sum(probabilities) - 1) < 1e-9
     assert is_need(probabilities) and probabilities[0] > NEED_THRESHOLD
 

@@ -140,3 +140,19 @@ def test_a_decision_date_in_a_wrapped_quoted_line_beats_a_budgets_this_year(defa
 def test_the_decision_not_the_purpose_clause_gives_the_timeline(default_rubric):
     text = "Looking to have a vendor picked by end of April so we can implement in Q4."
     assert value(default_rubric, "timeline", text) == 2
+
+
+def test_a_boss_named_with_a_german_possessive_is_not_the_assistant_writing(default_rubric):
+    text = (
+        "Herr Brandt, unser Geschäftsführer, bittet um Zusendung Ihrer Unterlagen.\n\n"
+        "Mit freundlichen Grüßen\nLena Vogt\nAssistentin der Geschäftsführung"
+    )
+    assert value(default_rubric, "authority", text) == "end_user"
+
+
+def test_a_role_the_lead_says_nobody_holds_is_no_title(default_rubric):
+    text = (
+        "Quick intro - my friend Tom at Kestrel Foods has leads sitting in a shared inbox "
+        "for days with no\nowner. cc'ing him here.\n\nCheers,\nRachel"
+    )
+    assert value(default_rubric, "authority", text) is None
