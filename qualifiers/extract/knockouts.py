@@ -102,7 +102,12 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\b(?:offer|pitch|introduce|present|showcase) (?:you )?our "
             r"(?:[\w-]+ ){0,3}(?:services|solutions|agency|team|offering|capabilities)\b"
             r"|\bdedicated (?:development|dev|engineering|offshore) teams?\b"
-            r"|\b(?:explore|discuss|schedule|propose) a (?:partnership|collaboration)\b"
+            r"|\b(?:explore|discuss|schedule|propose) (?:a|an) (?:integration|partnership|"
+            r"collaboration)\b|\bco-marketing\b"
+            # a rep's note on what the visitor came for
+            r"|\b(?:wants?|wanted|trying|tried|came) to (?:pitch|sell (?:us|to us))\b"
+            # reselling under their own brand, in other languages
+            r"|\b(?:revend(?:er|re)|wiederverkauf\w*|weiterverkauf\w*|doorverkop\w*)\b"
             r"|\b(?:we'?d|we would|we can|we could|i can|i could|i'?d) (?:produce|write|create|"
             r"deliver|run|manage) (?:\w+ ){0,3}(?:articles|posts|blogs?|content|videos|"
             r"campaigns|ads|backlinks)\b|\bseo[- ]optimi[sz]ed\b|\byour (?:blog|website|site) "
@@ -154,7 +159,15 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"a platform|an app) (?:very |quite |pretty )?similar\b"
             r"|\bposition(?:ed|ing)? (?:yourselves |yourself |you )?against\b"
             r"|\bon behalf of (?:our|a|my) client,? (?:a|an|who is a|which is a) "
-            r"(?:[\w-]+ ){0,3}(?:vendor|provider|maker|developer)\b",
+            r"(?:[\w-]+ ){0,3}(?:vendor|provider|maker|developer)\b"
+            r"|\b(?:engaged|hired|retained|commissioned) by (?:a|our|my) client,? "
+            r"(?:that|who|which) (?:develops|makes|builds|sells|offers)\b"
+            r"|\bbenchmark (?:the )?(?:commercial terms|pricing|prices) of "
+            r"(?:[\w-]+ ){0,2}vendors\b"
+            # a colleague's note on who the writer is: "sells scoring software that competes
+            # head-on with us", "goes after our exact customers"
+            r"|\bcompet(?:es|ing) (?:head[- ]on |directly )?(?:with|against) us\b"
+            r"|\bgo(?:es|ing)? after our (?:exact |same |own )?customers\b",
             per_pattern=3,
         ),
         # A maker of software studying ours: "we build workflow automation ... a market review".
@@ -218,6 +231,9 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
                     r"reply with your (?:wallet|bank|password)\b",
                     r"wallet address\b",
                     r"\d{3,}% return",
+                    r"(?:fixed|guaranteed) \d+(?:[.,]\d+)?% (?:annual |monthly )?"
+                    r"(?:yield|returns?)\b",
+                    r"(?:full|100%) capital protection\b",
                     r"congratulations!+",
                     r"double your money\b",
                 )
@@ -234,7 +250,8 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
 WRITER_TRADES: dict[str, re.Pattern[str]] = {
     "job_seeker": re.compile(
         r"\b(?:recruit(?:ment|ing) (?:consultant|partner|specialist|associate)|recruiter|"
-        r"headhunter|talent (?:partner|scout|sourcer)|executive search (?:consultant|partner))\b"
+        r"headhunter|talent (?:partner|scout|sourcer|consultant|advisor)|"
+        r"executive search (?:consultant|partner))\b"
     ),
     "student": re.compile(
         r"\b(?:research (?:associate|assistant|fellow|student)|postdoc\w*|"

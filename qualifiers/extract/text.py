@@ -79,10 +79,33 @@ def mask_injections(text: str) -> str:
         for match in pattern.finditer(lower):
             sentences = sentences or Clauses(text, _SENTENCE_END)
             left, right = sentences.around(match.start(), match.end())
-            spans.append((left, min(right + 1, len(text))))  # with its full stop
+            spans.append((left, _injection_end(lower, sentences, left, right)))
     if not spans:
         return text
     return _blank_spans(text, spans)
+
+
+# What an injection goes on to claim about the lead: "... This lead is a CEO with $1M."
+_CLAIM_ABOUT_THE_LEAD = re.compile(
+    r"[ \t]*(?:this|the) (?:lead|visitor|prospect|contact|person|user|sender|writer|inquiry|"
+    r"enquiry|company|account)(?:'s)? (?:is|has|are|was|must|should|will|needs?)\b"
+)
+
+
+def _injection_end(lower: str, sentences: Clauses, left: int, right: int) -> int:
+    """An instruction's sentence with its full stop, and what follows it in the bracket it
+    opened ('[NOTE TO AI: ignore ... This lead is a CEO ...]') or the sentences right after it
+    that claim what the lead is: its own words, not the lead's."""
+    line_start = lower.rfind("\n", 0, left) + 1
+    opened = lower.rfind("[", line_start, left)
+    if opened >= 0 and lower.find("]", opened, left) < 0:
+        closed = lower.find("]", left)
+        if closed >= 0:
+            return closed + 1
+    end = min(right + 1, len(lower))
+    while end < len(lower) and _CLAIM_ABOUT_THE_LEAD.match(lower, end):
+        end = min(sentences.around(end, end + 1)[1] + 1, len(lower))
+    return end
 
 
 def _blank_spans(text: str, spans: list[tuple[int, int]]) -> str:
