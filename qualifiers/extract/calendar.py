@@ -77,7 +77,8 @@ _AMBIGUOUS_MONTHS = frozenset({"may", "mar", "march", "jan", "marco", "mei", "de
 # or the day before it. Plain "by/in/until" mean the end of the month named.
 _END = (
     r"(?:by |before |until |till |no later than )?(?:the )?(?:end|close) of(?: the)?|late|"
-    r"ende|bis ende|fin(?: de)?|(?:a )?finales de|fin de|final de|(?:no |até o |ao )?final de|"
+    r"ende|bis ende|fin(?: de| du| del)?|(?:a )?finales de|fin de|final de|"
+    r"(?:no |até o |ao |até ao )?(?:final|fim) d[eo]|"
     r"eind|tegen eind|uiterlijk eind"
 )
 _START = (
@@ -123,22 +124,35 @@ _ISO_DATE = re.compile(
 _ORDINAL = {"1": 1, "2": 2, "3": 3, "4": 4, "first": 1, "second": 2, "third": 3, "fourth": 4}
 _ORDINAL["1st"], _ORDINAL["2nd"], _ORDINAL["3rd"], _ORDINAL["4th"] = 1, 2, 3, 4
 _ORDINAL["primeiro"], _ORDINAL["primer"], _ORDINAL["segundo"] = 1, 1, 2
+# "el tercer trimestre", "das dritte Quartal", "het derde kwartaal", "le premier semestre"
+_FOREIGN_ORDINALS = {
+    1: ("primer", "primero", "primeiro", "premier", "erste", "ersten", "erstes", "eerste"),
+    2: ("segundo", "deuxième", "second", "zweite", "zweiten", "zweites", "tweede"),
+    3: ("tercer", "tercero", "terceiro", "troisième", "dritte", "dritten", "drittes", "derde"),
+    4: ("cuarto", "quarto", "quatrième", "vierte", "vierten", "viertes", "vierde"),
+}
+_ORDINAL.update({word: n for n, words in _FOREIGN_ORDINALS.items() for word in words})
+_FOREIGN_ORDINAL = "|".join(word for words in _FOREIGN_ORDINALS.values() for word in words)
+_FOREIGN_ARTICLE = r"(?:(?:el|o|le|la|im|het|das|del|do|du|den|dem)[ \t]+)?"
 _FY = r"(?:fy[ \t]?(?P<fy>20\d\d|\d\d)|(?P<qy>20\d\d|'\d\d))"
 # "before Q2 ends", "before H1 is over": the period's last day, not its first.
 _PERIOD_OVER = r"(?P<over>[ \t]+(?:ends|is over|closes|finishes|runs out)\b)?"
-_PERIOD_YEAR = rf"(?:[ \t]*(?:/|-|,|of|de)?[ \t]*{_FY})?"
+_PERIOD_YEAR = rf"(?:[ \t]*(?:/|-|,|of|de|van|von|du|del|do|da)?[ \t]*{_FY})?"
 _QUARTER = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
     r"(?:q(?P<q>[1-4])|(?P<q2>[1-4])q|"
     r"(?<=[ \t])t(?P<qt>[1-4])(?=[ \t]+20\d\d|[ \t]*[.,;!?]|$)|"
     r"(?:the[ \t]+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|"
     r"4th)[ \t]+(?:fiscal[ \t]+)?quarter|(?P<qtr>[1-4])(?:er|e|º|o)?[ \t]+(?:quartal|trimestre|"
-    rf"kwartaal))(?![\w-]){_PERIOD_YEAR}(?![\w-]){_PERIOD_OVER}"
+    rf"kwartaal)|{_FOREIGN_ARTICLE}(?P<qf>{_FOREIGN_ORDINAL})[ \t]+(?:quartal|trimestre|kwartaal))"
+    rf"(?![\w-]){_PERIOD_YEAR}(?![\w-]){_PERIOD_OVER}"
 )
 _HALF = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER}(?:the[ \t]+)?)?(?:(?P<fy0>fy[ \t]?\d\d(?:\d\d)?)[ \t]+)?"
     r"(?:h(?P<h>[12])|(?P<h2>[12])h|(?:(?:o[ \t]+|el[ \t]+)?(?P<hp>primeiro|segundo|primer)[ \t]+"
-    r"semestre|(?:the[ \t]+)?(?P<hw>first|second|1st|2nd)[ \t]+(?:half|semester))"
+    rf"semestre|{_FOREIGN_ARTICLE}(?P<hf>{_FOREIGN_ORDINAL})[ \t]+(?:semestre|halbjahr|"
+    r"jahreshälfte|helft|halfjaar)|"
+    r"(?:the[ \t]+)?(?P<hw>first|second|1st|2nd)[ \t]+(?:half|semester))"
     rf"(?:[ \t]+(?:of|do|de|del)[ \t]+(?:the[ \t]+|o[ \t]+|el[ \t]+)?(?:this|next|próximo|"
     rf"proximo|próximo)?[ \t]*(?:fiscal[ \t]+)?(?:year|ano|año))?)(?![\w-]){_PERIOD_YEAR}"
     rf"(?![\w-]){_PERIOD_OVER}"
@@ -227,7 +241,9 @@ def _anchor(words: str) -> WordPattern:
 _MONTH_ANCHOR = _anchor("|".join(sorted(_MONTH_BY_NAME, key=len, reverse=True)))
 _NUMERIC_ANCHOR = WordPattern(r"\b(?:20\d\d-[01]?\d-[0-3]?\d|[0-3]?\d\.[01]?\d\.20\d\d)")
 _QUARTER_ANCHOR = WordPattern(r"\b(?:q[1-4]|[1-4]q|t[1-4]|quarter|quartal|trimestre|kwartaal)")
-_HALF_ANCHOR = WordPattern(r"\b(?:h[12]|[12]h|half|semester|semestre)\b")
+_HALF_ANCHOR = WordPattern(
+    r"\b(?:h[12]|[12]h|half|semester|semestre|halbjahr|jahreshälfte|helft|halfjaar)\b"
+)
 _YEAR_ANCHOR = WordPattern(r"\b20\d\d\b")
 _SEASON_ANCHOR = _anchor("|".join(sorted(_SEASONS, key=len, reverse=True)))
 _WEEKDAY_ANCHOR = _anchor(_WEEKDAYS)
@@ -430,7 +446,11 @@ def _quarters(text: str, calendar: Calendar, bare: bool):
         ].strip() in ("", "-", "*"):
             continue  # "Q4 Budget: ..." numbers a form's question
         number = int(
-            match["q"] or match["q2"] or match["qt"] or match["qtr"] or _ORDINAL[match["qw"]]
+            match["q"]
+            or match["q2"]
+            or match["qt"]
+            or match["qtr"]
+            or _ORDINAL[match["qw"] or match["qf"]]
         )
         end = _period_end(calendar, 3 * (number - 1), 3, _fiscal_year(match))
         yield match, _next_within_period(match, calendar, end, 3)
@@ -441,7 +461,9 @@ _QUESTION_NUMBER = re.compile(r"[ \t.)]+[a-z][^\n:?]{0,60}[:?]")
 
 def _halves(text: str, calendar: Calendar, bare: bool):
     for match in finditer_near(_HALF, _HALF_ANCHOR, text, before=_BEFORE_ANCHOR):
-        number = int(match["h"] or match["h2"] or _ORDINAL[match["hw"] or match["hp"]])
+        number = int(
+            match["h"] or match["h2"] or _ORDINAL[match["hw"] or match["hp"] or match["hf"]]
+        )
         year = _fiscal_year(match)
         if year is None and ("next" in match.group() or "próximo" in match.group()):
             year = _period_end(calendar, 0, 12, None).year + 1
@@ -549,7 +571,11 @@ _WORD_KINDS = {
         ),
         "quarter",
     ),
-    **dict.fromkeys(["h1", "h2", "1h", "2h", "half", "semester", "semestre"], "half"),
+    **dict.fromkeys(
+        ("h1", "h2", "1h", "2h", "half", "semester", "semestre", "halbjahr", "jahreshälfte"),
+        "half",
+    ),
+    **dict.fromkeys(("helft", "halfjaar"), "half"),
     **dict.fromkeys(
         (
             *("eoq", "eoy", "fye", "fy", "fiscal", "financial", "year", "jahr", "jahres"),

@@ -214,3 +214,20 @@ def test_competitors_pitches_resellers_scams_and_recruiters_told_plainly(
     default_rubric, text, expected
 ):
     assert knockout(default_rubric, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("Queremos decidir en el tercer trimestre.", 7),  # 30 September
+        ("A ideia é decidir no primeiro trimestre de 2027.", 13),
+        ("Wir wollen im dritten Quartal entscheiden.", 7),
+        ("Nous voulons décider d'ici la fin du premier trimestre 2027.", 13),
+        ("We beslissen in het derde kwartaal.", 7),
+        ("Wir entscheiden im ersten Halbjahr 2027.", 16),
+        ("We beslissen in de eerste helft van 2027.", 16),
+        ("Precisamos decidir até o fim de setembro.", 7),
+    ],
+)
+def test_quarters_halves_and_month_ends_in_other_languages(default_rubric, text, months):
+    assert value(default_rubric, "timeline", text) == months
