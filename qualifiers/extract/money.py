@@ -74,7 +74,7 @@ BUDGET_CONTEXT = re.compile(
     r"\bworth (?:paying|spending)\b|\bplan to pay\b|"
     # the same in the other languages leads arrive in
     r"\bpresupuest\w*|\bor[çc]amento\b|\bbudgetiert\b|\breserviert\b|\bgereserveerd\b|"
-    r"\breservad[oa]s?\b|\bréservée?s?\b|\bprévue?s?\b|\baprobad[oa]\b|\baprovad[oa]\b|"
+    r"\breservad[oa]s?\b|\bréservée?s?\b|\bprévue?s?\b|\baprobad[oa]s?\b|\baprovad[oa]s?\b|"
     r"\bgenehmigt\b|\bgoedgekeurd\b|\bapprouvée?\b|\bvorgesehen\b|\bbeschikbaar\b",
 )
 MONEY_DISTRACTORS = (

@@ -48,6 +48,13 @@ _THIS_IS = WordPattern(
 _NAME_HERE = WordPattern(
     r"\b[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)? here\s*(?:,|-|–|—)\s*" + _ARTICLE + _PHRASE
 )
+# "This is Fernanda, finance manager at Lumi", "Aqui é a Fernanda, gerente financeira da Lumi"
+_THIS_IS_NAME = WordPattern(
+    r"\b(?:[Tt]his is|[Ii]t'?s|[Aa]qui (?:é|e)|[Aa]quí (?:es|está)|[Ii]ci|[Hh]ier (?:ist|is)|"
+    r"[Cc]'est)\s+(?:(?:a|o|la|el|le)\s+)?[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)?\s*,\s*"
+    + _ARTICLE
+    + _PHRASE
+)
 # "CFO at Vantage Pet Co (250 staff)", "hey - eng manager at Splinter", "Head of X at Y here"
 _TITLE_AT_START = re.compile(
     r"^[ \t>]*(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
@@ -338,6 +345,7 @@ _RULES = (
     _Rule(_SELF, 5, own_voice=True),
     _Rule(_THIS_IS, 5, own_voice=True, on_original=True),
     _Rule(_NAME_HERE, 5, own_voice=True, on_original=True, needs=" here"),
+    _Rule(_THIS_IS_NAME, 5, own_voice=True, on_original=True, needs=","),
     _Rule(_TITLE_AT_START, 4, own_voice=True),
     _Rule(_TITLE_HERE, 4, own_voice=True, needs=" here"),
     _Rule(_AS, 4, own_voice=True),

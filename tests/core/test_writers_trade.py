@@ -231,3 +231,19 @@ def test_competitors_pitches_resellers_scams_and_recruiters_told_plainly(
 )
 def test_quarters_halves_and_month_ends_in_other_languages(default_rubric, text, months):
     assert value(default_rubric, "timeline", text) == months
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi! This is Fernanda, finance manager at Lumi.", "influencer"),
+        ("Oi! Aqui é a Fernanda, gerente financeira da Lumi Cosméticos.", "influencer"),
+        ("It's Dana, CFO at Globex.", "decision_maker"),
+    ],
+)
+def test_this_is_name_comma_title_is_the_writers_role(default_rubric, text, expected):
+    assert value(default_rubric, "authority", text) == expected
+
+
+def test_a_plural_approved_amount_in_portuguese_is_a_budget(default_rubric):
+    assert value(default_rubric, "budget", "Temos R$ 250 mil aprovados para o projeto.") == 250000
