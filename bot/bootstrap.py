@@ -20,7 +20,6 @@ from bot.errors import UserError
 from bot.settings import Settings
 from bot.startup import paused_collector
 from bot.store.database import Database
-from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.qualifier import Qualifier
 
 if TYPE_CHECKING:  # the Slack app's parts are imported when an app is built: the CLI needs none
@@ -130,6 +129,7 @@ def create_app(
     from bot.store.unit_of_work import UnitOfWork
     from bot.store.work_queue import WorkQueue
     from bot.worker import Worker
+    from qualifiers.extract.offline import OfflineExtractor
 
     database = database or Database.from_url(settings.database_url)
     rubrics = RubricHolder.from_file(settings.rubric_path)
@@ -378,11 +378,13 @@ def build_qualifier(settings: Settings, database: Database | None = None) -> Qua
     """Offline when LEADBOT_MODEL is `offline` (or unset without an OpenAI key).
 
     Otherwise the LLM qualifier: one call per lead to `settings.model_name`, the offline rules
-    as fallback and gap filler, and the database's extraction cache when one is given.
+    as fallback and gap filler (the extractor's default, imported once the first calls are
+    out), and the database's extraction cache when one is given.
     """
-    offline = OfflineExtractor()
     if settings.model_name == "offline":
-        return Qualifier(offline, limits=settings.read_limits)
+        from qualifiers.extract.offline import OfflineExtractor
+
+        return Qualifier(OfflineExtractor(), limits=settings.read_limits)
     # Imported here: LangChain costs about a second of start-up that offline runs never need.
     from bot.store.cache import DatabaseExtractionCache
     from qualifiers.concurrent import ConcurrentQualifier
@@ -397,7 +399,6 @@ def build_qualifier(settings: Settings, database: Database | None = None) -> Qua
     extractor = LLMExtractor(
         chat_model,
         model_name=settings.model_name,
-        fallback=offline,
         cache=DatabaseExtractionCache(database) if database is not None else None,
         redact_pii=settings.redact_pii,
         phone_regions=settings.phone_regions,

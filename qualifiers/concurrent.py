@@ -61,8 +61,9 @@ class ConcurrentQualifier(Qualifier):
 
         def results() -> list[Qualification]:
             # The offline rules first, for every lead, while the first calls are out: the
-            # CPU is idle then, and later each answer's checks do not share the interpreter
-            # with them just when the slots need it to send the next calls.
+            # CPU is idle then (a first batch also imports them now, see LLMExtractor), and
+            # later each answer's checks do not share the interpreter with them just when the
+            # slots need it to send the next calls.
             offline = []
             for read_lead, _ in read:
                 with lead_budget(self.limits.budget_seconds) as budget:

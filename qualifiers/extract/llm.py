@@ -10,11 +10,13 @@ qualified offline and the note says why: model trouble never reaches the caller.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import threading
 import time
+import types
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -23,14 +25,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from qualifiers.extract.base import Extractor
 from qualifiers.extract.cache import ExtractionCache
-from qualifiers.extract.evidence import checked_extraction, proposed_extraction
 from qualifiers.extract.merge import as_fallback, merge
-from qualifiers.extract.offline import OfflineExtractor
 from qualifiers.extract.pricing import estimate_cost
 from qualifiers.extract.prompt import lead_prompt, prompt_fingerprint, system_prompt
 from qualifiers.extract.redact import DEFAULT_PHONE_REGIONS, redact
 from qualifiers.extract.schema import output_model
-from qualifiers.extract.support import QuoteReader
 from qualifiers.models import Extraction, Lead, Usage
 from qualifiers.rubric import Rubric
 
@@ -38,6 +37,8 @@ if TYPE_CHECKING:  # LangChain is imported on the first model call: a cached rer
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
+
+    from qualifiers.extract.offline import OfflineExtractor
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,11 @@ class LLMExtractor:
     `extract` does one lead from start to end. A bulk scheduler (concurrent.py) runs the
     same steps apart: `job` and `cached` for a batch at once (one cache query), `ask` in a
     call slot (only the model call), `finish` (offline rules, checks) outside the slots.
+
+    Without a `fallback`, the offline rules are the fallback. They and the evidence checks
+    (which read quotes with them) are imported on first use, not with this module: their
+    import compiles the offline rules' regexes (half a second), which the first model calls
+    need not wait for (`offline_rules`, the one place they are imported).
     """
 
     def __init__(
@@ -102,7 +108,7 @@ class LLMExtractor:
         chat_model: BaseChatModel,
         *,
         model_name: str,
-        fallback: Extractor,
+        fallback: Extractor | None = None,
         cache: ExtractionCache | None = None,
         redact_pii: bool = False,
         phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS,
@@ -111,16 +117,34 @@ class LLMExtractor:
     ):
         self.name = model_name
         self.chat_model = chat_model
-        self.fallback = fallback
+        self._fallback = fallback
         self.cache = cache
         self.redact_pii = redact_pii
         self.phone_regions = phone_regions
         self.deadline_seconds = deadline_seconds
         self.today = today or (lambda: datetime.now(UTC).date())
         # The offline rules read each quote; the fallback may be anything that extracts.
-        self._reader_rules = fallback if isinstance(fallback, OfflineExtractor) else None
+        self._reader_rules: OfflineExtractor | None = None
         self._prepared: dict[str, tuple[Runnable, Runnable, str]] = {}
         self._lock = threading.Lock()
+        self._rules_lock = threading.Lock()
+
+    @property
+    def fallback(self) -> Extractor:
+        """The extractor for what the model does not answer: the offline rules by default."""
+        return self._fallback if self._fallback is not None else self.reader_rules
+
+    @property
+    def reader_rules(self) -> OfflineExtractor:
+        """The offline rules the checks read quotes with: the fallback's when it is them."""
+        if self._reader_rules is None:
+            with self._rules_lock:
+                if self._reader_rules is None:
+                    offline = offline_rules()
+                    fallback = self._fallback
+                    is_offline = isinstance(fallback, offline.OfflineExtractor)
+                    self._reader_rules = fallback if is_offline else offline.OfflineExtractor()
+        return self._reader_rules
 
     def extract(self, lead: Lead, rubric: Rubric) -> tuple[Extraction, Usage | None]:
         job = self.job(lead, rubric)
@@ -194,7 +218,7 @@ class LLMExtractor:
                 "model %s gave no usable answer for lead %r (%s)", self.name, job.lead.id, reason
             )
             return ModelAnswer(None, usage, reason)
-        return ModelAnswer(proposed_extraction(parsed, job.rubric), usage)
+        return ModelAnswer(offline_rules().evidence.proposed_extraction(parsed, job.rubric), usage)
 
     def finish(
         self,
@@ -217,11 +241,10 @@ class LLMExtractor:
 
     def _checked(self, proposed: Extraction, job: ModelJob, offline: Extraction) -> Extraction:
         """The model's answers that the lead supports, merged with the offline answers."""
-        if self._reader_rules is None:
-            self._reader_rules = OfflineExtractor()
+        rules = offline_rules()
         rubric, lead = job.rubric, job.lead
-        reader = QuoteReader(rubric, self._reader_rules.rules_for(rubric))
-        extraction = checked_extraction(
+        reader = rules.support.QuoteReader(rubric, self.reader_rules.rules_for(rubric))
+        extraction = rules.evidence.checked_extraction(
             proposed,
             rubric,
             lead,
@@ -256,6 +279,17 @@ class LLMExtractor:
                 parser = parsing[0] if len(parsing) == 1 else RunnableSequence(*parsing)
                 self._prepared[rubric.version] = (model, parser, system_prompt(rubric))
             return self._prepared[rubric.version]
+
+
+@functools.cache
+def offline_rules() -> types.SimpleNamespace:
+    """The offline rules' modules and the evidence checks built on them, imported here on
+    first use rather than with this module (see `LLMExtractor`)."""
+    from qualifiers.extract import evidence, offline, support
+
+    return types.SimpleNamespace(
+        OfflineExtractor=offline.OfflineExtractor, evidence=evidence, support=support
+    )
 
 
 def arrival_date(lead: Lead, today: Callable[[], date]) -> date:

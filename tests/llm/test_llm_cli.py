@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 from fakes.openai_api import FakeResponse
 
@@ -95,6 +96,74 @@ def test_a_fully_cached_rerun_loads_no_model_client_nor_migrations(
     assert rerun.stdout == first
     assert rerun.stderr.strip().splitlines()[-1] == "[]"
     assert len(fake_openai.requests) == 1
+
+
+def test_a_model_run_sends_its_calls_before_loading_the_offline_rules(fake_openai, tmp_path):
+    """The offline rules' import compiles their regexes (half a second): a bulk run's first
+    calls go out first, and the rules still fill in and check the answers afterwards."""
+    release = threading.Event()
+
+    def respond(_body):
+        release.wait(timeout=60)  # the answer waits until the probe has reported
+        return FakeResponse(
+            content={"criteria": {"company_size": {"evidence": "300 people", "value": 300}}}
+        )
+
+    fake_openai.responder = respond
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "OPENAI_"))}
+    env |= {
+        "LEADBOT_MODEL": "openai:gpt-4o-mini",
+        "OPENAI_BASE_URL": fake_openai.url + "/v1",
+        "OPENAI_API_KEY": "test",
+        "LEADBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+    }
+    probe = (
+        "import sys\n"
+        "from bot.bootstrap import build_qualifier\n"
+        "from bot.settings import Settings\n"
+        "from qualifiers.models import Lead\n"
+        "from qualifiers.rubric import load_rubric\n"
+        "lead = Lead(text='We are 300 people and need help.')\n"
+        "results = build_qualifier(Settings()).submit([lead], load_rubric())\n"
+        "print('qualifiers.extract.offline' in sys.modules, flush=True)\n"
+        "[qualified] = results()\n"
+        "size = {c.id: c for c in qualified.criteria}['company_size']\n"
+        "print(qualified.qualifier, size.value, size.source)\n"
+    )
+
+    with subprocess.Popen(
+        [sys.executable, "-c", probe], env=env, stdout=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            loaded_when_calls_started = process.stdout.readline().strip()
+        finally:
+            release.set()
+        answered = process.stdout.read().strip()
+
+    assert process.returncode == 0
+    assert loaded_when_calls_started == "False"
+    assert answered == "openai:gpt-4o-mini 300 model"
+    assert len(fake_openai.requests) == 1
+
+
+def test_an_offline_run_loads_no_model_client(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "OPENAI_"))}
+    leads = tmp_path / "leads.txt"
+    leads.write_text("We are 300 people and need help.\n")
+    heavy = ("langchain_core", "langchain_openai", "openai", "qualifiers.extract.llm")
+    probe = (
+        "import sys; from bot.cli import run; code = run(sys.argv[1:]); "
+        f"print([m for m in {heavy!r} if m in sys.modules], file=sys.stderr); sys.exit(code)"
+    )
+    command = ["qualify", str(leads), "--model", "offline", "--no-store", "--format", "json"]
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *command], env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["qualifier"] == "offline"
+    assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
 def test_a_command_line_loads_only_the_command_it_names():
