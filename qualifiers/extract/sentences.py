@@ -13,11 +13,14 @@ use, not at import. The rules stay first; this only answers where they found not
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
 import math
 import re
+import sys
+from array import array
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -173,7 +176,11 @@ def shipped_model() -> SentenceModel:
     with contextlib.suppress(OSError, ValueError, KeyError):
         stored = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
         if stored["training_sha256"] == training_digest(text):
-            weights = {feature: tuple(values) for feature, values in stored["weights"].items()}
+            values = array("d", base64.b64decode(stored["weights"]))
+            if sys.byteorder != "little":
+                values.byteswap()
+            rows = zip(*[iter(values)] * (len(LABELS) - 1), strict=True)
+            weights = dict(zip(stored["features"], rows, strict=True))
             return SentenceModel(weights, tuple(stored["priors"]))
     return train(read_examples(text))
 
@@ -182,10 +189,17 @@ def write_weights() -> None:
     """Train on the training file and store the weights beside it."""
     text = TRAINING_FILE.read_text(encoding="utf-8")
     model = train(read_examples(text))
+    features = sorted(model.weights)
+    values = array("d", (value for feature in features for value in model.weights[feature]))
+    if sys.byteorder != "little":
+        values.byteswap()
+    # The weights as little-endian doubles, one row per feature in `features`' order: exact,
+    # and read in milliseconds (as JSON numbers they took a fifth of a second).
     stored = {
         "training_sha256": training_digest(text),
         "priors": list(model.priors),
-        "weights": {feature: list(pair) for feature, pair in sorted(model.weights.items())},
+        "features": features,
+        "weights": base64.b64encode(values.tobytes()).decode("ascii"),
     }
     WEIGHTS_FILE.write_text(json.dumps(stored, separators=(",", ":")) + "\n", encoding="utf-8")
 
