@@ -17,7 +17,7 @@ from importlib import resources
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, Table, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -273,6 +273,15 @@ def migrate(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN EXCLUSIVE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def rollback_driver(connection: Connection) -> None:
+    """Roll back the driver's own transaction: after a failed COMMIT, SQLAlchemy may count
+    the transaction as ended (and its pool then skips its rollback) while the driver's is
+    still open, holding what was written for the connection's next user to commit. A
+    connection that cannot roll back (dropped) is left to the pool to discard."""
+    with contextlib.suppress(DBAPIError, connection.dialect.loaded_dbapi.Error):
+        connection.connection.dbapi_connection.rollback()
 
 
 def utcnow() -> datetime:

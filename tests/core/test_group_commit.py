@@ -10,7 +10,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from bot.domain.lifecycle import EventKind, LeadSource
 from bot.domain.work import ProcessLead
@@ -140,13 +139,13 @@ def test_concurrent_acks_are_all_durable_in_fewer_commits_and_a_retry_is_one_lea
         assert len(repository.events(stored.id, EventKind.RECEIVED)) == 1
 
 
-def test_a_commit_that_fails_answers_no_caller_and_stores_nothing(repository, monkeypatch):
+def test_a_commit_that_fails_answers_no_caller_and_stores_nothing(repository):
     receive = receive_service(repository)
 
-    def crash(_session):
+    def crash(_connection):
         raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(Session, "commit", crash)
+    event.listen(repository.engine, "commit", crash)  # whichever way the commit is asked for
     leader, followers, batches = submit_behind_a_held_write(
         receive._arrivals, arrival(0), [arrival(n) for n in range(1, 4)]
     )
@@ -155,7 +154,7 @@ def test_a_commit_that_fails_answers_no_caller_and_stores_nothing(repository, mo
         with pytest.raises(OperationalError):
             answer.result()
     assert len(batches) == 2 + 3  # the batch failed, then each of its leads alone
-    monkeypatch.undo()
+    event.remove(repository.engine, "commit", crash)
     assert all(repository.find_by_dedupe_key(f"slack:CINTAKE:{n}.0") is None for n in range(4))
     assert WorkQueue(repository).pending() == 0
 

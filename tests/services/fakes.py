@@ -436,6 +436,12 @@ class MemoryUnitOfWork:
             if transaction.work.added:
                 self.woken += 1
 
+    def store_arrivals(self, arrivals, work) -> list:
+        with self as tx:
+            received = tx.leads.add_arrivals(arrivals)
+            tx.work.add_many([(work.message(lead_id=s.id), work.key(s.id)) for s, _ in received])
+        return received
+
     def queued(self, message_class: type[WorkMessage] | None = None) -> list[WorkMessage]:
         return [
             w.message
