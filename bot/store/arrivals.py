@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,13 +90,13 @@ def store_arrivals(
         for row in values.values()
     ]
     write = _postgres if connection.dialect.name == "postgresql" else _sqlite
-    inserted, added = write(connection, rows, work, now, due_at)
+    inserted, found, added = write(connection, rows, work, now, due_at)
     created = {key: stored_from_values(lead_id, values[key]) for lead_id, key in inserted}
-    known = [key for key in first_by_key if key not in created]
-    found: dict[str, StoredLead] = {}
-    if known:
-        found = _stored_by_keys(connection, known)
-        added += _queue_again(connection, [stored.id for stored in found.values()], work, due_at)
+    missing = [key for key in first_by_key if key not in created and key not in found]
+    if missing:  # stored already (on PostgreSQL: committed by another batch meanwhile)
+        again = _stored_by_keys(connection, missing)
+        added += _queue_again(connection, [stored.id for stored in again.values()], work, due_at)
+        found.update(again)
     connection.commit()
     received = []
     for arrival in arrivals:
@@ -112,7 +112,7 @@ def store_arrivals(
     return Stored(received, added)
 
 
-def _sqlite(connection, rows, work, now, due_at) -> tuple[list[tuple], int]:
+def _sqlite(connection, rows, work, now, due_at) -> tuple[list[tuple], dict, int]:
     """The leads in one multi-row INSERT through SQLAlchemy (which takes the write turn and
     begins the transaction), their events and work on the driver's cursor after it."""
     created_at = _bound(connection, LEADS, "created_at", now)
@@ -125,7 +125,7 @@ def _sqlite(connection, rows, work, now, due_at) -> tuple[list[tuple], int]:
     bound = [v for row in rows for v in (*row, LeadStatus.RECEIVED.value, created_at)]
     inserted = connection.exec_driver_sql(sql, tuple(bound)).all()
     if not inserted:
-        return [], 0
+        return [], {}, 0
     by_key = {row[0]: row for row in rows}
     submitted_by, source = ARRIVAL_COLUMNS.index("submitted_by"), ARRIVAL_COLUMNS.index("source")
     events = [
@@ -143,7 +143,7 @@ def _sqlite(connection, rows, work, now, due_at) -> tuple[list[tuple], int]:
     with _driver_cursor(connection, _SQLITE_WORK) as cursor:
         cursor.executemany(_SQLITE_EVENTS, events)
         cursor.executemany(_SQLITE_WORK, items)
-        return inserted, cursor.rowcount
+        return inserted, {}, cursor.rowcount
 
 
 _SQLITE_EVENTS = (
@@ -155,9 +155,13 @@ _SQLITE_WORK = (
 )
 
 
-def _postgres(connection, rows, work, now, due_at) -> tuple[list[tuple], int]:
-    """One statement: the leads, as an array per column, inserted in a CTE that feeds the
-    events' and the work items' inserts."""
+def _postgres(connection, rows, work, now, due_at) -> tuple[list[tuple], dict, int]:
+    """One statement, committed on its own (autocommit: no BEGIN and COMMIT round trips):
+    the leads, as an array per column, inserted in a CTE that feeds the events' and the
+    work items' inserts; the leads stored already come back whole, their work queued
+    again. A lead another batch commits while this statement runs is in neither; the
+    caller reads it after."""
+    connection.execution_options(isolation_level="AUTOCOMMIT")
     columns = [list(column) for column in zip(*rows, strict=True)]
     events = [event_data(source=source) for source in columns[ARRIVAL_COLUMNS.index("source")]]
     parameters = (
@@ -173,10 +177,29 @@ def _postgres(connection, rows, work, now, due_at) -> tuple[list[tuple], int]:
         work.message.default_priority,
         due_at,
     )
-    inserted = connection.exec_driver_sql(_POSTGRES_ARRIVALS, parameters).all()
-    return [(lead_id, key) for lead_id, key in inserted], len(inserted)
+    inserted, found, added = [], {}, 0
+    for row in connection.exec_driver_sql(_POSTGRES_ARRIVALS, parameters):
+        added = row.queued
+        if row.created:
+            inserted.append((row.id, row.dedupe_key))
+        else:
+            found[row.dedupe_key] = stored_from_row(row)
+    return inserted, found, added
 
 
+_READ_BACK = (
+    "external_id",
+    "text",
+    "fields",
+    "source",
+    "submitted_by",
+    "intake_channel",
+    "intake_ts",
+    "status",
+    "claimed_by",
+    "claimed_at",
+    "created_at",
+)
 _POSTGRES_ARRIVALS = f"""
 WITH arrived AS (
     SELECT * FROM unnest({", ".join(["%s::text[]"] * (len(ARRIVAL_COLUMNS) + 1))})
@@ -188,16 +211,26 @@ WITH arrived AS (
     FROM arrived ORDER BY dedupe_key
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, dedupe_key, submitted_by
+), known AS (
+    SELECT leads.* FROM leads JOIN arrived USING (dedupe_key)
 ), received AS (
     INSERT INTO events (lead_id, kind, actor, data, created_at)
     SELECT stored.id, %s, stored.submitted_by, arrived.event_data::json, %s::timestamptz
     FROM stored JOIN arrived USING (dedupe_key)
 ), queued AS (
     INSERT INTO work_items (kind, lead_id, payload, dedupe_key, priority, due_at, attempts)
-    SELECT %s, id, %s::json, %s::text || id, %s, %s::timestamptz, 0 FROM stored
+    SELECT %s, id, %s::json, %s::text || id, %s, %s::timestamptz, 0
+    FROM (SELECT id FROM stored UNION ALL SELECT id FROM known) AS lead ORDER BY id
     ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING 1
+), counted AS (
+    SELECT count(*) AS queued FROM queued
 )
-SELECT id, dedupe_key FROM stored
+SELECT true AS created, id, dedupe_key, {", ".join(f"NULL AS {c}" for c in _READ_BACK)}, queued
+FROM stored, counted
+UNION ALL
+SELECT false, id, dedupe_key, {", ".join(_READ_BACK)}, queued
+FROM known, counted
 """
 
 
@@ -234,9 +267,22 @@ def _work_row(work: ArrivalWork, lead_id: int, due) -> tuple:
 
 def _bound(connection, table, column: str, value):
     """`value` as the column's type binds it for this connection's driver."""
-    dialect = connection.dialect
-    processor = dialect.type_descriptor(table.c[column].type).bind_processor(dialect)
+    processor = _bind_processor(table, column, connection.dialect)
     return processor(value) if processor else value
+
+
+_PROCESSORS: dict[tuple, Callable | None] = {}
+
+
+def _bind_processor(table, column: str, dialect) -> Callable | None:
+    """The column type's bind processor for `dialect`, looked up once per dialect."""
+    cache_key = (table.name, column, dialect.name, dialect.driver)
+    try:
+        return _PROCESSORS[cache_key]
+    except KeyError:
+        processor = dialect.type_descriptor(table.c[column].type).bind_processor(dialect)
+        _PROCESSORS[cache_key] = processor
+        return processor
 
 
 @contextlib.contextmanager

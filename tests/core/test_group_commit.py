@@ -4,12 +4,13 @@ failing lead fails only its own caller, and a commit that fails answers nobody."
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.domain.lifecycle import EventKind, LeadSource
 from bot.domain.work import ProcessLead
@@ -139,24 +140,47 @@ def test_concurrent_acks_are_all_durable_in_fewer_commits_and_a_retry_is_one_lea
         assert len(repository.events(stored.id, EventKind.RECEIVED)) == 1
 
 
+@contextlib.contextmanager
+def failing_commits(repository):
+    """Every commit fails, each the way it can: on SQLite the COMMIT itself, on PostgreSQL
+    (where a lone statement commits on its own) a deferred trigger that refuses at commit."""
+    if repository.engine.dialect.name != "postgresql":
+
+        def crash(_connection):
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+        event.listen(repository.engine, "commit", crash)
+        yield
+        event.remove(repository.engine, "commit", crash)
+        return
+    with repository.engine.begin() as connection:
+        connection.execute(text(REFUSE_COMMIT))
+        connection.execute(text(REFUSE_COMMIT_TRIGGER))
+    yield
+    with repository.engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER refuse_commit ON leads"))
+
+
+REFUSE_COMMIT = """CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$"""
+REFUSE_COMMIT_TRIGGER = """CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON leads
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()"""
+
+
 def test_a_commit_that_fails_answers_no_caller_and_stores_nothing(repository):
     receive = receive_service(repository)
 
-    def crash(_connection):
-        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
-
-    event.listen(repository.engine, "commit", crash)  # whichever way the commit is asked for
-    leader, followers, batches = submit_behind_a_held_write(
-        receive._arrivals, arrival(0), [arrival(n) for n in range(1, 4)]
-    )
-
-    for answer in (leader, *followers):
-        with pytest.raises(OperationalError):
-            answer.result()
+    with failing_commits(repository):
+        leader, followers, batches = submit_behind_a_held_write(
+            receive._arrivals, arrival(0), [arrival(n) for n in range(1, 4)]
+        )
+        for answer in (leader, *followers):
+            with pytest.raises(DBAPIError, match="disk I/O error"):
+                answer.result()
     assert len(batches) == 2 + 3  # the batch failed, then each of its leads alone
-    event.remove(repository.engine, "commit", crash)
     assert all(repository.find_by_dedupe_key(f"slack:CINTAKE:{n}.0") is None for n in range(4))
     assert WorkQueue(repository).pending() == 0
+    assert receive.receive(arrival(0).lead, dedupe_key=arrival(0).dedupe_key)[1]  # and then works
 
 
 def test_arrivals_stored_together_keep_their_order_and_a_known_key_is_not_created(repository):
