@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
@@ -16,6 +17,7 @@ from bot.domain.lifecycle import EventKind, LeadSource
 from bot.domain.work import ProcessLead
 from bot.services.group_commit import GroupCommit
 from bot.services.receive import ReceiveService
+from bot.store.database import utcnow
 from bot.store.repository import Arrival
 from bot.store.unit_of_work import UnitOfWork
 from bot.store.work_queue import WorkQueue
@@ -206,3 +208,45 @@ def test_arrivals_stored_together_keep_their_order_and_a_known_key_is_not_create
             + [(ProcessLead(lead_id=received[0][0].id), f"process:{received[0][0].id}")]
         )
     assert added == 2
+
+
+def test_a_lead_committed_by_another_writer_during_the_store_is_found_and_queued(repository):
+    """Slack's retry of an event whose first delivery is still being written elsewhere: the
+    retry waits for that lead's key, finds the lead (not a second one) and queues its work.
+    On PostgreSQL the other writer commits while the store's statement waits on the key."""
+    first, new = arrival(1), arrival(2)
+    receive = receive_service(repository)
+    holder = repository.engine.connect()
+    other_id = holder.execute(
+        text(
+            "INSERT INTO leads (dedupe_key, text, fields, source, status, created_at) "
+            "VALUES (:key, :text, '{}', 'slack_message', 'received', :now) RETURNING id"
+        ),
+        {"key": first.dedupe_key, "text": first.lead.text, "now": utcnow()},
+    ).scalar()
+    postgres = repository.engine.dialect.name == "postgresql"
+    if not postgres:
+        holder.commit()  # SQLite has one writer: the retry could only come after
+    with ThreadPoolExecutor(1) as pool:
+        stored = pool.submit(receive._store_arrivals, [first, new])
+        if postgres:
+            wait_for_a_lock_wait(repository)
+            holder.commit()
+        (retried, created_again), (fresh, created) = stored.result(timeout=10)
+    holder.close()
+    assert (retried.id, created_again) == (other_id, False)
+    assert created and fresh.id != other_id
+    queue = WorkQueue(repository)
+    assert queue.pending() == 2
+    leased = {queue.lease(60).message().lead_id, queue.lease(60).message().lead_id}
+    assert leased == {other_id, fresh.id}
+
+
+def wait_for_a_lock_wait(repository, timeout: float = 10) -> None:
+    """Until a session of this database waits on a lock (the store, on the held key)."""
+    deadline = time.monotonic() + timeout
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    with repository.engine.connect() as watcher:
+        while not watcher.execute(query).scalar():
+            assert time.monotonic() < deadline, "the store never waited on the held key"
+            watcher.rollback()
