@@ -136,7 +136,7 @@ def profile(application, numbers: list[int], top: int) -> None:
     environs = [environ_for(message_body(n)[0]) for n in numbers]
     for environ in environs[:WARMUP]:
         call(application, environ)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, not time spent waiting
     profiler.enable()
     for environ in environs[WARMUP:]:
         call(application, environ)
@@ -153,26 +153,34 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", help="also leadbot on this PostgreSQL (a scratch schema)")
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile's top N, no timing")
+    parser.add_argument(
+        "--only",
+        choices=("bare", "leadbot"),
+        help="one app alone (e.g. under valgrind --tool=callgrind, runs of N and 2N events)",
+    )
     args = parser.parse_args()
     counter = itertools.count(1)
     batch = lambda: [next(counter) for _ in range(WARMUP + args.events)]  # noqa: E731
     print(f"{args.events} signed events from {args.threads} thread(s); {load_note()}")
     with tempfile.TemporaryDirectory() as tmp, FakeSlackAPI() as fake:
-        apps = {"leadbot, SQLite": leadbot_app(fake, f"sqlite:///{Path(tmp) / 'ack.db'}")}
+        apps = {}
+        if args.only != "bare":
+            apps["leadbot, SQLite"] = leadbot_app(fake, f"sqlite:///{Path(tmp) / 'ack.db'}")
         with postgres_if_reachable(args.postgres) if args.postgres else nullcontext() as pg_url:
-            if pg_url:
+            if pg_url and args.only != "bare":
                 apps["leadbot, PostgreSQL"] = leadbot_app(fake, pg_url)
             if args.profile:
                 for name, application in apps.items():
                     print(f"--- {name}")
                     profile(application, batch(), args.profile)
                 return 0
-            apps = {"bare Bolt": bare_app(), **apps}
+            if args.only != "leadbot":
+                apps = {"bare Bolt": bare_app(), **apps}
             best = {name: float("inf") for name in apps}
             for _ in range(args.repeat):  # alternating, the least of each: the least disturbed
                 for name, application in apps.items():
                     best[name] = min(best[name], cpu_per_ack(application, batch(), args.threads))
-    floor = best.pop("bare Bolt")
+    floor = best.pop("bare Bolt", float("nan"))
     print(f"{'bare Bolt':<22} {floor:6.3f} ms CPU per ack")
     for name, spent in best.items():
         print(f"{name:<22} {spent:6.3f} ms CPU per ack = {spent / floor:.2f}x bare")

@@ -4,9 +4,10 @@ work each queues, in one transaction on one pooled connection, committed before 
 It is what `LeadRepository.add_arrivals` and `WorkOutbox.add_many` do in a unit of work,
 without the session around them: under a burst of acks the session, the ORM's commit and
 SQLAlchemy's statement handling cost more CPU than the database did. SQLite gets the leads
-in one multi-row INSERT and their events and work in one executemany each on the driver's
-cursor, in the same transaction; PostgreSQL gets one statement (the leads inserted in a CTE
-feeding the events' and the work items' inserts), one round trip.
+in one multi-row INSERT and their events and work in one executemany each, all on the
+driver's own cursor in one transaction (SQLite has no dropped connections for SQLAlchemy to
+handle); PostgreSQL gets one statement through SQLAlchemy (the leads inserted in a CTE
+feeding the events' and the work items' inserts), committed on its own: one round trip.
 
 A lead stored already (Slack's retry, a redelivery) is not stored again: the insert skips
 its key, it is read back, and its work is queued again under the same dedupe key, which adds
@@ -19,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from bot.domain.lifecycle import EventKind, LeadStatus
 from bot.domain.work import WorkMessage
+from bot.store.database import take_write_turn
 from bot.store.repository import (
     LEAD_COLUMNS,
     Arrival,
@@ -40,6 +43,7 @@ from bot.store.repository import (
 from bot.store.tables import LeadRow, WorkItemRow
 
 LEADS = LeadRow.__table__
+WORK_ITEMS = WorkItemRow.__table__
 ARRIVAL_COLUMNS = (*LEAD_COLUMNS, "intake_channel", "intake_ts")
 
 
@@ -69,15 +73,15 @@ class Stored:
 
 
 def store_arrivals(
-    connection: Connection,
+    engine: Engine,
     arrivals: Sequence[Arrival],
     work: ArrivalWork,
     *,
     now: datetime,
     due_at: datetime,
 ) -> Stored:
-    """Store `arrivals` and queue their `work` on `connection` and commit. A key repeated
-    among them is one lead, created by its first arrival."""
+    """Store `arrivals` and queue their `work`, committed on return. A key repeated among
+    them is one lead, created by its first arrival."""
     first_by_key: dict[str, Arrival] = {}
     for arrival in arrivals:
         first_by_key.setdefault(arrival.dedupe_key, arrival)
@@ -89,15 +93,9 @@ def store_arrivals(
         tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in ARRIVAL_COLUMNS)
         for row in values.values()
     ]
-    write = _postgres if connection.dialect.name == "postgresql" else _sqlite
-    inserted, found, added = write(connection, rows, work, now, due_at)
+    write = _postgres if engine.dialect.name == "postgresql" else _sqlite
+    inserted, found, added = write(engine, rows, work, now, due_at)
     created = {key: stored_from_values(lead_id, values[key]) for lead_id, key in inserted}
-    missing = [key for key in first_by_key if key not in created and key not in found]
-    if missing:  # stored already (on PostgreSQL: committed by another batch meanwhile)
-        again = _stored_by_keys(connection, missing)
-        added += _queue_again(connection, [stored.id for stored in again.values()], work, due_at)
-        found.update(again)
-    connection.commit()
     received = []
     for arrival in arrivals:
         key = arrival.dedupe_key
@@ -112,40 +110,67 @@ def store_arrivals(
     return Stored(received, added)
 
 
-def _sqlite(connection, rows, work, now, due_at) -> tuple[list[tuple], dict, int]:
-    """The leads in one multi-row INSERT through SQLAlchemy (which takes the write turn and
-    begins the transaction), their events and work on the driver's cursor after it."""
-    created_at = _bound(connection, LEADS, "created_at", now)
+def _sqlite(engine: Engine, rows, work, now, due_at) -> tuple[list[tuple], dict, int]:
+    """On the driver's cursor: the write turn, the leads in one multi-row INSERT, their
+    events and work in one executemany each, the leads stored already read back and their
+    work queued again, COMMIT. Anything failing rolls back."""
+    dialect = engine.dialect
+    created_at = _bound(dialect, LEADS, "created_at", now)
+    due = _bound(dialect, WORK_ITEMS, "due_at", due_at)
     row_sql = "(" + ", ".join(["?"] * (len(ARRIVAL_COLUMNS) + 2)) + ")"
-    sql = (
+    leads_sql = (
         f"INSERT INTO leads ({', '.join(ARRIVAL_COLUMNS)}, status, created_at) VALUES "
         + ", ".join([row_sql] * len(rows))
         + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
     )
     bound = [v for row in rows for v in (*row, LeadStatus.RECEIVED.value, created_at)]
-    inserted = connection.exec_driver_sql(sql, tuple(bound)).all()
-    if not inserted:
-        return [], {}, 0
-    by_key = {row[0]: row for row in rows}
-    submitted_by, source = ARRIVAL_COLUMNS.index("submitted_by"), ARRIVAL_COLUMNS.index("source")
-    events = [
-        (
-            lead_id,
-            EventKind.RECEIVED.value,
-            by_key[key][submitted_by],
-            event_data(source=by_key[key][source]),
-            created_at,
-        )
-        for lead_id, key in inserted
-    ]
-    due = _bound(connection, WorkItemRow.__table__, "due_at", due_at)
-    items = [_work_row(work, lead_id, due) for lead_id, _ in inserted]
-    with _driver_cursor(connection, _SQLITE_WORK) as cursor:
-        cursor.executemany(_SQLITE_EVENTS, events)
-        cursor.executemany(_SQLITE_WORK, items)
-        return inserted, {}, cursor.rowcount
+    connection = engine.raw_connection()
+    driver = connection.driver_connection
+    sql = leads_sql
+    try:
+        take_write_turn(driver)
+        cursor = driver.cursor()
+        inserted = cursor.execute(leads_sql, bound).fetchall()
+        added = 0
+        if inserted:
+            by_key = {row[0]: row for row in rows}
+            events = [
+                (lead_id, RECEIVED, by_key[key][_ACTOR], event_data(source=by_key[key][_SOURCE]))
+                for lead_id, key in inserted
+            ]
+            sql = _SQLITE_EVENTS
+            cursor.executemany(sql, [(*event, created_at) for event in events])
+            sql = _SQLITE_WORK
+            cursor.executemany(sql, [_work_row(work, lead_id, due) for lead_id, _ in inserted])
+            added = cursor.rowcount
+        new_keys = {key for _, key in inserted}
+        known = [row[0] for row in rows if row[0] not in new_keys]
+        found: dict[str, StoredLead] = {}
+        if known:
+            sql = _sqlite_read_back(len(known))
+            found = {
+                row.dedupe_key: stored_from_row(row)
+                for row in _typed_rows(dialect, cursor.execute(sql, known))
+            }
+            sql = _SQLITE_WORK
+            again = [_work_row(work, stored.id, due) for stored in found.values()]
+            cursor.executemany(sql, again)
+            added += cursor.rowcount
+        sql = "COMMIT"
+        driver.commit()
+    except BaseException as exc:
+        with contextlib.suppress(dialect.loaded_dbapi.Error):
+            driver.rollback()
+        if isinstance(exc, dialect.loaded_dbapi.Error):
+            raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
+        raise
+    finally:
+        connection.close()
+    return inserted, found, added
 
 
+RECEIVED = EventKind.RECEIVED.value
+_ACTOR, _SOURCE = ARRIVAL_COLUMNS.index("submitted_by"), ARRIVAL_COLUMNS.index("source")
 _SQLITE_EVENTS = (
     "INSERT INTO events (lead_id, kind, actor, data, created_at) VALUES (?, ?, ?, ?, ?)"
 )
@@ -153,41 +178,9 @@ _SQLITE_WORK = (
     "INSERT INTO work_items (kind, lead_id, payload, dedupe_key, priority, due_at, attempts) "
     "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (dedupe_key) DO NOTHING"
 )
-
-
-def _postgres(connection, rows, work, now, due_at) -> tuple[list[tuple], dict, int]:
-    """One statement, committed on its own (autocommit: no BEGIN and COMMIT round trips):
-    the leads, as an array per column, inserted in a CTE that feeds the events' and the
-    work items' inserts; the leads stored already come back whole, their work queued
-    again. A lead another batch commits while this statement runs is in neither; the
-    caller reads it after."""
-    connection.execution_options(isolation_level="AUTOCOMMIT")
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    events = [event_data(source=source) for source in columns[ARRIVAL_COLUMNS.index("source")]]
-    parameters = (
-        *columns,
-        events,
-        LeadStatus.RECEIVED.value,
-        now,
-        EventKind.RECEIVED.value,
-        now,
-        work.message.kind,
-        work.payload,
-        work.key_prefix,
-        work.message.default_priority,
-        due_at,
-    )
-    inserted, found, added = [], {}, 0
-    for row in connection.exec_driver_sql(_POSTGRES_ARRIVALS, parameters):
-        added = row.queued
-        if row.created:
-            inserted.append((row.id, row.dedupe_key))
-        else:
-            found[row.dedupe_key] = stored_from_row(row)
-    return inserted, found, added
-
-
 _READ_BACK = (
+    "id",
+    "dedupe_key",
     "external_id",
     "text",
     "fields",
@@ -200,6 +193,62 @@ _READ_BACK = (
     "claimed_at",
     "created_at",
 )
+
+
+def _sqlite_read_back(count: int) -> str:
+    marks = ", ".join(["?"] * count)
+    return f"SELECT {', '.join(_READ_BACK)} FROM leads WHERE dedupe_key IN ({marks})"
+
+
+def _typed_rows(dialect, rows) -> list[SimpleNamespace]:
+    """Rows of `_READ_BACK` as SQLAlchemy would type them (JSON parsed, dates read)."""
+    processors = [_result_processor(dialect, LEADS, column) for column in _READ_BACK]
+    return [
+        SimpleNamespace(
+            **{
+                column: process(value) if process else value
+                for column, process, value in zip(_READ_BACK, processors, row, strict=True)
+            }
+        )
+        for row in rows
+    ]
+
+
+def _postgres(engine: Engine, rows, work, now, due_at) -> tuple[list[tuple], dict, int]:
+    """One statement, committed on its own (autocommit: no BEGIN and COMMIT round trips):
+    the leads, as an array per column, inserted in a CTE that feeds the events' and the
+    work items' inserts; the leads stored already have their work queued again and are
+    read back after. A lead another batch commits while the statement waits on its key is
+    in neither: it is read back after, and its work queued again, too."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    events = [event_data(source=source) for source in columns[_SOURCE]]
+    parameters = (
+        *columns,
+        events,
+        LeadStatus.RECEIVED.value,
+        now,
+        RECEIVED,
+        now,
+        work.message.kind,
+        work.payload,
+        work.key_prefix,
+        work.message.default_priority,
+        due_at,
+    )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        result = connection.exec_driver_sql(_POSTGRES_ARRIVALS, parameters).all()
+        inserted = [(row.id, row.dedupe_key) for row in result if row.created]
+        added = result[0].queued if result else 0
+        listed = {row.dedupe_key for row in result}  # their work queued by the statement
+        new_keys = {key for _, key in inserted}
+        known = [row[0] for row in rows if row[0] not in new_keys]
+        found = _stored_by_keys(connection, known) if known else {}
+        raced = [stored.id for key, stored in found.items() if key not in listed]
+        added += _queue_again(connection, raced, work, due_at)
+    return inserted, found, added
+
+
 _POSTGRES_ARRIVALS = f"""
 WITH arrived AS (
     SELECT * FROM unnest({", ".join(["%s::text[]"] * (len(ARRIVAL_COLUMNS) + 1))})
@@ -212,7 +261,7 @@ WITH arrived AS (
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, dedupe_key, submitted_by
 ), known AS (
-    SELECT leads.* FROM leads JOIN arrived USING (dedupe_key)
+    SELECT id, dedupe_key FROM leads JOIN arrived USING (dedupe_key)
 ), received AS (
     INSERT INTO events (lead_id, kind, actor, data, created_at)
     SELECT stored.id, %s, stored.submitted_by, arrived.event_data::json, %s::timestamptz
@@ -226,11 +275,9 @@ WITH arrived AS (
 ), counted AS (
     SELECT count(*) AS queued FROM queued
 )
-SELECT true AS created, id, dedupe_key, {", ".join(f"NULL AS {c}" for c in _READ_BACK)}, queued
-FROM stored, counted
+SELECT true AS created, id, dedupe_key, queued FROM stored, counted
 UNION ALL
-SELECT false, id, dedupe_key, {", ".join(_READ_BACK)}, queued
-FROM known, counted
+SELECT false, id, dedupe_key, queued FROM known, counted
 """
 
 
@@ -240,17 +287,14 @@ def _stored_by_keys(connection: Connection, keys: Sequence[str]) -> dict[str, St
 
 
 def _queue_again(connection, lead_ids: list[int], work: ArrivalWork, due_at: datetime) -> int:
-    """The work of leads stored already: added only where its key is not used yet."""
+    """The work of leads stored already (PostgreSQL): added only where its key is unused."""
     if not lead_ids:
         return 0
-    table = WorkItemRow.__table__
-    due = _bound(connection, table, "due_at", due_at)
-    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = (
         "INSERT INTO work_items (kind, lead_id, payload, dedupe_key, priority, due_at, attempts) "
-        f"VALUES ({', '.join([placeholder] * 6)}, 0) ON CONFLICT (dedupe_key) DO NOTHING"
+        "VALUES (%s, %s, %s, %s, %s, %s, 0) ON CONFLICT (dedupe_key) DO NOTHING"
     )
-    items = [_work_row(work, lead_id, due) for lead_id in sorted(lead_ids)]
+    items = [_work_row(work, lead_id, due_at) for lead_id in sorted(lead_ids)]
     return sum(connection.exec_driver_sql(sql, item).rowcount for item in items)
 
 
@@ -265,35 +309,26 @@ def _work_row(work: ArrivalWork, lead_id: int, due) -> tuple:
     )
 
 
-def _bound(connection, table, column: str, value):
-    """`value` as the column's type binds it for this connection's driver."""
-    processor = _bind_processor(table, column, connection.dialect)
+def _bound(dialect, table, column: str, value):
+    """`value` as the column's type binds it for the dialect's driver."""
+    processor = _processor(dialect, table, column, bind=True)
     return processor(value) if processor else value
+
+
+def _result_processor(dialect, table, column: str) -> Callable | None:
+    return _processor(dialect, table, column, bind=False)
 
 
 _PROCESSORS: dict[tuple, Callable | None] = {}
 
 
-def _bind_processor(table, column: str, dialect) -> Callable | None:
-    """The column type's bind processor for `dialect`, looked up once per dialect."""
-    cache_key = (table.name, column, dialect.name, dialect.driver)
+def _processor(dialect, table, column: str, *, bind: bool) -> Callable | None:
+    """The column type's bind or result processor for `dialect`, looked up once."""
+    cache_key = (table.name, column, dialect.name, dialect.driver, bind)
     try:
         return _PROCESSORS[cache_key]
     except KeyError:
-        processor = dialect.type_descriptor(table.c[column].type).bind_processor(dialect)
+        impl = dialect.type_descriptor(table.c[column].type)
+        processor = impl.bind_processor(dialect) if bind else impl.result_processor(dialect, None)
         _PROCESSORS[cache_key] = processor
         return processor
-
-
-@contextlib.contextmanager
-def _driver_cursor(connection: Connection, sql: str) -> Iterator:
-    """A cursor of the connection's driver (in its transaction), its errors raised as
-    SQLAlchemy raises them for its own statements."""
-    dbapi = connection.dialect.loaded_dbapi
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        yield cursor
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
-    finally:
-        cursor.close()

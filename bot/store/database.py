@@ -17,7 +17,7 @@ from importlib import resources
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url, text
+from sqlalchemy import Engine, Table, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -147,6 +147,9 @@ class SqliteWriterTurns:
 
             writing = False
 
+            def take_write_turn(self) -> None:
+                turns.take(self)
+
             def commit(self) -> None:
                 try:
                     super().commit()
@@ -176,6 +179,12 @@ class SqliteWriterTurns:
         if dbapi_connection.writing:
             return
         if not statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+            return
+        self.take(dbapi_connection)
+
+    def take(self, dbapi_connection) -> None:
+        """The write turn for `dbapi_connection`, until its COMMIT or ROLLBACK returns."""
+        if dbapi_connection.writing:
             return
         if not self._lock.acquire(timeout=self.timeout):
             raise sqlite3.OperationalError("database is locked (no write turn in time)")
@@ -275,13 +284,12 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def rollback_driver(connection: Connection) -> None:
-    """Roll back the driver's own transaction: after a failed COMMIT, SQLAlchemy may count
-    the transaction as ended (and its pool then skips its rollback) while the driver's is
-    still open, holding what was written for the connection's next user to commit. A
-    connection that cannot roll back (dropped) is left to the pool to discard."""
-    with contextlib.suppress(DBAPIError, connection.dialect.loaded_dbapi.Error):
-        connection.connection.dbapi_connection.rollback()
+def take_write_turn(dbapi_connection) -> None:
+    """Before a write sent straight to the driver's cursor (SQLAlchemy's own statements take
+    it themselves): the SQLite write turn (`SqliteWriterTurns`), when the engine has one."""
+    take = getattr(dbapi_connection, "take_write_turn", None)
+    if take is not None:
+        take()
 
 
 def utcnow() -> datetime:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.store.arrivals import ArrivalWork, store_arrivals
 from bot.store.bulk_insert import BulkLeadWriter
-from bot.store.database import Database, rollback_driver, utcnow
+from bot.store.database import Database, utcnow
 from bot.store.posts import SlackPostLog
 from bot.store.repository import Arrival, LeadRepository, StoredLead
 from bot.store.rubric_audit import RubricChangeLog
@@ -82,14 +82,9 @@ class UnitOfWork:
         session); (lead, created) per arrival. Storing a lead records no hand-off."""
         if getattr(self._local, "transaction", None) is not None:
             raise RuntimeError("a use case is one unit of work: do not nest `with uow`")
-        with self.database.engine.connect() as connection:
-            try:
-                stored = store_arrivals(
-                    connection, arrivals, work, now=utcnow(), due_at=self.clock()
-                )
-            except BaseException:
-                rollback_driver(connection)
-                raise
+        stored = store_arrivals(
+            self.database.engine, arrivals, work, now=utcnow(), due_at=self.clock()
+        )
         if stored.work_added:
             self.on_work()
         return stored.received

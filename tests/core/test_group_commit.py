@@ -5,13 +5,14 @@ failing lead fails only its own caller, and a commit that fails answers nobody."
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.domain.lifecycle import EventKind, LeadSource
 from bot.domain.work import ProcessLead
@@ -108,15 +109,14 @@ def receive_service(repository) -> ReceiveService:
     return ReceiveService(UnitOfWork(repository), None, None, None)  # receive() stores only
 
 
-def commits_of(repository) -> list[bool]:
-    commits: list[bool] = []
-    event.listen(repository.engine, "commit", lambda _connection: commits.append(True))
-    return commits
+def transactions_storing_leads(repository) -> int:
+    """How many transactions stored the leads: each gives its leads one `created_at`."""
+    with repository.engine.connect() as connection:
+        return connection.execute(text("SELECT count(DISTINCT created_at) FROM leads")).scalar()
 
 
 def test_concurrent_acks_are_all_durable_in_fewer_commits_and_a_retry_is_one_lead(repository):
     receive = receive_service(repository)
-    commits = commits_of(repository)
     # each of leads 1..9 twice (Slack's retry of an event while the first is being stored)
     rest = [arrival(n) for n in range(1, CALLERS)] + [arrival(n) for n in range(1, 10)]
 
@@ -129,7 +129,7 @@ def test_concurrent_acks_are_all_durable_in_fewer_commits_and_a_retry_is_one_lea
         by_key.setdefault(sent.dedupe_key, set()).add(stored.id)
     assert all(len(ids) == 1 for ids in by_key.values())  # a retry answers with the same lead
     assert sum(created for _, created in answered) == CALLERS
-    assert len(commits) == 2  # the held leader's, then everyone queued behind it
+    assert transactions_storing_leads(repository) == 2  # the held leader's, then the rest
     queue = WorkQueue(repository)
     assert queue.pending() == CALLERS
     processed = set()
@@ -144,16 +144,19 @@ def test_concurrent_acks_are_all_durable_in_fewer_commits_and_a_retry_is_one_lea
 
 @contextlib.contextmanager
 def failing_commits(repository):
-    """Every commit fails, each the way it can: on SQLite the COMMIT itself, on PostgreSQL
-    (where a lone statement commits on its own) a deferred trigger that refuses at commit."""
+    """Every commit fails, each the way it can: on SQLite the driver's COMMIT itself, on
+    PostgreSQL (where a lone statement commits on its own) a deferred trigger that refuses
+    at commit."""
     if repository.engine.dialect.name != "postgresql":
+        with repository.engine.connect() as connection:  # SqliteWriterTurns' connection class
+            connection_class = type(connection.connection.dbapi_connection)
 
         def crash(_connection):
-            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+            raise sqlite3.OperationalError("disk I/O error")
 
-        event.listen(repository.engine, "commit", crash)
-        yield
-        event.remove(repository.engine, "commit", crash)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(connection_class, "commit", crash)
+            yield
         return
     with repository.engine.begin() as connection:
         connection.execute(text(REFUSE_COMMIT))
@@ -235,6 +238,7 @@ def test_a_lead_committed_by_another_writer_during_the_store_is_found_and_queued
         (retried, created_again), (fresh, created) = stored.result(timeout=10)
     holder.close()
     assert (retried.id, created_again) == (other_id, False)
+    assert retried == repository.find_by_dedupe_key(first.dedupe_key)  # read back whole
     assert created and fresh.id != other_id
     queue = WorkQueue(repository)
     assert queue.pending() == 2
