@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.domain.lifecycle import EventKind, LeadSource
 from bot.domain.work import ProcessLead
 from bot.services.group_commit import GroupCommit
+from bot.services.notices import PROCESSING
 from bot.services.receive import ReceiveService
 from bot.store.database import utcnow
 from bot.store.repository import Arrival
@@ -205,12 +206,39 @@ def test_arrivals_stored_together_keep_their_order_and_a_known_key_is_not_create
     assert received[1][0].id == known.id and received[0][0].id == received[3][0].id
     assert received[0][0].lead == repository.get_lead(received[0][0].id).lead
     assert WorkQueue(repository).pending() == 0  # storing a lead queues nothing by itself
-    with uow as tx:
-        added = tx.work.add_many(
-            [(ProcessLead(lead_id=known.id), f"process:{known.id}")] * 2
-            + [(ProcessLead(lead_id=received[0][0].id), f"process:{received[0][0].id}")]
-        )
-    assert added == 2
+
+
+def test_the_ack_path_stores_in_order_dedupes_and_queues_each_lead_once(repository):
+    first = arrival(1)
+    known, _ = repository.add_lead(
+        first.lead, dedupe_key=first.dedupe_key, intake_channel="CINTAKE", intake_ts="1.0"
+    )
+    woken = []
+    uow = UnitOfWork(repository, on_work=lambda: woken.append(True))
+    received = uow.store_arrivals([arrival(3), arrival(1), arrival(2), arrival(3)], PROCESSING)
+    assert [(stored.intake_ts, created) for stored, created in received] == [
+        ("3.0", True),
+        ("1.0", False),
+        ("2.0", True),
+        ("3.0", False),
+    ]
+    assert received[1][0] == repository.get_lead(known.id)
+    assert received[0][0].id == received[3][0].id
+    assert received[0][0].lead == repository.get_lead(received[0][0].id).lead  # as read back
+    assert [e.data for e in repository.events(received[2][0].id, EventKind.RECEIVED)] == [
+        {"source": LeadSource.SLACK_MESSAGE}
+    ]
+    assert woken
+    again = uow.store_arrivals([arrival(2), arrival(1)], PROCESSING)  # Slack's retries
+    assert [(stored.id, created) for stored, created in again] == [
+        (received[2][0].id, False),
+        (known.id, False),
+    ]
+    queue = WorkQueue(repository)
+    assert queue.pending() == 3  # the known lead's processing too, and each only once
+    leased = [queue.lease(60).message() for _ in range(3)]
+    assert {message.lead_id for message in leased} == {known.id, *(s.id for s, _ in received)}
+    assert all(isinstance(message, ProcessLead) for message in leased)
 
 
 def test_a_lead_committed_by_another_writer_during_the_store_is_found_and_queued(repository):
