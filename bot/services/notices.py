@@ -6,6 +6,7 @@ from uuid import uuid4
 
 from bot.domain.lifecycle import EventKind, is_slack_user_id
 from bot.domain.work import NotifyThread, NotifyUser, ProcessLead, RefreshSummary, SendEphemeral
+from bot.store.arrivals import ArrivalWork
 from bot.store.unit_of_work import Transaction
 
 
@@ -27,16 +28,12 @@ def queue_processing(
     )
 
 
-def queue_processing_of(tx: Transaction, lead_ids: list[int]) -> None:
-    """`queue_processing` for leads that arrived together (each once), in one statement."""
-    tx.work.add_many(
-        [(ProcessLead(lead_id=i), _processing_key(i)) for i in dict.fromkeys(lead_ids)]
-    )
+# One processing item per lead, however often it is queued; what each arrival queues.
+PROCESSING = ArrivalWork(ProcessLead, key_prefix="process:")
 
 
 def _processing_key(lead_id: int) -> str:
-    """One processing item per lead, however often it is queued."""
-    return f"process:{lead_id}"
+    return PROCESSING.key(lead_id)
 
 
 def tell(tx: Transaction, channel: str, user: str, text: str) -> None:

@@ -21,7 +21,7 @@ from bot.render.summary import claim_withdrawn_text
 from bot.services.csv_drops import CsvDropService
 from bot.services.gateway import DeliveryError, FileRefused, SlackGateway
 from bot.services.group_commit import GroupCommit
-from bot.services.notices import changed, queue_processing, queue_processing_of, tell_claimer
+from bot.services.notices import PROCESSING, changed, queue_processing, tell_claimer
 from bot.services.qualify import QualifyService
 from bot.store.database import utcnow
 from bot.store.repository import Arrival, StoredLead
@@ -78,10 +78,7 @@ class ReceiveService:
         return self._arrivals.submit(Arrival(lead, dedupe_key, intake_channel, intake_ts))
 
     def _store_arrivals(self, arrivals: list[Arrival]) -> list[tuple[StoredLead, bool]]:
-        with self.uow as tx:
-            received = tx.leads.add_arrivals(arrivals)
-            queue_processing_of(tx, [stored.id for stored, _ in received])
-        return received
+        return self.uow.store_arrivals(arrivals, PROCESSING)
 
     def receive_submission(self, lead: Lead, *, dedupe_key: str) -> Submission:
         """A lead sent by another system (the webhook). Sent again under the same key it is

@@ -147,6 +147,9 @@ class SqliteWriterTurns:
 
             writing = False
 
+            def take_write_turn(self) -> None:
+                turns.take(self)
+
             def commit(self) -> None:
                 try:
                     super().commit()
@@ -176,6 +179,12 @@ class SqliteWriterTurns:
         if dbapi_connection.writing:
             return
         if not statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+            return
+        self.take(dbapi_connection)
+
+    def take(self, dbapi_connection) -> None:
+        """The write turn for `dbapi_connection`, until its COMMIT or ROLLBACK returns."""
+        if dbapi_connection.writing:
             return
         if not self._lock.acquire(timeout=self.timeout):
             raise sqlite3.OperationalError("database is locked (no write turn in time)")
@@ -273,6 +282,14 @@ def migrate(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN EXCLUSIVE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def take_write_turn(dbapi_connection) -> None:
+    """Before a write sent straight to the driver's cursor (SQLAlchemy's own statements take
+    it themselves): the SQLite write turn (`SqliteWriterTurns`), when the engine has one."""
+    take = getattr(dbapi_connection, "take_write_turn", None)
+    if take is not None:
+        take()
 
 
 def utcnow() -> datetime:

@@ -132,11 +132,11 @@ class LeadRepository:
     ) -> tuple[StoredLead, bool]:
         """Store a lead unless one with the same dedupe key exists; returns (lead, created)."""
         key = dedupe_key or content_dedupe_key(lead)
-        values = _new_lead_values(lead, key, intake_channel, intake_ts, utcnow())
+        values = new_lead_values(lead, key, intake_channel, intake_ts, utcnow())
         lead_id = insert_new(self.session, LeadRow, values, "dedupe_key")
         if lead_id is not None:
             self.add_event(lead_id, EventKind.RECEIVED, lead.submitted_by, source=lead.source)
-            return _as_stored(lead_id, values), True
+            return stored_from_values(lead_id, values), True
         existing = self.find_by_dedupe_key(key)
         if existing is None:
             raise LookupError(f"lead with dedupe key {key!r} vanished")
@@ -172,7 +172,7 @@ class LeadRepository:
             first_by_key.setdefault(arrival.dedupe_key, arrival)
         now = utcnow()
         values = {
-            key: _new_lead_values(arrival.lead, key, arrival.intake_channel, arrival.intake_ts, now)
+            key: new_lead_values(arrival.lead, key, arrival.intake_channel, arrival.intake_ts, now)
             for key, arrival in sorted(first_by_key.items())
         }
         columns = (*LEAD_COLUMNS, "intake_channel", "intake_ts")
@@ -189,7 +189,7 @@ class LeadRepository:
             unique="dedupe_key",
             returning=("id", "dedupe_key"),
         )
-        created = {key: _as_stored(lead_id, values[key]) for lead_id, key in inserted}
+        created = {key: stored_from_values(lead_id, values[key]) for lead_id, key in inserted}
         events = [
             (stored.id, stored.lead.submitted_by, event_data(source=stored.lead.source))
             for stored in created.values()
@@ -214,26 +214,28 @@ class LeadRepository:
     def _stored_by_keys(self, keys: Sequence[str]) -> dict[str, StoredLead]:
         table = LeadRow.__table__
         query = select(table).where(table.c.dedupe_key.in_(keys))
-        return {row.dedupe_key: _stored(row) for row in self.session.connection().execute(query)}
+        return {
+            row.dedupe_key: stored_from_row(row) for row in self.session.connection().execute(query)
+        }
 
     def find_by_dedupe_key(self, key: str) -> StoredLead | None:
         row = self.session.scalar(select(LeadRow).where(LeadRow.dedupe_key == key))
-        return _stored(row) if row else None
+        return stored_from_row(row) if row else None
 
     def get_lead(self, lead_id: int) -> StoredLead | None:
         row = self.session.get(LeadRow, lead_id)
-        return _stored(row) if row else None
+        return stored_from_row(row) if row else None
 
     def leads_by_ids(self, lead_ids: Sequence[int]) -> list[StoredLead]:
         """The stored leads with these ids, in the order given (missing ones left out)."""
         rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(list(lead_ids))))
-        found = {row.id: _stored(row) for row in rows}
+        found = {row.id: stored_from_row(row) for row in rows}
         return [found[i] for i in lead_ids if i in found]
 
     def recent_leads(self, limit: int) -> list[StoredLead]:
         """The newest `limit` leads, newest first (e.g. to preview a rubric change on them)."""
         rows = self.session.scalars(select(LeadRow).order_by(LeadRow.id.desc()).limit(limit))
-        return [_stored(row) for row in rows]
+        return [stored_from_row(row) for row in rows]
 
     # --- one person, several submissions -------------------------------------------------------
 
@@ -265,7 +267,7 @@ class LeadRepository:
             .order_by(LeadRow.id.desc())
             .limit(20)
         )
-        return [_stored(row) for row in rows]
+        return [stored_from_row(row) for row in rows]
 
     def merge_submission(self, lead_id: int, submission: Lead, dedupe_key: str) -> None:
         """Add a submission from another source to the lead: its text after the lead's, its
@@ -308,13 +310,13 @@ class LeadRepository:
         query = select(LeadRow).order_by(LeadRow.id)
         if since is not None:
             query = query.where(LeadRow.created_at >= since)
-        return [_stored(row) for row in self.session.scalars(query)]
+        return [stored_from_row(row) for row in self.session.scalars(query)]
 
     def find_by_intake(self, channel: str, ts: str) -> StoredLead | None:
         row = self.session.scalar(
             select(LeadRow).where(LeadRow.intake_channel == channel, LeadRow.intake_ts == ts)
         )
-        return _stored(row) if row else None
+        return stored_from_row(row) if row else None
 
     def set_status(
         self, lead_id: int, status: LeadStatus, actor: str | None = None, **data
@@ -621,7 +623,7 @@ class LeadRepository:
                 SlackMessageRow.ts == ts,
             )
         )
-        return _stored(row) if row else None
+        return stored_from_row(row) if row else None
 
     def _slack_message_row(self, lead_id: int, kind: MessageKind) -> SlackMessageRow | None:
         return self.session.scalar(
@@ -682,7 +684,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _stored(row: LeadRow) -> StoredLead:
+def stored_from_row(row: LeadRow) -> StoredLead:
     return StoredLead(
         id=row.id,
         lead=Lead(
@@ -703,10 +705,10 @@ def _stored(row: LeadRow) -> StoredLead:
     )
 
 
-def _new_lead_values(
+def new_lead_values(
     lead: Lead, key: str, intake_channel: str | None, intake_ts: str | None, now: datetime
 ) -> dict:
-    """A new lead's row, as `_as_stored` reads it."""
+    """A new lead's row, as `stored_from_values` reads it."""
     return {
         "dedupe_key": key,
         "external_id": lead.id,
@@ -721,8 +723,8 @@ def _new_lead_values(
     }
 
 
-def _as_stored(lead_id: int, values: dict) -> StoredLead:
-    """What `_stored` reads back for the row just inserted with `values`, without reading it
+def stored_from_values(lead_id: int, values: dict) -> StoredLead:
+    """What `stored_from_row` reads back for the row just inserted with `values`, without reading it
     (and without an ORM row: this runs inside the ack's write transaction)."""
     fields = values["fields"]
     return StoredLead(

@@ -9,15 +9,16 @@ its own transaction, so listeners and worker threads never share a session.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.store.arrivals import ArrivalWork, store_arrivals
 from bot.store.bulk_insert import BulkLeadWriter
 from bot.store.database import Database, utcnow
 from bot.store.posts import SlackPostLog
-from bot.store.repository import LeadRepository
+from bot.store.repository import Arrival, LeadRepository, StoredLead
 from bot.store.rubric_audit import RubricChangeLog
 from bot.store.work_queue import WorkOutbox
 
@@ -72,3 +73,18 @@ class UnitOfWork:
             transaction.session.close()
         if committed and transaction.work.added:
             self.on_work()
+
+    def store_arrivals(
+        self, arrivals: Sequence[Arrival], work: ArrivalWork
+    ) -> list[tuple[StoredLead, bool]]:
+        """A unit of work of its own for the ack path: store leads that arrived together,
+        their events and `work`, committed on return (`bot.store.arrivals`, without a
+        session); (lead, created) per arrival. Storing a lead records no hand-off."""
+        if getattr(self._local, "transaction", None) is not None:
+            raise RuntimeError("a use case is one unit of work: do not nest `with uow`")
+        stored = store_arrivals(
+            self.database.engine, arrivals, work, now=utcnow(), due_at=self.clock()
+        )
+        if stored.work_added:
+            self.on_work()
+        return stored.received

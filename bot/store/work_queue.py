@@ -16,11 +16,10 @@ process on its own host no longer runs (`release_orphans`).
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
@@ -28,7 +27,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.domain.work import WorkMessage
-from bot.store.database import Database, insert_many, insert_new, utcnow
+from bot.store.database import Database, insert_new, utcnow
 from bot.store.tables import LeadRow, WorkItemRow
 
 LEASE_CANDIDATES = 8
@@ -137,33 +136,6 @@ class WorkOutbox:
             return False
         self.added += 1
         return True
-
-    def add_many(self, work: Sequence[tuple[WorkMessage, str]]) -> int:
-        """`add` for several (message, dedupe key), due now at their messages' priority, in
-        one multi-row INSERT; a key used already adds nothing. Returns how many were added."""
-        if not work:
-            return 0
-        rows = [
-            (
-                message.kind,
-                message.lead_id,
-                json.dumps(message.payload()),
-                key,
-                message.default_priority,
-            )
-            for message, key in work
-        ]
-        added = insert_many(
-            self.session,
-            WorkItemRow.__table__,
-            ("kind", "lead_id", "payload", "dedupe_key", "priority"),
-            rows,
-            constants={"due_at": self.clock(), "attempts": 0},
-            unique="dedupe_key",
-            returning=("id",),
-        )
-        self.added += len(added)
-        return len(added)
 
 
 class WorkQueue:

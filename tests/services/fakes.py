@@ -358,9 +358,6 @@ class MemoryOutbox:
         self.added += 1
         return True
 
-    def add_many(self, work) -> int:
-        return sum(self.add(message, dedupe_key=key) for message, key in work)
-
 
 class MemoryPosts:
     """`SlackPostLog` over `MemoryState`."""
@@ -435,6 +432,13 @@ class MemoryUnitOfWork:
             self.commits += 1
             if transaction.work.added:
                 self.woken += 1
+
+    def store_arrivals(self, arrivals, work) -> list:
+        with self as tx:
+            received = tx.leads.add_arrivals(arrivals)
+            for stored, _ in received:
+                tx.work.add(work.message(lead_id=stored.id), dedupe_key=work.key(stored.id))
+        return received
 
     def queued(self, message_class: type[WorkMessage] | None = None) -> list[WorkMessage]:
         return [
