@@ -16,6 +16,7 @@ from bot.domain.lifecycle import EventKind, LeadStatus, status_after_qualificati
 from bot.intake.files import parse_leads
 from bot.services.bulk import BATCH_SIZE, qualify_entries
 from bot.services.qualify import save_qualifications
+from bot.store.repository import content_dedupe_key
 from bot.store.tables import EventRow, LeadRow, QualificationRow, WorkItemRow
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.bulk import QualifiedLead
@@ -343,3 +344,18 @@ def test_latest_qualifications_of_a_batch_in_one_lookup(repository, default_rubr
     repository.add_qualifications([(first.id, older), (second.id, older), (first.id, newer)])
     latest = repository.latest_qualifications([first.id, second.id, never.id])
     assert latest == {first.id: newer, second.id: older}
+
+
+def test_content_dedupe_keys_stay_what_stored_leads_were_keyed_by():
+    """A stored lead is found again by its key: the key of the same content never changes
+    (these are the keys leadbot has always given), with fields or without."""
+    fields = {"email": "a@b.co", "company": "Acme", "size": "40"}
+    assert [
+        content_dedupe_key(Lead(text="CFO at Acme, budget $80k", source="csv")),
+        content_dedupe_key(Lead(text="Ops lead", source="slack", fields=fields)),
+        content_dedupe_key(Lead(text="", source="api", fields={})),
+    ] == [
+        "content:e4c9f10ed5c92483b3171ddf9ca88250aabd493f",
+        "content:d72c7c48d9d4eaf7cedb4e9196dc7fd6de5bfa65",
+        "content:a44b97bed7d173bc4d45446ca95abc2996cdbed4",
+    ]
