@@ -35,7 +35,7 @@ NO_FIELDS = json.dumps({})
 QUALIFIED, KNOCKED_OUT = LeadStatus.QUALIFIED.value, LeadStatus.DISQUALIFIED.value
 HANDOFF = {QUALIFIED: HandoffEvent.QUALIFIED, KNOCKED_OUT: HandoffEvent.DISQUALIFIED}
 NEW_LEAD_COLUMNS = (*LEAD_COLUMNS, "status")
-EVENT_KIND_COLUMNS = ("lead_id", "kind", "actor", "data")
+EVENT_KIND_COLUMNS = ("lead_id", "kind", "data")  # actor: none, a constant
 BULK_CHECKPOINT_PAGES = 16384  # of 4 KiB: 64 MB of log between checkpoints
 
 
@@ -120,18 +120,18 @@ class BulkLeadWriter:
                     else event_data(score=q.score, tier=q.tier)
                 )
             if new:
-                events.append((lead_id, status, None, data))
+                events.append((lead_id, status, data))
                 moved.append(
                     Transition(lead_id, HANDOFF[status], None, now, {"knockout": q.knockout})
                 )
                 continue
-            events.append((lead_id, QUALIFIED, None, data))
+            events.append((lead_id, QUALIFIED, data))
             if key in stored and stored[key][1] == LeadStatus.RECEIVED:
                 moves.append((lead_id, LeadStatus(status), {"knockout": q.knockout}))
         insert_many(
             self.session, QUALIFICATIONS, QUALIFICATION_COLUMNS, rows, constants={"created_at": now}
         )
-        constants = {"created_at": now}
+        constants = {"actor": None, "created_at": now}
         insert_many(self.session, EVENTS, EVENT_KIND_COLUMNS, events, constants=constants)
         self.leads.transitions.extend(moved)
         if moves:
