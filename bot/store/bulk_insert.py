@@ -35,7 +35,7 @@ NO_FIELDS = json.dumps({})
 QUALIFIED, KNOCKED_OUT = LeadStatus.QUALIFIED.value, LeadStatus.DISQUALIFIED.value
 HANDOFF = {QUALIFIED: HandoffEvent.QUALIFIED, KNOCKED_OUT: HandoffEvent.DISQUALIFIED}
 NEW_LEAD_COLUMNS = (*LEAD_COLUMNS, "status")
-EVENT_KIND_COLUMNS = ("lead_id", "kind", "actor", "data")
+EVENT_KIND_COLUMNS = ("lead_id", "kind", "data")  # actor: none, a constant
 BULK_CHECKPOINT_PAGES = 16384  # of 4 KiB: 64 MB of log between checkpoints
 
 
@@ -59,65 +59,84 @@ class BulkLeadWriter:
         `qualified` event with score and tier, and the move if it is still `received`."""
         self._bulk_run_durability()
         keys = [content_dedupe_key(lead) for lead in leads]
-        statuses = [
-            KNOCKED_OUT if q.tier == DISQUALIFIED_TIER else QUALIFIED for q in qualifications
-        ]
         first_row: dict[str, int] = {}
         rows = []
         for index, key in enumerate(keys):
             if key not in first_row:
                 first_row[key] = index
                 lead = leads[index]
-                fields = json.dumps(lead.fields) if lead.fields else NO_FIELDS
                 rows.append(
                     (
                         key,
                         lead.id,
                         lead.text,
-                        fields,
+                        json.dumps(lead.fields) if lead.fields else NO_FIELDS,
                         lead.source,
                         lead.submitted_by,
-                        statuses[index],
+                        KNOCKED_OUT
+                        if qualifications[index].tier == DISQUALIFIED_TIER
+                        else QUALIFIED,
                     )
                 )
         now = utcnow()
         constants = {"intake_channel": None, "intake_ts": None, "created_at": now}
-        inserted = insert_many(
-            self.session,
-            LEADS,
-            NEW_LEAD_COLUMNS,
-            rows,
-            constants=constants,
-            unique="dedupe_key",
-            returning=("dedupe_key", "id"),
+        created = dict(
+            insert_many(
+                self.session,
+                LEADS,
+                NEW_LEAD_COLUMNS,
+                rows,
+                constants=constants,
+                unique="dedupe_key",
+                returning=("dedupe_key", "id"),
+            )
         )
-        created = dict(inserted)
         stored = self._stored_by_key([key for key in first_row if key not in created])
-        ids = [created[key] if key in created else stored[key][0] for key in keys]
         rows, events, moves, moved = [], [], [], []
-        for index, (lead_id, key, q) in enumerate(zip(ids, keys, qualifications, strict=True)):
-            rubric = (q.rubric_name, q.rubric_version, q.qualifier)
-            rows.append((lead_id, *rubric, q.score, q.tier, q.knockout, q.result_json, *q.usage))
-            if first_row[key] == index and key in created:
-                status = statuses[index]
-                data = event_data(knockout=q.knockout, score=q.score, tier=q.tier)
-                events.append((lead_id, status, None, data))
+        data_of: dict[tuple, str] = {}  # event data by value: a batch repeats a few dozen
+        for index, (key, q) in enumerate(zip(keys, qualifications, strict=True)):
+            new = key in created and first_row[key] == index
+            lead_id = created[key] if key in created else stored[key][0]
+            rows.append(
+                (
+                    lead_id,
+                    q.rubric_name,
+                    q.rubric_version,
+                    q.qualifier,
+                    q.score,
+                    q.tier,
+                    q.knockout,
+                    q.result_json,
+                    *q.usage,
+                )
+            )
+            status = KNOCKED_OUT if q.tier == DISQUALIFIED_TIER else QUALIFIED
+            values = (new, q.knockout, q.score, q.tier)
+            data = data_of.get(values)
+            if data is None:
+                data = data_of[values] = (
+                    event_data(knockout=q.knockout, score=q.score, tier=q.tier)
+                    if new
+                    else event_data(score=q.score, tier=q.tier)
+                )
+            if new:
+                events.append((lead_id, status, data))
                 moved.append(
                     Transition(lead_id, HANDOFF[status], None, now, {"knockout": q.knockout})
                 )
                 continue
-            events.append((lead_id, QUALIFIED, None, event_data(score=q.score, tier=q.tier)))
+            events.append((lead_id, QUALIFIED, data))
             if key in stored and stored[key][1] == LeadStatus.RECEIVED:
-                moves.append((lead_id, LeadStatus(statuses[index]), {"knockout": q.knockout}))
+                moves.append((lead_id, LeadStatus(status), {"knockout": q.knockout}))
         insert_many(
             self.session, QUALIFICATIONS, QUALIFICATION_COLUMNS, rows, constants={"created_at": now}
         )
-        constants = {"created_at": now}
+        constants = {"actor": None, "created_at": now}
         insert_many(self.session, EVENTS, EVENT_KIND_COLUMNS, events, constants=constants)
         self.leads.transitions.extend(moved)
         if moves:
             self.leads.move_received(moves)
-        return ids
+        return [created[key] if key in created else stored[key][0] for key in keys]
 
     def _bulk_run_durability(self) -> None:
         """On SQLite the connection checkpoints its write-ahead log every 64 MB instead of

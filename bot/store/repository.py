@@ -44,10 +44,9 @@ ASSIGNMENTS_SCANNED = 500  # recent offers read to find whose turn a tier is at
 
 def content_dedupe_key(lead: Lead) -> str:
     """A key for leads with no natural id: same source and same content is the same lead."""
-    digest = hashlib.sha256(
-        "\x1f".join([lead.source, lead.text, repr(sorted(lead.fields.items()))]).encode()
-    ).hexdigest()
-    return f"content:{digest[:40]}"
+    fields = repr(sorted(lead.fields.items())) if lead.fields else "[]"  # repr of no items
+    digest = hashlib.sha256(f"{lead.source}\x1f{lead.text}\x1f{fields}".encode()).hexdigest()
+    return "content:" + digest[:40]
 
 
 @dataclass(frozen=True)

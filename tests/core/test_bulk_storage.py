@@ -16,6 +16,7 @@ from bot.domain.lifecycle import EventKind, LeadStatus, status_after_qualificati
 from bot.intake.files import parse_leads
 from bot.services.bulk import BATCH_SIZE, qualify_entries
 from bot.services.qualify import save_qualifications
+from bot.store.repository import content_dedupe_key
 from bot.store.tables import EventRow, LeadRow, QualificationRow, WorkItemRow
 from bot.store.unit_of_work import UnitOfWork
 from qualifiers.bulk import QualifiedLead
@@ -343,3 +344,46 @@ def test_latest_qualifications_of_a_batch_in_one_lookup(repository, default_rubr
     repository.add_qualifications([(first.id, older), (second.id, older), (first.id, newer)])
     latest = repository.latest_qualifications([first.id, second.id, never.id])
     assert latest == {first.id: newer, second.id: older}
+
+
+def test_content_dedupe_keys_stay_what_stored_leads_were_keyed_by():
+    """A stored lead is found again by its key: the key of the same content never changes
+    (these are the keys leadbot has always given), with fields or without."""
+    fields = {"email": "a@b.co", "company": "Acme", "size": "40"}
+    assert [
+        content_dedupe_key(Lead(text="CFO at Acme, budget $80k", source="csv")),
+        content_dedupe_key(Lead(text="Ops lead", source="slack", fields=fields)),
+        content_dedupe_key(Lead(text="", source="api", fields={})),
+    ] == [
+        "content:e4c9f10ed5c92483b3171ddf9ca88250aabd493f",
+        "content:d72c7c48d9d4eaf7cedb4e9196dc7fd6de5bfa65",
+        "content:a44b97bed7d173bc4d45446ca95abc2996cdbed4",
+    ]
+
+
+def test_a_batch_of_any_size_stores_every_row_and_returns_every_new_id(repository):
+    """A batch is written in multi-row statements of a few sizes: a size that is no sum of
+    whole pages (and repeats the first 23 leads) still stores each lead once, with its
+    event and its NULL columns, and returns each row's id."""
+    leads = [Lead(text=f"lead {n}", submitted_by=None if n % 2 else f"U{n}") for n in range(1000)]
+    batch = leads[:977] + leads[:23]
+    qualified = [
+        QualifiedLead(n % 90, "cold", None, "default", "v1", "offline", (None, 0, 0, 0, 0.0), "{}")
+        for n in range(len(batch))
+    ]
+    uow = UnitOfWork(repository)
+    with uow as tx:
+        ids = tx.bulk.add_qualified_leads(batch, qualified)
+    assert len(set(ids)) == 977 and ids[977:] == ids[:23]
+    with repository.session() as session:
+        rows = session.execute(
+            select(LeadRow.id, LeadRow.text, LeadRow.submitted_by, LeadRow.intake_channel)
+        ).all()
+        events = session.execute(select(EventRow.lead_id, EventRow.kind, EventRow.actor)).all()
+    assert sorted(rows) == sorted(
+        (i, lead.text, lead.submitted_by, None)
+        for i, lead in zip(ids[:977], leads[:977], strict=True)
+    )
+    assert sorted(events) == sorted(
+        [(i, "qualified", None) for i in ids[:977]] + [(i, "qualified", None) for i in ids[:23]]
+    )
