@@ -380,9 +380,6 @@ def _insert_sql(table: Table, names: tuple[str, ...], key: str | None, paramstyl
 
 
 MAX_BOUND_VALUES = 30_000  # SQLite allows 32,766 per statement; PostgreSQL 65,535
-# sqlite3 binds None after looking for an adapter (a failed __adapt__ and __conform__
-# each, four times a plain value's cost); registered, None finds itself at once.
-sqlite3.register_adapter(type(None), lambda value: value)
 
 
 def insert_many(
