@@ -192,9 +192,11 @@ class WorkerProcess:
         backoff = 1.0
         while not self._stopping.is_set():
             code = self.process.wait()
-            if self._stopping.is_set() or code == 0:  # 0: it was told to stop (Ctrl-C)
+            if self._stopping.is_set():
                 return
-            logger.error("the worker process exited (%s); restarting it in %.0fs", code, backoff)
+            # Whatever the code, only `stop` ends it: gunicorn's arbiter reaps every child
+            # of this process (waitpid(-1)), so a worker that failed can read here as 0.
+            logger.error("the worker process ended (%s); restarting it in %.0fs", code, backoff)
             if self._stopping.wait(backoff):
                 return
             backoff = min(self.RESTART_MAX_SECONDS, backoff * 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -122,4 +123,32 @@ def test_serve_restarts_its_worker_process_when_it_fails_and_stops_it_at_the_end
     finally:
         worker.stop()
     assert spawned[0].returncode == 3
+    assert spawned[1].returncode == -signal.SIGTERM
+
+
+def test_serve_restarts_a_worker_process_that_another_waiter_reaped(monkeypatch):
+    """gunicorn's arbiter reaps every child of serve's process (waitpid(-1)): a failed worker
+    it reaped first reads as exit code 0 to serve, and must still be replaced."""
+    from bot.cli.serve import WorkerProcess
+
+    spawned: list[subprocess.Popen] = []
+
+    def spawn() -> subprocess.Popen:
+        code = "import sys; sys.exit(1)" if not spawned else "import time; time.sleep(60)"
+        process = subprocess.Popen([sys.executable, "-c", code])
+        if not spawned:
+            os.waitpid(process.pid, 0)  # reaped by someone else, as gunicorn does
+        spawned.append(process)
+        return process
+
+    monkeypatch.setattr(WorkerProcess, "_spawn", staticmethod(spawn))
+    worker = WorkerProcess()
+    try:
+        deadline = time.monotonic() + 20
+        while len(spawned) < 2:
+            assert time.monotonic() < deadline, "the reaped worker process was not replaced"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert spawned[0].returncode == 0  # what Popen reads for a child reaped elsewhere
     assert spawned[1].returncode == -signal.SIGTERM
