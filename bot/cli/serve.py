@@ -179,6 +179,7 @@ class WorkerProcess:
 
     def __init__(self):
         self._stopping = threading.Event()
+        self._replacing = threading.Lock()  # `stop` never misses a worker started meanwhile
         self.process = self._spawn()
         self._monitor = threading.Thread(target=self._keep_running, daemon=True)
         self._monitor.start()
@@ -200,12 +201,16 @@ class WorkerProcess:
             if self._stopping.wait(backoff):
                 return
             backoff = min(self.RESTART_MAX_SECONDS, backoff * 2)
-            self.process = self._spawn()
+            with self._replacing:
+                if self._stopping.is_set():
+                    return
+                self.process = self._spawn()
 
     def stop(self, timeout: float = 15.0) -> None:
         """Let the worker finish what it runs (SIGTERM), then make sure it is gone."""
-        self._stopping.set()
-        worker = self.process
+        with self._replacing:
+            self._stopping.set()
+            worker = self.process
         if worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
         try:
