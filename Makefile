@@ -50,8 +50,9 @@ bench-delivery: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/delivery.py burst
 	$(BIN)/python benchmarks/delivery.py faults
 
-# `leadbot serve` as a process: acks beside bare Bolt, and drop-to-summary.
+# `leadbot serve` as a process: acks beside bare Bolt, and drop-to-summary; the CPU of one ack.
 bench-serve: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/ack_cpu.py $(if $(LEADBOT_BENCH_POSTGRES_URL),--postgres $(LEADBOT_BENCH_POSTGRES_URL))
 	$(BIN)/python benchmarks/ack_latency.py $(if $(LEADBOT_BENCH_POSTGRES_URL),--postgres $(LEADBOT_BENCH_POSTGRES_URL),--no-postgres)
 	$(BIN)/python benchmarks/drop_to_summary.py $(if $(LEADBOT_BENCH_POSTGRES_URL),--postgres $(LEADBOT_BENCH_POSTGRES_URL),--no-postgres)
 
