@@ -32,11 +32,12 @@ from bot.domain.lifecycle import EventKind, LeadStatus
 from bot.domain.work import WorkMessage
 from bot.store.database import take_write_turn
 from bot.store.repository import (
-    LEAD_COLUMNS,
+    ARRIVAL_COLUMNS,
     Arrival,
     StoredLead,
+    arrival_rows,
     event_data,
-    new_lead_values,
+    in_arrival_order,
     stored_from_row,
     stored_from_values,
 )
@@ -44,7 +45,6 @@ from bot.store.tables import LeadRow, WorkItemRow
 
 LEADS = LeadRow.__table__
 WORK_ITEMS = WorkItemRow.__table__
-ARRIVAL_COLUMNS = (*LEAD_COLUMNS, "intake_channel", "intake_ts")
 
 
 @dataclass(frozen=True)
@@ -82,32 +82,11 @@ def store_arrivals(
 ) -> Stored:
     """Store `arrivals` and queue their `work`, committed on return. A key repeated among
     them is one lead, created by its first arrival."""
-    first_by_key: dict[str, Arrival] = {}
-    for arrival in arrivals:
-        first_by_key.setdefault(arrival.dedupe_key, arrival)
-    values = {
-        key: new_lead_values(arrival.lead, key, arrival.intake_channel, arrival.intake_ts, now)
-        for key, arrival in sorted(first_by_key.items())
-    }
-    rows = [
-        tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in ARRIVAL_COLUMNS)
-        for row in values.values()
-    ]
+    values, rows = arrival_rows(arrivals, now)
     write = _postgres if engine.dialect.name == "postgresql" else _sqlite
     inserted, found, added = write(engine, rows, work, now, due_at)
     created = {key: stored_from_values(lead_id, values[key]) for lead_id, key in inserted}
-    received = []
-    for arrival in arrivals:
-        key = arrival.dedupe_key
-        stored = created.pop(key, None)
-        if stored is not None:
-            found[key] = stored  # a later arrival with this key finds it, not created
-            received.append((stored, True))
-        elif key in found:
-            received.append((found[key], False))
-        else:
-            raise LookupError(f"lead with dedupe key {key!r} vanished")
-    return Stored(received, added)
+    return Stored(in_arrival_order(arrivals, created, found), added)
 
 
 def _sqlite(engine: Engine, rows, work, now, due_at) -> tuple[list[tuple], dict, int]:

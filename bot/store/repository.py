@@ -166,23 +166,12 @@ class LeadRepository:
         repeated among them is one lead, created by its first arrival. Rows go in key order,
         so two batches on PostgreSQL wait for each other's keys in the same order, never in
         a cycle."""
-        first_by_key: dict[str, Arrival] = {}
-        for arrival in arrivals:
-            first_by_key.setdefault(arrival.dedupe_key, arrival)
         now = utcnow()
-        values = {
-            key: new_lead_values(arrival.lead, key, arrival.intake_channel, arrival.intake_ts, now)
-            for key, arrival in sorted(first_by_key.items())
-        }
-        columns = (*LEAD_COLUMNS, "intake_channel", "intake_ts")
-        rows = [
-            tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in columns)
-            for row in values.values()
-        ]
+        values, rows = arrival_rows(arrivals, now)
         inserted = insert_many(
             self.session,
             LeadRow.__table__,
-            columns,
+            ARRIVAL_COLUMNS,
             rows,
             constants={"status": LeadStatus.RECEIVED, "created_at": now},
             unique="dedupe_key",
@@ -195,20 +184,9 @@ class LeadRepository:
         ]
         if events:
             self._add_events(EventKind.RECEIVED, events, now)
-        known = [key for key in first_by_key if key not in created]
+        known = [key for key in values if key not in created]
         found = self._stored_by_keys(known) if known else {}
-        results = []
-        for arrival in arrivals:
-            key = arrival.dedupe_key
-            stored = created.pop(key, None)
-            if stored is not None:
-                found[key] = stored  # a later arrival with this key finds it, not created
-                results.append((stored, True))
-            elif key in found:
-                results.append((found[key], False))
-            else:
-                raise LookupError(f"lead with dedupe key {key!r} vanished")
-        return results
+        return in_arrival_order(arrivals, created, found)
 
     def _stored_by_keys(self, keys: Sequence[str]) -> dict[str, StoredLead]:
         table = LeadRow.__table__
@@ -640,6 +618,7 @@ def event_data(**data) -> str:
 
 
 LEAD_COLUMNS = ("dedupe_key", "external_id", "text", "fields", "source", "submitted_by")
+ARRIVAL_COLUMNS = (*LEAD_COLUMNS, "intake_channel", "intake_ts")
 EVENT_COLUMNS = ("lead_id", "actor", "data")
 QUALIFICATION_COLUMNS = (
     "lead_id",
@@ -741,6 +720,44 @@ def stored_from_values(lead_id: int, values: dict) -> StoredLead:
         intake_ts=values["intake_ts"],
         created_at=values["created_at"],
     )
+
+
+def arrival_rows(arrivals: Sequence[Arrival], now: datetime) -> tuple[dict[str, dict], list]:
+    """The new lead of each dedupe key among `arrivals` (a key repeated among them is one
+    lead, from its first arrival): its values by key, and the same as rows of
+    ARRIVAL_COLUMNS. In key order, so two batches on PostgreSQL wait for each other's keys
+    in the same order, never in a cycle."""
+    first_by_key: dict[str, Arrival] = {}
+    for arrival in arrivals:
+        first_by_key.setdefault(arrival.dedupe_key, arrival)
+    values = {
+        key: new_lead_values(arrival.lead, key, arrival.intake_channel, arrival.intake_ts, now)
+        for key, arrival in sorted(first_by_key.items())
+    }
+    rows = [
+        tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in ARRIVAL_COLUMNS)
+        for row in values.values()
+    ]
+    return values, rows
+
+
+def in_arrival_order(
+    arrivals: Sequence[Arrival], created: dict[str, StoredLead], found: dict[str, StoredLead]
+) -> list[tuple[StoredLead, bool]]:
+    """(lead, created) for each arrival, in input order: a key's first arrival gets the lead
+    it created, later ones and keys stored before get the stored lead, not created."""
+    claimed: set[str] = set()
+    received = []
+    for arrival in arrivals:
+        key = arrival.dedupe_key
+        if key in created:
+            received.append((created[key], key not in claimed))
+            claimed.add(key)
+        elif key in found:
+            received.append((found[key], False))
+        else:
+            raise LookupError(f"lead with dedupe key {key!r} vanished")
+    return received
 
 
 def _outcome(row: OutcomeRow) -> StoredOutcome:
