@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
-import hmac
 import io
 import itertools
 import pstats
@@ -35,9 +33,11 @@ from harness import (
     INTAKE,
     SIGNING_SECRET,
     FakeSlackAPI,
+    bare_bolt_handler,
     load_note,
     message_body,
     postgres_if_reachable,
+    slack_signature,
 )
 
 from bot.bootstrap import create_app
@@ -51,9 +51,7 @@ WARMUP = 200
 
 def environ_for(body: str) -> dict:
     """A WSGI environ of Slack POSTing `body`, signed now."""
-    timestamp = str(int(time.time()))
-    base = f"v0:{timestamp}:{body}".encode()
-    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    timestamp, signature = slack_signature(body)
     data = body.encode()
     return {
         "REQUEST_METHOD": "POST",
@@ -76,26 +74,6 @@ def call(application, environ: dict) -> str:
     chunks = application(environ, lambda status, _headers: statuses.append(status))
     b"".join(chunks)
     return statuses[0]
-
-
-def bare_app():
-    from slack_bolt import App
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-    from slack_bolt.authorization import AuthorizeResult
-
-    app = App(
-        signing_secret=SIGNING_SECRET,
-        authorize=lambda **_: AuthorizeResult(
-            enterprise_id=None, team_id="T111", bot_token="xoxb-bench", bot_user_id="UB"
-        ),
-        process_before_response=True,
-    )
-
-    @app.event("message")
-    def only_ack() -> None:
-        """Bolt acks once the listener returns."""
-
-    return SlackRequestHandler(app)
 
 
 def leadbot_app(fake: FakeSlackAPI, database_url: str):
@@ -175,7 +153,7 @@ def main() -> int:
                     profile(application, batch(), args.profile)
                 return 0
             if args.only != "leadbot":
-                apps = {"bare Bolt": bare_app(), **apps}
+                apps = {"bare Bolt": bare_bolt_handler(), **apps}
             best = {name: float("inf") for name in apps}
             for _ in range(args.repeat):  # alternating, the least of each: the least disturbed
                 for name, application in apps.items():

@@ -29,9 +29,9 @@ from pathlib import Path
 
 from harness import (
     DEFAULT_POSTGRES,
-    SIGNING_SECRET,
     UNPACED,
     FakeSlackAPI,
+    bare_bolt_handler,
     free_port,
     kill9,
     leadbot_env,
@@ -58,27 +58,11 @@ READ_TIMEOUT_SECONDS = 10.0
 
 def bare_server(port: int, workers: int, threads: int) -> None:
     """The floor: Bolt with one listener that only acks, served like leadbot."""
-    from slack_bolt import App
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-    from slack_bolt.authorization import AuthorizeResult
-
     from bot.slack.web import GunicornServer
 
     class BareServer(GunicornServer):
         def load(self):
-            app = App(
-                signing_secret=SIGNING_SECRET,
-                authorize=lambda **_: AuthorizeResult(
-                    enterprise_id=None, team_id="T111", bot_token="xoxb-bench", bot_user_id="UB"
-                ),
-                process_before_response=True,
-            )
-
-            @app.event("message")
-            def only_ack() -> None:
-                """Bolt acks once the listener returns."""
-
-            handler = SlackRequestHandler(app)
+            handler = bare_bolt_handler()
 
             def application(environ, start_response):
                 if environ.get("PATH_INFO") == "/healthz":

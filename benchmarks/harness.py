@@ -150,11 +150,16 @@ def message_body(n: int, *, ts: str | None = None) -> tuple[str, str]:
     return json.dumps(body), ts
 
 
-def post_signed(base_url: str, body: str, timeout: float = 10) -> tuple[int, float]:
-    """POST a signed event; returns (status, seconds). Status 0: no answer."""
+def slack_signature(body: str) -> tuple[str, str]:
+    """(timestamp, signature) of Slack signing `body` now with SIGNING_SECRET."""
     timestamp = str(int(time.time()))
     base = f"v0:{timestamp}:{body}".encode()
-    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return timestamp, "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+
+
+def post_signed(base_url: str, body: str, timeout: float = 10) -> tuple[int, float]:
+    """POST a signed event; returns (status, seconds). Status 0: no answer."""
+    timestamp, signature = slack_signature(body)
     request = urllib.request.Request(
         base_url + "/slack/events",
         data=body.encode(),
@@ -306,3 +311,25 @@ def load_note() -> str:
     return f"load average {load1:.1f} on {os.cpu_count()} cores" + (
         " (machine busy: figures are noisy)" if load1 > (os.cpu_count() or 1) else ""
     )
+
+
+def bare_bolt_handler():
+    """The floor both ack benchmarks measure against: Bolt's WSGI handler for an app whose
+    one listener only acks, signed with SIGNING_SECRET."""
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_bolt.authorization import AuthorizeResult
+
+    app = App(
+        signing_secret=SIGNING_SECRET,
+        authorize=lambda **_: AuthorizeResult(
+            enterprise_id=None, team_id="T111", bot_token="xoxb-bench", bot_user_id="UB"
+        ),
+        process_before_response=True,
+    )
+
+    @app.event("message")
+    def only_ack() -> None:
+        """Bolt acks once the listener returns."""
+
+    return SlackRequestHandler(app)
