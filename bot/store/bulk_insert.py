@@ -73,9 +73,7 @@ class BulkLeadWriter:
                         json.dumps(lead.fields) if lead.fields else NO_FIELDS,
                         lead.source,
                         lead.submitted_by,
-                        KNOCKED_OUT
-                        if qualifications[index].tier == DISQUALIFIED_TIER
-                        else QUALIFIED,
+                        _final_status(qualifications[index].tier),
                     )
                 )
         now = utcnow()
@@ -92,11 +90,12 @@ class BulkLeadWriter:
             )
         )
         stored = self._stored_by_key([key for key in first_row if key not in created])
-        rows, events, moves, moved = [], [], [], []
+        ids, rows, events, moves, moved = [], [], [], [], []
         data_of: dict[tuple, str] = {}  # event data by value: a batch repeats a few dozen
         for index, (key, q) in enumerate(zip(keys, qualifications, strict=True)):
             new = key in created and first_row[key] == index
             lead_id = created[key] if key in created else stored[key][0]
+            ids.append(lead_id)
             rows.append(
                 (
                     lead_id,
@@ -110,7 +109,7 @@ class BulkLeadWriter:
                     *q.usage,
                 )
             )
-            status = KNOCKED_OUT if q.tier == DISQUALIFIED_TIER else QUALIFIED
+            status = _final_status(q.tier)
             values = (new, q.knockout, q.score, q.tier)
             data = data_of.get(values)
             if data is None:
@@ -136,7 +135,7 @@ class BulkLeadWriter:
         self.leads.transitions.extend(moved)
         if moves:
             self.leads.move_received(moves)
-        return [created[key] if key in created else stored[key][0] for key in keys]
+        return ids
 
     def _bulk_run_durability(self) -> None:
         """On SQLite the connection checkpoints its write-ahead log every 64 MB instead of
@@ -171,3 +170,8 @@ class BulkLeadWriter:
             rows = connection.exec_driver_sql(sql, page)
             found.update((key, (i, status)) for key, i, status in rows)
         return found
+
+
+def _final_status(tier: str) -> str:
+    """A qualified lead's status, as the driver takes it: knocked out, or qualified."""
+    return KNOCKED_OUT if tier == DISQUALIFIED_TIER else QUALIFIED
