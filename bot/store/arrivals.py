@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.domain.lifecycle import EventKind, LeadStatus
 from bot.domain.work import WorkMessage
-from bot.store.database import take_write_turn
+from bot.store.database import multirow_sql, take_write_turn
 from bot.store.repository import (
     ARRIVAL_COLUMNS,
     Arrival,
@@ -97,10 +97,11 @@ def _sqlite(engine: Engine, rows, work, now, due_at) -> tuple[list[tuple], dict,
     created_at = _bound(dialect, LEADS, "created_at", now)
     due = _bound(dialect, WORK_ITEMS, "due_at", due_at)
     row_sql = "(" + ", ".join(["?"] * (len(ARRIVAL_COLUMNS) + 2)) + ")"
-    leads_sql = (
-        f"INSERT INTO leads ({', '.join(ARRIVAL_COLUMNS)}, status, created_at) VALUES "
-        + ", ".join([row_sql] * len(rows))
-        + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
+    leads_sql = multirow_sql(
+        f"INSERT INTO leads ({', '.join(ARRIVAL_COLUMNS)}, status, created_at) VALUES ",
+        row_sql,
+        len(rows),
+        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
     )
     bound = [v for row in rows for v in (*row, LeadStatus.RECEIVED.value, created_at)]
     connection = engine.raw_connection()

@@ -441,7 +441,7 @@ def insert_many(
     returned: list[tuple] = []
     for start, size in _statement_sizes(len(rows), page):
         values = tuple(chain.from_iterable(row + extra for row in rows[start : start + size]))
-        sql = _multirow_sql(head, "(" + ", ".join(marks) + ")", size, conflict + back)
+        sql = multirow_sql(head, "(" + ", ".join(marks) + ")", size, conflict + back)
         result = connection.exec_driver_sql(sql, values)
         if returning:
             returned.extend(result.all())
@@ -462,7 +462,7 @@ def _statement_sizes(count: int, page: int) -> list[tuple[int, int]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _multirow_sql(head: str, row: str, rows: int, tail: str) -> str:
+def multirow_sql(head: str, row: str, rows: int, tail: str) -> str:
     """One statement's text, the same object each time: its hash, which the driver's
     statement cache looks up by, is computed once."""
     return head + ", ".join([row] * rows) + tail
