@@ -30,6 +30,12 @@ class KnockoutRule:
     past_veto: bool = False
 
 
+# "student success manager", "student housing": a university's staff and services, no student.
+_STUDENT_SERVICES = (
+    r"(?:success|affairs|services|experience|engagement|information|loans?|housing|"
+    r"recruitment|retention|enrol?lment|body|portal|records|support|onboarding|data)\b"
+)
+
 BUILTIN_RULES: dict[str, KnockoutRule] = {
     "student": KnockoutRule(
         past_veto=True,
@@ -44,10 +50,7 @@ BUILTIN_RULES: dict[str, KnockoutRule] = {
             r"|\b(?:school|university|uni|college|class|course|semester) (?:project|assignment|"
             r"paper|report|essay)\b|\bstudying (?:at|towards|for my)\b"
         ),
-        not_after=re.compile(
-            r"\s*(?:success|affairs|services|experience|engagement|information|loans?|housing|"
-            r"recruitment|retention|enrol?lment|body|portal|records|support|onboarding|data)\b"
-        ),
+        not_after=re.compile(rf"\s*{_STUDENT_SERVICES}"),
         not_before=re.compile(r"\b(?:our|their|your|serve|serving)\s+$"),
     ),
     "job_seeker": KnockoutRule(
@@ -257,8 +260,7 @@ WRITER_TRADES: dict[str, re.Pattern[str]] = {
         r"\b(?:research (?:associate|assistant|fellow|student)|postdoc\w*|"
         r"(?:phd|ph\.d\.|doctoral|graduate|master'?s|mba|undergraduate) "
         r"(?:student|candidate|researcher)|professor|lecturer|student)\b"
-        r"(?! (?:success|affairs|services|experience|engagement|housing|recruitment|"
-        r"enrol?lment|records|support|information|loans?|portal|data))"
+        rf"(?!\s*{_STUDENT_SERVICES})"
     ),
 }
 
