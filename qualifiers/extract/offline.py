@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from qualifiers.extract.answers import question_answer_pairs
 from qualifiers.extract.calendar import Calendar
@@ -41,6 +41,9 @@ from qualifiers.extract.knockouts import (
     wants_to_buy,
 )
 from qualifiers.extract.language import unread_language
+from qualifiers.extract.lead_intent import read_intent
+from qualifiers.extract.lead_intent import shipped_model as shipped_intent_model
+from qualifiers.extract.linear import LinearModel
 from qualifiers.extract.money import (
     BUDGET_CONTEXT,
     BUDGET_DISTRACTORS,
@@ -660,7 +663,8 @@ class KnockoutRules:
 class RubricRules:
     """Everything compiled for one rubric version."""
 
-    def __init__(self, rubric: Rubric):
+    def __init__(self, rubric: Rubric, lead_intent: LinearModel | None):
+        self.lead_intent = lead_intent
         self.fiscal_start = rubric.fiscal_year_start
         self.criteria = [CriterionRules(criterion) for criterion in rubric.criteria]
         self.knockouts = [KnockoutRules(knockout) for knockout in rubric.knockouts]
@@ -710,6 +714,15 @@ class RubricRules:
             ][:1]
         return []
 
+    def _whole_lead(self, text: LeadText, read: list[KnockoutRules]) -> list[KnockoutHit]:
+        """The knockout the whole lead reads as (lead_intent.py), when the rubric has it."""
+        if self.lead_intent is None:
+            return []
+        found = read_intent(text.lower, self.lead_intent)
+        if found is None or not any(rules.id == found.knockout for rules in read):
+            return []
+        return [KnockoutHit(id=found.knockout, evidence=text.evidence(found.start, found.end))]
+
     def extract(self, lead: Lead) -> Extraction:
         arrived = lead.received_at
         calendar = Calendar(arrived.date(), self.fiscal_start) if arrived else None
@@ -737,6 +750,8 @@ class RubricRules:
             knockouts = [
                 hit for rules in within_budget(read) if (hit := rules.intent_hit(text, writer))
             ]
+        if not knockouts:  # then what the whole lead reads as
+            knockouts = self._whole_lead(text, read)
         if any(hit.id == "spam" for hit in knockouts):
             answers = {}  # spam says nothing true about a lead: its "budget" is bait
         elif knockouts:
@@ -752,7 +767,10 @@ class OfflineExtractor:
 
     name = "offline"
 
-    def __init__(self) -> None:
+    def __init__(self, *, lead_intent: LinearModel | Literal["shipped"] | None = "shipped"):
+        """`lead_intent`: the whole-lead model knockouts are read with last; None for the
+        rules and the sentence classifier alone."""
+        self._lead_intent = shipped_intent_model() if lead_intent == "shipped" else lead_intent
         self._by_version: dict[str, RubricRules] = {}
         self._last: tuple[Rubric, RubricRules] | None = None
 
@@ -770,7 +788,7 @@ class OfflineExtractor:
         if rules is None:
             if len(self._by_version) >= _MAX_CACHED_RUBRICS:
                 self._by_version.pop(next(iter(self._by_version)))
-            rules = self._by_version[version] = RubricRules(rubric)
+            rules = self._by_version[version] = RubricRules(rubric, self._lead_intent)
         self._last = (rubric, rules)
         return rules
 

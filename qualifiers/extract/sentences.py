@@ -13,22 +13,19 @@ use, not at import. The rules stay first; this only answers where they found not
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import json
 import math
 import re
-import sys
-from array import array
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
+from qualifiers.extract.linear import LinearModel, decode_weights, encode_weights, fit
 from qualifiers.extract.text import Found, unwrap_lines
 
 TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
@@ -82,76 +79,25 @@ def features(sentence: str) -> set[str]:
     return {*words, *[f"{a} {b}" for a, b in pairwise(words)]}
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: texts are scored per model
-class SentenceModel:
-    """Per feature, its log-likelihood under each label but 'other' minus under 'other'; and
-    the priors (in the order of LABELS)."""
-
-    weights: dict[str, tuple[float, ...]]
-    priors: tuple[float, ...]
+class SentenceModel(LinearModel):
+    """The linear model over sentence features; 'other' is the reference label."""
 
     def probabilities(self, sentence: str) -> tuple[float, ...]:
         """The probability of each label of LABELS for a lowercased sentence."""
-        known = filter(None, map(self.weights.get, features(sentence)))  # (weights never empty)
-        # fsum: the same total whatever order the set of features comes in (hash seeds
-        # differ between processes, and a worker must score exactly like the parent)
-        logits = [*map(math.fsum, zip(self.priors, *known, strict=True)), 0.0]
-        top = max(logits)
-        exps = [math.exp(v - top) for v in logits]
-        total = sum(exps)
-        return tuple(e / total for e in exps)
+        return self.probabilities_of(features(sentence))
 
 
 def train(examples: list[tuple[str, str]]) -> SentenceModel:
-    """Multinomial logistic regression over present/absent features, L2-regularised, fitted
-    by full-batch gradient descent from zero (deterministic). Unlike naive Bayes it shares
-    the credit among words that occur together, so a word seen once in a pitch does not
-    outvote a sentence's plain need; 'other' is the reference class (weights 0)."""
-    import numpy as np  # here, not at import: a fully cached run never trains the model
-
-    vocabulary: dict[str, int] = {}
-    labels, columns, starts = [], [], []
-    for label, sentence in examples:
-        if not features(sentence):
-            continue
-        starts.append(len(columns))
-        # sorted: the vocabulary's order, and so every sum in training, is the same in
-        # every process whatever its hash seed
-        columns.extend(
-            vocabulary.setdefault(f, len(vocabulary)) for f in sorted(features(sentence))
-        )
-        labels.append(LABELS.index(label))
-    # The binary features as (row, column) pairs: a sentence has some twenty of thousands.
-    column = np.array(columns, dtype=np.intp)
-    lengths = np.diff([*starts, len(columns)])
-    row = np.repeat(np.arange(len(labels)), lengths)
-    first = np.array(starts, dtype=np.intp)
-    targets = np.eye(len(LABELS))[labels]
-    # Each class weighs the same in the loss, however many sentences it has.
-    counts = np.maximum(targets.sum(axis=0), 1)
-    sample_weight = (targets @ (len(labels) / (len(LABELS) * counts)))[:, None] / len(labels)
-    weights = np.zeros((len(vocabulary), len(LABELS)))
-    bias = np.zeros(len(LABELS))
-    for _ in range(_STEPS):
-        logits = np.add.reduceat(weights[column], first) + bias
-        logits -= logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
-        error = (probabilities - targets) * sample_weight
-        spread = error[row]
-        gradient = np.stack(
-            [np.bincount(column, spread[:, k], len(vocabulary)) for k in range(len(LABELS))],
-            axis=1,
-        )
-        weights -= _LEARNING_RATE * (gradient + _L2 * weights)
-        bias -= _LEARNING_RATE * error.sum(axis=0)
-    other = LABELS.index("other")
-    relative = np.delete(weights - weights[:, other : other + 1], other, axis=1)
-    priors = np.delete(bias - bias[other], other)
-    return SentenceModel(
-        {feature: tuple(map(float, relative[i])) for feature, i in vocabulary.items()},
-        tuple(map(float, priors)),
+    """The model of (label, lowercased sentence) examples."""
+    weights, priors = fit(
+        [(LABELS.index(label), features(sentence)) for label, sentence in examples],
+        len(LABELS),
+        LABELS.index("other"),
+        l2=_L2,
+        steps=_STEPS,
+        learning_rate=_LEARNING_RATE,
     )
+    return SentenceModel(weights, priors)
 
 
 def read_examples(text: str) -> list[tuple[str, str]]:
@@ -176,35 +122,18 @@ def shipped_model() -> SentenceModel:
     with contextlib.suppress(OSError, ValueError, KeyError):
         stored = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
         if stored["training_sha256"] == training_digest(text):
-            values = array("d", base64.b64decode(stored["weights"]))
-            if sys.byteorder != "little":
-                values.byteswap()
-            rows = zip(*[iter(values)] * (len(LABELS) - 1), strict=True)
-            weights = dict(zip(stored["features"], rows, strict=True))
-            return SentenceModel(weights, tuple(stored["priors"]))
+            return SentenceModel(*decode_weights(stored))
     return train(read_examples(text))
 
 
 def write_weights() -> None:
     """Train on the training file and store the weights beside it."""
     text = TRAINING_FILE.read_text(encoding="utf-8")
-    model = train(read_examples(text))
-    features = sorted(model.weights)
-    values = array("d", (value for feature in features for value in model.weights[feature]))
-    if sys.byteorder != "little":
-        values.byteswap()
-    # The weights as little-endian doubles, one row per feature in `features`' order: exact,
-    # and read in milliseconds (as JSON numbers they took a fifth of a second).
-    stored = {
-        "training_sha256": training_digest(text),
-        "priors": list(model.priors),
-        "features": features,
-        "weights": base64.b64encode(values.tobytes()).decode("ascii"),
-    }
+    stored = encode_weights(train(read_examples(text)), training_digest(text))
     WEIGHTS_FILE.write_text(json.dumps(stored, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, joined across line breaks that only wrap one."""
     spans: list[tuple[int, int]] = []
     start = 0
@@ -276,7 +205,7 @@ class Scored(NamedTuple):  # a tuple: every sentence of a lead builds one
 def _scored_by(text: str, model: SentenceModel) -> tuple[Scored, ...]:
     """Each sentence with its labels' probabilities."""
     scored = []
-    for start, end in _sentences(text):
+    for start, end in sentence_spans(text):
         probabilities = model.probabilities(text[start:end])
         scored.append(Scored(start, end, probabilities, *intent_of(probabilities)))
     return tuple(scored)
