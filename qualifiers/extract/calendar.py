@@ -116,7 +116,8 @@ _MONTH_DATE = re.compile(
 )
 _ISO_DATE = re.compile(
     rf"(?<![\w-])(?:{_MODIFIER})?(?:(?P<iy>20\d\d)-(?P<im>[01]?\d)-(?P<id>[0-3]?\d)|"
-    r"(?P<ed>[0-3]?\d)\.(?P<em>[01]?\d)\.(?P<ey>20\d\d))(?![\w-])"
+    r"(?P<ed>[0-3]?\d)\.(?P<em>[01]?\d)\.(?P<ey>20\d\d)|"
+    r"(?P<sa>[0-3]?\d)/(?P<sb>[0-3]?\d)/(?P<sy>20\d\d))(?![\w-])"
 )
 
 # --- quarters, halves, fiscal and calendar years, seasons, weekdays --------------------------
@@ -239,7 +240,9 @@ def _anchor(words: str) -> WordPattern:
 
 
 _MONTH_ANCHOR = _anchor("|".join(sorted(_MONTH_BY_NAME, key=len, reverse=True)))
-_NUMERIC_ANCHOR = WordPattern(r"\b(?:20\d\d-[01]?\d-[0-3]?\d|[0-3]?\d\.[01]?\d\.20\d\d)")
+_NUMERIC_ANCHOR = WordPattern(
+    r"\b(?:20\d\d-[01]?\d-[0-3]?\d|[0-3]?\d\.[01]?\d\.20\d\d|[0-3]?\d/[0-3]?\d/20\d\d)"
+)
 _QUARTER_ANCHOR = WordPattern(r"\b(?:q[1-4]|[1-4]q|t[1-4]|quarter|quartal|trimestre|kwartaal)")
 _HALF_ANCHOR = WordPattern(
     r"\b(?:h[12]|[12]h|half|semester|semestre|halbjahr|jahreshälfte|helft|halfjaar)\b"
@@ -279,6 +282,7 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
         calendar = Calendar(calendar.as_of, stated)
     found: list[Found] = []
     fiscal_ends: set[int] = set()
+    fiscal_starts: set[int] = set()
     kinds = _kinds(text)
     for needs, resolve in _RESOLVERS:
         if kinds.isdisjoint(needs):
@@ -293,11 +297,14 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
                 said = match.group()
                 if resolve is _period_ends and _FISCAL_END_WORDS.search(said):
                     fiscal_ends.add(match.start())
+                elif resolve is _period_ends and _FISCAL_WORDS.search(said):
+                    fiscal_starts.add(match.start())
     found.sort(key=lambda item: (item.start, -item.end))
     found = [
         item
         for index, item in enumerate(found)
         if not (item.start in fiscal_ends and _dated_after(found, index))
+        and not (item.start in fiscal_starts and _dated_after(found, index, text))
     ]
     kept: list[Found] = []
     for item in found:
@@ -310,16 +317,24 @@ def find_calendar_deadlines(text: str, calendar: Calendar, *, bare: bool = False
 _DATE_REACH = 25
 # A fiscal year's end ("ends on March 31") is refined by the date after it; its start
 # ("before our fiscal year starts in July") is the first day of the month named.
+_FISCAL_WORDS = re.compile(r"\b(?:fiscal|financial)\b")
+_DAY_NUMBER = re.compile(r"(?<![\d.])[0-3]?\d(?![\d.])")
 _FISCAL_END_WORDS = re.compile(
     r"^(?!.*\b(?:start|starts|begin|begins|kicks)\b).*(?:fiscal|financial)"
 )
 
 
-def _dated_after(found: list[Found], index: int) -> bool:
+def _dated_after(found: list[Found], index: int, text: str | None = None) -> bool:
     """'before our fiscal year ends on March 31', 'this fiscal year (until March end)': the
-    date right after a fiscal year's end says which day it is."""
+    date right after a fiscal year's end says which day it is. With `text`, only a date with
+    a day counts ('before the new fiscal year starts, 1 April 2027'; in 'starts in July' the
+    month names the fiscal year's first day)."""
     item = found[index]
-    return any(0 <= other.start - item.end <= _DATE_REACH for other in found[index + 1 : index + 3])
+    return any(
+        0 <= other.start - item.end <= _DATE_REACH
+        and (text is None or _DAY_NUMBER.search(text, other.start, other.end) is not None)
+        for other in found[index + 1 : index + 3]
+    )
 
 
 def _day_of_month(match: re.Match[str], year: int, month: int) -> date:
@@ -378,11 +393,25 @@ def _numeric_dates(text: str, calendar: Calendar, bare: bool):
         try:
             if match["iy"]:
                 deadline = date(int(match["iy"]), int(match["im"]), int(match["id"]))
-            else:
+            elif match["ey"]:
                 deadline = date(int(match["ey"]), int(match["em"]), int(match["ed"]))
+            else:
+                deadline = _slashed_date(int(match["sa"]), int(match["sb"]), int(match["sy"]))
+                if deadline is None:
+                    continue
         except ValueError:
             continue
         yield match, deadline
+
+
+def _slashed_date(first: int, second: int, year: int) -> date | None:
+    """30/06/2027 (day first) or 06/30/2027 (month first), whichever the numbers allow;
+    None for 05/06/2027, which reads both ways."""
+    if first > 12 >= second:
+        return date(year, second, first)
+    if second > 12 >= first:
+        return date(year, first, second)
+    return None
 
 
 def _year(text: str) -> int:
@@ -559,7 +588,7 @@ _RESOLVERS = (
 )
 _TOKEN = re.compile(r"[^\W_]+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")  # the same tokens in ASCII text, found faster
-_NUMERIC_DATE = re.compile(r"\d[.-][0-3]?\d[.-]\d")
+_NUMERIC_DATE = re.compile(r"\d[./-][0-3]?\d[./-]\d")
 _WORD_KINDS = {
     **dict.fromkeys(_MONTH_BY_NAME, "month"),
     **dict.fromkeys(_SEASONS, "season"),
@@ -598,6 +627,6 @@ def _kinds(text: str) -> set[str]:
                 kinds.update(("quarter", "half"))
             elif len(token) == 4:
                 kinds.add("year")
-    if ("-" in text or "." in text) and _NUMERIC_DATE.search(text):
+    if ("-" in text or "." in text or "/" in text) and _NUMERIC_DATE.search(text):
         kinds.add("numeric")
     return kinds

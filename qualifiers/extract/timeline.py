@@ -176,6 +176,7 @@ _STRONG_CONTEXT = re.compile(
     r"sign\w*|kick[- ]?off|chos\w+|choose|pick(?:ed|ing)?|select\w*|migrat\w+|switch\w*|onboard\w*|"
     r"rollout|start\w*|adopt\w*|replace\w*|contract|revisit\w*|circle back|reconnect|"
     r"look again|finali[sz]e\w*|award\w*|po|purchase order|entscheid\w*|kauf\w*|einführ\w*|"
+    r"zuschlag\w*|vergabe\w*|adjudica\w*|gunning|"
     r"umsetz\w*|"
     r"décid\w*|décision|achet\w*|mettre en place|déploy\w*|lancer|signer|decidir|decisión|"
     r"comprar|implementar|implantar|contratar|firmar|beslis\w*|kopen|invoeren|implementeren|"

@@ -59,6 +59,18 @@ def timeline(rubric, received: str, text: str = "", fields: dict | None = None):
         # numeric dates and an RFP's award date
         ("2026-04-01", "Contract award: 15 June 2026.", 3, "15 June 2026"),
         ("2026-04-01", "We must sign the contract by 2026-08-31.", 5, "by 2026-08-31"),
+        # slashed dates the numbers say how to read (day first or month first)
+        ("2027-02-23", "Decision before 30/06/2027.", 5, "before 30/06/2027"),
+        ("2027-02-23", "Decision before 06/30/2027.", 5, "before 06/30/2027"),
+        ("2026-12-08", "Queremos decidir até 31/01/2027.", 2, "até 31/01/2027"),
+        # a tender's award date; a fiscal year's start with its day given
+        ("2026-02-10", "Angebotsfrist: 16.03.2026\nZuschlag voraussichtlich: 30.04.2026", 3, None),
+        (
+            "2026-10-20",
+            "- timing: wants a decision before the new fiscal year starts, 1 April 2027",
+            6,
+            "1 April 2027",
+        ),
         # other languages
         ("2026-06-01", "Wir möchten bis Ende Juli entscheiden.", 2, "bis Ende Juli"),
         ("2026-02-02", "Nous voulons décider d'ici fin juin.", 5, "fin juin"),
@@ -85,6 +97,7 @@ def test_calendar_expressions_count_from_the_arrival_day(
         ("2026-03-14", "We'd like to go live in 2040."),  # beyond 120 months
         ("2026-03-14", "May we ask whether you integrate with SAP before we decide?"),
         ("2026-12-01", "Chat started 01.12.2026, the visitor wants to decide on a tool."),
+        ("2027-02-23", "Decision before 05/06/2027."),  # May or June: it reads both ways
     ],
 )
 def test_past_dates_other_dates_and_far_dates_are_no_timeline(default_rubric, received, text):
