@@ -134,7 +134,7 @@ _FOREIGN_ORDINALS = {
 }
 _ORDINAL.update({word: n for n, words in _FOREIGN_ORDINALS.items() for word in words})
 _FOREIGN_ORDINAL = "|".join(word for words in _FOREIGN_ORDINALS.values() for word in words)
-_FOREIGN_ARTICLE = r"(?:(?:el|o|le|la|im|het|das|del|do|du|den|dem)[ \t]+)?"
+_FOREIGN_ARTICLE = r"(?:(?:el|o|le|la|im|het|das|des|del|do|du|den|dem)[ \t]+)?"
 _FY = r"(?:fy[ \t]?(?P<fy>20\d\d|\d\d)|(?P<qy>20\d\d|'\d\d))"
 # "before Q2 ends", "before H1 is over": the period's last day, not its first.
 _PERIOD_OVER = r"(?P<over>[ \t]+(?:ends|is over|closes|finishes|runs out)\b)?"
@@ -145,7 +145,8 @@ _QUARTER = re.compile(
     r"(?<=[ \t])t(?P<qt>[1-4])(?=[ \t]+20\d\d|[ \t]*[.,;!?]|$)|"
     r"(?:the[ \t]+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|"
     r"4th)[ \t]+(?:fiscal[ \t]+)?quarter|(?P<qtr>[1-4])(?:er|e|º|o)?[ \t]+(?:quartal|trimestre|"
-    rf"kwartaal)|{_FOREIGN_ARTICLE}(?P<qf>{_FOREIGN_ORDINAL})[ \t]+(?:quartal|trimestre|kwartaal))"
+    rf"kwartaal)|{_FOREIGN_ARTICLE}(?P<qf>{_FOREIGN_ORDINAL})[ \t]+"
+    r"(?:quartals?|trimestre|kwartaal))"
     rf"(?![\w-]){_PERIOD_YEAR}(?![\w-]){_PERIOD_OVER}"
 )
 _HALF = re.compile(
@@ -573,7 +574,26 @@ def _weekdays(text: str, calendar: Calendar, bare: bool):
         yield match, calendar.as_of + timedelta(days=14 if match["which"] == "next" else 7)
 
 
-_DAY_RESOLVERS = (_month_dates, _numeric_dates)
+# "by the 29th of this month", "before the 15th": a day of this month (of the next once it
+# has passed).
+_ORDINAL_DAY = re.compile(
+    r"(?<![\w-])(?:by|before|until|no later than)[ \t]+the[ \t]+(?P<day>[0-3]?\d)(?:st|nd|rd|th)"
+    r"(?:[ \t]+of[ \t]+(?P<which>this|next)[ \t]+month)?(?![\w-])(?![ \t]+(?:of[ \t]+)?[a-z]{3})"
+)
+
+
+def _ordinal_days(text: str, calendar: Calendar, bare: bool):
+    as_of = calendar.as_of
+    for match in _ORDINAL_DAY.finditer(text):
+        year, month = as_of.year, as_of.month
+        day = int(match["day"])
+        if match["which"] == "next" or (match["which"] is None and day <= as_of.day):
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if 1 <= day <= _stdlib_calendar.monthrange(year, month)[1]:
+            yield match, date(year, month, day)
+
+
+_DAY_RESOLVERS = (_month_dates, _numeric_dates, _ordinal_days)
 # Each resolver with the kind of word its expressions contain; one scan finds which kinds a
 # text has, so a lead without a date word costs one regex search.
 _RESOLVERS = (
@@ -585,10 +605,19 @@ _RESOLVERS = (
     ({"year"}, _years),
     ({"season"}, _seasons),
     ({"weekday"}, _weekdays),
+    ({"ordinal_day"}, _ordinal_days),
 )
 _TOKEN = re.compile(r"[^\W_]+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")  # the same tokens in ASCII text, found faster
 _NUMERIC_DATE = re.compile(r"\d[./-][0-3]?\d[./-]\d")
+
+
+def _english_ordinal(day: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st, 22nd, 23rd ... 31st."""
+    suffix = "th" if 10 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
 _WORD_KINDS = {
     **dict.fromkeys(_MONTH_BY_NAME, "month"),
     **dict.fromkeys(_SEASONS, "season"),
@@ -596,7 +625,7 @@ _WORD_KINDS = {
     **dict.fromkeys(
         (
             *("q1", "q2", "q3", "q4", "1q", "2q", "3q", "4q", "t1", "t2", "t3", "t4"),
-            *("quarter", "quartal", "trimestre", "kwartaal"),
+            *("quarter", "quartal", "quartals", "trimestre", "kwartaal"),
         ),
         "quarter",
     ),
@@ -613,6 +642,7 @@ _WORD_KINDS = {
         "period",
     ),
 }
+_WORD_KINDS.update(dict.fromkeys((_english_ordinal(day) for day in range(1, 32)), "ordinal_day"))
 _KIND_WORDS = frozenset(_WORD_KINDS)
 
 

@@ -104,7 +104,7 @@ _MAX_CACHED_RUBRICS = 16
 _SIMILAR_KEYS = {
     "money": r"\bbudget|\bbdgt\b|\bspend|presupuesto|or[çc]amento",
     # "Timing:", not "budget/timing?": a combined question's answer is read as free text
-    "timeline": r"timeline|time ?frame|(?<!/)\btiming\b|\bdecide|\bdecision|\bwhen\b|"
+    "timeline": r"timeline|time ?frame|(?<!/)\btiming\b|\bdecide|\bdecision|\bwhen\b|^tl$|"
     r"go[- ]live|deadline|award|"
     r"(?:purchase|buying)[ _]window|zeitrahmen|zeitraum|zeitplan|entscheidung|\bplazo|"
     r"\bprazo|calendrier|[ée]ch[ée]ance|\bd[ée]lai|\bplanning|termijn|tijdlijn|\bwann\b|"

@@ -131,8 +131,21 @@ _PAST_AFTER = re.compile(
 _NOT_A_DECISION = re.compile(
     r"\b(?:questions?|clarifications?|submissions?|proposals?|bids?|tenders?|responses?|"
     r"offers?|quotes?|rfp|rfi|webinar|meeting|call|demo|event|conference|trade ?show|"
-    r"founded|established|since)\b[^.!?\n]*$"
+    r"founded|established)\b[^.!?\n]*$|\bsince[ \t]+$"
 )
+# "a decision before the board meeting on 25 September": that event's day is the deadline.
+_DECIDED_BEFORE = re.compile(
+    r"\b(?:decision|decid\w*|sign\w*|choos\w*|select\w*|award\w*|entscheid\w*|décid\w*|"
+    r"decidir|beslis\w*)\b[^.!?\n]*?\b(?:before|ahead of|prior to|by|vor|avant|antes d[eo]|"
+    r"voor)\b[^.!?\n]*$"
+)
+# "the decision has been pushed to Q1 2027": what was moved is still ahead.
+_POSTPONED_TO = re.compile(
+    r"\b(?:pushed|moved|postponed|delayed|deferred|rescheduled|shifted|slipped|put off)"
+    r"(?:[ \t]+(?:back|out))?[ \t]+(?:to|until|till|into)[ \t]+(?:the[ \t]+)?$"
+)
+# "go-live after our year-end freeze": a period the decision comes after is no deadline.
+_AFTER = re.compile(r"\bafter[ \t]+(?:the[ \t]+|our[ \t]+|this[ \t]+)?$")
 _PRESENT_BEFORE = re.compile(
     r"\b(?:is|are|be|been|being|get|gets|to|will|'ll|'re|if|once|when|until|unless|as)[ \t]+$"
 )
@@ -151,7 +164,7 @@ _LEAD = (
     r"less than|before|max(?:imum)?|up to|no later than|the next|in the next|within the next|"
     r"over the next|in the coming|the coming|another|innerhalb von|innerhalb|in den nächsten|"
     r"binnen|dans les|d'ici|en los próximos|en las próximas|dentro de|en menos de|"
-    r"nos próximos|nas próximas|binnen de|in de komende)\s+)"
+    r"nos próximos|nas próximas|binnen de|in de komende|em|en|dans)\s+)"
 )
 _AMOUNT_OF_TIME = (
     rf"(?:about |around |roughly |approximately |approx\.? |~|only |just )?{_QTY}"
@@ -173,7 +186,8 @@ _NOT_TIMELINE_AFTER = re.compile(
 _STRONG_CONTEXT = re.compile(
     r"\b(?:timeline|timeframe|time frame|deadline|decid\w*|decision|buy\w*|purchas\w*|"
     r"go[- ]live|live|launch\w*|implement\w*|roll[- ]?out|deploy\w*|in place|up and running|"
-    r"sign\w*|kick[- ]?off|chos\w+|choose|pick(?:ed|ing)?|select\w*|migrat\w+|switch\w*|onboard\w*|"
+    r"sign\w*|kick[- ]?off|chos\w+|choos\w*|pick(?:ed|ing)?|select\w*|migrat\w+|switch\w*|"
+    r"onboard\w*|"
     r"rollout|start\w*|adopt\w*|replace\w*|contract|revisit\w*|circle back|reconnect|"
     r"look again|finali[sz]e\w*|award\w*|po|purchase order|entscheid\w*|kauf\w*|einführ\w*|"
     r"zuschlag\w*|vergabe\w*|adjudica\w*|gunning|"
@@ -189,11 +203,13 @@ _WEAK_CONTEXT = re.compile(
     r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
     r"hurry|urgen\w*|seats?|licen[cs]es?|upgrad\w*|order\w*|"
     r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must|"
+    r"go ahead|move forward|proceed|do anything|look at|look into|"
     r"necesit\w*|queremos|quer\w+|precis\w+|willen|wil|wollen|brauchen|möchten|voulons|"
     r"voudrions|veut|veux|besoin|souhait\w*|gostar\w*|gepland|geplant|planead\w*|"
     r"planejad\w*|prévu\w*|hebben|haben|avoir|tener|ter)\b",
 )
-_SENTENCE = re.compile(r"[.!?\n]")
+# A full stop ends a sentence, a run of dots does not: "Contract award ...... 1 August".
+_SENTENCE = re.compile(r"(?<!\.)\.(?!\.)|[!?\n]")
 _DATE_REACH = 25  # a calendar date this close after a phrase like "this year" refines it
 # How far a sentence is read either side of a timeline: a text without full stops would
 # otherwise be one sentence, rescanned for every timeline in it.
@@ -217,7 +233,7 @@ def find_timeline(
         if bare
         or not (
             _in_the_past(text, found.start, found.end)
-            or _NOT_A_DECISION.search(text, _sentence_start(text, found.start), found.start)
+            or _other_date(text, _sentence_start(text, found.start), found.start)
         )
     ]
     candidates: list[Found] = list(dated)
@@ -247,6 +263,9 @@ def find_timeline(
         if months is None or _skipped(text, match, bare):
             continue
         candidates.append(Found(months, match.start(), match.end(), 0.8))
+    if not bare and len(candidates) > 1:
+        later = [found for found in candidates if not _AFTER.search(text, 0, found.start)]
+        candidates = later or candidates
     if not candidates:
         return None
     candidates.sort(key=lambda found: found.start)
@@ -292,7 +311,18 @@ def _context_distance(text: str, found: Found, context: re.Pattern[str]) -> int 
     return min(distances) + (_PURPOSE_PENALTY if in_purpose else 0)
 
 
+def _other_date(text: str, sentence_start: int, start: int) -> bool:
+    """An RFP's question or proposal deadline, a demo call: a day that is not the decision's,
+    unless the decision is due before it."""
+    return bool(
+        _NOT_A_DECISION.search(text, sentence_start, start)
+        and not _DECIDED_BEFORE.search(text, sentence_start, start)
+    )
+
+
 def _in_the_past(text: str, start: int, end: int) -> bool:
+    if _POSTPONED_TO.search(text, max(0, start - 40), start):
+        return False
     return bool(
         _PAST_BEFORE.search(text, _sentence_start(text, start), start)
         or _reports_an_event(text, end)
@@ -311,7 +341,11 @@ def _reports_an_event(text: str, end: int) -> bool:
 def _sentence_start(text: str, position: int) -> int:
     """Where the sentence around `position` starts, looking back at most `_SENTENCE_REACH`."""
     reach = max(0, position - _SENTENCE_REACH)
-    return max(reach - 1, *(text.rfind(c, reach, position) for c in ".!?\n")) + 1
+    stop = max(text.rfind(c, reach, position) for c in "!?\n")
+    dot = text.rfind(".", reach, position)
+    while dot > stop and "." in (text[dot - 1 : dot], text[dot + 1 : dot + 2]):
+        dot = text.rfind(".", reach, dot)  # a run of dots (a table's leader) reads on
+    return max(reach - 1, stop, dot) + 1
 
 
 def _sentence_end(text: str, position: int) -> int:

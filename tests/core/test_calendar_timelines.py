@@ -78,6 +78,19 @@ def timeline(rubric, received: str, text: str = "", fields: dict | None = None):
         ("2026-03-20", "We willen eind mei beslissen.", 3, "eind mei"),
         ("2026-08-03", "Queremos implantar até o final de setembro.", 2, "até o final de setembro"),
         ("2026-02-02", "Décision prévue au T3 2026.", 8, None),
+        ("2025-09-03", "Entscheidung bis Ende des ersten Quartals 2026.", 7, "ersten Quartals"),
+        ("2026-09-15", "Queremos implantar em 6 semanas.", 2, "em 6 semanas"),
+        ("2026-09-15", "Nous voulons décider dans 6 semaines.", 2, "dans 6 semaines"),
+        # an RFP's schedule with dot leaders; a decision due before an event; a day of month
+        ("2025-05-22", "3. SCHEDULE\nAnticipated contract award ..... 1 August 2025", 3, None),
+        ("2026-07-15", "A decision before the board meeting on 25 September.", 3, "25 September"),
+        ("2027-10-12", "We're choosing a vendor by the 29th of this month.", 1, "the 29th"),
+        ("2027-10-12", "We decide by the 5th.", 1, "by the 5th"),  # passed: next month's
+        # postponed is still ahead; what comes after a period is not the deadline
+        ("2026-07-07", "Since you asked: the decision has been pushed to Q1 2027.", 9, "Q1 2027"),
+        ("2027-11-16", "Go-live after our year-end freeze; we decide in February.", 4, "February"),
+        # SDR shorthand
+        ("2027-03-02", "Bdgt: n/a. TL: H2. Next: send case study", 10, "H2"),
     ],
 )
 def test_calendar_expressions_count_from_the_arrival_day(
@@ -98,6 +111,8 @@ def test_calendar_expressions_count_from_the_arrival_day(
         ("2026-03-14", "May we ask whether you integrate with SAP before we decide?"),
         ("2026-12-01", "Chat started 01.12.2026, the visitor wants to decide on a tool."),
         ("2027-02-23", "Decision before 05/06/2027."),  # May or June: it reads both ways
+        ("2026-04-01", "Let's have a demo call on 25 May before we decide anything."),
+        ("2026-04-01", "Proposals due ..... 15 May 2026"),
     ],
 )
 def test_past_dates_other_dates_and_far_dates_are_no_timeline(default_rubric, received, text):
