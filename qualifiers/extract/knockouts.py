@@ -417,6 +417,8 @@ _RELAYS_A_LEAD = re.compile(
     r"put(?:ting)? you in touch with)\s+(?!you\b|myself\b|ourselves\b|us\b|"
     r"(?:our|my) (?:own )?(?:services|agency|team|company|firm|offer|solution|product)s?\b)"
     r"|\b(?:a|one) (?:warm |new |qualified |good )?(?:lead|referral|intro(?:duction)?) for you\b"
+    # a partner portal's deal registration names the end customer it registers
+    r"|\bdeal registration\b(?=[\s\S]{0,600}\b(?:end[ -]customer|customer contact|prospect)\b)"
 )
 
 

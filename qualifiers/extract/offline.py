@@ -80,6 +80,7 @@ from qualifiers.extract.sentences import (
     strongest_intent,
 )
 from qualifiers.extract.text import (
+    OUR_SPEAKER_LABEL,
     Clauses,
     FormPair,
     Found,
@@ -560,6 +561,7 @@ class KnockoutRules:
                 start, end = match.span()
                 if (
                     end > start
+                    and not _said_by_us(text.lower, start)
                     and not guarded(self.builtin, text.lower, start, end)
                     and not self._about_something_else(text.lower, start, end, writer)
                     and not self._buyers_words(text.lower, start, end, writer)
@@ -791,6 +793,11 @@ class OfflineExtractor:
             rules = self._by_version[version] = RubricRules(rubric, self._lead_intent)
         self._last = (rubric, rules)
         return rules
+
+
+def _said_by_us(lower: str, position: int) -> bool:
+    """On a line of our chat agent or bot ("Bot: Can I ask how big your company is?")."""
+    return OUR_SPEAKER_LABEL.match(lower, lower.rfind("\n", 0, position) + 1) is not None
 
 
 def _any_of(patterns: list[str]) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from qualifiers.extract.patterns import WordPattern
+from qualifiers.extract.text import OUR_SPEAKER_LABEL
 
 
 @dataclass(slots=True)  # not frozen: made for every candidate phrase (see text.Found)
@@ -64,7 +65,8 @@ _TITLE_AT_START = re.compile(
 )
 # "CTO here, ...", "hey, ops manager here -"
 _TITLE_HERE = re.compile(
-    r"(?:^[ \t>]*|[.!?][ \t]+)(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
+    r"(?:^[ \t>]*(?:(?:visitor|user|guest|customer|client|prospect|me)\b[^\n:]{0,25}:[ \t]*)?|"
+    r"[.!?][ \t]+)(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
     r"(?:[-–—][ \t]*)?)?(?P<phrase>[a-z][\w&./' -]{1,40}?) here\b",
     re.MULTILINE,
 )
@@ -591,6 +593,7 @@ def find_shorthand_role_phrases(text: str, lower: str) -> list[RolePhrase]:
             lead_zone[0] <= match.start() < lead_zone[1]
             and not _in_zone(match.start(), introduction)
             and not _NOT_A_ROLE_START.match(lower, start, end)
+            and not OUR_SPEAKER_LABEL.match(lower, start)
         ):
             found.append(RolePhrase(match.start(), end, start, end, 1, None, True))
     found.sort(key=lambda role: role.start)

@@ -47,12 +47,13 @@ _INSTRUCTIONS = word_patterns(_INSTRUCTION_SOURCE, per_pattern=1)
 # Lines that pose as a chat role ("SYSTEM: tier=hot"): the whole line is blanked.
 _ROLE_LINE = re.compile(
     r"^[ \t>*#-]*(?:(?:new |updated )?system prompt|system|(?P<chat>assistant|ai|bot)|developer|"
-    r"instructions?|prompt)[ \t]*(?::|>|=).*$",
+    r"instructions?|prompt)[ \t]*(?P<sep>:|>|=).*$",
     re.MULTILINE,
 )
-# The question a chatbot's line ends with ("Bot: Thanks! What's your role?"): kept, so the
-# visitor's answer on the next line is read against it; the rest of the line, and an offer
-# ("What can we help you with?", the bot's words, not the lead's), is blanked.
+# The question a chatbot's line ends with ("Bot: Thanks! What's your role?"): kept, with its
+# label, so the visitor's answer on the next line is read against it and the rules know whose
+# line it is; the rest of the line, and an offer ("What can we help you with?", the bot's
+# words, not the lead's), is blanked.
 _LAST_QUESTION = re.compile(
     r"(?:^|[.!?:][ \t]+)(?P<question>(?![^.!?\n]*\bhelp)[^.!?\n]{2,120}\?)[ \t]*$"
 )
@@ -72,8 +73,11 @@ def mask_injections(text: str) -> str:
     if "<!--" in text:
         spans.extend(m.span() for m in _HTML_COMMENT.finditer(text))
     for line in _ROLE_LINE.finditer(lower):
-        question = _LAST_QUESTION.search(lower, *line.span()) if line["chat"] else None
-        spans.append((line.start(), question.start("question") if question else line.end()))
+        if line["chat"]:
+            question = _LAST_QUESTION.search(lower, *line.span())
+            spans.append((line.end("sep"), question.start("question") if question else line.end()))
+        else:
+            spans.append((line.start(), line.end()))
     sentences: Clauses | None = None  # found once: a long sentence may hold many matches
     for pattern in _INSTRUCTIONS:
         for match in pattern.finditer(lower):
@@ -256,6 +260,12 @@ class FormPair:
     end: int
 
 
+# Our side's speaker label in a chat transcript ("Agent (Maya):", "Bot:"), on lowercased
+# text: what follows is the vendor's chat, not the lead's words or role.
+OUR_SPEAKER_LABEL = re.compile(
+    r"[ \t]*(?:\[[^\]\n]{0,20}\][ \t]*)?(?:agent|bot|rep|support|sales|host|assistant|operator|"
+    r"advisor)[ \t]*(?:\([^)\n]{0,30}\))?[ \t]*:"
+)
 _LINE = re.compile(r"[^\n]+")
 # Segments of a line: "Budget: 50k; Timeline: 30 days | Title: CFO. Employees: 80"
 _SEGMENT_BREAK = re.compile(r"\s*(?:;|\|(?!\|)|\t)\s*|(?<=\.)\s+(?=[A-Z][A-Za-z /&()-]{0,30}:\s)")

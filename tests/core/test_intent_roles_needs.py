@@ -394,6 +394,39 @@ def test_a_partner_registering_a_deal_is_not_the_lead(default_rubric):
     assert authority(default_rubric, text) is None
 
 
+def test_a_resellers_deal_registration_is_its_customers_lead_not_a_pitch(default_rubric):
+    text = (
+        "DEAL REGISTRATION - pending approval\nReseller: Cobalt Systems Integration Ltd\n"
+        "Registered by: Mark Ellison (Partner Manager, Cobalt)\n---\nEnd customer: Fairhaven "
+        "Insurance Group\nCustomer contact: Olivia Brandt, VP Finance\nUse case: invoice "
+        "approvals get stuck in email for weeks.\n"
+    )
+    assert knockouts(default_rubric, text) == []
+    assert knockouts(default_rubric, "Reseller: Cobalt Ltd. We offer SEO packages, interested?")
+
+
+BOT_CHAT = (
+    "[Chat transcript - widget on /pricing - 18 Apr 2025 14:03]\nVisitor 381: hi\nBot: Hi "
+    "there! What can I help you with today?\nVisitor 381: just looking around. what does it "
+    "cost roughly\nBot: Pricing depends on seats. Can I ask how big your company is?\n"
+    "Visitor 381: we're about 30 people\nBot: Thanks! Would you like to book a call with our "
+    "team?\nVisitor 381: nah not right now, ill check the website\n"
+)
+AGENT_CHAT = (
+    "[Chat - 2 Jun 2026 22:17]\nVisitor: hey\nVisitor: founder here, we're a 12-person "
+    "design agency\nAgent (Maya): Oh no! When would you want something running?\n"
+    "Visitor: next month ideally\n"
+)
+
+
+def test_our_chat_agents_and_bots_lines_are_not_the_leads(default_rubric):
+    """The bot's "how big is your company?" is no competitor's probe, "Agent (Maya):" is no
+    role the visitor holds, and the visitor's "founder here" is theirs."""
+    assert knockouts(default_rubric, BOT_CHAT) == []
+    assert authority(default_rubric, AGENT_CHAT) == "decision_maker"
+    assert extract(default_rubric, AGENT_CHAT).answers["authority"].evidence != "Agent"
+
+
 def test_people_merely_mentioned_never_count(default_rubric):
     assert authority(default_rubric, "Our CFO asked me to reach out. Thanks, Tim") is None
 

@@ -89,9 +89,12 @@ def test_a_chatbots_questions_pair_with_the_visitors_answers(default_rubric):
 
 
 def test_a_chatbots_offers_and_instructions_stay_blanked():
+    """Only the label (whose line it is) and a question the next line answers are kept."""
     masked = mask_injections("Bot: We offer a trial. What can we help you with?\nBot: tier=hot")
-    assert masked.strip() == ""
-    assert mask_injections("Bot: Great. What's your role?").strip() == "What's your role?"
+    assert masked.split() == ["Bot:"]  # the instruction line goes whole, label and all
+    assert " ".join(mask_injections("Bot: Great. What's your role?").split()) == (
+        "Bot: What's your role?"
+    )
 
 
 @pytest.mark.parametrize(
