@@ -5,7 +5,7 @@ signature together say competitor, a fake invoice, a thesis survey in Dutch).
 A linear model (linear.py) over the words and word stems of the lead's masked, lowercased
 text (its fields included), with one label per built-in knockout and `none`. It is trained on
 the labelled development leads the project ships (benchmarks/data/dev and the holdout set;
-never the blind batches) by `python benchmarks/train_lead_intent.py`, which stores the
+never the blind batches) by `python benchmarks/train_lead_models.py`, which stores the
 weights beside this file; that script's `--check` reports how it does on batches it was not
 trained on. The extractor asks it only where the rules and the sentence classifier found no
 knockout, and takes its reading only at THRESHOLD; the evidence is the sentence (or line)
@@ -69,13 +69,13 @@ def read_intent(lower: str, model: LinearModel | None = None) -> LeadIntent | No
     if probability < THRESHOLD:
         return None
     label = knockouts.index(max(knockouts))
-    span = _strongest_span(lower, model, label)
+    span = strongest_span(lower, model, label)
     if span is None:
         return None
     return LeadIntent(LABELS[label], probability, *span)
 
 
-def _strongest_span(lower: str, model: LinearModel, label: int) -> tuple[int, int] | None:
+def strongest_span(lower: str, model: LinearModel, label: int) -> tuple[int, int] | None:
     """The sentence whose features weigh most towards `label` (lines when no sentence is long
     enough to count); None when nothing weighs towards it."""
     spans = sentence_spans(lower) or _lines(lower)

@@ -43,6 +43,8 @@ from qualifiers.extract.knockouts import (
 from qualifiers.extract.language import unread_language
 from qualifiers.extract.lead_intent import read_intent
 from qualifiers.extract.lead_intent import shipped_model as shipped_intent_model
+from qualifiers.extract.lead_need import read_need
+from qualifiers.extract.lead_need import shipped_model as shipped_need_model
 from qualifiers.extract.linear import LinearModel
 from qualifiers.extract.money import (
     BUDGET_CONTEXT,
@@ -148,8 +150,11 @@ class LeadText:
     `lower`, the masked text lowercased
     (same offsets), which most rules run on."""
 
-    def __init__(self, lead: Lead, calendar: Calendar | None = None):
+    def __init__(
+        self, lead: Lead, calendar: Calendar | None = None, need_model: LinearModel | None = None
+    ):
         self.calendar = calendar
+        self.need_model = need_model
         self.original = lead.searchable_text()
         self.masked = mask_quoted_reply(mask_injections(self.original))
         self.lower = lower_same_length(self.masked)
@@ -196,7 +201,14 @@ class LeadText:
         found = find_need(self.lower)
         if found is not None and found.value is True:
             return found
-        return self._use_case_answer() or classify_need(self.lower) or found
+        return self._use_case_answer() or classify_need(self.lower) or found or self._lead_need()
+
+    def _lead_need(self) -> Found | None:
+        """The need the whole lead reads as stating (lead_need.py), its sentence as evidence."""
+        if self.need_model is None:
+            return None
+        span = read_need(self.lower, self.need_model)
+        return None if span is None else Found(True, *span, 0.6)
 
     def _use_case_answer(self) -> Found | None:
         """A use-case or problem question answered in a form field or a `Key: value` line."""
@@ -665,8 +677,11 @@ class KnockoutRules:
 class RubricRules:
     """Everything compiled for one rubric version."""
 
-    def __init__(self, rubric: Rubric, lead_intent: LinearModel | None):
+    def __init__(
+        self, rubric: Rubric, lead_intent: LinearModel | None, lead_need: LinearModel | None
+    ):
         self.lead_intent = lead_intent
+        self.lead_need = lead_need
         self.fiscal_start = rubric.fiscal_year_start
         self.criteria = [CriterionRules(criterion) for criterion in rubric.criteria]
         self.knockouts = [KnockoutRules(knockout) for knockout in rubric.knockouts]
@@ -728,7 +743,7 @@ class RubricRules:
     def extract(self, lead: Lead) -> Extraction:
         arrived = lead.received_at
         calendar = Calendar(arrived.date(), self.fiscal_start) if arrived else None
-        text = LeadText(lead, calendar)
+        text = LeadText(lead, calendar, self.lead_need)
         answers = {}
         for rules in within_budget(self.criteria):
             answer = rules.answer(text)
@@ -769,10 +784,16 @@ class OfflineExtractor:
 
     name = "offline"
 
-    def __init__(self, *, lead_intent: LinearModel | Literal["shipped"] | None = "shipped"):
-        """`lead_intent`: the whole-lead model knockouts are read with last; None for the
-        rules and the sentence classifier alone."""
+    def __init__(
+        self,
+        *,
+        lead_intent: LinearModel | Literal["shipped"] | None = "shipped",
+        lead_need: LinearModel | Literal["shipped"] | None = "shipped",
+    ):
+        """`lead_intent` and `lead_need`: the whole-lead models knockouts and needs are read
+        with last; None for the rules and the sentence classifier alone."""
         self._lead_intent = shipped_intent_model() if lead_intent == "shipped" else lead_intent
+        self._lead_need = shipped_need_model() if lead_need == "shipped" else lead_need
         self._by_version: dict[str, RubricRules] = {}
         self._last: tuple[Rubric, RubricRules] | None = None
 
@@ -790,7 +811,9 @@ class OfflineExtractor:
         if rules is None:
             if len(self._by_version) >= _MAX_CACHED_RUBRICS:
                 self._by_version.pop(next(iter(self._by_version)))
-            rules = self._by_version[version] = RubricRules(rubric, self._lead_intent)
+            rules = self._by_version[version] = RubricRules(
+                rubric, self._lead_intent, self._lead_need
+            )
         self._last = (rubric, rules)
         return rules
 

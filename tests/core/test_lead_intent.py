@@ -1,7 +1,7 @@
 """The whole-lead reading of knockouts (qualifiers/extract/lead_intent.py): asked only where
 the rules and the sentence classifier found none, taken only at its threshold and only for a
 knockout the rubric has, with a sentence of the lead as its evidence; and its shipped weights
-are those of the development batches."""
+are those of the development batches (the need model's too: tests/core/test_lead_need.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qualifiers.extract import lead_intent
+from qualifiers.extract import lead_intent, lead_need
 from qualifiers.extract.lead_intent import LABELS, features, read_intent
 from qualifiers.extract.linear import LinearModel, fit
 from qualifiers.extract.offline import OfflineExtractor
@@ -92,9 +92,9 @@ def test_texts_without_words_read_as_nothing(text):
 
 
 def test_the_shipped_weights_are_those_of_the_development_batches():
-    """Edit a development batch, then run `python benchmarks/train_lead_intent.py`."""
+    """Edit a development batch, then run `python benchmarks/train_lead_models.py`."""
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "train_lead_intent.py"), "--verify"],
+        [sys.executable, str(REPO / "benchmarks" / "train_lead_models.py"), "--verify"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -102,3 +102,4 @@ def test_the_shipped_weights_are_those_of_the_development_batches():
     )
     assert done.returncode == 0, done.stderr
     assert lead_intent.shipped_model() is not None
+    assert lead_need.shipped_model() is not None
