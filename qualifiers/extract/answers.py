@@ -17,7 +17,9 @@ _LINE = re.compile(r"[^\n]+")
 # "3. How big is your company? → 500-1000", "Q: Company size → 50-199", "➜ Budget -> TBD".
 _ARROW = re.compile(
     r"[ \t]*(?:\d{1,2}[.)][ \t]*|q\d{0,2}[:.)]?[ \t]+|[-*•➜][ \t]*)?"
-    r"(?P<key>[^\n→]{2,80}?)[ \t]*(?:→|->|=>|—>|➜)[ \t]*(?P<value>[^\n]*\S)[ \t]*",
+    # ... or a badge scanner's "Q3 Budget range? > 10-25k"
+    r"(?P<key>[^\n→]{2,80}?)[ \t]*(?:→|->|=>|—>|➜|(?<=\?)[ \t]*>(?=[ \t]))[ \t]*"
+    r"(?P<value>[^\n]*\S)[ \t]*",
     re.IGNORECASE,
 )
 # A speaker's label: "Bot:", "Q:", "Agent (Julie) :", "[10:15] Visitor :", "A -".

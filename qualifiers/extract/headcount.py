@@ -39,7 +39,7 @@ _FOREIGN_EMPLOYEES = (
 _FOREIGN_PEOPLE = r"personas|pessoas|personnes|mensen|personen|leute|persone"
 _COMPANY_NOUN = (
     r"(?:employees|employee|staff(?:ers)?|ftes?|full[- ]time(?: employees| staff)?|workers|"
-    r"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?)"
+    r"headcount|team members|colleagues|people on (?:staff|payroll)|ppl|emps?\b\.?|ees?\b)"
 )
 _ORG = (
     r"(?:company|team|firm|studio|agency|startup|start-up|business|organi[sz]ation|org|shop|"
@@ -95,7 +95,7 @@ _RULES = [
         3,
         WordPattern(
             r"\b(?:employees?|staff(?:ers)?|ftes?|full[- ]time|workers|headcount|team members|"
-            r"colleagues|people|ppl|emps?)\b"
+            r"colleagues|people|ppl|emps?|ees?)\b"
         ),
     ),
     Rule(

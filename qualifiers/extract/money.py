@@ -71,6 +71,11 @@ BUDGET_CONTEXT = re.compile(
     r"\bwilling to (?:pay|spend|go)\b|\bable to (?:pay|spend)\b|\bcan (?:pay|spend|go up to)\b|"
     r"\bprice range\b|\bup to\b|\bceiling\b|\bcapped\b|\bfunds? (?:for|available)\b|"
     r"\bfunding for this\b|\bfor this (?:project|initiative|purchase|tool)\b|"
+    # a tender's or RFP's value of the contract
+    r"\b(?:estimated |maximum |max\.? |total )?contract value\b|\bauftragswert\b|"
+    r"\bopdrachtwaarde\b|\bvalor (?:estimado|del contrato|do contrato)\b|"
+    r"\bvaleur (?:estimée|du marché)\b|\beingeplant\b|"
+    r"\bhaben(?= (?:etwa |ca\.? |rund |ungefähr )?[$€£\d])|"
     r"\bworth (?:paying|spending)\b|\bplan to pay\b|"
     # the same in the other languages leads arrive in
     r"\bpresupuest\w*|\bor[çc]amento\b|\bbudgetiert\b|\breserviert\b|\bgereserveerd\b|"

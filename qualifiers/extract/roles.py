@@ -157,10 +157,11 @@ _TITLE_LINE = re.compile(
 _SIGN_OFF = re.compile(
     r"^[ \t>]*(?:best(?: regards| wishes)?|thanks(?: so much| again)?|thank you|many thanks|"
     r"regards|kind regards|warm regards|cheers|sincerely|talk soon|thx|br|yours|respectfully|"
-    r"mit freundlichen grüßen|mit freundlichen grüssen|(?:viele|beste|liebe|freundliche) grüße|"
-    r"grüße|gruß|vg|lg|mfg|cordialement|bien cordialement|bien à vous|salutations|"
+    r"mit freundlichen grüßen|mit freundlichen grüssen|"
+    r"(?:viele|beste|liebe|freundliche) grü(?:ß|ss)e|"
+    r"grüße|grüsse|gruß|vg|lg|mfg|cordialement|bien cordialement|bien à vous|salutations|"
     r"(?:un )?saludo|saludos(?: cordiales)?|atentamente|un abrazo|met vriendelijke groet(?:en)?|"
-    r"vriendelijke groet(?:en)?|(?:hartelijke )?groet(?:en)?|mvg|atenciosamente|abraços|"
+    r"vriendelijke groet(?:en)?|(?:hartelijke )?groet(?:en)?|groetjes|mvg|atenciosamente|abraços?|"
     r"cumprimentos|obrigad[oa]|gracias|merci|danke|bedankt|"
     r"--|—|–)[ \t]*[,!.]?[ \t]*$",
     re.MULTILINE,
@@ -168,7 +169,7 @@ _SIGN_OFF = re.compile(
 _BUSINESS_NOUN = (
     r"(?:company|business|studio|agency|firm|shop|practice|startup|bakery|restaurant|cafe|"
     r"store|clinic|salon|gym|consultancy|brand|boutique|farm|garage|franchise|label|"
-    r"school|hotel|bar|brewery|winery|workshop|factory|plant|office|group)"
+    r"school|hotel|bar|brewery|winery|workshop|factory|plant|office|group|place|outfit)"
 )
 _OWNER_VERB = WordPattern(
     r"\b[Ii] (?P<verb>own|run|founded|co-?founded|started|co-own)\s+(?:(?:a|an|my|our|the|this)\s+"

@@ -16,9 +16,8 @@ from qualifiers.models import Lead
 # A badge scan whose need no rule reads: the toy model below learns 'cherry pick' and
 # 'rot' from its neighbours.
 SCAN = (
-    "Scan #0417 08:42\nQ1 What brought you to the booth? > routing\n"
-    "Q2 Biggest pain? > reps cherry pick the good ones, the rest rot in the queue\n"
-    "Booth staff note: nice guy, wants a sandbox"
+    "Scan #0417 08:42\nrouting. reps cherry pick the good ones, the rest rot\n"
+    "nice guy, wants a sandbox"
 )
 BROCHURE = "Scan #0418 09:10\nQ1 What brought you to the booth? > free coffee\nSend a brochure"
 

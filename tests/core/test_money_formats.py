@@ -77,3 +77,17 @@ def test_revenue_in_a_local_format_is_still_not_a_budget(default_rubric):
     lead = Lead(text="Wir machen 12 Mio. EUR Umsatz; revenue 12 Mio. EUR. Budget ist offen.")
     extraction, _ = OfflineExtractor().extract(lead, default_rubric)
     assert "budget" not in extraction.answers or extraction.answers["budget"].value != 12e6
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Maximum contract value: 95.000 € (net, 3 years)", 95_000),  # a tender's value
+        ("Wir haben etwa 3.000 € im Jahr dafür eingeplant.", 3_000),
+    ],
+)
+def test_a_tenders_contract_value_and_money_set_aside_in_german_are_budgets(
+    default_rubric, text, expected
+):
+    extraction, _ = OfflineExtractor().extract(Lead(text=text), default_rubric)
+    assert extraction.answers["budget"].value == expected

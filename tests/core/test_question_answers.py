@@ -25,6 +25,17 @@ def test_arrow_and_two_line_answers_become_pairs():
         assert text[pair.start : pair.end].endswith(pair.value)
 
 
+def test_a_badge_scanners_answers_after_a_question_mark_and_angle_bracket(default_rubric):
+    text = (
+        "Scan #0417 08:42\nQ1 What brought you to the booth? > lead routing\n"
+        "Q3 Budget range? > 10-25k\nQ5 OK to follow up? > yes\n"
+    )
+    pairs = [(pair.key, pair.value) for pair in question_answer_pairs(text)]
+    assert ("Budget range?", "10-25k") in pairs
+    assert _extract(default_rubric, text).answers["budget"].value == 10_000
+    assert question_answer_pairs("Our margin > 10% this year") == []
+
+
 def test_a_visitor_asking_us_is_no_form_question():
     assert question_answer_pairs("Visitor: what does it cost?\nBot: It depends.") == []
 

@@ -235,3 +235,17 @@ def test_a_companys_tagline_is_no_title_and_a_sales_executive_is_a_rep(
 def test_a_surveys_arrow_bulleted_you_are_answer_is_the_writers_role(default_rubric):
     text = 'Typeform — "Is it right for you?"\n➜ Team size: 2-10\n➜ You are: Founder\n'
     assert authority(default_rubric, text) == "decision_maker"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rob from Calder Roofing, I own the place, it's me and eight guys.", "decision_maker"),
+        (
+            "Kunnen jullie een prijslijst sturen?\nGroetjes,\nSanne de Boer\nOffice manager",
+            "influencer",
+        ),
+    ],
+)
+def test_owners_in_plain_words_and_informal_dutch_signatures(default_rubric, text, expected):
+    assert authority(default_rubric, text) == expected
