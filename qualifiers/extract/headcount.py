@@ -120,7 +120,15 @@ _RULES = [
         3,
         WordPattern(r"\b(?:person|people|member|employee|man|woman|strong)\b"),
     ),
-    Rule(re.compile(rf"\b{_APPROX}{_RANGE} of us\b"), 3, WordPattern(r"\bof us\b")),
+    # "there are 12 of us"; not "(it) takes three of us 3 days": who does a task
+    Rule(
+        re.compile(
+            rf"(?<!\btake )(?<!\btakes )(?<!\btook )(?<!\bkeeps )(?<!\bneeds )\b{_APPROX}"
+            rf"{_RANGE} of us\b"
+        ),
+        3,
+        WordPattern(r"\bof us\b"),
+    ),
     Rule(WordPattern(rf"\bemploy(?:s|ing)?\s+{_APPROX}{_RANGE}(?:\s+people)?\b"), 3),
     Rule(
         WordPattern(

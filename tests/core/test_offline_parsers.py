@@ -118,6 +118,7 @@ def test_budget_field_values(default_rubric, raw, expected):
         ("Dana, CFO @ Globex, ~300 ppl, 50k budget.", 300),
         ("Dir. IT @ Norrland Bank, 5k+ emp.", 5_000),
         ("Contact: Maria Lopes, AP Supervisor, Vantor Foods (~500 ee).", 500),  # HR shorthand
+        ("It takes three of us 3 days a month. We're approximately 75 employees.", 75),
         ("We are manufacturer in Poland, about 80 staff.", 80),
         ("We have fewer than 10 employees.", 9),
         ("eng manager at Splinter (we're ~50).", 50),
