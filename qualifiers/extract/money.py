@@ -74,8 +74,14 @@ BUDGET_CONTEXT = re.compile(
     # a tender's or RFP's value of the contract
     r"\b(?:estimated |maximum |max\.? |total )?contract value\b|\bauftragswert\b|"
     r"\bopdrachtwaarde\b|\bvalor (?:estimado|del contrato|do contrato)\b|"
-    r"\bvaleur (?:estimée|du marché)\b|\beingeplant\b|"
-    r"\bhaben(?= (?:etwa |ca\.? |rund |ungefähr )?[$€£\d])|"
+    r"\bvaleur (?:estimée|du marché)\b|\beingeplant\b|\bestimated (?:deal |contract )?value\b|"
+    r"\bnot to exceed\b|\b(?:gave|given) (?:me|us)\b|\b(?:we|i) can do\b|\bwe'?d have\b|"
+    r"\bzur verfügung\b|\bdisponibles?\b|\bdisponíve(?:l|is)\b|"
+    r"\b(?:voor een oplossing|für eine lösung|pour une solution|para una solución|"
+    r"para uma solução|para isso|para esto|voor zoiets|dafür)\b|"
+    # "wir haben etwa 3.000 €", "temos R$ 40 mil", "we hebben ongeveer € 2.500"
+    r"\b(?:haben|hebben|temos|tenemos|avons)(?= (?:etwa |ca\.? |rund |ungefähr |ongeveer |"
+    r"cerca de |unos |environ )?(?:r\$ ?|us\$ ?)?[$€£\d])|"
     r"\bworth (?:paying|spending)\b|\bplan to pay\b|"
     # the same in the other languages leads arrive in
     r"\bpresupuest\w*|\bor[çc]amento\b|\bbudgetiert\b|\breserviert\b|\bgereserveerd\b|"

@@ -84,9 +84,15 @@ def test_revenue_in_a_local_format_is_still_not_a_budget(default_rubric):
     [
         ("Maximum contract value: 95.000 € (net, 3 years)", 95_000),  # a tender's value
         ("Wir haben etwa 3.000 € im Jahr dafür eingeplant.", 3_000),
+        ("Es stehen 15.000 € zur Verfügung.", 15_000),
+        ("Funding: Not to exceed $45,000 (first year incl. implementation).", 45_000),
+        ("Estimated value: £120,000 (excluding VAT) over a 3-year term", 120_000),
+        ("boss gave me $3k to find something this quarter", 3_000),
+        ("Temos R$ 40 mil para isso, sem prazo definido.", 40_000),
+        ("we hebben ongeveer € 2.500 voor zoiets", 2_500),
     ],
 )
-def test_a_tenders_contract_value_and_money_set_aside_in_german_are_budgets(
+def test_money_a_tender_caps_or_a_writer_has_in_any_of_the_languages_is_a_budget(
     default_rubric, text, expected
 ):
     extraction, _ = OfflineExtractor().extract(Lead(text=text), default_rubric)
