@@ -32,7 +32,7 @@ _APPROX = (
 # Employees in the languages leads often write in besides English.
 _FOREIGN_EMPLOYEES = (
     r"colaboradores|empleados|funcion(?:a|á)rios|mitarbeite(?:rn|r|rinnen|nden|nde)|salariés|"
-    r"employés|dipendenti|medewerkers|werknemers|beschäftigten?|angestellten?|collaborateurs|"
+    r"employés|dipendenti|medewerkers|werknemers|besch(?:ä|ae)ftigten?|angestellten?|collaborateurs|"
     r"trabajadores|trabalhadores|empregados"
 )
 # "somos 25 personas", "on est 15 personnes": people in those languages, read like "people".
@@ -45,7 +45,7 @@ _ORG = (
     r"(?:company|team|firm|studio|agency|startup|start-up|business|organi[sz]ation|org|shop|"
     r"practice|clinic|office|consultancy|group|operation|outfit|nonprofit|non-profit|bakery|"
     r"restaurant|store|brand|school|hospital|lab|manufacturer|retailer|distributor|"
-    r"(?:[\w-]+ ){0,2}(?:company|firm|business|agency|startup|studio|shop|team))"
+    r"(?:[\w-]+ ){0,2}(?:company|co|firm|business|agency|startup|studio|shop|team))"
 )
 _ADJ = r"(?:[\w-]+ ){0,2}?"
 _SIZE_BUCKET = (
@@ -140,7 +140,7 @@ _RULES = [
     Rule(
         WordPattern(
             rf"\b(?:we(?:'re| are)|we have|there are|we're now|we've got)\s+{_APPROX}{_RANGE}"
-            r"\s+(?:people|persons?|of us|strong|folks|staff)\b"
+            r"\s+(?:people|persons?|of us|strong|folks|staff|guys)\b"
         ),
         3,
     ),
@@ -148,11 +148,11 @@ _RULES = [
     Rule(WordPattern(rf"\bwe(?:'re| are)\s+{_APPROX}{_RANGE}\s*(?=[).,;]|$)", re.M), 2),
     Rule(
         re.compile(
-            rf"\b{_APPROX}{_RANGE}\s+people\b(?!\s+(?:use|using|visit|who|per|attend|sign|"
-            r"in (?:my|our) (?:team|department))\b)"
+            rf"\b{_APPROX}{_RANGE}\s+(?:people|persons?)\b(?!\s+(?:use|using|visit|who|per|"
+            r"attend|sign|in (?:my|our) (?:team|department))\b)"
         ),
         2,
-        WordPattern(r"\bpeople\b"),
+        WordPattern(r"\b(?:people|persons?)\b"),
     ),
     Rule(
         re.compile(rf"\b{_APPROX}{_RANGE}\s+(?:{_FOREIGN_PEOPLE})\b"),

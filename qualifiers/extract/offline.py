@@ -112,7 +112,8 @@ _SIMILAR_KEYS = {
     r"(?:purchase|buying)[ _]window|zeitrahmen|zeitraum|zeitplan|entscheidung|\bplazo|"
     r"\bprazo|calendrier|[ée]ch[ée]ance|\bd[ée]lai|\bplanning|termijn|tijdlijn|\bwann\b|"
     r"\bquand\b|cu[áa]ndo|quando",
-    "headcount": r"employees|headcount|\bhc\b|\bstaff\b|\bftes?\b|how (?:big|large) is your "
+    "headcount": r"employees|headcount|\bhc\b|^emps?$|\bstaff\b|\bftes?\b|"
+    r"how (?:big|large) is your "
     r"(?:company|organi[sz]ation|business)|how many people work|(?:company|co|team|org|"
     r"organi[sz]ation|firm|business) size|size of (?:the )?(?:company|organi[sz]ation)|"
     r"mitarbeiter|besch[äa]ftigte|empleados|trabajadores|funcion[áa]rios|colaboradores|"

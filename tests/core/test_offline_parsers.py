@@ -119,6 +119,11 @@ def test_budget_field_values(default_rubric, raw, expected):
         ("Dir. IT @ Norrland Bank, 5k+ emp.", 5_000),
         ("Contact: Maria Lopes, AP Supervisor, Vantor Foods (~500 ee).", 500),  # HR shorthand
         ("It takes three of us 3 days a month. We're approximately 75 employees.", 75),
+        ("hi whats pricing? 60 person saas co, I'm the sales director.", 60),
+        ("owner here, we're 30 guys. website leads r a mess", 30),
+        ("Unternehmensgroesse: ca. 1.100 Beschaeftigte", 1_100),  # ä written as ae
+        ("I am asistente in a dental clinic of 12 persons in Valencia.", 12),
+        ("emp: 180 (per LinkedIn + confirmed on call)", 180),
         ("We are manufacturer in Poland, about 80 staff.", 80),
         ("We have fewer than 10 employees.", 9),
         ("eng manager at Splinter (we're ~50).", 50),
