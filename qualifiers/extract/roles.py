@@ -66,8 +66,8 @@ _TITLE_AT_START = re.compile(
 # "CTO here, ...", "hey, ops manager here -"
 _TITLE_HERE = re.compile(
     r"(?:^[ \t>]*(?:(?:visitor|user|guest|customer|client|prospect|me)\b[^\n:]{0,25}:[ \t]*)?|"
-    r"[.!?][ \t]+)(?:(?:hi|hey|hello|hiya)(?: there| all| team| folks)?[^\w\n]{0,8}?"
-    r"(?:[-–—][ \t]*)?)?(?P<phrase>[a-z][\w&./' -]{1,40}?) here\b",
+    r"[.!?][ \t]+)(?:(?:hi+|hey+|hello|hiya|heya|yo|howdy)(?: there| all| team| folks)?"
+    r"[^\w\n]{0,8}?(?:[-–—][ \t]*)?)?(?P<phrase>[a-z][\w&./' -]{1,50}?) here\b",
     re.MULTILINE,
 )
 _THIRD_PERSON = WordPattern(

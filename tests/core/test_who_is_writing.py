@@ -241,11 +241,13 @@ def test_a_surveys_arrow_bulleted_you_are_answer_is_the_writers_role(default_rub
     ("text", "expected"),
     [
         ("Rob from Calder Roofing, I own the place, it's me and eight guys.", "decision_maker"),
+        ("yo 👋🚀 founder of Snackbox here (we're 35 ppl total 🙌)", "decision_maker"),
+        ("Visitor: hey! founder of a small AI sales-workflow startup here", "decision_maker"),
         (
             "Kunnen jullie een prijslijst sturen?\nGroetjes,\nSanne de Boer\nOffice manager",
             "influencer",
         ),
     ],
 )
-def test_owners_in_plain_words_and_informal_dutch_signatures(default_rubric, text, expected):
+def test_owners_and_founders_in_plain_words_and_informal_signatures(default_rubric, text, expected):
     assert authority(default_rubric, text) == expected
