@@ -111,7 +111,7 @@ _SIMILAR_KEYS = {
     r"go[- ]live|deadline|award|"
     r"(?:purchase|buying)[ _]window|zeitrahmen|zeitraum|zeitplan|entscheidung|\bplazo|"
     r"\bprazo|calendrier|[ée]ch[ée]ance|\bd[ée]lai|\bplanning|termijn|tijdlijn|\bwann\b|"
-    r"\bquand\b|cu[áa]ndo|quando",
+    r"\bquand\b|cu[áa]ndo|quando|\bwanneer\b",
     "headcount": r"employees|headcount|\bhc\b|^emps?$|\bstaff\b|\bftes?\b|"
     r"how (?:big|large) is your "
     r"(?:company|organi[sz]ation|business)|how many people work|(?:company|co|team|org|"

@@ -189,7 +189,8 @@ _STRONG_CONTEXT = re.compile(
     r"sign\w*|kick[- ]?off|chos\w+|choos\w*|pick(?:ed|ing)?|select\w*|migrat\w+|switch\w*|"
     r"onboard\w*|"
     r"rollout|start\w*|adopt\w*|replace\w*|contract|revisit\w*|circle back|reconnect|"
-    r"look again|finali[sz]e\w*|award\w*|po|purchase order|entscheid\w*|kauf\w*|einführ\w*|"
+    r"look again|finali[sz]e\w*|award\w*|po|purchase order|make a call|final call|"
+    r"entscheid\w*|kauf\w*|einführ\w*|"
     r"zuschlag\w*|vergabe\w*|adjudica\w*|gunning|"
     r"umsetz\w*|"
     r"décid\w*|décision|achet\w*|mettre en place|déploy\w*|lancer|signer|decidir|decisión|"
@@ -203,7 +204,8 @@ _WEAK_CONTEXT = re.compile(
     r"\b(?:need\w*|want\w*|looking|hop\w+|plan\w*|like|expect\w*|aim\w*|target\w*|rush|"
     r"hurry|urgen\w*|seats?|licen[cs]es?|upgrad\w*|order\w*|"
     r"evaluat\w+|explor\w+|get|have something|solution|tool|something|move|must|"
-    r"go ahead|move forward|proceed|do anything|look at|look into|"
+    r"go ahead|move forward|proceed|do anything|look at|look into|maybe|might|perhaps|"
+    r"think(?:ing)?(?: about it)?|talk(?: properly)?|sorted|fixed|"
     r"necesit\w*|queremos|quer\w+|precis\w+|willen|wil|wollen|brauchen|möchten|voulons|"
     r"voudrions|veut|veux|besoin|souhait\w*|gostar\w*|gepland|geplant|planead\w*|"
     r"planejad\w*|prévu\w*|hebben|haben|avoir|tener|ter)\b",
@@ -244,6 +246,8 @@ def find_timeline(
         (match, _FOREIGN_KINDS) for group in _FOREIGN_PHRASE for match in group.finditer(text)
     )
     for match, kinds in phrases:
+        if text.endswith(("not ", "no ", "non-"), 0, match.start()):
+            continue  # "not urgent", "no rush": the opposite of a deadline
         if text.startswith(("'s", "’s"), match.end()):
             continue  # "this year's budget" names a budget, not a deadline
         if not bare and _in_the_past(text, match.start(), match.end()):

@@ -91,6 +91,12 @@ def timeline(rubric, received: str, text: str = "", fields: dict | None = None):
         ("2027-11-16", "Go-live after our year-end freeze; we decide in February.", 4, "February"),
         # SDR shorthand
         ("2027-03-02", "Bdgt: n/a. TL: H2. Next: send case study", 10, "H2"),
+        # a tentative plan is still a timeline; "not urgent" is none
+        ("2026-02-10", "whats ur pricing for 2 seats. Q3 maybe", 8, "Q3"),
+        ("2026-10-05", "Might think about it next spring.", 8, "next spring"),
+        ("2026-06-10", "We'll make a call on it this month.", 1, "this month"),
+        ("2026-06-29", "Not urgent, we might look at tools like this in 2027.", 19, "in 2027"),
+        ("2025-06-01", "Wanneer wilt u beslissen?: voor 1 juli", 1, "1 juli"),
     ],
 )
 def test_calendar_expressions_count_from_the_arrival_day(
