@@ -116,7 +116,8 @@ _VAGUE = WordPattern(
     r"|\b(?:more|some|general) info(?:rmation)?\b|\blearn more\b|\bkick (?:the )?tires\b"
     r"|\bwhat (?:do you|does your \w+|does it) (?:do|offer|sell|cost)\b|\binterested in a demo\b"
     r"|\bcurious (?:about|what|how)\b|\btell me more\b|\bno (?:specific )?(?:need|pain|use case|"
-    r"project)\b|\bnothing specific\b|\bnot sure (?:what|if) we need\b|\bnot in market\b"
+    r"project|problem|issue|challenge)\b|\bnothing specific\b|\bnot sure (?:what|if) we need\b"
+    r"|\bnot in market\b"
     r"|\bcurious\b|\bexploring options\b|\bcollect info\b",
 )
 # Asking to see the product is interest, not a problem: "want to see how the integration works".
@@ -133,8 +134,11 @@ USE_CASE_KEY = re.compile(
 )
 _NOT_A_USE_CASE = re.compile(
     r"\s*(?:comparing|research|class|school|homework|thesis|curious|just|n/?a|none|tbd|"
-    r"not sure|-)\b"
+    r"not sure|testing|trying it|-)\b"
 )
+# "What brings you here? -> hi do you integrate with salesforce": a question for us, no problem.
+_ASKS_US = re.compile(r"\b(?:do|does|can|could|will) (?:you|your \w+)\b")
+_FIRST_PERSON = re.compile(r"\b(?:we|we'\w+|our|us|i|i'\w+|my|me)\b")
 # "reach me by phone" is how to answer, not how work gets done.
 _CONTACT_ME = re.compile(r"\b(?:me|us|reach|contact|call|text)\s+$")
 _NEGATED = re.compile(
@@ -175,6 +179,7 @@ def is_stated_use_case(key: str, value: str) -> bool:
         and not _NOT_A_USE_CASE.match(value)
         and _VAGUE.search(value) is None
         and _DEMO_ASK.search(value) is None
+        and not (_ASKS_US.search(value) and not _FIRST_PERSON.search(value))
     )
 
 

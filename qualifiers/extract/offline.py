@@ -200,6 +200,8 @@ class LeadText:
     @cached_property
     def need(self) -> Found | None:
         found = find_need(self.lower)
+        if found is not None and _said_by_us(self.lower, found.start):
+            found = None  # our bot's "We help sales teams qualify leads" is no need of theirs
         if found is not None and found.value is True:
             return found
         return self._use_case_answer() or classify_need(self.lower) or found or self._lead_need()

@@ -472,6 +472,12 @@ def test_needs_stated_in_plain_words_are_found(default_rubric, text):
         "Thanks so much, looking forward to hearing from you.",
         "This e-mail and any attachments are intended only for the addressee.",
         "Fyi, this came in through the website, can someone take it?",
+        # our bot's pitch, a question for us, a denied problem, a test for someone else
+        "[Bot] We help sales teams qualify and route inbound leads\nVisitor: just browsing",
+        "Bot: What brings you to our site today?\nVisitor: hi do you integrate with salesforce",
+        "Agent: Anything specific you're trying to solve?\nVisitor: No specific problem, "
+        "my CEO asked me to collect a few vendors' pricing.",
+        "Use case: Testing it for a client, might recommend it.",
     ],
 )
 def test_greetings_pleasantries_and_brochure_asks_are_not_needs(default_rubric, text):
