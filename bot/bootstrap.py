@@ -227,17 +227,20 @@ def create_app(
     )
     uow.on_work = worker.wake
 
-    secret = settings.slack_signing_secret
     quiet_deliberate_bolt_warnings()
     bolt = App(
         name="leadbot",
         client=client,
-        signing_secret=secret.get_secret_value() if secret else "",
         authorize=identity.authorize(),
         # Listeners store before they return; the ack is sent only then. Slow work runs in
         # the worker or in lazy listeners.
         process_before_response=True,
-        request_verification_enabled=settings.slack_app_token is None,
+        # bot.slack.web checks each HTTP request's signature (and shape) before Bolt sees it,
+        # and Socket Mode has none: Bolt's own check would be a second HMAC per request.
+        request_verification_enabled=False,
+        # No listener uses Bolt's assistant helpers (say_stream, set_status, ...), which it
+        # would otherwise build for every message event.
+        attaching_conversation_kwargs_enabled=False,
     )
     for surface in (events, actions, drops, views, commands, shortcuts, home):
         surface.register(bolt, services)

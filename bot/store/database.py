@@ -34,8 +34,11 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 MIGRATION_LOCK_KEY = 0x6C65616462_6F74
 WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 # Connections kept per process: every HTTP thread (LEADBOT_HTTP_THREADS, 32) and worker
-# thread finds one without waiting for another to be given back.
-POOL_SIZE = {"pool_size": 10, "max_overflow": 40}
+# thread finds one without waiting for another to be given back. The one given back last is
+# taken first: on SQLite its page cache is still current (a connection idle while others
+# committed reads its pages again, about 30 reads per ack); on PostgreSQL its statements
+# are prepared already.
+POOL_OPTIONS = {"pool_size": 10, "max_overflow": 40, "pool_use_lifo": True}
 # SQLite's WAL is copied into the database after this many commits of a process (about
 # SQLite's own 1,000 pages), by a thread beside the writers instead of inside a commit.
 CHECKPOINT_EVERY_COMMITS = 100
@@ -51,7 +54,7 @@ def make_engine(url: str) -> Engine:
         return create_engine(
             url,
             pool_recycle=1800,
-            **POOL_SIZE,
+            **POOL_OPTIONS,
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
         )
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -60,7 +63,7 @@ def make_engine(url: str) -> Engine:
     if not in_memory:
         _create_private_file(database)
     connect_args: dict = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
-    pool: dict = {"poolclass": StaticPool} if in_memory else POOL_SIZE
+    pool: dict = {"poolclass": StaticPool} if in_memory else POOL_OPTIONS
     if turns is not None:
         connect_args["factory"] = turns.connection_class
     engine = create_engine(url, connect_args=connect_args, **pool)
