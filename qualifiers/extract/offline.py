@@ -18,7 +18,6 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import ClassVar, Literal
 
 from qualifiers.extract.answers import question_answer_pairs
@@ -145,6 +144,24 @@ UNREAD_NOTE = (
 _NOT_PARSED = object()
 
 
+class once_per_lead:
+    """functools.cached_property without its lock: Python 3.11's takes an RLock on every
+    first read, and one LeadText is only ever read by the thread reading its lead."""
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, text, owner=None):
+        if text is None:
+            return self
+        value = text.__dict__[self.name] = self.compute(text)
+        return value
+
+
 class LeadText:
     """One lead's searchable text with per-lead results computed once: `original` for
     evidence, `masked` with bot-directed text and our own quoted reply history blanked, and
@@ -167,37 +184,37 @@ class LeadText:
     def evidence(self, start: int, end: int) -> str:
         return self.original[start:end].strip()
 
-    @cached_property
+    @once_per_lead
     def clauses(self) -> Clauses:
         return Clauses(self.lower)
 
-    @cached_property
+    @once_per_lead
     def form_pairs(self) -> list[FormPair]:
         """`Key: value` answers in the free text (the lead's own fields are read directly),
         then questions answered in it ('Job title? -> CFO', a chatbot's question and reply)."""
         pairs = form_pairs(self.masked, self.text_start)
         return pairs + question_answer_pairs(self.masked, self.text_start)
 
-    @cached_property
+    @once_per_lead
     def pair_keys(self) -> list[tuple[FormPair, str, str]]:
         """Each `Key: value` pair with its key normalised and lowercased, for every
         criterion to compare with."""
         return [(pair, normalise_key(pair.key), pair.key.lower()) for pair in self.form_pairs]
 
-    @cached_property
+    @once_per_lead
     def field_names(self) -> list[tuple[str, str, str]]:
         """Each field's (name, value, lowercased name)."""
         return [(name, raw, name.lower()) for name, raw in self.fields.values()]
 
-    @cached_property
+    @once_per_lead
     def headcount(self) -> Found | None:
         return find_headcount(self.lower)
 
-    @cached_property
+    @once_per_lead
     def timeline(self) -> Found | None:
         return find_timeline(self.lower, calendar=self.calendar)
 
-    @cached_property
+    @once_per_lead
     def need(self) -> Found | None:
         found = find_need(self.lower)
         if found is not None and _said_by_us(self.lower, found.start):
@@ -224,11 +241,11 @@ class LeadText:
                 return Found(True, pair.start, pair.end, 0.7)
         return None
 
-    @cached_property
+    @once_per_lead
     def roles(self) -> RoleCandidates:
         return find_role_phrases(self.masked, self.lower)
 
-    @cached_property
+    @once_per_lead
     def shorthand_roles(self) -> list[RolePhrase]:
         return find_shorthand_role_phrases(self.masked, self.lower)
 
