@@ -243,6 +243,10 @@ def test_a_surveys_arrow_bulleted_you_are_answer_is_the_writers_role(default_rub
         ("Rob from Calder Roofing, I own the place, it's me and eight guys.", "decision_maker"),
         ("yo 👋🚀 founder of Snackbox here (we're 35 ppl total 🙌)", "decision_maker"),
         ("Visitor: hey! founder of a small AI sales-workflow startup here", "decision_maker"),
+        # a firm's partner decides; a channel partner's manager or a referral partner does not
+        ("Managing Partner, Holm & Berg LLP", "decision_maker"),
+        ("Title: Partner Manager", "influencer"),
+        ("Referring a contact.\nTom (Redwood Advisory, referral partner)", None),
         (
             "Kunnen jullie een prijslijst sturen?\nGroetjes,\nSanne de Boer\nOffice manager",
             "influencer",
