@@ -260,11 +260,12 @@ class FormPair:
     end: int
 
 
-# Our side's speaker label in a chat transcript ("Agent (Maya):", "Bot:"), on lowercased
-# text: what follows is the vendor's chat, not the lead's words or role.
+# Our side's speaker label in a chat transcript ("Agent (Maya):", "Bot:", "Tallybot:"), on
+# lowercased text: what follows is the vendor's chat, not the lead's words or role.
 OUR_SPEAKER_LABEL = re.compile(
-    r"[ \t]*(?:\[[^\]\n]{0,20}\][ \t]*)?(?:(?:agent|bot|rep|support|sales|host|assistant|operator|"
-    r"advisor)[ \t]*(?:\([^)\n]{0,30}\))?[ \t]*:|\[(?:agent|bot|rep|support|host|assistant)\])"
+    r"[ \t]*(?:\[[^\]\n]{0,20}\][ \t]*)?(?:(?:agent|[a-z]*bot|rep|support|sales|host|assistant|"
+    r"operator|advisor)[ \t]*(?:\([^)\n]{0,30}\))?[ \t]*:|\[(?:agent|[a-z]*bot|rep|support|host|"
+    r"assistant)\])"
 )
 _LINE = re.compile(r"[^\n]+")
 # Segments of a line: "Budget: 50k; Timeline: 30 days | Title: CFO. Employees: 80"

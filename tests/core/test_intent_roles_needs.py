@@ -423,6 +423,10 @@ def test_our_chat_agents_and_bots_lines_are_not_the_leads(default_rubric):
     """The bot's "how big is your company?" is no competitor's probe, "Agent (Maya):" is no
     role the visitor holds, and the visitor's "founder here" is theirs."""
     assert knockouts(default_rubric, BOT_CHAT) == []
+    named_bot = (
+        "Tallybot: We offer a 14-day trial. What's your team size?\nVisitor: just me, freelance"
+    )
+    assert knockouts(default_rubric, named_bot) == []
     assert authority(default_rubric, AGENT_CHAT) == "decision_maker"
     assert extract(default_rubric, AGENT_CHAT).answers["authority"].evidence != "Agent"
 
