@@ -81,7 +81,6 @@ from qualifiers.extract.sentences import (
     strongest_intent,
 )
 from qualifiers.extract.text import (
-    OUR_SPEAKER_LABEL,
     Clauses,
     FormPair,
     Found,
@@ -90,6 +89,7 @@ from qualifiers.extract.text import (
     mask_injections,
     mask_quoted_reply,
     normalise_key,
+    said_by_us,
 )
 from qualifiers.extract.timeline import find_timeline, parse_timeline
 from qualifiers.limits import within_budget
@@ -217,7 +217,7 @@ class LeadText:
     @once_per_lead
     def need(self) -> Found | None:
         found = find_need(self.lower)
-        if found is not None and _said_by_us(self.lower, found.start):
+        if found is not None and said_by_us(self.lower, found.start):
             found = None  # our bot's "We help sales teams qualify leads" is no need of theirs
         if found is not None and found.value is True:
             return found
@@ -593,7 +593,7 @@ class KnockoutRules:
                 start, end = match.span()
                 if (
                     end > start
-                    and not _said_by_us(text.lower, start)
+                    and not said_by_us(text.lower, start)
                     and not guarded(self.builtin, text.lower, start, end)
                     and not self._about_something_else(text.lower, start, end, writer)
                     and not self._buyers_words(text.lower, start, end, writer)
@@ -836,11 +836,6 @@ class OfflineExtractor:
             )
         self._last = (rubric, rules)
         return rules
-
-
-def _said_by_us(lower: str, position: int) -> bool:
-    """On a line of our chat agent or bot ("Bot: Can I ask how big your company is?")."""
-    return OUR_SPEAKER_LABEL.match(lower, lower.rfind("\n", 0, position) + 1) is not None
 
 
 def _any_of(patterns: list[str]) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from qualifiers.extract.linear import LinearModel, decode_weights, encode_weights, fit
-from qualifiers.extract.text import OUR_SPEAKER_LABEL, Found, unwrap_lines
+from qualifiers.extract.text import Found, said_by_us, unwrap_lines
 
 TRAINING_FILE = Path(__file__).resolve().parent / "sentences.txt"
 # The model trained on TRAINING_FILE, shipped so a run need not train it (nor import numpy);
@@ -153,7 +153,7 @@ def _add_prose(spans: list[tuple[int, int]], text: str, start: int, end: int) ->
     sentence = text[start:end]
     if len(sentence.split()) < _MIN_WORDS or _HEADER.match(sentence) or _NOT_PROSE.search(sentence):
         return
-    if OUR_SPEAKER_LABEL.match(text, text.rfind("\n", 0, start) + 1):
+    if said_by_us(text, start):
         return  # our chat agent's or bot's line: the vendor's words, not the lead's
     label = _SPEAKER.match(sentence)
     if label:

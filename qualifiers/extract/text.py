@@ -267,6 +267,14 @@ OUR_SPEAKER_LABEL = re.compile(
     r"operator|advisor)[ \t]*(?:\([^)\n]{0,30}\))?[ \t]*:|\[(?:agent|[a-z]*bot|rep|support|host|"
     r"assistant)\])"
 )
+
+
+def said_by_us(lower: str, position: int) -> bool:
+    """`position` is on a line of our chat agent or bot ("Bot: Can I ask how big your
+    company is?")."""
+    return OUR_SPEAKER_LABEL.match(lower, lower.rfind("\n", 0, position) + 1) is not None
+
+
 _LINE = re.compile(r"[^\n]+")
 # Segments of a line: "Budget: 50k; Timeline: 30 days | Title: CFO. Employees: 80"
 _SEGMENT_BREAK = re.compile(r"\s*(?:;|\|(?!\|)|\t)\s*|(?<=\.)\s+(?=[A-Z][A-Za-z /&()-]{0,30}:\s)")
