@@ -641,8 +641,8 @@ _WORD_KINDS = {
         ),
         "period",
     ),
+    **dict.fromkeys((_english_ordinal(day) for day in range(1, 32)), "ordinal_day"),
 }
-_WORD_KINDS.update(dict.fromkeys((_english_ordinal(day) for day in range(1, 32)), "ordinal_day"))
 _KIND_WORDS = frozenset(_WORD_KINDS)
 
 

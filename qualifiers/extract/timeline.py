@@ -268,7 +268,7 @@ def find_timeline(
             continue
         candidates.append(Found(months, match.start(), match.end(), 0.8))
     if not bare and len(candidates) > 1:
-        later = [found for found in candidates if not _AFTER.search(text, 0, found.start)]
+        later = [found for found in candidates if not _comes_after(text, found.start)]
         candidates = later or candidates
     if not candidates:
         return None
@@ -313,6 +313,13 @@ def _context_distance(text: str, found: Found, context: re.Pattern[str]) -> int 
         return None
     in_purpose = _PURPOSE.search(text, start, found.start) is not None
     return min(distances) + (_PURPOSE_PENALTY if in_purpose else 0)
+
+
+def _comes_after(text: str, start: int) -> bool:
+    """'after (our) ' right before `start`; only the last 'after' before it can be that, so
+    the regex is tried from there instead of over everything before it."""
+    after = text.rfind("after", 0, start)
+    return after >= 0 and _AFTER.search(text, after, start) is not None
 
 
 def _other_date(text: str, sentence_start: int, start: int) -> bool:
