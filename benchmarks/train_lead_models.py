@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from accuracy import lead_from, load_leads
 
@@ -45,7 +46,6 @@ class WholeLeadModel:
     """One model: its labels (`none` last), how a labelled lead is labelled, where it is
     stored, and the extractor option it is tried through."""
 
-    name: str
     labels: tuple[str, ...]
     label_of: Callable[[dict], str]
     weights_file: Path
@@ -54,14 +54,12 @@ class WholeLeadModel:
 
 MODELS = (
     WholeLeadModel(
-        "lead_intent",
         lead_intent.LABELS,
         lambda expected: expected["knockout"] or "none",
         lead_intent.WEIGHTS_FILE,
         "lead_intent",
     ),
     WholeLeadModel(
-        "lead_need",
         lead_need.LABELS,
         lambda expected: "need" if expected["need"] else "none",
         lead_need.WEIGHTS_FILE,
@@ -74,24 +72,31 @@ def training_files() -> list[Path]:
     return [*sorted((DATA / "dev").glob("*.yaml")), DATA / "holdout_leads.yaml"]
 
 
-def examples(path: Path) -> list[tuple[str, dict]]:
-    """(masked lowercased text, labelled item) for each lead of a labelled file."""
-    return [(LeadText(lead_from(item)).lower, item) for item in load_leads(path)]
+class Example(NamedTuple):
+    lower: str  # the lead's masked, lowercased text
+    features: set[str]  # found once: every model and every left-out batch trains on them
+    item: dict  # the labelled lead
 
 
-def digest(model: WholeLeadModel, rows: list[tuple[str, dict]]) -> str:
-    text = "\n".join(f"{model.label_of(item['expected'])}\t{lower}" for lower, item in rows)
+def examples(path: Path) -> list[Example]:
+    """Each lead of a labelled file, read as the models read it."""
+    rows = []
+    for item in load_leads(path):
+        lower = LeadText(lead_from(item)).lower
+        rows.append(Example(lower, features(lower), item))
+    return rows
+
+
+def digest(model: WholeLeadModel, rows: list[Example]) -> str:
+    text = "\n".join(f"{model.label_of(row.item['expected'])}\t{row.lower}" for row in rows)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def train(model: WholeLeadModel, rows: list[tuple[str, dict]]) -> LinearModel:
+def train(model: WholeLeadModel, rows: list[Example]) -> LinearModel:
     labels = model.labels
     return LinearModel(
         *fit(
-            [
-                (labels.index(model.label_of(item["expected"])), features(lower))
-                for lower, item in rows
-            ],
+            [(labels.index(model.label_of(row.item["expected"])), row.features) for row in rows],
             len(labels),
             labels.index("none"),
             l2=_L2,
@@ -101,7 +106,7 @@ def train(model: WholeLeadModel, rows: list[tuple[str, dict]]) -> LinearModel:
     )
 
 
-def all_examples() -> list[tuple[str, dict]]:
+def all_examples() -> list[Example]:
     return [row for path in training_files() for row in examples(path)]
 
 
@@ -113,17 +118,17 @@ def check() -> None:
         f"{'batch':14s} {'knockouts caught':>20s} {'buyers knocked out':>20s}"
         f" {'need points':>16s} {'tiers':>16s}"
     )
+    alone = Qualifier(OfflineExtractor(lead_intent=None, lead_need=None))
     totals = [0] * 10
     for name, rows in batches.items():
         others = [row for other, rest in batches.items() if other != name for row in rest]
         trained = {model.option: train(model, others) for model in MODELS}
-        leads = [lead_from(item) for _, item in rows]
-        alone = Qualifier(OfflineExtractor(lead_intent=None, lead_need=None))
+        leads = [lead_from(row.item) for row in rows]
         both = Qualifier(OfflineExtractor(**trained))
         before, after = alone.qualify_many(leads, rubric), both.qualify_many(leads, rubric)
         counts = [0] * 10
-        for (_, item), old, new in zip(rows, before, after, strict=True):
-            _count(counts, item["expected"], old, new)
+        for row, old, new in zip(rows, before, after, strict=True):
+            _count(counts, row.item["expected"], old, new)
         totals = [t + c for t, c in zip(totals, counts, strict=True)]
         print(_row(name, counts))
     print(_row("together", totals))
